@@ -1,0 +1,64 @@
+import {
+	assertKnownKeys,
+	assertOption,
+	isNonNegativeNumber,
+	isPlainObject,
+	isPositiveInteger,
+} from '@tenantry/util'
+
+export const packageName = '@tenantry/cache'
+
+export interface TtlCacheOptions {
+	/** How long a loaded value is served without calling the loader again. */
+	ttlMs: number
+	/** After `ttlMs`, how much longer a value may still be served when a refresh fails. Default 0. */
+	staleIfErrorMs?: number
+	/** How long a loader's {@link NotFoundError} is remembered. Default 0 (not remembered). */
+	negativeTtlMs?: number
+	/** Upper bound on stored keys; the least recently used goes first. Default 1000. */
+	maxEntries?: number
+	/** Clock in milliseconds, injectable for tests. Default `Date.now`. */
+	now?: () => number
+}
+
+export const defaults = {
+	staleIfErrorMs: 0,
+	negativeTtlMs: 0,
+	maxEntries: 1000,
+	// Looked up on each call so fake timers in users' tests (which replace `Date`) apply.
+	now: () => Date.now(),
+} as const satisfies Omit<Required<TtlCacheOptions>, 'ttlMs'>
+
+const knownOptions = ['ttlMs', 'staleIfErrorMs', 'negativeTtlMs', 'maxEntries', 'now'] as const
+
+export const resolveOptions = (options: TtlCacheOptions): Required<TtlCacheOptions> => {
+	assertOption(isPlainObject(options), packageName, 'options', 'must be an object')
+	assertKnownKeys(packageName, '', options as unknown as Record<string, unknown>, knownOptions)
+	const resolved = { ...defaults, ...options }
+	assertOption(
+		isNonNegativeNumber(resolved.ttlMs) && resolved.ttlMs > 0,
+		packageName,
+		'ttlMs',
+		'must be a positive number of milliseconds',
+	)
+	assertOption(
+		isNonNegativeNumber(resolved.staleIfErrorMs),
+		packageName,
+		'staleIfErrorMs',
+		'must be a non-negative number of milliseconds',
+	)
+	assertOption(
+		isNonNegativeNumber(resolved.negativeTtlMs),
+		packageName,
+		'negativeTtlMs',
+		'must be a non-negative number of milliseconds',
+	)
+	assertOption(
+		isPositiveInteger(resolved.maxEntries),
+		packageName,
+		'maxEntries',
+		'must be a positive integer',
+	)
+	assertOption(typeof resolved.now === 'function', packageName, 'now', 'must be a function')
+	return resolved
+}

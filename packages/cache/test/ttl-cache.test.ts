@@ -1,0 +1,319 @@
+import { describe, expect, it, vi } from 'vitest'
+import { createTtlCache, NotFoundError, type TtlCacheOptions } from '../src/index.js'
+
+const fakeClock = (start = 1_000_000) => {
+	let current = start
+	return {
+		now: () => current,
+		advance: (ms: number) => {
+			current += ms
+		},
+	}
+}
+
+const setup = (options: Partial<TtlCacheOptions> = {}) => {
+	const clock = fakeClock()
+	const cache = createTtlCache<string>({ ttlMs: 1_000, now: clock.now, ...options })
+	return { cache, clock }
+}
+
+const deferred = <T>() => {
+	let resolve!: (value: T) => void
+	let reject!: (error: unknown) => void
+	const promise = new Promise<T>((res, rej) => {
+		resolve = res
+		reject = rej
+	})
+	return { promise, resolve, reject }
+}
+
+describe('single-flight', () => {
+	it('calls the loader once for 100 concurrent cold gets of one key', async () => {
+		const { cache } = setup()
+		const gate = deferred<string>()
+		const load = vi.fn(() => gate.promise)
+		const pending = Array.from({ length: 100 }, () => cache.get('tenant-a', load))
+		gate.resolve('secret-a')
+		expect(await Promise.all(pending)).toEqual(Array(100).fill('secret-a'))
+		expect(load).toHaveBeenCalledTimes(1)
+		expect(cache.stats()).toMatchObject({ loads: 1, misses: 100, hits: 0 })
+	})
+
+	it('shares a failure with every waiter and lets the next get try again', async () => {
+		const { cache } = setup()
+		const gate = deferred<string>()
+		const load = vi.fn(() => gate.promise)
+		const pending = Array.from({ length: 10 }, () => cache.get('k', load))
+		gate.reject(new Error('down'))
+		const outcomes = await Promise.allSettled(pending)
+		expect(outcomes.every((o) => o.status === 'rejected')).toBe(true)
+		expect(load).toHaveBeenCalledTimes(1)
+		await expect(cache.get('k', async () => 'up')).resolves.toBe('up')
+		expect(cache.stats()).toMatchObject({ loads: 2, loadErrors: 1 })
+	})
+
+	it('keeps keys independent', async () => {
+		const { cache } = setup()
+		const load = vi.fn(async (key: string) => `value-${key}`)
+		await Promise.all(['a', 'b', 'a', 'b', 'c'].map((key) => cache.get(key, load)))
+		expect(load).toHaveBeenCalledTimes(3)
+	})
+
+	it('registers a loader that throws synchronously and does not wedge the key', async () => {
+		const { cache } = setup()
+		const throwing = () => {
+			throw new Error('sync')
+		}
+		await expect(cache.get('k', throwing as never)).rejects.toThrow('sync')
+		await expect(cache.get('k', async () => 'ok')).resolves.toBe('ok')
+	})
+})
+
+describe('TTL', () => {
+	it('serves the loaded value without loading until ttlMs has passed', async () => {
+		const { cache, clock } = setup({ ttlMs: 1_000 })
+		const load = vi.fn(async () => `v${load.mock.calls.length}`)
+		expect(await cache.get('k', load)).toBe('v1')
+		clock.advance(999)
+		expect(await cache.get('k', load)).toBe('v1')
+		expect(load).toHaveBeenCalledTimes(1)
+		clock.advance(1)
+		expect(await cache.get('k', load)).toBe('v2')
+		expect(load).toHaveBeenCalledTimes(2)
+		expect(cache.stats()).toMatchObject({ hits: 1, misses: 2, loads: 2 })
+	})
+
+	it('peek returns only fresh values and never loads', async () => {
+		const { cache, clock } = setup({ ttlMs: 100 })
+		expect(cache.peek('k')).toBeUndefined()
+		await cache.get('k', async () => 'v')
+		expect(cache.peek('k')).toBe('v')
+		clock.advance(100)
+		expect(cache.peek('k')).toBeUndefined()
+		expect(cache.stats().hits).toBe(0)
+	})
+
+	it('set stores a value with its own lifetime', async () => {
+		const { cache, clock } = setup({ ttlMs: 10_000 })
+		cache.set('token', 'claims', { ttlMs: 50 })
+		expect(cache.peek('token')).toBe('claims')
+		clock.advance(50)
+		expect(cache.peek('token')).toBeUndefined()
+		const load = vi.fn(async () => 'reloaded')
+		expect(await cache.get('token', load)).toBe('reloaded')
+	})
+
+	it('maxAgeMs forces one shared refresh of a value younger than ttlMs', async () => {
+		const { cache, clock } = setup({ ttlMs: 60_000 })
+		let version = 0
+		const load = vi.fn(async () => `v${++version}`)
+		await cache.get('k', load)
+		clock.advance(4_000)
+		expect(await cache.get('k', load, { maxAgeMs: 5_000 })).toBe('v1')
+		clock.advance(1_000)
+		const forced = await Promise.all(
+			Array.from({ length: 5 }, () => cache.get('k', load, { maxAgeMs: 5_000 })),
+		)
+		expect(forced).toEqual(Array(5).fill('v2'))
+		expect(load).toHaveBeenCalledTimes(2)
+	})
+})
+
+describe('stale-if-error', () => {
+	it('serves the old value when a refresh fails within ttlMs + staleIfErrorMs', async () => {
+		const { cache, clock } = setup({ ttlMs: 1_000, staleIfErrorMs: 5_000 })
+		await cache.get('k', async () => 'old')
+		clock.advance(5_999)
+		const failing = vi.fn(async () => {
+			throw new Error('secrets manager down')
+		})
+		const served = await Promise.all([cache.get('k', failing), cache.get('k', failing)])
+		expect(served).toEqual(['old', 'old'])
+		expect(failing).toHaveBeenCalledTimes(1)
+		expect(cache.stats()).toMatchObject({ staleServed: 2, loadErrors: 1 })
+	})
+
+	it('rejects with the load error once the old value is older than ttlMs + staleIfErrorMs', async () => {
+		const { cache, clock } = setup({ ttlMs: 1_000, staleIfErrorMs: 5_000 })
+		await cache.get('k', async () => 'old')
+		clock.advance(6_000)
+		const error = new Error('still down')
+		await expect(
+			cache.get('k', async () => {
+				throw error
+			}),
+		).rejects.toBe(error)
+		expect(cache.size).toBe(0)
+		expect(cache.stats().staleServed).toBe(0)
+	})
+
+	it('rejects at once without a previous value, and with staleIfErrorMs 0', async () => {
+		const { cache, clock } = setup({ ttlMs: 1_000 })
+		await expect(cache.get('cold', async () => Promise.reject(new Error('down')))).rejects.toThrow(
+			'down',
+		)
+		await cache.get('k', async () => 'old')
+		clock.advance(1_000)
+		await expect(cache.get('k', async () => Promise.reject(new Error('down')))).rejects.toThrow(
+			'down',
+		)
+	})
+
+	it('replaces the stale value as soon as a refresh succeeds', async () => {
+		const { cache, clock } = setup({ ttlMs: 1_000, staleIfErrorMs: 10_000 })
+		await cache.get('k', async () => 'old')
+		clock.advance(2_000)
+		await cache.get('k', async () => Promise.reject(new Error('blip')))
+		expect(await cache.get('k', async () => 'new')).toBe('new')
+		expect(await cache.get('k', async () => 'unused')).toBe('new')
+	})
+
+	it('serves the current value when a forced refresh fails', async () => {
+		const { cache, clock } = setup({ ttlMs: 60_000 })
+		await cache.get('k', async () => 'current')
+		clock.advance(10_000)
+		const served = await cache.get('k', async () => Promise.reject(new Error('blip')), {
+			maxAgeMs: 5_000,
+		})
+		expect(served).toBe('current')
+	})
+})
+
+describe('negative caching', () => {
+	it('remembers NotFoundError for negativeTtlMs', async () => {
+		const { cache, clock } = setup({ negativeTtlMs: 60_000 })
+		const missing = new NotFoundError('no such tenant')
+		const load = vi.fn(async () => {
+			throw missing
+		})
+		const flood = await Promise.allSettled(
+			Array.from({ length: 50 }, () => cache.get('ghost', load)),
+		)
+		expect(flood.every((o) => o.status === 'rejected' && o.reason === missing)).toBe(true)
+		for (let i = 0; i < 50; i++) await expect(cache.get('ghost', load)).rejects.toBe(missing)
+		expect(load).toHaveBeenCalledTimes(1)
+		expect(cache.stats()).toMatchObject({ negativeHits: 50, loadErrors: 0, loads: 1 })
+		expect(cache.peek('ghost')).toBeUndefined()
+		clock.advance(60_000)
+		await expect(cache.get('ghost', async () => 'created')).resolves.toBe('created')
+	})
+
+	it('does not remember NotFoundError when negativeTtlMs is 0', async () => {
+		const { cache } = setup()
+		const load = vi.fn(async () => Promise.reject(new NotFoundError()))
+		await expect(cache.get('ghost', load)).rejects.toBeInstanceOf(NotFoundError)
+		await expect(cache.get('ghost', load)).rejects.toBeInstanceOf(NotFoundError)
+		expect(load).toHaveBeenCalledTimes(2)
+	})
+
+	it('a deleted key stops serving its old value even within staleIfErrorMs', async () => {
+		const { cache, clock } = setup({ staleIfErrorMs: 60_000, negativeTtlMs: 1_000 })
+		await cache.get('tenant', async () => 'secret')
+		clock.advance(1_000)
+		await expect(
+			cache.get('tenant', async () => Promise.reject(new NotFoundError())),
+		).rejects.toBeInstanceOf(NotFoundError)
+		expect(cache.peek('tenant')).toBeUndefined()
+		expect(cache.stats().staleServed).toBe(0)
+	})
+})
+
+describe('bounds', () => {
+	it('evicts the least recently used entry beyond maxEntries', async () => {
+		const { cache } = setup({ maxEntries: 3 })
+		for (const key of ['a', 'b', 'c']) await cache.get(key, async () => key)
+		await cache.get('a', async () => 'unused')
+		await cache.get('d', async () => 'd')
+		expect(cache.size).toBe(3)
+		expect(cache.peek('b')).toBeUndefined()
+		expect(['a', 'c', 'd'].map((key) => cache.peek(key))).toEqual(['a', 'c', 'd'])
+		expect(cache.stats().evictions).toBe(1)
+	})
+
+	it('stays bounded under a flood of distinct keys, negative entries included', async () => {
+		const { cache } = setup({ maxEntries: 100, negativeTtlMs: 60_000 })
+		for (let i = 0; i < 1_000; i++) {
+			await cache
+				.get(`k${i}`, async () => Promise.reject(new NotFoundError()))
+				.catch(() => undefined)
+		}
+		expect(cache.size).toBe(100)
+		expect(cache.stats().evictions).toBe(900)
+	})
+
+	it('starts no timers: a cache with entries does not keep the event loop alive', async () => {
+		vi.useFakeTimers()
+		try {
+			const cache = createTtlCache<string>({
+				ttlMs: 60_000,
+				staleIfErrorMs: 60_000,
+				negativeTtlMs: 60_000,
+			})
+			await cache.get('k', async () => 'v')
+			cache.set('other', 'v')
+			expect(vi.getTimerCount()).toBe(0)
+		} finally {
+			vi.useRealTimers()
+		}
+	})
+
+	it('does not refresh idle keys', async () => {
+		const { cache, clock } = setup({ ttlMs: 10 })
+		const load = vi.fn(async () => 'v')
+		await cache.get('idle', load)
+		clock.advance(1_000_000)
+		await new Promise((resolve) => setImmediate(resolve))
+		expect(load).toHaveBeenCalledTimes(1)
+	})
+
+	it('delete and clear drop entries', async () => {
+		const { cache } = setup()
+		await cache.get('a', async () => 'a')
+		await cache.get('b', async () => 'b')
+		expect(cache.delete('a')).toBe(true)
+		expect(cache.delete('a')).toBe(false)
+		expect(cache.size).toBe(1)
+		cache.clear()
+		expect(cache.size).toBe(0)
+	})
+})
+
+describe('clock', () => {
+	it('uses Date.now by default, so fake system time drives expiry', async () => {
+		vi.useFakeTimers({ now: 0 })
+		try {
+			const cache = createTtlCache<string>({ ttlMs: 1_000 })
+			const load = vi.fn(async () => 'v')
+			await cache.get('k', load)
+			vi.setSystemTime(999)
+			await cache.get('k', load)
+			vi.setSystemTime(1_000)
+			await cache.get('k', load)
+			expect(load).toHaveBeenCalledTimes(2)
+		} finally {
+			vi.useRealTimers()
+		}
+	})
+})
+
+describe('options', () => {
+	it.each([
+		[{ ttlMs: 0 }, 'ttlMs'],
+		[{ ttlMs: -1 }, 'ttlMs'],
+		[{ ttlMs: Number.NaN }, 'ttlMs'],
+		[{ ttlMs: 1, staleIfErrorMs: -1 }, 'staleIfErrorMs'],
+		[{ ttlMs: 1, negativeTtlMs: Number.POSITIVE_INFINITY }, 'negativeTtlMs'],
+		[{ ttlMs: 1, maxEntries: 0 }, 'maxEntries'],
+		[{ ttlMs: 1, maxEntries: 1.5 }, 'maxEntries'],
+		[{ ttlMs: 1, now: 'yesterday' }, 'now'],
+		[{ ttlMs: 1, ttl: 5 }, 'ttl'],
+	])('rejects %o naming %s', (options, option) => {
+		expect(() => createTtlCache(options as TtlCacheOptions)).toThrow(
+			expect.objectContaining({
+				name: 'TypeError',
+				message: expect.stringContaining(`'${option}'`),
+				cause: { package: '@tenantry/cache', option },
+			}),
+		)
+	})
+})

@@ -1,0 +1,67 @@
+import { STATUS_CODES } from 'node:http'
+
+export interface HttpErrorOptions {
+	cause?: unknown
+	headers?: Record<string, string>
+	/** Whether `@middy/http-error-handler` may show `message` to the client. */
+	expose?: boolean
+}
+
+/**
+ * An error `@middy/http-error-handler` turns into a response: it reads `statusCode`,
+ * `expose`, `message` and merges `headers`. The message is always the generic status
+ * text; the reason lives in `cause`, which the handler logs but never sends.
+ */
+export class HttpError extends Error {
+	readonly statusCode: number
+	readonly status: number
+	expose: boolean
+	headers: Record<string, string>
+
+	constructor(statusCode: number, message?: string, options: HttpErrorOptions = {}) {
+		super(message ?? STATUS_CODES[statusCode] ?? 'Error', { cause: options.cause })
+		const statusText = (STATUS_CODES[statusCode] ?? 'Http').replace(/[^a-zA-Z]/g, '')
+		this.name = `${statusText}Error`
+		this.statusCode = statusCode
+		this.status = statusCode
+		this.expose = options.expose ?? statusCode < 500
+		this.headers = options.headers ?? {}
+	}
+}
+
+export const isHttpError = (value: unknown): value is HttpError => value instanceof HttpError
+
+/** 401 with an RFC 6750/7235 challenge, e.g. `Bearer error="invalid_token"`. */
+export const unauthorized = (challenge: string, cause?: unknown): HttpError =>
+	new HttpError(401, undefined, { cause, headers: { 'WWW-Authenticate': challenge } })
+
+/** 403; `challenge` carries `insufficient_scope` for OAuth scope failures. */
+export const forbidden = (cause?: unknown, challenge?: string): HttpError =>
+	new HttpError(403, undefined, {
+		cause,
+		headers: challenge === undefined ? {} : { 'WWW-Authenticate': challenge },
+	})
+
+/**
+ * 503 with `Retry-After`. Exposed on purpose: with `expose: false` the error handler
+ * would replace it by a bare 500 and drop the header, and clients would not retry.
+ */
+export const serviceUnavailable = (retryAfterSec: number, cause?: unknown): HttpError =>
+	new HttpError(503, undefined, {
+		cause,
+		expose: true,
+		headers: { 'Retry-After': String(Math.max(1, Math.ceil(retryAfterSec))) },
+	})
+
+export const payloadTooLarge = (cause?: unknown): HttpError =>
+	new HttpError(413, undefined, { cause })
+
+export const tooManyRequests = (headers: Record<string, string>, cause?: unknown): HttpError =>
+	new HttpError(429, undefined, { cause, headers })
+
+/**
+ * A deployment mistake found at request time (e.g. middlewares in the wrong order).
+ * The message names the fix for whoever reads the logs; the client gets a plain 500.
+ */
+export const misconfigured = (message: string, cause?: unknown): HttpError =>
+	new HttpError(500, message, { cause, expose: false })

@@ -1,0 +1,31 @@
+export type { AuthContextBase, WithAuth } from './auth-context.js'
+export { getCookie, getHeader, type HeaderSource } from './headers.js'
+export {
+	forbidden,
+	HttpError,
+	type HttpErrorOptions,
+	isHttpError,
+	misconfigured,
+	payloadTooLarge,
+	serviceUnavailable,
+	tooManyRequests,
+	unauthorized,
+} from './http-error.js'
+export { type HttpEventLike, methodOf, pathOf, requestIdOf } from './http-event.js'
+export {
+	assertKnownKeys,
+	assertOption,
+	isNonNegativeNumber,
+	isPlainObject,
+	isPositiveInteger,
+	optionError,
+} from './options.js'
+export { anchorPattern, DEFAULT_TENANT_ID_PATTERN, isValidTenantId } from './tenant-id.js'
+export { TenantryError } from './tenantry-error.js'
+export {
+	annotateTenant,
+	type SegmentLike,
+	type SubsegmentLike,
+	type TracerLike,
+	traced,
+} from './tracer.js'

@@ -1,0 +1,46 @@
+/**
+ * Throws the factory-time `TypeError` every Tenantry middleware uses for a bad option:
+ * the message names the option, `cause` names the package and option for tooling.
+ */
+export const optionError = (packageName: string, option: string, problem: string): TypeError =>
+	new TypeError(`${packageName}: option '${option}' ${problem}`, {
+		cause: { package: packageName, option },
+	})
+
+export const assertOption: (
+	condition: unknown,
+	packageName: string,
+	option: string,
+	problem: string,
+) => asserts condition = (condition, packageName, option, problem) => {
+	if (!condition) throw optionError(packageName, option, problem)
+}
+
+export const isPositiveInteger = (value: unknown): value is number =>
+	typeof value === 'number' && Number.isSafeInteger(value) && value > 0
+
+export const isNonNegativeNumber = (value: unknown): value is number =>
+	typeof value === 'number' && Number.isFinite(value) && value >= 0
+
+export const isPlainObject = (value: unknown): value is Record<string, unknown> =>
+	typeof value === 'object' &&
+	value !== null &&
+	(Object.getPrototypeOf(value) === Object.prototype || Object.getPrototypeOf(value) === null)
+
+/** Rejects option keys the package does not know, so a typo fails loudly at cold start. */
+export const assertKnownKeys = (
+	packageName: string,
+	option: string,
+	value: Record<string, unknown>,
+	known: readonly string[],
+): void => {
+	for (const key of Object.keys(value)) {
+		if (!known.includes(key)) {
+			throw optionError(
+				packageName,
+				option === '' ? key : `${option}.${key}`,
+				'is not a known option',
+			)
+		}
+	}
+}
