@@ -1,11 +1,15 @@
+import { defaultServerConditions } from 'vite'
 import { defineConfig } from 'vitest/config'
 
-// `@tenantry/source` points workspace imports at `src/*.ts`, so tests never need a build.
-const conditions = ['@tenantry/source', 'node', 'import', 'module', 'default']
+// `@tenantry/source` points workspace imports at `src/*.ts`, so tests never need a build;
+// `module` is dropped, as vitest does by default: it selects bundler-only builds (the AWS SDK's dist-es).
+const conditions = [
+	'@tenantry/source',
+	...defaultServerConditions.filter((condition) => condition !== 'module'),
+]
 
 export default defineConfig({
-	resolve: { conditions },
-	ssr: { resolve: { conditions, externalConditions: ['@tenantry/source'] } },
+	ssr: { resolve: { conditions } },
 	test: {
 		include: [
 			'packages/*/test/**/*.test.ts',

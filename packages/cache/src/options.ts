@@ -5,6 +5,7 @@ import {
 	isPlainObject,
 	isPositiveInteger,
 } from '@tenantry/util'
+import { createTickClock } from './clock.js'
 
 export const packageName = '@tenantry/cache'
 
@@ -17,7 +18,10 @@ export interface TtlCacheOptions {
 	negativeTtlMs?: number
 	/** Upper bound on stored keys; the least recently used goes first. Default 1000. */
 	maxEntries?: number
-	/** Clock in milliseconds, injectable for tests. Default `Date.now`. */
+	/**
+	 * Clock in milliseconds, injectable for tests; called on every check. Default: `Date.now()`,
+	 * read once per synchronous run (see `createTickClock`).
+	 */
 	now?: () => number
 }
 
@@ -25,16 +29,14 @@ export const defaults = {
 	staleIfErrorMs: 0,
 	negativeTtlMs: 0,
 	maxEntries: 1000,
-	// Looked up on each call so fake timers in users' tests (which replace `Date`) apply.
-	now: () => Date.now(),
-} as const satisfies Omit<Required<TtlCacheOptions>, 'ttlMs'>
+} as const satisfies Omit<Required<TtlCacheOptions>, 'ttlMs' | 'now'>
 
 const knownOptions = ['ttlMs', 'staleIfErrorMs', 'negativeTtlMs', 'maxEntries', 'now'] as const
 
 export const resolveOptions = (options: TtlCacheOptions): Required<TtlCacheOptions> => {
 	assertOption(isPlainObject(options), packageName, 'options', 'must be an object')
 	assertKnownKeys(packageName, '', options as unknown as Record<string, unknown>, knownOptions)
-	const resolved = { ...defaults, ...options }
+	const resolved = { ...defaults, ...options, now: options.now ?? createTickClock() }
 	assertOption(
 		isNonNegativeNumber(resolved.ttlMs) && resolved.ttlMs > 0,
 		packageName,

@@ -1,3 +1,4 @@
+import { LruList, type LruNode } from './lru-list.js'
 import { isNotFound, type NotFoundError } from './not-found.js'
 import { resolveOptions, type TtlCacheOptions } from './options.js'
 import { type CacheStats, emptyStats } from './stats.js'
@@ -21,9 +22,14 @@ export interface SetOptions {
 export interface TtlCache<V> {
 	/** The fresh value for `key`, loading it (once for all concurrent callers) when needed. */
 	get(key: string, load: Loader<V>, options?: GetOptions): Promise<V>
-	/** The fresh value for `key`, if any. Synchronous; loads nothing, counts nothing. */
+	/**
+	 * The fresh value for `key`, if any, synchronously; counts a hit or miss and marks the
+	 * key as recently used. For hot paths that compute values synchronously and `set` them.
+	 */
+	lookup(key: string): V | undefined
+	/** The fresh value for `key`, if any. Counts nothing and leaves recency alone. */
 	peek(key: string): V | undefined
-	/** Stores a value loaded elsewhere, e.g. from a synchronous verification. */
+	/** Stores a value computed elsewhere, e.g. by a synchronous verification. */
 	set(key: string, value: V, options?: SetOptions): void
 	delete(key: string): boolean
 	clear(): void
@@ -31,7 +37,7 @@ export interface TtlCache<V> {
 	stats(): CacheStats
 }
 
-interface Entry<V> {
+interface Entry<V> extends LruNode {
 	value: V | undefined
 	notFound: NotFoundError | undefined
 	loadedAt: number
@@ -46,53 +52,71 @@ interface LoadOutcome<V> {
 
 /**
  * An in-memory, per-container cache for values that are expensive to fetch. It never
- * starts a timer and never refreshes idle keys: all work happens inside `get`.
+ * starts a timer and never refreshes idle keys: all work happens inside its calls.
  */
 export const createTtlCache = <V>(options: TtlCacheOptions): TtlCache<V> => {
 	const { ttlMs, staleIfErrorMs, negativeTtlMs, maxEntries, now } = resolveOptions(options)
 	const entries = new Map<string, Entry<V>>()
+	const recency = new LruList<Entry<V>>()
 	const inflight = new Map<string, Promise<LoadOutcome<V>>>()
 	const counters = emptyStats()
 
-	const store = (key: string, entry: Entry<V>): void => {
-		entries.delete(key)
+	const remove = (entry: Entry<V>): void => {
+		entries.delete(entry.key)
+		recency.remove(entry)
+	}
+
+	const store = (
+		key: string,
+		value: V | undefined,
+		notFound: NotFoundError | undefined,
+		lifetimeMs: number,
+		staleMs: number,
+	): void => {
+		const previous = entries.get(key)
+		if (previous) remove(previous)
+		const loadedAt = now()
+		const expiresAt = loadedAt + lifetimeMs
+		const entry: Entry<V> = {
+			key,
+			value,
+			notFound,
+			loadedAt,
+			expiresAt,
+			staleUntil: expiresAt + staleMs,
+			newer: undefined,
+			older: undefined,
+		}
 		entries.set(key, entry)
-		if (entries.size > maxEntries) {
-			const oldest = entries.keys().next().value as string
-			entries.delete(oldest)
+		recency.pushNewest(entry)
+		if (entries.size > maxEntries && recency.oldest) {
+			remove(recency.oldest)
 			counters.evictions++
 		}
 	}
 
-	const storeValue = (key: string, value: V, lifetimeMs: number): void => {
-		const loadedAt = now()
-		const expiresAt = loadedAt + lifetimeMs
-		store(key, {
-			value,
-			notFound: undefined,
-			loadedAt,
-			expiresAt,
-			staleUntil: expiresAt + staleIfErrorMs,
-		})
-	}
-
 	const storeNotFound = (key: string, notFound: NotFoundError): void => {
-		if (negativeTtlMs === 0) {
-			entries.delete(key)
+		if (negativeTtlMs > 0) {
+			store(key, undefined, notFound, negativeTtlMs, 0)
 			return
 		}
-		const loadedAt = now()
-		const expiresAt = loadedAt + negativeTtlMs
-		store(key, { value: undefined, notFound, loadedAt, expiresAt, staleUntil: expiresAt })
+		const previous = entries.get(key)
+		if (previous) remove(previous)
 	}
 
-	const isFresh = (entry: Entry<V>, at: number, maxAgeMs: number | undefined): boolean =>
-		at < entry.expiresAt && (maxAgeMs === undefined || at - entry.loadedAt < maxAgeMs)
+	const freshEntry = (key: string, maxAgeMs?: number): Entry<V> | undefined => {
+		const entry = entries.get(key)
+		if (entry === undefined) return undefined
+		const at = now()
+		return at < entry.expiresAt && (maxAgeMs === undefined || at - entry.loadedAt < maxAgeMs)
+			? entry
+			: undefined
+	}
 
 	const settle = async (key: string, load: Loader<V>): Promise<LoadOutcome<V>> => {
 		try {
 			const value = await load(key)
-			storeValue(key, value, ttlMs)
+			store(key, value, undefined, ttlMs, staleIfErrorMs)
 			return { value, stale: false }
 		} catch (error) {
 			if (isNotFound(error)) {
@@ -104,7 +128,7 @@ export const createTtlCache = <V>(options: TtlCacheOptions): TtlCache<V> => {
 			if (previous && previous.notFound === undefined && now() < previous.staleUntil) {
 				return { value: previous.value as V, stale: true }
 			}
-			if (previous) entries.delete(key)
+			if (previous) remove(previous)
 			throw error
 		}
 	}
@@ -125,10 +149,9 @@ export const createTtlCache = <V>(options: TtlCacheOptions): TtlCache<V> => {
 
 	return {
 		get(key, load, getOptions) {
-			const entry = entries.get(key)
-			if (entry !== undefined && isFresh(entry, now(), getOptions?.maxAgeMs)) {
-				entries.delete(key)
-				entries.set(key, entry)
+			const entry = freshEntry(key, getOptions?.maxAgeMs)
+			if (entry !== undefined) {
+				recency.touch(entry)
 				if (entry.notFound !== undefined) {
 					counters.negativeHits++
 					return Promise.reject(entry.notFound)
@@ -139,20 +162,32 @@ export const createTtlCache = <V>(options: TtlCacheOptions): TtlCache<V> => {
 			counters.misses++
 			return (inflight.get(key) ?? startLoad(key, load)).then(unwrap)
 		},
+		lookup(key) {
+			const entry = freshEntry(key)
+			if (entry === undefined || entry.notFound !== undefined) {
+				counters.misses++
+				return undefined
+			}
+			recency.touch(entry)
+			counters.hits++
+			return entry.value
+		},
 		peek(key) {
-			const entry = entries.get(key)
-			return entry !== undefined && entry.notFound === undefined && now() < entry.expiresAt
-				? entry.value
-				: undefined
+			const entry = freshEntry(key)
+			return entry?.notFound === undefined ? entry?.value : undefined
 		},
 		set(key, value, setOptions) {
-			storeValue(key, value, setOptions?.ttlMs ?? ttlMs)
+			store(key, value, undefined, setOptions?.ttlMs ?? ttlMs, staleIfErrorMs)
 		},
 		delete(key) {
-			return entries.delete(key)
+			const entry = entries.get(key)
+			if (entry === undefined) return false
+			remove(entry)
+			return true
 		},
 		clear() {
 			entries.clear()
+			recency.clear()
 		},
 		get size() {
 			return entries.size

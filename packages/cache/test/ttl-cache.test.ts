@@ -278,7 +278,47 @@ describe('bounds', () => {
 	})
 })
 
+describe('lookup', () => {
+	it('returns fresh values synchronously, counting hits and misses', async () => {
+		const { cache, clock } = setup({ ttlMs: 100, negativeTtlMs: 100 })
+		expect(cache.lookup('k')).toBeUndefined()
+		cache.set('k', 'v')
+		expect(cache.lookup('k')).toBe('v')
+		await cache.get('ghost', async () => Promise.reject(new NotFoundError())).catch(() => undefined)
+		expect(cache.lookup('ghost')).toBeUndefined()
+		clock.advance(100)
+		expect(cache.lookup('k')).toBeUndefined()
+		expect(cache.stats()).toMatchObject({ hits: 1, misses: 4 })
+	})
+
+	it('marks keys as recently used, where peek does not', () => {
+		const { cache } = setup({ maxEntries: 2 })
+		cache.set('a', 'a')
+		cache.set('b', 'b')
+		cache.peek('a')
+		cache.set('c', 'c')
+		expect(cache.peek('a')).toBeUndefined()
+		cache.lookup('b')
+		cache.set('d', 'd')
+		expect([cache.peek('b'), cache.peek('c'), cache.peek('d')]).toEqual(['b', undefined, 'd'])
+	})
+})
+
 describe('clock', () => {
+	it('reads the system clock once per synchronous run, again after an await', async () => {
+		vi.useFakeTimers({ now: 0 })
+		try {
+			const cache = createTtlCache<string>({ ttlMs: 1_000 })
+			cache.set('k', 'v')
+			vi.setSystemTime(5_000)
+			expect(cache.peek('k')).toBe('v')
+			await Promise.resolve()
+			expect(cache.peek('k')).toBeUndefined()
+		} finally {
+			vi.useRealTimers()
+		}
+	})
+
 	it('uses Date.now by default, so fake system time drives expiry', async () => {
 		vi.useFakeTimers({ now: 0 })
 		try {

@@ -1,0 +1,233 @@
+import { randomUUID } from 'node:crypto'
+import type {
+	ALBEvent,
+	APIGatewayProxyEvent,
+	APIGatewayProxyEventV2,
+	Context,
+	LambdaFunctionURLEvent,
+} from 'aws-lambda'
+
+export interface HttpRequestSpec {
+	method?: string
+	/** Path with an optional `?query`; `query` is merged over it. */
+	path?: string
+	headers?: Record<string, string>
+	query?: Record<string, string>
+	pathParameters?: Record<string, string>
+	/** Objects are sent as JSON; a Buffer is sent base64-encoded with `isBase64Encoded`. */
+	body?: string | Buffer | Record<string, unknown> | unknown[]
+	isBase64Encoded?: boolean
+	requestId?: string
+}
+
+export type HttpApiAuthorizer =
+	| { lambda: Record<string, unknown> }
+	| { jwt: { claims: Record<string, string | number | boolean | string[]>; scopes?: string[] } }
+	| { iam: Record<string, unknown> }
+
+export type RestApiAuthorizer =
+	/** A Lambda (TOKEN/REQUEST) authorizer's context, flattened next to `principalId`. */
+	| { lambda: Record<string, string | number | boolean> & { principalId?: string } }
+	/** A Cognito user-pool authorizer's claims (all strings, as API Gateway passes them). */
+	| { cognito: Record<string, string> }
+
+const splitPath = (spec: HttpRequestSpec) => {
+	const [rawPath = '/', rawQuery = ''] = (spec.path ?? '/').split('?', 2)
+	const query = { ...Object.fromEntries(new URLSearchParams(rawQuery)), ...spec.query }
+	return { rawPath, query, rawQueryString: new URLSearchParams(query).toString() }
+}
+
+const encodeBody = (
+	spec: HttpRequestSpec,
+): { body: string | null; isBase64Encoded: boolean; json: boolean } => {
+	const { body } = spec
+	if (body === undefined) return { body: null, isBase64Encoded: false, json: false }
+	if (Buffer.isBuffer(body))
+		return { body: body.toString('base64'), isBase64Encoded: true, json: false }
+	if (typeof body === 'string') {
+		return spec.isBase64Encoded
+			? { body: Buffer.from(body).toString('base64'), isBase64Encoded: true, json: false }
+			: { body, isBase64Encoded: false, json: false }
+	}
+	return { body: JSON.stringify(body), isBase64Encoded: false, json: true }
+}
+
+const lowerCaseKeys = (headers: Record<string, string>): Record<string, string> =>
+	Object.fromEntries(Object.entries(headers).map(([name, value]) => [name.toLowerCase(), value]))
+
+const withContentType = (headers: Record<string, string>, json: boolean): Record<string, string> =>
+	json && !Object.keys(headers).some((name) => name.toLowerCase() === 'content-type')
+		? { ...headers, 'content-type': 'application/json' }
+		: headers
+
+const epochNow = () => Date.now()
+
+/** An API Gateway HTTP API (payload 2.0) event; also the shape of Function URL events. */
+export const httpApiEvent = (
+	spec: HttpRequestSpec & { authorizer?: HttpApiAuthorizer; routeKey?: string } = {},
+): APIGatewayProxyEventV2 => {
+	const method = (spec.method ?? 'GET').toUpperCase()
+	const { rawPath, query, rawQueryString } = splitPath(spec)
+	const { body, isBase64Encoded, json } = encodeBody(spec)
+	const headers = lowerCaseKeys(withContentType(spec.headers ?? {}, json))
+	const cookies = headers.cookie?.split(';').map((cookie) => cookie.trim())
+	const requestId = spec.requestId ?? randomUUID()
+	const event: APIGatewayProxyEventV2 & { requestContext: { authorizer?: HttpApiAuthorizer } } = {
+		version: '2.0',
+		routeKey: spec.routeKey ?? `${method} ${rawPath}`,
+		rawPath,
+		rawQueryString,
+		...(cookies ? { cookies } : {}),
+		headers,
+		...(Object.keys(query).length > 0 ? { queryStringParameters: query } : {}),
+		...(spec.pathParameters ? { pathParameters: spec.pathParameters } : {}),
+		requestContext: {
+			accountId: '000000000000',
+			apiId: 'local',
+			domainName: 'local.execute-api.us-east-1.amazonaws.com',
+			domainPrefix: 'local',
+			http: {
+				method,
+				path: rawPath,
+				protocol: 'HTTP/1.1',
+				sourceIp: '127.0.0.1',
+				userAgent: headers['user-agent'] ?? 'tenantry-testing',
+			},
+			requestId,
+			routeKey: spec.routeKey ?? `${method} ${rawPath}`,
+			stage: '$default',
+			time: new Date(epochNow()).toUTCString(),
+			timeEpoch: epochNow(),
+			...(spec.authorizer ? { authorizer: spec.authorizer } : {}),
+		},
+		isBase64Encoded,
+		...(body === null ? {} : { body }),
+	}
+	return event
+}
+
+/** A Lambda Function URL event (payload 2.0, no routes, optional IAM authorizer). */
+export const functionUrlEvent = (spec: HttpRequestSpec = {}): LambdaFunctionURLEvent => {
+	const event = httpApiEvent(spec)
+	return {
+		...event,
+		routeKey: '$default',
+		requestContext: { ...event.requestContext, routeKey: '$default' },
+	}
+}
+
+/** An API Gateway REST API (payload 1.0) proxy event, with `multiValueHeaders`. */
+export const restApiEvent = (
+	spec: HttpRequestSpec & { authorizer?: RestApiAuthorizer; resource?: string } = {},
+): APIGatewayProxyEvent => {
+	const method = (spec.method ?? 'GET').toUpperCase()
+	const { rawPath, query } = splitPath(spec)
+	const { body, isBase64Encoded, json } = encodeBody(spec)
+	const headers = withContentType(spec.headers ?? {}, json)
+	const requestId = spec.requestId ?? randomUUID()
+	const authorizer =
+		spec.authorizer === undefined
+			? undefined
+			: 'cognito' in spec.authorizer
+				? { claims: spec.authorizer.cognito }
+				: { principalId: 'user', integrationLatency: 0, ...spec.authorizer.lambda }
+	const hasQuery = Object.keys(query).length > 0
+	return {
+		resource: spec.resource ?? rawPath,
+		path: rawPath,
+		httpMethod: method,
+		headers,
+		multiValueHeaders: Object.fromEntries(
+			Object.entries(headers).map(([name, value]) => [name, [value]]),
+		),
+		queryStringParameters: hasQuery ? query : null,
+		multiValueQueryStringParameters: hasQuery
+			? Object.fromEntries(Object.entries(query).map(([name, value]) => [name, [value]]))
+			: null,
+		pathParameters: spec.pathParameters ?? null,
+		stageVariables: null,
+		requestContext: {
+			accountId: '000000000000',
+			apiId: 'local',
+			authorizer,
+			httpMethod: method,
+			identity: {
+				accessKey: null,
+				accountId: null,
+				apiKey: null,
+				apiKeyId: null,
+				caller: null,
+				clientCert: null,
+				cognitoAuthenticationProvider: null,
+				cognitoAuthenticationType: null,
+				cognitoIdentityId: null,
+				cognitoIdentityPoolId: null,
+				principalOrgId: null,
+				sourceIp: '127.0.0.1',
+				user: null,
+				userAgent: headers['User-Agent'] ?? 'tenantry-testing',
+				userArn: null,
+			},
+			path: `/prod${rawPath}`,
+			protocol: 'HTTP/1.1',
+			requestId,
+			requestTimeEpoch: epochNow(),
+			resourceId: 'local',
+			resourcePath: spec.resource ?? rawPath,
+			stage: 'prod',
+		},
+		body,
+		isBase64Encoded,
+	}
+}
+
+/** An Application Load Balancer event; `multiValue` mirrors a target group with multi-value headers on. */
+export const albEvent = (spec: HttpRequestSpec & { multiValue?: boolean } = {}): ALBEvent => {
+	const { rawPath, query } = splitPath(spec)
+	const { body, isBase64Encoded, json } = encodeBody(spec)
+	const headers = lowerCaseKeys(withContentType(spec.headers ?? {}, json))
+	const base = {
+		requestContext: {
+			elb: {
+				targetGroupArn:
+					'arn:aws:elasticloadbalancing:us-east-1:000000000000:targetgroup/local/0000000000000000',
+			},
+		},
+		httpMethod: (spec.method ?? 'GET').toUpperCase(),
+		path: rawPath,
+		body: body ?? '',
+		isBase64Encoded,
+	}
+	return spec.multiValue
+		? {
+				...base,
+				multiValueHeaders: Object.fromEntries(
+					Object.entries(headers).map(([name, value]) => [name, [value]]),
+				),
+				multiValueQueryStringParameters: Object.fromEntries(
+					Object.entries(query).map(([name, value]) => [name, [value]]),
+				),
+			}
+		: { ...base, headers, queryStringParameters: query }
+}
+
+/** A Lambda `context` with a fresh request id and a remaining time that counts down. */
+export const lambdaContext = (overrides: Partial<Context> = {}): Context => {
+	const deadline = Date.now() + 30_000
+	const functionName = overrides.functionName ?? 'tenantry-local'
+	return {
+		callbackWaitsForEmptyEventLoop: true,
+		functionName,
+		functionVersion: '$LATEST',
+		invokedFunctionArn: `arn:aws:lambda:us-east-1:000000000000:function:${functionName}`,
+		memoryLimitInMB: '1024',
+		awsRequestId: randomUUID(),
+		logGroupName: `/aws/lambda/${functionName}`,
+		logStreamName: `2026/01/01/[$LATEST]${randomUUID().replaceAll('-', '')}`,
+		getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()),
+		done: () => undefined,
+		fail: () => undefined,
+		succeed: () => undefined,
+		...overrides,
+	}
+}

@@ -1,0 +1,293 @@
+import { randomUUID } from 'node:crypto'
+import type { IncomingMessage, ServerResponse } from 'node:http'
+import {
+	SecretsManagerClient,
+	type SecretsManagerClientConfig,
+} from '@aws-sdk/client-secrets-manager'
+import { localAccountId, localCredentials, randomId } from './credentials.js'
+import { answerCommonFault, createFaultPlan, type Fault, type FaultControl } from './faults.js'
+import { startHttpServer } from './loopback-server.js'
+
+interface SecretVersion {
+	versionId: string
+	secretString: string
+	stages: Set<string>
+	createdDate: number
+}
+
+interface StoredSecret {
+	name: string
+	arn: string
+	versions: SecretVersion[]
+}
+
+export interface LocalSecretsManager {
+	readonly endpoint: string
+	readonly region: string
+	/** A client for this endpoint; extra config (e.g. `maxAttempts`) is merged in. */
+	client(config?: SecretsManagerClientConfig): SecretsManagerClient
+	/**
+	 * Creates the secret or adds a new `AWSCURRENT` version (the old one becomes
+	 * `AWSPREVIOUS`), as `PutSecretValue` does. Objects are stored as JSON.
+	 */
+	putSecret(name: string, value: string | Record<string, unknown>): void
+	deleteSecret(name: string): void
+	/** `GetSecretValue` calls, for one SecretId (name or ARN as sent) or in total. */
+	calls(secretId?: string): number
+	resetCalls(): void
+	/** By SecretId: throttle, server-error, not-found, access-denied, delay, malformed, down. */
+	readonly faults: FaultControl
+	stop(): Promise<void>
+}
+
+class ServiceError extends Error {
+	constructor(
+		readonly status: number,
+		readonly type: string,
+		message: string,
+	) {
+		super(message)
+	}
+}
+
+const notFound = () =>
+	new ServiceError(
+		400,
+		'ResourceNotFoundException',
+		"Secrets Manager can't find the specified secret.",
+	)
+
+export interface StartSecretsManagerOptions {
+	region?: string
+}
+
+/**
+ * A Secrets Manager endpoint speaking the real JSON 1.1 protocol (`X-Amz-Target:
+ * secretsmanager.<Operation>`), so the unmodified `SecretsManagerClient` (serialisation,
+ * retries, error parsing) talks to it. Supports GetSecretValue (by name or ARN, VersionStage,
+ * VersionId), CreateSecret, PutSecretValue and DeleteSecret.
+ */
+export const startSecretsManager = async (
+	options: StartSecretsManagerOptions = {},
+): Promise<LocalSecretsManager> => {
+	const region = options.region ?? 'us-east-1'
+	const secrets = new Map<string, StoredSecret>()
+	const calls = new Map<string, number>()
+	const faults = createFaultPlan()
+	const stopping = new AbortController()
+	const clients: SecretsManagerClient[] = []
+
+	const find = (secretId: unknown): StoredSecret | undefined => {
+		if (typeof secretId !== 'string') return undefined
+		return secrets.get(secretId) ?? [...secrets.values()].find((secret) => secret.arn === secretId)
+	}
+
+	const addVersion = (
+		secret: StoredSecret,
+		secretString: string,
+		stages: string[],
+	): SecretVersion => {
+		const version: SecretVersion = {
+			versionId: randomUUID(),
+			secretString,
+			stages: new Set(stages),
+			createdDate: Date.now() / 1000,
+		}
+		if (version.stages.has('AWSCURRENT')) {
+			for (const older of secret.versions) {
+				older.stages.delete('AWSPREVIOUS')
+				if (older.stages.delete('AWSCURRENT')) older.stages.add('AWSPREVIOUS')
+			}
+		}
+		secret.versions.push(version)
+		secret.versions = secret.versions.filter((v) => v.stages.size > 0)
+		return version
+	}
+
+	const create = (name: string, secretString: string): StoredSecret => {
+		const secret: StoredSecret = {
+			name,
+			arn: `arn:aws:secretsmanager:${region}:${localAccountId}:secret:${name}-${randomId(6)}`,
+			versions: [],
+		}
+		secrets.set(name, secret)
+		addVersion(secret, secretString, ['AWSCURRENT'])
+		return secret
+	}
+
+	const operations: Record<string, (input: Record<string, unknown>) => unknown> = {
+		GetSecretValue(input) {
+			const secret = find(input.SecretId)
+			if (!secret) throw notFound()
+			const stage = typeof input.VersionStage === 'string' ? input.VersionStage : undefined
+			const versionId = typeof input.VersionId === 'string' ? input.VersionId : undefined
+			const version = secret.versions.find((v) =>
+				versionId ? v.versionId === versionId : v.stages.has(stage ?? 'AWSCURRENT'),
+			)
+			if (!version) throw notFound()
+			return {
+				ARN: secret.arn,
+				Name: secret.name,
+				VersionId: version.versionId,
+				SecretString: version.secretString,
+				VersionStages: [...version.stages],
+				CreatedDate: version.createdDate,
+			}
+		},
+		CreateSecret(input) {
+			const name = String(input.Name ?? '')
+			if (secrets.has(name)) {
+				throw new ServiceError(
+					400,
+					'ResourceExistsException',
+					`The operation failed because the secret ${name} already exists.`,
+				)
+			}
+			const secret = create(name, String(input.SecretString ?? ''))
+			return { ARN: secret.arn, Name: secret.name, VersionId: secret.versions[0]?.versionId }
+		},
+		PutSecretValue(input) {
+			const secret = find(input.SecretId)
+			if (!secret) throw notFound()
+			const stages = Array.isArray(input.VersionStages)
+				? input.VersionStages.map(String)
+				: ['AWSCURRENT']
+			const version = addVersion(secret, String(input.SecretString ?? ''), stages)
+			return {
+				ARN: secret.arn,
+				Name: secret.name,
+				VersionId: version.versionId,
+				VersionStages: [...version.stages],
+			}
+		},
+		DeleteSecret(input) {
+			const secret = find(input.SecretId)
+			if (!secret) throw notFound()
+			secrets.delete(secret.name)
+			return { ARN: secret.arn, Name: secret.name, DeletionDate: Date.now() / 1000 }
+		},
+	}
+
+	const send = (response: ServerResponse, status: number, body: unknown, type?: string): void => {
+		const text = JSON.stringify(body)
+		response.writeHead(status, {
+			'Content-Type': 'application/x-amz-json-1.1',
+			'Content-Length': Buffer.byteLength(text),
+			'x-amzn-RequestId': randomUUID(),
+			...(type ? { 'x-amzn-ErrorType': type } : {}),
+		})
+		response.end(text)
+	}
+
+	const sendError = (response: ServerResponse, error: ServiceError): void =>
+		send(response, error.status, { __type: error.type, Message: error.message }, error.type)
+
+	const answerFault = async (fault: Fault, response: ServerResponse): Promise<boolean> => {
+		const common = await answerCommonFault(fault, response, stopping.signal)
+		if (common !== undefined) return common
+		switch (fault.type) {
+			case 'throttle':
+				sendError(response, new ServiceError(400, 'ThrottlingException', 'Rate exceeded'))
+				return true
+			case 'server-error':
+				sendError(
+					response,
+					new ServiceError(500, 'InternalServiceError', 'An error occurred on the server side.'),
+				)
+				return true
+			case 'not-found':
+				sendError(response, notFound())
+				return true
+			case 'access-denied':
+				sendError(
+					response,
+					new ServiceError(400, 'AccessDeniedException', 'Access to KMS is not allowed'),
+				)
+				return true
+			case 'malformed':
+				response
+					.writeHead(200, { 'Content-Type': 'application/x-amz-json-1.1' })
+					.end('{"SecretString": "trunc')
+				return true
+			case 'oversized':
+				send(response, 200, { SecretString: 'x'.repeat(fault.bytes ?? 1_048_576) })
+				return true
+			default:
+				return false
+		}
+	}
+
+	const server = await startHttpServer(
+		async (request: IncomingMessage, body: Buffer, response: ServerResponse) => {
+			const target = String(request.headers['x-amz-target'] ?? '')
+			const operation = target.startsWith('secretsmanager.')
+				? target.slice('secretsmanager.'.length)
+				: ''
+			const handler = operations[operation]
+			if (request.method !== 'POST' || !handler) {
+				sendError(
+					response,
+					new ServiceError(400, 'UnknownOperationException', `Unknown operation ${target}`),
+				)
+				return
+			}
+			let input: Record<string, unknown>
+			try {
+				input = JSON.parse(body.toString() || '{}')
+			} catch {
+				sendError(response, new ServiceError(400, 'SerializationException', 'Malformed JSON'))
+				return
+			}
+			const secretId = typeof input.SecretId === 'string' ? input.SecretId : undefined
+			if (operation === 'GetSecretValue')
+				calls.set(secretId ?? '', (calls.get(secretId ?? '') ?? 0) + 1)
+			const fault = faults.take(secretId, operation)
+			if (fault && (await answerFault(fault, response))) return
+			try {
+				send(response, 200, handler(input))
+			} catch (error) {
+				if (error instanceof ServiceError) sendError(response, error)
+				else throw error
+			}
+		},
+	)
+
+	return {
+		endpoint: server.url,
+		region,
+		client(config = {}) {
+			const created = new SecretsManagerClient({
+				region,
+				endpoint: server.url,
+				credentials: localCredentials,
+				...config,
+			})
+			clients.push(created)
+			return created
+		},
+		putSecret(name, value) {
+			const secretString = typeof value === 'string' ? value : JSON.stringify(value)
+			const existing = secrets.get(name)
+			if (existing) addVersion(existing, secretString, ['AWSCURRENT'])
+			else create(name, secretString)
+		},
+		deleteSecret(name) {
+			secrets.delete(name)
+		},
+		calls(secretId) {
+			if (secretId !== undefined) return calls.get(secretId) ?? 0
+			let total = 0
+			for (const count of calls.values()) total += count
+			return total
+		},
+		resetCalls() {
+			calls.clear()
+		},
+		faults,
+		async stop() {
+			stopping.abort()
+			for (const created of clients) created.destroy()
+			await server.close()
+		},
+	}
+}

@@ -1,0 +1,224 @@
+import { randomUUID } from 'node:crypto'
+import type { ServerResponse } from 'node:http'
+import { STSClient, type STSClientConfig } from '@aws-sdk/client-sts'
+import { localAccountId, localCredentials, randomId } from './credentials.js'
+import { answerCommonFault, createFaultPlan, type Fault, type FaultControl } from './faults.js'
+import { startHttpServer } from './loopback-server.js'
+
+export interface AssumeRoleCall {
+	roleArn: string
+	roleSessionName: string
+	durationSeconds: number
+	/** Session tags, e.g. `{ tenant_id: 'acme' }`. */
+	tags: Record<string, string>
+	transitiveTagKeys: string[]
+	policy: string | undefined
+	/** The credentials handed out. */
+	accessKeyId: string
+	expiration: Date
+}
+
+export interface LocalSts {
+	readonly endpoint: string
+	readonly region: string
+	client(config?: STSClientConfig): STSClient
+	/** Every successful `AssumeRole`, oldest first. */
+	readonly assumeRoleCalls: readonly AssumeRoleCall[]
+	/** The call that issued these credentials: tells which tenant a signed request acted for. */
+	callForAccessKey(accessKeyId: string | undefined): AssumeRoleCall | undefined
+	resetCalls(): void
+	/** By RoleArn: throttle, server-error, access-denied, delay, malformed, down. */
+	readonly faults: FaultControl
+	stop(): Promise<void>
+}
+
+export interface StartStsOptions {
+	region?: string
+	/** Clock for `Expiration`, so tests with fake time get credentials that expire on it. */
+	now?: () => number
+}
+
+const xmlEscape = (value: string): string =>
+	value.replace(/[<>&'"]/g, (c) => `&#${c.charCodeAt(0)};`)
+
+const errorXml = (type: 'Sender' | 'Receiver', code: string, message: string): string =>
+	`<ErrorResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/"><Error><Type>${type}</Type><Code>${code}</Code><Message>${xmlEscape(message)}</Message></Error><RequestId>${randomUUID()}</RequestId></ErrorResponse>`
+
+/** Reads `Prefix.member.N.Field` entries of an awsQuery list. */
+const queryList = (params: URLSearchParams, prefix: string, field?: string): string[] => {
+	const values: string[] = []
+	for (let n = 1; ; n++) {
+		const value = params.get(field ? `${prefix}.member.${n}.${field}` : `${prefix}.member.${n}`)
+		if (value === null) return values
+		values.push(value)
+	}
+}
+
+const sessionNamePattern = /^[\w+=,.@-]{2,64}$/
+const tagPattern = /^[\p{L}\p{Z}\p{N}_.:/=+\-@]*$/u
+
+/**
+ * An STS endpoint speaking the real awsQuery protocol (form-encoded request, XML answer)
+ * for `AssumeRole`. It validates what real STS validates (session name, duration, tags)
+ * and records each call with its session tags.
+ */
+export const startSts = async (options: StartStsOptions = {}): Promise<LocalSts> => {
+	const region = options.region ?? 'us-east-1'
+	const now = options.now ?? (() => Date.now())
+	const calls: AssumeRoleCall[] = []
+	const faults = createFaultPlan()
+	const stopping = new AbortController()
+	const clients: STSClient[] = []
+
+	const sendXml = (response: ServerResponse, status: number, xml: string): void => {
+		response.writeHead(status, {
+			'Content-Type': 'text/xml',
+			'Content-Length': Buffer.byteLength(xml),
+		})
+		response.end(xml)
+	}
+
+	const answerFault = async (fault: Fault, response: ServerResponse): Promise<boolean> => {
+		const common = await answerCommonFault(fault, response, stopping.signal)
+		if (common !== undefined) return common
+		switch (fault.type) {
+			case 'throttle':
+				sendXml(response, 400, errorXml('Sender', 'Throttling', 'Rate exceeded'))
+				return true
+			case 'server-error':
+				sendXml(
+					response,
+					500,
+					errorXml('Receiver', 'InternalFailure', 'An internal error occurred.'),
+				)
+				return true
+			case 'access-denied':
+			case 'not-found':
+				sendXml(
+					response,
+					403,
+					errorXml('Sender', 'AccessDenied', 'User is not authorized to perform: sts:AssumeRole'),
+				)
+				return true
+			case 'malformed':
+				sendXml(response, 200, '<AssumeRoleResponse><AssumeRoleResult><Credentials>')
+				return true
+			case 'oversized':
+				sendXml(
+					response,
+					200,
+					`<AssumeRoleResponse>${' '.repeat(fault.bytes ?? 1_048_576)}</AssumeRoleResponse>`,
+				)
+				return true
+			default:
+				return false
+		}
+	}
+
+	const validationError = (response: ServerResponse, message: string) =>
+		sendXml(response, 400, errorXml('Sender', 'ValidationError', message))
+
+	const server = await startHttpServer(async (request, body, response) => {
+		const params = new URLSearchParams(body.toString())
+		if (
+			request.method !== 'POST' ||
+			params.get('Action') !== 'AssumeRole' ||
+			params.get('Version') !== '2011-06-15'
+		) {
+			sendXml(
+				response,
+				400,
+				errorXml('Sender', 'InvalidAction', `Could not find operation ${params.get('Action')}`),
+			)
+			return
+		}
+		const roleArn = params.get('RoleArn') ?? ''
+		const fault = faults.take(roleArn, 'AssumeRole')
+		if (fault && (await answerFault(fault, response))) return
+
+		const roleSessionName = params.get('RoleSessionName') ?? ''
+		const durationSeconds = Number(params.get('DurationSeconds') ?? 3600)
+		const tagKeys = queryList(params, 'Tags', 'Key')
+		const tagValues = queryList(params, 'Tags', 'Value')
+		if (!/^arn:aws[\w-]*:iam::\d{12}:role\/[\w+=,.@/-]+$/.test(roleArn)) {
+			return validationError(response, `Invalid RoleArn: ${roleArn}`)
+		}
+		if (!sessionNamePattern.test(roleSessionName)) {
+			return validationError(response, "Value at 'roleSessionName' failed to satisfy constraint")
+		}
+		if (!Number.isInteger(durationSeconds) || durationSeconds < 900 || durationSeconds > 43_200) {
+			return validationError(response, "Value at 'durationSeconds' failed to satisfy constraint")
+		}
+		if (tagKeys.length > 50 || tagKeys.length !== tagValues.length) {
+			return validationError(response, "Value at 'tags' failed to satisfy constraint")
+		}
+		const tags: Record<string, string> = {}
+		for (const [index, key] of tagKeys.entries()) {
+			const value = tagValues[index] ?? ''
+			const lowerKeys = Object.keys(tags).map((k) => k.toLowerCase())
+			if (
+				key.length === 0 ||
+				key.length > 128 ||
+				value.length > 256 ||
+				!tagPattern.test(key) ||
+				!tagPattern.test(value)
+			) {
+				return validationError(response, "Value at 'tags' failed to satisfy constraint")
+			}
+			if (lowerKeys.includes(key.toLowerCase())) {
+				return validationError(
+					response,
+					'Duplicate tag keys found. Please note that Tag keys are case insensitive.',
+				)
+			}
+			tags[key] = value
+		}
+
+		const accessKeyId = `ASIA${randomId(16)}`
+		const expiration = new Date(Math.floor(now() / 1000) * 1000 + durationSeconds * 1000)
+		calls.push({
+			roleArn,
+			roleSessionName,
+			durationSeconds,
+			tags,
+			transitiveTagKeys: queryList(params, 'TransitiveTagKeys'),
+			policy: params.get('Policy') ?? undefined,
+			accessKeyId,
+			expiration,
+		})
+		const roleName = roleArn.split('/').pop() ?? 'role'
+		sendXml(
+			response,
+			200,
+			`<AssumeRoleResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/"><AssumeRoleResult><AssumedRoleUser><Arn>arn:aws:sts::${localAccountId}:assumed-role/${xmlEscape(roleName)}/${xmlEscape(roleSessionName)}</Arn><AssumedRoleId>AROA${randomId(16)}:${xmlEscape(roleSessionName)}</AssumedRoleId></AssumedRoleUser><Credentials><AccessKeyId>${accessKeyId}</AccessKeyId><SecretAccessKey>${randomId(40)}</SecretAccessKey><SessionToken>${randomId(64)}</SessionToken><Expiration>${expiration.toISOString()}</Expiration></Credentials><PackedPolicySize>${tagKeys.length}</PackedPolicySize></AssumeRoleResult><ResponseMetadata><RequestId>${randomUUID()}</RequestId></ResponseMetadata></AssumeRoleResponse>`,
+		)
+	})
+
+	return {
+		endpoint: server.url,
+		region,
+		client(config = {}) {
+			const created = new STSClient({
+				region,
+				endpoint: server.url,
+				credentials: localCredentials,
+				...config,
+			})
+			clients.push(created)
+			return created
+		},
+		get assumeRoleCalls() {
+			return calls
+		},
+		callForAccessKey: (accessKeyId) => calls.find((call) => call.accessKeyId === accessKeyId),
+		resetCalls() {
+			calls.length = 0
+		},
+		faults,
+		async stop() {
+			stopping.abort()
+			for (const created of clients) created.destroy()
+			await server.close()
+		},
+	}
+}

@@ -1,0 +1,120 @@
+import {
+	CreateSecretCommand,
+	GetSecretValueCommand,
+	InternalServiceError,
+	PutSecretValueCommand,
+	ResourceNotFoundException,
+	type SecretsManagerClient,
+} from '@aws-sdk/client-secrets-manager'
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
+import { type LocalSecretsManager, startSecretsManager } from '../src/index.js'
+
+let secretsManager: LocalSecretsManager
+let client: SecretsManagerClient
+
+beforeAll(async () => {
+	secretsManager = await startSecretsManager()
+	client = secretsManager.client({ maxAttempts: 1 })
+})
+afterAll(() => secretsManager.stop())
+beforeEach(() => {
+	secretsManager.faults.clear()
+	secretsManager.resetCalls()
+})
+
+const getSecret = (SecretId: string, VersionStage?: string) =>
+	client.send(new GetSecretValueCommand({ SecretId, VersionStage }))
+
+describe('local Secrets Manager through the real SecretsManagerClient', () => {
+	it('serves a seeded secret by name and by ARN', async () => {
+		secretsManager.putSecret('tenants/acme', { shared_secret: 's1' })
+		const byName = await getSecret('tenants/acme')
+		expect(JSON.parse(byName.SecretString ?? '')).toEqual({ shared_secret: 's1' })
+		expect(byName.VersionStages).toEqual(['AWSCURRENT'])
+		expect(byName.ARN).toMatch(
+			/^arn:aws:secretsmanager:us-east-1:000000000000:secret:tenants\/acme-\w{6}$/,
+		)
+		const byArn = await getSecret(byName.ARN ?? '')
+		expect(byArn.SecretString).toBe(byName.SecretString)
+		expect(byArn.CreatedDate).toBeInstanceOf(Date)
+	})
+
+	it('keeps AWSCURRENT and AWSPREVIOUS across PutSecretValue', async () => {
+		await client.send(new CreateSecretCommand({ Name: 'tenants/rotating', SecretString: 'v1' }))
+		await client.send(
+			new PutSecretValueCommand({ SecretId: 'tenants/rotating', SecretString: 'v2' }),
+		)
+		expect((await getSecret('tenants/rotating')).SecretString).toBe('v2')
+		expect((await getSecret('tenants/rotating', 'AWSPREVIOUS')).SecretString).toBe('v1')
+		secretsManager.putSecret('tenants/rotating', 'v3')
+		expect((await getSecret('tenants/rotating', 'AWSPREVIOUS')).SecretString).toBe('v2')
+		await expect(
+			client.send(new CreateSecretCommand({ Name: 'tenants/rotating', SecretString: 'x' })),
+		).rejects.toMatchObject({ name: 'ResourceExistsException' })
+	})
+
+	it('answers ResourceNotFoundException for unknown and deleted secrets', async () => {
+		await expect(getSecret('tenants/ghost')).rejects.toBeInstanceOf(ResourceNotFoundException)
+		secretsManager.putSecret('tenants/gone', 'x')
+		secretsManager.deleteSecret('tenants/gone')
+		await expect(getSecret('tenants/gone')).rejects.toBeInstanceOf(ResourceNotFoundException)
+		await expect(getSecret('tenants/gone', 'AWSPREVIOUS')).rejects.toBeInstanceOf(
+			ResourceNotFoundException,
+		)
+	})
+
+	it('counts GetSecretValue calls per SecretId', async () => {
+		secretsManager.putSecret('tenants/a', 'a')
+		secretsManager.putSecret('tenants/b', 'b')
+		await Promise.all([getSecret('tenants/a'), getSecret('tenants/a'), getSecret('tenants/b')])
+		expect(secretsManager.calls('tenants/a')).toBe(2)
+		expect(secretsManager.calls('tenants/b')).toBe(1)
+		expect(secretsManager.calls()).toBe(3)
+	})
+
+	it('injects throttling, which the SDK retries with backoff', async () => {
+		secretsManager.putSecret('tenants/t', 't')
+		secretsManager.faults.inject({ type: 'throttle' }, { times: 2, target: 'tenants/t' })
+		const retrying = secretsManager.client({ maxAttempts: 3 })
+		await expect(
+			retrying.send(new GetSecretValueCommand({ SecretId: 'tenants/t' })),
+		).resolves.toMatchObject({
+			SecretString: 't',
+			$metadata: { attempts: 3 },
+		})
+		expect(secretsManager.calls('tenants/t')).toBe(3)
+		secretsManager.faults.inject({ type: 'throttle' }, { times: 1 })
+		await expect(getSecret('tenants/t')).rejects.toMatchObject({ name: 'ThrottlingException' })
+	})
+
+	it('injects 5xx, not-found, malformed answers, dropped connections and slowness', async () => {
+		secretsManager.putSecret('tenants/f', 'f')
+		secretsManager.faults.inject({ type: 'server-error' }, { times: 1 })
+		await expect(getSecret('tenants/f')).rejects.toBeInstanceOf(InternalServiceError)
+		secretsManager.faults.inject({ type: 'not-found' }, { times: 1, target: 'tenants/f' })
+		await expect(getSecret('tenants/f')).rejects.toBeInstanceOf(ResourceNotFoundException)
+		secretsManager.faults.inject({ type: 'malformed' }, { times: 1 })
+		await expect(getSecret('tenants/f')).rejects.toThrow()
+		secretsManager.faults.inject({ type: 'down' }, { times: 1 })
+		await expect(getSecret('tenants/f')).rejects.toThrow()
+		secretsManager.faults.inject({ type: 'delay', ms: 1_000 }, { times: 1 })
+		const impatient = secretsManager.client({
+			maxAttempts: 1,
+			requestHandler: { requestTimeout: 100, throwOnRequestTimeout: true },
+		})
+		await expect(
+			impatient.send(new GetSecretValueCommand({ SecretId: 'tenants/f' })),
+		).rejects.toMatchObject({
+			name: 'TimeoutError',
+		})
+		await expect(getSecret('tenants/f')).resolves.toMatchObject({ SecretString: 'f' })
+	})
+
+	it('leaves other secrets alone when a fault targets one', async () => {
+		secretsManager.putSecret('tenants/x', 'x')
+		secretsManager.putSecret('tenants/y', 'y')
+		secretsManager.faults.inject({ type: 'server-error' }, { target: 'tenants/x' })
+		await expect(getSecret('tenants/x')).rejects.toBeInstanceOf(InternalServiceError)
+		await expect(getSecret('tenants/y')).resolves.toMatchObject({ SecretString: 'y' })
+	})
+})

@@ -1,0 +1,143 @@
+import { GetItemCommand } from '@aws-sdk/client-dynamodb'
+import { AssumeRoleCommand, type STSClient } from '@aws-sdk/client-sts'
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
+import { type LocalDynamoDb, type LocalSts, startDynamoDb, startSts } from '../src/index.js'
+
+let sts: LocalSts
+let client: STSClient
+let fakeNow = Date.UTC(2026, 10, 23, 10, 0, 0)
+
+beforeAll(async () => {
+	sts = await startSts({ now: () => fakeNow })
+	client = sts.client({ maxAttempts: 1 })
+})
+afterAll(() => sts.stop())
+beforeEach(() => {
+	sts.faults.clear()
+	sts.resetCalls()
+})
+
+const roleArn = 'arn:aws:iam::000000000000:role/tenant-data-access'
+
+const assumeRole = (
+	tenant: string,
+	extra: Partial<ConstructorParameters<typeof AssumeRoleCommand>[0]> = {},
+) =>
+	client.send(
+		new AssumeRoleCommand({
+			RoleArn: roleArn,
+			RoleSessionName: `tenant-${tenant}`,
+			DurationSeconds: 900,
+			Tags: [{ Key: 'tenant_id', Value: tenant }],
+			...extra,
+		}),
+	)
+
+describe('local STS through the real STSClient (awsQuery protocol)', () => {
+	it('issues credentials that expire after DurationSeconds on the given clock', async () => {
+		const { Credentials, AssumedRoleUser } = await assumeRole('acme')
+		expect(Credentials?.AccessKeyId).toMatch(/^ASIA[0-9A-F]{16}$/)
+		expect(Credentials?.SecretAccessKey).toBeTruthy()
+		expect(Credentials?.SessionToken).toBeTruthy()
+		expect(Credentials?.Expiration).toEqual(new Date(fakeNow + 900_000))
+		expect(AssumedRoleUser?.Arn).toBe(
+			'arn:aws:sts::000000000000:assumed-role/tenant-data-access/tenant-acme',
+		)
+		fakeNow += 60_000
+		const later = await assumeRole('acme')
+		expect(later.Credentials?.Expiration).toEqual(new Date(fakeNow + 900_000))
+	})
+
+	it('records each call with its session tags', async () => {
+		const { Credentials } = await assumeRole('acme', {
+			Tags: [
+				{ Key: 'tenant_id', Value: 'acme' },
+				{ Key: 'tier', Value: 'gold' },
+			],
+			TransitiveTagKeys: ['tenant_id'],
+		})
+		expect(sts.assumeRoleCalls).toEqual([
+			expect.objectContaining({
+				roleArn,
+				roleSessionName: 'tenant-acme',
+				durationSeconds: 900,
+				tags: { tenant_id: 'acme', tier: 'gold' },
+				transitiveTagKeys: ['tenant_id'],
+				accessKeyId: Credentials?.AccessKeyId,
+			}),
+		])
+		expect(sts.callForAccessKey(Credentials?.AccessKeyId)?.tags.tenant_id).toBe('acme')
+	})
+
+	it('rejects what real STS rejects', async () => {
+		await expect(assumeRole('x', { RoleSessionName: 'bad name!' })).rejects.toMatchObject({
+			name: 'ValidationError',
+		})
+		await expect(assumeRole('x', { DurationSeconds: 60 })).rejects.toMatchObject({
+			name: 'ValidationError',
+		})
+		await expect(assumeRole('x', { RoleArn: 'not-an-arn' })).rejects.toMatchObject({
+			name: 'ValidationError',
+		})
+		await expect(
+			assumeRole('x', {
+				Tags: [
+					{ Key: 'tenant_id', Value: 'a' },
+					{ Key: 'TENANT_ID', Value: 'b' },
+				],
+			}),
+		).rejects.toMatchObject({ name: 'ValidationError' })
+		expect(sts.assumeRoleCalls).toHaveLength(0)
+	})
+
+	it('injects throttling (retried by the SDK), access denied, 5xx and malformed XML', async () => {
+		sts.faults.inject({ type: 'throttle' }, { times: 1 })
+		await expect(
+			sts.client({ maxAttempts: 2 }).send(
+				new AssumeRoleCommand({
+					RoleArn: roleArn,
+					RoleSessionName: 'retry',
+					Tags: [{ Key: 'tenant_id', Value: 'r' }],
+				}),
+			),
+		).resolves.toMatchObject({ $metadata: { attempts: 2 } })
+		sts.faults.inject({ type: 'access-denied' }, { times: 1, target: roleArn })
+		await expect(assumeRole('acme')).rejects.toMatchObject({
+			name: 'AccessDenied',
+			$metadata: { httpStatusCode: 403 },
+		})
+		sts.faults.inject({ type: 'server-error' }, { times: 1 })
+		await expect(assumeRole('acme')).rejects.toMatchObject({ $metadata: { httpStatusCode: 500 } })
+		sts.faults.inject({ type: 'malformed' }, { times: 1 })
+		await expect(assumeRole('acme')).rejects.toThrow()
+		await expect(assumeRole('acme')).resolves.toBeTruthy()
+	})
+})
+
+describe('credentials from STS attribute DynamoDB requests to a tenant', () => {
+	let dynamodb: LocalDynamoDb
+	beforeAll(async () => {
+		dynamodb = await startDynamoDb()
+		await dynamodb.createTable('tenant-data')
+	})
+	afterAll(() => dynamodb.stop())
+
+	it('records the access key id a tenant-scoped client signed with', async () => {
+		const { Credentials } = await assumeRole('globex')
+		const tenantClient = dynamodb.client({
+			credentials: {
+				accessKeyId: Credentials?.AccessKeyId ?? '',
+				secretAccessKey: Credentials?.SecretAccessKey ?? '',
+				sessionToken: Credentials?.SessionToken ?? '',
+			},
+		})
+		await tenantClient.send(
+			new GetItemCommand({
+				TableName: 'tenant-data',
+				Key: { pk: { S: 'TENANT#globex#' }, sk: { S: '1' } },
+			}),
+		)
+		const [request] = dynamodb.requests.filter((r) => r.operation === 'GetItem')
+		expect(sts.callForAccessKey(request?.accessKeyId)?.tags).toEqual({ tenant_id: 'globex' })
+	})
+})

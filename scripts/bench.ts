@@ -1,0 +1,176 @@
+import { mkdirSync, writeFileSync } from 'node:fs'
+import { glob } from 'node:fs/promises'
+import { relative, resolve } from 'node:path'
+import { pathToFileURL } from 'node:url'
+import { Bench } from 'tinybench'
+import type { BenchFactory, Comparison, Report } from './bench-kit.js'
+
+/**
+ * Runs every `packages/*\/bench/*.bench.ts` and `examples/*\/bench/*.bench.ts` (or those whose
+ * path contains one of the arguments). Each comparison runs ours and its peers in
+ * alternation for several rounds and reports the median of the per-round ratios of median
+ * latencies, so drift on a shared machine hits both sides alike.
+ */
+const rounds = Number(process.env.BENCH_ROUNDS ?? 5)
+const timeMs = Number(process.env.BENCH_TIME_MS ?? 250)
+const root = resolve(import.meta.dirname, '..')
+const filters = process.argv.slice(2)
+
+interface Row {
+	file: string
+	benchmark: string
+	ours: string
+	peer: string
+	peerValue: string
+	ratio: number | undefined
+	value: string
+	target: string
+	met: boolean | undefined
+}
+
+const median = (values: number[]): number => {
+	const sorted = [...values].sort((a, b) => a - b)
+	const middle = Math.floor(sorted.length / 2)
+	return sorted.length % 2
+		? (sorted[middle] ?? Number.NaN)
+		: ((sorted[middle - 1] ?? 0) + (sorted[middle] ?? 0)) / 2
+}
+
+const formatTime = (ms: number): string => {
+	if (ms >= 1) return `${ms.toFixed(2)} ms`
+	if (ms >= 0.001) return `${(ms * 1000).toFixed(2)} µs`
+	return `${(ms * 1_000_000).toFixed(0)} ns`
+}
+
+const medianLatency = async (name: string, run: () => unknown): Promise<number> => {
+	const bench = new Bench({ time: timeMs, warmupTime: Math.min(100, timeMs) })
+	bench.add(name, run)
+	await bench.run()
+	const result = bench.tasks[0]?.result
+	if (!result || !('latency' in result)) {
+		throw new Error(
+			`benchmark '${name}' failed: ${result && 'error' in result ? result.error.message : 'no result'}`,
+		)
+	}
+	return result.latency.p50 ?? result.latency.mean
+}
+
+const compare = async (file: string, comparison: Comparison): Promise<Row[]> => {
+	const ours: number[] = []
+	const peers = comparison.peers.map(() => [] as number[])
+	const ratios = comparison.peers.map(() => [] as number[])
+	for (let round = 0; round < rounds; round++) {
+		const oursLatency = await medianLatency(`${comparison.name} (ours)`, comparison.ours)
+		ours.push(oursLatency)
+		for (const [index, peer] of comparison.peers.entries()) {
+			const peerLatency = await medianLatency(`${comparison.name} (${peer.name})`, peer.run)
+			peers[index]?.push(peerLatency)
+			ratios[index]?.push(oursLatency / peerLatency)
+		}
+	}
+	return comparison.peers.map((peer, index) => {
+		const ratio = median(ratios[index] ?? [])
+		return {
+			file,
+			benchmark: comparison.name,
+			ours: formatTime(median(ours)),
+			peer: peer.name,
+			peerValue: formatTime(median(peers[index] ?? [])),
+			ratio,
+			value: ratio.toFixed(2),
+			target: peer.target === undefined ? '' : `≤ ${peer.target}`,
+			met: peer.target === undefined ? undefined : ratio <= peer.target,
+		}
+	})
+}
+
+const reportRow = (file: string, report: Report): Row => {
+	const { min, max } = report.target ?? {}
+	const bounds = [min === undefined ? '' : `≥ ${min}`, max === undefined ? '' : `≤ ${max}`]
+		.filter(Boolean)
+		.join(' ')
+	const met =
+		report.target === undefined
+			? undefined
+			: (min === undefined || report.value >= min) && (max === undefined || report.value <= max)
+	return {
+		file,
+		benchmark: report.name,
+		ours: '',
+		peer: report.note ?? '',
+		peerValue: '',
+		ratio: undefined,
+		value:
+			`${Number.isInteger(report.value) ? report.value : report.value.toFixed(2)} ${report.unit}`.trim(),
+		target: bounds,
+		met,
+	}
+}
+
+const pad = (text: string, width: number) =>
+	text + ' '.repeat(Math.max(0, width - [...text].length))
+
+const printTable = (rows: Row[]) => {
+	const header = ['benchmark', 'ours', 'peer', 'peer time', 'ours ÷ peer', 'target', '']
+	const cells = rows.map((row) => [
+		row.benchmark,
+		row.ours,
+		row.peer,
+		row.peerValue,
+		row.value,
+		row.target,
+		row.met === undefined ? '' : row.met ? 'met' : 'MISSED',
+	])
+	const widths = header.map((title, column) =>
+		Math.max([...title].length, ...cells.map((cell) => [...(cell[column] ?? '')].length)),
+	)
+	const line = (values: string[]) =>
+		values
+			.map((value, column) => pad(value, widths[column] ?? 0))
+			.join('  ')
+			.trimEnd()
+	console.log(line(header))
+	console.log(widths.map((width) => '─'.repeat(width)).join('  '))
+	for (const cell of cells) console.log(line(cell))
+}
+
+const files: string[] = []
+for await (const file of glob(
+	['packages/*/bench/*.bench.ts', 'examples/*/bench/*.bench.ts', 'scripts/bench/*.bench.ts'],
+	{ cwd: root },
+)) {
+	if (filters.length === 0 || filters.some((filter) => file.includes(filter))) files.push(file)
+}
+files.sort()
+
+console.log(
+	`Node ${process.version}, ${rounds} rounds × ${timeMs} ms per task; figures are medians, ratios are ours ÷ peer (lower is better).\n`,
+)
+const rows: Row[] = []
+for (const file of files) {
+	const module = (await import(pathToFileURL(resolve(root, file)).href)) as {
+		default: BenchFactory
+	}
+	const plan = await module.default()
+	const fileRows: Row[] = []
+	try {
+		for (const comparison of plan.comparisons ?? [])
+			fileRows.push(...(await compare(file, comparison)))
+		for (const report of (await plan.reports?.()) ?? []) fileRows.push(reportRow(file, report))
+	} finally {
+		await plan.teardown?.()
+	}
+	console.log(`▸ ${relative(root, resolve(root, file))}`)
+	printTable(fileRows)
+	console.log('')
+	rows.push(...fileRows)
+}
+
+mkdirSync(resolve(root, '.bench'), { recursive: true })
+writeFileSync(resolve(root, '.bench/results.json'), `${JSON.stringify(rows, null, 2)}\n`)
+const checked = rows.filter((row) => row.met !== undefined)
+const missed = checked.filter((row) => row.met === false)
+console.log(
+	`targets met: ${checked.length - missed.length}/${checked.length}${missed.length ? ` (missed: ${missed.map((row) => `${row.benchmark} vs ${row.peer}`).join('; ')})` : ''}`,
+)
+process.exitCode = missed.length > 0 ? 1 : 0
