@@ -20,6 +20,14 @@ export {
 	isPositiveInteger,
 	optionError,
 } from './options.js'
+export {
+	createTenantContext,
+	type TenantContext,
+	TenantKeyError,
+	tenantKey,
+	tenantKeyPrefix,
+	type WithTenant,
+} from './tenant-context.js'
 export { anchorPattern, DEFAULT_TENANT_ID_PATTERN, isValidTenantId } from './tenant-id.js'
 export { TenantryError } from './tenantry-error.js'
 export {

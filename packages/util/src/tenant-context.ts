@@ -1,0 +1,58 @@
+import { DEFAULT_TENANT_ID_PATTERN } from './tenant-id.js'
+
+/**
+ * What tenant isolation puts on `context.tenant`: the one tenant this request may touch,
+ * and the key prefix that scopes its data. Downstream middlewares (tenant-scoped clients,
+ * rate limiting) rely only on this shape.
+ */
+export interface TenantContext {
+	readonly id: string
+	/** `TENANT#<id>#`: every partition key of this tenant starts with it. */
+	readonly keyPrefix: string
+	/** `TENANT#<id>#<resourceType>#<resourceId>` */
+	key(resourceType: string, resourceId: string): string
+}
+
+/** The context addition of tenant isolation. */
+export interface WithTenant {
+	tenant: TenantContext
+}
+
+const separator = '#'
+
+/** Thrown for a key part that would let one tenant's key run into another's. */
+export class TenantKeyError extends TypeError {
+	constructor(part: string, value: unknown) {
+		super(`tenant key ${part} must be a non-empty string without '${separator}'`, {
+			cause: { part, value },
+		})
+		this.name = 'TenantKeyError'
+	}
+}
+
+const assertPart = (part: string, value: unknown): string => {
+	if (typeof value !== 'string' || value.length === 0 || value.includes(separator))
+		throw new TenantKeyError(part, value)
+	return value
+}
+
+/** `TENANT#<tenantId>#`, for a tenant id that passes the default tenant id rule. */
+export const tenantKeyPrefix = (tenantId: string): string => {
+	if (!DEFAULT_TENANT_ID_PATTERN.test(tenantId)) throw new TenantKeyError('tenantId', tenantId)
+	return `TENANT${separator}${tenantId}${separator}`
+}
+
+/** `TENANT#<tenantId>#<resourceType>#<resourceId>`; rejects `#` in any part. */
+export const tenantKey = (tenantId: string, resourceType: string, resourceId: string): string =>
+	`${tenantKeyPrefix(tenantId)}${assertPart('resourceType', resourceType)}${separator}${assertPart('resourceId', resourceId)}`
+
+/** Builds the `context.tenant` value for an already validated tenant id. */
+export const createTenantContext = (tenantId: string): TenantContext => {
+	const keyPrefix = tenantKeyPrefix(tenantId)
+	return Object.freeze({
+		id: tenantId,
+		keyPrefix,
+		key: (resourceType: string, resourceId: string) =>
+			tenantKey(tenantId, resourceType, resourceId),
+	})
+}

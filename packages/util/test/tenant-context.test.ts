@@ -1,0 +1,28 @@
+import { describe, expect, it } from 'vitest'
+import { createTenantContext, TenantKeyError, tenantKey, tenantKeyPrefix } from '../src/index.js'
+
+describe('tenant keys', () => {
+	it('builds TENANT#<id>#<type>#<id>', () => {
+		expect(tenantKey('acme', 'ITEM', '42')).toBe('TENANT#acme#ITEM#42')
+		expect(tenantKeyPrefix('acme')).toBe('TENANT#acme#')
+	})
+
+	it.each([
+		['acme#x', 'ITEM', '1'],
+		['acme', 'IT#EM', '1'],
+		['acme', 'ITEM', '1#TENANT#other'],
+		['', 'ITEM', '1'],
+		['acme', '', '1'],
+		['../etc', 'ITEM', '1'],
+		['ａcme', 'ITEM', '1'],
+	])('rejects %j / %j / %j', (tenantId, type, id) => {
+		expect(() => tenantKey(tenantId, type, id)).toThrow(TenantKeyError)
+	})
+
+	it('gives a frozen context whose keys carry its prefix', () => {
+		const tenant = createTenantContext('globex')
+		expect(tenant).toMatchObject({ id: 'globex', keyPrefix: 'TENANT#globex#' })
+		expect(tenant.key('ORDER', 'o-1')).toBe('TENANT#globex#ORDER#o-1')
+		expect(Object.isFrozen(tenant)).toBe(true)
+	})
+})

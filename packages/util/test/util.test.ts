@@ -1,0 +1,92 @@
+import { describe, expect, it } from 'vitest'
+import {
+	anchorPattern,
+	assertKnownKeys,
+	forbidden,
+	getCookie,
+	getHeader,
+	HttpError,
+	isValidTenantId,
+	misconfigured,
+	serviceUnavailable,
+	unauthorized,
+} from '../src/index.js'
+
+describe('HTTP errors', () => {
+	it('carry a generic message, the reason as cause, and headers', () => {
+		const reason = new Error('signature mismatch')
+		const error = unauthorized('Bearer error="invalid_token"', reason)
+		expect(error).toBeInstanceOf(HttpError)
+		expect(error).toMatchObject({
+			statusCode: 401,
+			message: 'Unauthorized',
+			name: 'UnauthorizedError',
+			expose: true,
+			headers: { 'WWW-Authenticate': 'Bearer error="invalid_token"' },
+			cause: reason,
+		})
+		expect(forbidden()).toMatchObject({ statusCode: 403, message: 'Forbidden', headers: {} })
+	})
+
+	it('exposes 503 so the error handler keeps the status and Retry-After', () => {
+		expect(serviceUnavailable(4.2)).toMatchObject({
+			statusCode: 503,
+			expose: true,
+			headers: { 'Retry-After': '5' },
+		})
+		expect(serviceUnavailable(0).headers['Retry-After']).toBe('1')
+	})
+
+	it('keeps configuration messages for the logs only', () => {
+		expect(misconfigured('run me first')).toMatchObject({
+			statusCode: 500,
+			expose: false,
+			message: 'run me first',
+		})
+	})
+})
+
+describe('header and cookie lookup', () => {
+	it('finds headers case-insensitively in every event shape', () => {
+		expect(getHeader({ headers: { 'X-Tenant-Id': 'a' } }, 'x-tenant-id')).toBe('a')
+		expect(getHeader({ headers: { 'x-tenant-id': 'a' } }, 'x-tenant-id')).toBe('a')
+		expect(getHeader({ headers: null }, 'x')).toBeUndefined()
+		expect(getHeader(undefined, 'x')).toBeUndefined()
+	})
+
+	it('joins repeated values instead of picking one', () => {
+		const event = {
+			headers: { Authorization: 'Bearer b' },
+			multiValueHeaders: { Authorization: ['Bearer a', 'Bearer b'] },
+		}
+		expect(getHeader(event, 'authorization')).toBe('Bearer a, Bearer b')
+	})
+
+	it('reads cookies from the header and from the v2 cookies array', () => {
+		expect(getCookie({ headers: { Cookie: 'a=1; token="t.k"' } }, 'token')).toBe('t.k')
+		expect(getCookie({ cookies: ['token=v2'] }, 'token')).toBe('v2')
+		expect(getCookie({ headers: { cookie: 'xtoken=1' } }, 'token')).toBeUndefined()
+	})
+})
+
+describe('tenant ids and options', () => {
+	it.each(['acme', 'a', 'A-1_b', 'x'.repeat(64)])('accepts %j', (id) =>
+		expect(isValidTenantId(id)).toBe(true),
+	)
+	it.each(['', '-a', '../x', 'a/b', 'a*', 'tenant#1', 'ａ', 'a\n', 'x'.repeat(65), 42, null])(
+		'rejects %j',
+		(id) => expect(isValidTenantId(id)).toBe(false),
+	)
+
+	it('anchors user patterns as a whole', () => {
+		expect(anchorPattern(/[a-z]+/).test('evil/../x')).toBe(false)
+		expect(anchorPattern(/^a|b$/).test('a-then-anything')).toBe(false)
+		expect(anchorPattern(/[a-z]+/g).test('abc')).toBe(true)
+	})
+
+	it('rejects unknown option keys by name', () => {
+		expect(() => assertKnownKeys('@tenantry/x', 'cache', { ttl: 1 }, ['ttlMs'])).toThrow(
+			expect.objectContaining({ message: "@tenantry/x: option 'cache.ttl' is not a known option" }),
+		)
+	})
+})
