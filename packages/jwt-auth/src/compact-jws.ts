@@ -11,7 +11,7 @@ export interface CompactJws {
 	readonly signature: Buffer
 }
 
-const base64url = /^[A-Za-z0-9_-]+$/
+const base64url = /^[A-Za-z0-9_-]*$/
 
 /** The 6-bit value of a base64url character already known to be in the alphabet. */
 const sextet = (code: number): number => {
@@ -28,7 +28,7 @@ const sextet = (code: number): number => {
  */
 const assertBase64url = (part: string, name: string): void => {
 	const remainder = part.length % 4
-	if (!base64url.test(part) || remainder === 1)
+	if (!base64url.test(part) || remainder === 1 || (part.length === 0 && name !== 'signature'))
 		throw new MalformedTokenError(`${name} is not base64url`)
 	if (remainder === 0) return
 	const unusedBits = remainder === 2 ? 0x0f : 0x03
@@ -52,8 +52,9 @@ const decodeJsonObject = (part: string, name: string): Record<string, unknown> =
 
 /**
  * Splits and decodes a compact JWS (RFC 7515 section 7.1), strictly: the length cap
- * first, then exactly three non-empty canonical base64url parts, and a header and payload
- * that are UTF-8 JSON objects. Nothing here is trusted yet.
+ * first, then exactly three canonical base64url parts, and a header and payload that are
+ * UTF-8 JSON objects. The signature may be empty here (an unsecured JWS, refused by the
+ * algorithm check, and by every verifier's length check). Nothing here is trusted yet.
  */
 export const parseCompactJws = (token: string): CompactJws => {
 	if (token.length > maxTokenLength) throw new TokenTooLargeError(maxTokenLength)

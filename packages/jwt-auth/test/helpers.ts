@@ -1,9 +1,10 @@
+import { constants, createHmac, KeyObject, sign } from 'node:crypto'
 import middy from '@middy/core'
 import httpErrorHandler from '@middy/http-error-handler'
-import { httpApiEvent, lambdaContext } from '@tenantry/testing'
+import { httpApiEvent, lambdaContext, type SigningKey } from '@tenantry/testing'
 import type { TenantryError } from '@tenantry/util'
-import { expect } from 'vitest'
 import type { APIGatewayProxyEventV2, APIGatewayProxyResultV2, Context } from 'aws-lambda'
+import { expect } from 'vitest'
 import { type JwtAuth, type JwtAuthOptions, jwtAuth } from '../src/index.js'
 
 export const fakeClock = (start = Date.now()) => {
@@ -61,17 +62,21 @@ export const invalidToken = 'Bearer realm="api", error="invalid_token"'
 
 const statusText = { 401: 'Unauthorized', 403: 'Forbidden', 503: 'Service Unavailable' } as const
 
-/** A rejection as the client sees it: status, generic body, and the challenge when given. */
+/**
+ * A rejection as the client sees it: status, generic body, and the challenge when given
+ * (`null`: there must be none).
+ */
 export const expectRejected = (
 	outcome: Outcome,
 	status: 401 | 403 | 503,
-	challenge?: string,
+	challenge?: string | null,
 ): void => {
 	expect({ statusCode: outcome.statusCode, body: outcome.body }).toEqual({
 		statusCode: status,
 		body: statusText[status],
 	})
-	if (challenge !== undefined) expect(outcome.headers['WWW-Authenticate']).toBe(challenge)
+	if (challenge !== undefined)
+		expect(outcome.headers['WWW-Authenticate']).toBe(challenge ?? undefined)
 }
 
 export const decodePart = (token: string, index: 0 | 1): Record<string, unknown> =>
@@ -79,3 +84,45 @@ export const decodePart = (token: string, index: 0 | 1): Record<string, unknown>
 
 export const encodePart = (value: unknown): string =>
 	Buffer.from(typeof value === 'string' ? value : JSON.stringify(value)).toString('base64url')
+
+/** The private `KeyObject` behind a local identity provider key. */
+export const privateKeyOf = (key: SigningKey): KeyObject =>
+	key.privateKey instanceof KeyObject ? key.privateKey : KeyObject.from(key.privateKey)
+
+const hashOf = (alg: string): string | null => (alg === 'EdDSA' ? null : `sha${alg.slice(2)}`)
+
+/**
+ * Signs any header and payload with any key under any `alg`, as an attacker (or a buggy
+ * issuer) could: RS*, PS*, ES* (IEEE P1363 r‖s) and EdDSA with `node:crypto`.
+ */
+export const signWith = (
+	header: Record<string, unknown>,
+	payload: Record<string, unknown>,
+	key: KeyObject,
+	alg = String(header.alg),
+): string => {
+	const input = `${encodePart(header)}.${encodePart(payload)}`
+	const options = alg.startsWith('PS')
+		? {
+				key,
+				padding: constants.RSA_PKCS1_PSS_PADDING,
+				saltLength: constants.RSA_PSS_SALTLEN_DIGEST,
+			}
+		: alg.startsWith('ES')
+			? { key, dsaEncoding: 'ieee-p1363' as const }
+			: key
+	return `${input}.${sign(hashOf(alg), Buffer.from(input), options).toString('base64url')}`
+}
+
+/** HS* over the signing input with `secret`: the HS/RS key-confusion attack when it is a public key. */
+export const hmacSign = (
+	header: Record<string, unknown>,
+	payload: Record<string, unknown>,
+	secret: string | Buffer,
+): string => {
+	const input = `${encodePart(header)}.${encodePart(payload)}`
+	const alg = String(header.alg)
+	return `${input}.${createHmac(`sha${alg.slice(2)}`, secret)
+		.update(input)
+		.digest('base64url')}`
+}
