@@ -2,10 +2,10 @@ import { constants, createHmac, KeyObject, sign } from 'node:crypto'
 import middy from '@middy/core'
 import httpErrorHandler from '@middy/http-error-handler'
 import { httpApiEvent, lambdaContext, type SigningKey } from '@tenantry/testing'
-import type { TenantryError } from '@tenantry/util'
-import type { APIGatewayProxyEventV2, APIGatewayProxyResultV2, Context } from 'aws-lambda'
+import type { HttpEventLike, TenantryError } from '@tenantry/util'
+import type { APIGatewayProxyResultV2, Context } from 'aws-lambda'
 import { expect } from 'vitest'
-import { type JwtAuth, type JwtAuthOptions, jwtAuth } from '../src/index.js'
+import { type JwtAuth, type JwtAuthOptions, jwtAuth, type WithJwtAuth } from '../src/index.js'
 
 export const fakeClock = (start = Date.now()) => {
 	let current = start
@@ -33,15 +33,17 @@ export interface Outcome {
 export const pipeline = (options: JwtAuthOptions) => {
 	const seen: JwtAuth[] = []
 	const logged: unknown[] = []
-	const handler = middy<APIGatewayProxyEventV2, APIGatewayProxyResultV2>()
+	const handler = middy<HttpEventLike, APIGatewayProxyResultV2>()
 		.use(httpErrorHandler({ logger: (error: unknown) => logged.push(error) }))
 		.use(jwtAuth(options))
 		.handler(async (_event, context) => {
 			seen.push(context.auth)
 			return { statusCode: 200, body: 'ok' }
 		})
-	const invoke = async (event: APIGatewayProxyEventV2, context?: Context): Promise<Outcome> => {
-		const response = (await handler(event, context ?? lambdaContext())) as Outcome
+	const invoke = async (event: HttpEventLike, context?: Context): Promise<Outcome> => {
+		// middy types the context the handler sees; Lambda passes a plain one.
+		const lambda = (context ?? lambdaContext()) as Context & WithJwtAuth
+		const response = (await handler(event, lambda)) as Outcome
 		return { statusCode: response.statusCode, headers: response.headers ?? {}, body: response.body }
 	}
 	return {
