@@ -234,7 +234,7 @@ const resolveIssuer = (
 	const { issuer, audience, jwksUri } = value
 	check(isNonEmptyString(issuer), `${option}.issuer`, 'must be a non-empty string')
 	check(
-		Object.hasOwn(value, 'audience'),
+		audience !== undefined,
 		`${option}.audience`,
 		'must be given (a string, an array of strings, or null to disable the audience check)',
 	)
@@ -278,12 +278,12 @@ const resolveCognito = (
 		`${option}.userPoolId`,
 		'has no region prefix and AWS_REGION is not set',
 	)
+	const { clientId, tokenUse, groups, jwksUri } = value
 	check(
-		Object.hasOwn(value, 'clientId'),
+		clientId !== undefined,
 		`${option}.clientId`,
 		'must be given (a string, an array of strings, or null for any app client)',
 	)
-	const { clientId, tokenUse, groups, jwksUri } = value
 	check(
 		tokenUse === 'id' || tokenUse === 'access' || tokenUse === null,
 		`${option}.tokenUse`,
