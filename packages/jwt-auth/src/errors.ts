@@ -1,6 +1,5 @@
 import { TenantryError } from '@tenantry/util'
-
-export const packageName = '@tenantry/jwt-auth'
+import { packageName } from './package-name.js'
 
 /**
  * The reasons behind a rejection, one class per failure, each with a stable `code`. They

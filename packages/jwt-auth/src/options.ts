@@ -11,7 +11,7 @@ import {
 } from '@tenantry/util'
 import { allAlgorithms, type JwsAlgorithm, refusal } from './algorithms.js'
 import { cognitoIssuer, cognitoRegion, isUserPoolId } from './cognito.js'
-import { packageName } from './errors.js'
+import { packageName } from './package-name.js'
 import type { TokenSource } from './token-source.js'
 
 export interface IssuerOptions {

@@ -46,6 +46,7 @@ beforeAll(async () => {
 			},
 		],
 		scopes: ['items:read', 'items:write', 'reports:read'],
+		ttl: { ClientCredentials: 600 },
 		jwks: { keys: [privateJwk('rsa'), privateJwk('ec')] },
 		features: {
 			devInteractions: { enabled: false },
