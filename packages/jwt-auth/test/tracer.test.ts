@@ -56,4 +56,26 @@ describe('X-Ray', () => {
 		expect(jwksSegment?.end_time).toBeGreaterThanOrEqual(jwksSegment?.start_time ?? Number.NaN)
 		expect(JSON.stringify(segments)).not.toContain(token.split('.')[2])
 	})
+
+	it('prefetches outside any handler segment without failing the first request', async () => {
+		const { Tracer } = await import('@aws-lambda-powertools/tracer')
+		const { captureLambdaHandler } = await import('@aws-lambda-powertools/tracer/middleware')
+		const { default: middy } = await import('@middy/core')
+		const { default: httpErrorHandler } = await import('@middy/http-error-handler')
+		const { jwtAuth } = await import('../src/index.js')
+		const tracer = new Tracer()
+		idp.resetCalls()
+		const middleware = jwtAuth({ issuers: { issuer: idp.issuer, audience: 'api' }, tracer })
+		const handler = middy()
+			.use(captureLambdaHandler(tracer))
+			.use(httpErrorHandler({ logger: false }))
+			.use(middleware)
+			.handler(async () => ({ statusCode: 200 }))
+		const token = await idp.sign({ sub: 'user-1', aud: 'api', tenant_id: 'acme' })
+		const event = httpApiEvent({ headers: { authorization: `Bearer ${token}` } })
+		expect(await handler(event as never, lambdaContext() as never)).toMatchObject({
+			statusCode: 200,
+		})
+		expect(idp.jwksCalls()).toBe(1)
+	})
 })
