@@ -28,7 +28,7 @@ import {
 } from './errors.js'
 import { createJwksResolver, type JwksResolver } from './jwks-resolver.js'
 import { selectVerifier } from './key-selection.js'
-import { type IssuerConfig, type JwtAuthOptions, resolveOptions } from './options.js'
+import { type IssuerConfig, type JwtAuthOptions, normaliseTyp, resolveOptions } from './options.js'
 import { createResponses } from './responses.js'
 import { hasScopes, readScopes } from './scopes.js'
 import type { SignatureVerifier } from './signature.js'
@@ -107,8 +107,7 @@ export const jwtAuth = (
 			throw new MalformedTokenError('header kid is not a string')
 		if (typ !== undefined) {
 			const actual = header.typ
-			if (typeof actual !== 'string' || actual.toLowerCase().replace(/^application\//, '') !== typ)
-				throw new TypeMismatchError()
+			if (typeof actual !== 'string' || normaliseTyp(actual) !== typ) throw new TypeMismatchError()
 		}
 		return { alg, kid }
 	}

@@ -306,7 +306,8 @@ const resolveCognito = (
 	}
 }
 
-const normaliseTyp = (typ: string): string => typ.toLowerCase().replace(/^application\//, '')
+/** `typ` compared as RFC 7515 section 4.1.9 says: without case and without `application/`. */
+export const normaliseTyp = (typ: string): string => typ.toLowerCase().replace(/^application\//, '')
 
 const resolveTokenSource = (value: unknown): TokenSource | undefined => {
 	if (value === undefined || typeof value === 'function') return value as TokenSource | undefined
