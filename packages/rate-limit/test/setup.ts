@@ -30,7 +30,7 @@ export interface HttpResult {
 }
 
 export const pipeline = (
-	rateLimit: MiddlewareObj,
+	rateLimit: MiddlewareObj | MiddlewareObj[],
 	handler: () => Promise<unknown> = async () => ({ statusCode: 200, body: 'ok' }),
 	errorLogger: ((error: unknown) => void) | false = false,
 ) => {
@@ -41,7 +41,7 @@ export const pipeline = (
 	})
 		.use(httpErrorHandler({ logger: errorLogger }))
 		.use(tenantFromHeader)
-		.use(rateLimit)
+		.use([rateLimit].flat())
 	const invoke = async (
 		tenant?: string,
 		headers: Record<string, string> = {},
