@@ -10,7 +10,10 @@ import { createTickClock } from './clock.js'
 export const packageName = '@tenantry/cache'
 
 export interface TtlCacheOptions {
-	/** How long a loaded value is served without calling the loader again. */
+	/**
+	 * How long a loaded value is served without calling the loader again. `Infinity` makes a
+	 * bounded LRU map: values never expire by time and freshness checks skip the clock.
+	 */
 	ttlMs: number
 	/** After `ttlMs`, how much longer a value may still be served when a refresh fails. Default 0. */
 	staleIfErrorMs?: number
@@ -38,10 +41,10 @@ export const resolveOptions = (options: TtlCacheOptions): Required<TtlCacheOptio
 	assertKnownKeys(packageName, '', options as unknown as Record<string, unknown>, knownOptions)
 	const resolved = { ...defaults, ...options, now: options.now ?? createTickClock() }
 	assertOption(
-		isNonNegativeNumber(resolved.ttlMs) && resolved.ttlMs > 0,
+		typeof resolved.ttlMs === 'number' && resolved.ttlMs > 0,
 		packageName,
 		'ttlMs',
-		'must be a positive number of milliseconds',
+		'must be a positive number of milliseconds (or Infinity)',
 	)
 	assertOption(
 		isNonNegativeNumber(resolved.staleIfErrorMs),

@@ -107,6 +107,7 @@ export const createTtlCache = <V>(options: TtlCacheOptions): TtlCache<V> => {
 	const freshEntry = (key: string, maxAgeMs?: number): Entry<V> | undefined => {
 		const entry = entries.get(key)
 		if (entry === undefined) return undefined
+		if (entry.expiresAt === Number.POSITIVE_INFINITY && maxAgeMs === undefined) return entry
 		const at = now()
 		return at < entry.expiresAt && (maxAgeMs === undefined || at - entry.loadedAt < maxAgeMs)
 			? entry

@@ -266,6 +266,19 @@ describe('bounds', () => {
 		expect(load).toHaveBeenCalledTimes(1)
 	})
 
+	it('with ttlMs Infinity is a bounded LRU map that never reads the clock to serve', async () => {
+		const now = vi.fn(() => 0)
+		const cache = createTtlCache<string>({ ttlMs: Number.POSITIVE_INFINITY, maxEntries: 2, now })
+		cache.set('a', 'a')
+		cache.set('b', 'b')
+		now.mockClear()
+		expect([cache.lookup('a'), cache.peek('b')]).toEqual(['a', 'b'])
+		expect(await cache.get('a', async () => 'unused')).toBe('a')
+		expect(now).not.toHaveBeenCalled()
+		cache.set('c', 'c')
+		expect(cache.peek('b')).toBeUndefined()
+	})
+
 	it('delete and clear drop entries', async () => {
 		const { cache } = setup()
 		await cache.get('a', async () => 'a')
