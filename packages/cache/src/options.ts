@@ -1,11 +1,11 @@
 import {
 	assertKnownKeys,
 	assertOption,
+	createTickClock,
 	isNonNegativeNumber,
 	isPlainObject,
 	isPositiveInteger,
 } from '@tenantry/util'
-import { createTickClock } from './clock.js'
 
 export const packageName = '@tenantry/cache'
 

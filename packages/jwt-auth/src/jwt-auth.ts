@@ -1,5 +1,5 @@
 import type { MiddlewareObj } from '@middy/core'
-import { annotateTenant, type HttpEventLike } from '@tenantry/util'
+import { annotateTenant, createTickClock, type HttpEventLike } from '@tenantry/util'
 import type { Context } from 'aws-lambda'
 import { createAuth } from './auth-result.js'
 import {
@@ -9,7 +9,6 @@ import {
 	readSubject,
 	type TimeRules,
 } from './claims.js'
-import { createTickClock } from './clock.js'
 import { checkCognitoGroups, checkCognitoToken } from './cognito.js'
 import { type CompactJws, maxTokenLength, parseCompactJws } from './compact-jws.js'
 import {

@@ -30,6 +30,7 @@ export {
 } from './tenant-context.js'
 export { anchorPattern, DEFAULT_TENANT_ID_PATTERN, isValidTenantId } from './tenant-id.js'
 export { TenantryError } from './tenantry-error.js'
+export { createTickClock } from './tick-clock.js'
 export {
 	annotateTenant,
 	type SegmentLike,

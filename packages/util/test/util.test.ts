@@ -1,7 +1,8 @@
-import { describe, expect, it } from 'vitest'
+import { describe, expect, it, vi } from 'vitest'
 import {
 	anchorPattern,
 	assertKnownKeys,
+	createTickClock,
 	forbidden,
 	getCookie,
 	getHeader,
@@ -88,5 +89,20 @@ describe('tenant ids and options', () => {
 		expect(() => assertKnownKeys('@tenantry/x', 'cache', { ttl: 1 }, ['ttlMs'])).toThrow(
 			expect.objectContaining({ message: "@tenantry/x: option 'cache.ttl' is not a known option" }),
 		)
+	})
+})
+
+describe('createTickClock', () => {
+	it('reads Date.now once per synchronous run and again after a microtask', async () => {
+		const spy = vi.spyOn(Date, 'now').mockReturnValueOnce(1).mockReturnValueOnce(2)
+		try {
+			const now = createTickClock()
+			expect([now(), now(), now()]).toEqual([1, 1, 1])
+			await Promise.resolve()
+			expect(now()).toBe(2)
+			expect(spy).toHaveBeenCalledTimes(2)
+		} finally {
+			spy.mockRestore()
+		}
 	})
 })
