@@ -19,6 +19,12 @@ export interface TtlCacheOptions {
 	staleIfErrorMs?: number
 	/** How long a loader's {@link NotFoundError} is remembered. Default 0 (not remembered). */
 	negativeTtlMs?: number
+	/**
+	 * After a load fails, how long no new load starts for that key: callers get the old value
+	 * (within `staleIfErrorMs`) or the same error at once instead of each waiting on a failing
+	 * dependency. Default 0 (every `get` after a failure tries again).
+	 */
+	failureBackoffMs?: number
 	/** Upper bound on stored keys; the least recently used goes first. Default 1000. */
 	maxEntries?: number
 	/**
@@ -31,10 +37,18 @@ export interface TtlCacheOptions {
 export const defaults = {
 	staleIfErrorMs: 0,
 	negativeTtlMs: 0,
+	failureBackoffMs: 0,
 	maxEntries: 1000,
 } as const satisfies Omit<Required<TtlCacheOptions>, 'ttlMs' | 'now'>
 
-const knownOptions = ['ttlMs', 'staleIfErrorMs', 'negativeTtlMs', 'maxEntries', 'now'] as const
+const knownOptions = [
+	'ttlMs',
+	'staleIfErrorMs',
+	'negativeTtlMs',
+	'failureBackoffMs',
+	'maxEntries',
+	'now',
+] as const
 
 export const resolveOptions = (options: TtlCacheOptions): Required<TtlCacheOptions> => {
 	assertOption(isPlainObject(options), packageName, 'options', 'must be an object')
@@ -56,6 +70,12 @@ export const resolveOptions = (options: TtlCacheOptions): Required<TtlCacheOptio
 		isNonNegativeNumber(resolved.negativeTtlMs),
 		packageName,
 		'negativeTtlMs',
+		'must be a non-negative number of milliseconds',
+	)
+	assertOption(
+		isNonNegativeNumber(resolved.failureBackoffMs),
+		packageName,
+		'failureBackoffMs',
 		'must be a non-negative number of milliseconds',
 	)
 	assertOption(
