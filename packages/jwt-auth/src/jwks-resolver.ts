@@ -41,53 +41,31 @@ export interface JwksResolver {
 export const createJwksResolver = (options: JwksResolverOptions): JwksResolver => {
 	const { uri, cacheMaxAgeMs, cooldownMs, staleIfErrorMs, failureBackoffMs, tracer, now } = options
 	const limits = { timeoutMs: options.timeoutMs, maxBytes: options.maxBytes }
-	const cache = createTtlCache<KeySet>({ ttlMs: cacheMaxAgeMs, staleIfErrorMs, maxEntries: 1, now })
+	const cache = createTtlCache<KeySet>({
+		ttlMs: cacheMaxAgeMs,
+		staleIfErrorMs,
+		failureBackoffMs,
+		maxEntries: 1,
+		now,
+	})
 	const subsegment = `JWKS ${new URL(uri).host}`
-	let lastGood: KeySet | undefined
-	let failure: { error: JwksError; until: number } | undefined
 
 	const fetchKeys = async (): Promise<KeySet> => {
 		try {
 			const document = await traced(tracer, subsegment, () => fetchJwksDocument(uri, limits))
-			const keys = buildKeySet(document, now())
-			lastGood = keys
-			failure = undefined
-			return keys
+			return buildKeySet(document, now())
 		} catch (error) {
-			const jwksError =
-				error instanceof JwksError ? error : new JwksInvalidError('unexpected failure', error)
-			failure = { error: jwksError, until: now() + failureBackoffMs }
-			throw jwksError
+			throw error instanceof JwksError ? error : new JwksInvalidError('unexpected failure', error)
 		}
 	}
 
-	const backingOff = (): boolean => failure !== undefined && now() < failure.until
-
-	const usableStale = (): KeySet | undefined =>
-		lastGood !== undefined && now() < lastGood.loadedAt + cacheMaxAgeMs + staleIfErrorMs
-			? lastGood
-			: undefined
-
-	const load = async (): Promise<KeySet> => {
-		if (failure !== undefined && backingOff()) {
-			const stale = usableStale()
-			if (stale === undefined) throw failure.error
-			return stale
-		}
-		return cache.get(uri, fetchKeys)
-	}
+	const load = (): Promise<KeySet> => cache.get(uri, fetchKeys)
 
 	return {
 		uri,
-		current: () => cache.peek(uri) ?? (backingOff() ? usableStale() : undefined),
+		current: () => cache.peek(uri),
 		load,
-		async refresh() {
-			if (failure !== undefined && backingOff()) throw failure.error
-			const before = failure
-			const keys = await cache.get(uri, fetchKeys, { maxAgeMs: cooldownMs })
-			if (failure !== undefined && failure !== before) throw failure.error
-			return keys
-		},
+		refresh: () => cache.get(uri, fetchKeys, { maxAgeMs: cooldownMs, allowStale: false }),
 		prefetch() {
 			load().catch(() => undefined)
 		},
