@@ -11,8 +11,8 @@ export interface SignRequestOptions {
 	/** The body exactly as it will be sent. */
 	body: string | Buffer
 	/**
-	 * Default now. A `Date` or epoch seconds; a string is sent as is (ISO-8601 UTC or Unix
-	 * seconds for `tenantry`, Unix seconds for `standard-webhooks`).
+	 * Default now. A `Date` is written as ISO-8601 UTC seconds (`tenantry`) or Unix seconds
+	 * (`standard-webhooks`), a number as Unix seconds, a string as is (validated).
 	 */
 	timestamp?: Date | number | string
 	/** Default `tenantry`. */
@@ -48,7 +48,9 @@ const timestampText = (options: SignRequestOptions, webhooks: boolean): string =
 		return timestamp
 	}
 	const seconds = epochSecondsOf(timestamp ?? new Date())
-	return webhooks ? String(seconds) : formatIsoSeconds(seconds * 1000)
+	return webhooks || typeof timestamp === 'number'
+		? String(seconds)
+		: formatIsoSeconds(seconds * 1000)
 }
 
 /**
