@@ -25,7 +25,8 @@ const maxSignatures = 16
  * Standard Webhooks: `webhook-id`, `webhook-timestamp` (Unix seconds) and `webhook-signature`
  * = space-separated `v1,<base64>` entries over `${id}.${timestamp}.${body}`. Entries of other
  * versions (`v1a` is asymmetric) are ignored, as are malformed `v1` entries, like the
- * reference libraries do; at least one well-formed `v1` entry must be present.
+ * reference libraries do; at least one well-formed `v1` entry must be present, and empty
+ * entries (stray spaces) make the header malformed.
  */
 export const standardWebhooksScheme = (
 	headers: StandardWebhooksHeaders,
@@ -50,6 +51,8 @@ export const standardWebhooksScheme = (
 		if (header.length > maxSignatureHeaderLength) throw new MalformedSignatureError()
 		const signatures: Uint8Array[] = []
 		for (const entry of header.split(' ')) {
+			// Senders separate entries by exactly one space; anything else is not their output.
+			if (entry === '') throw new MalformedSignatureError()
 			if (!entry.startsWith('v1,')) continue
 			const decoded = decodeSignature(entry.slice(3), 'base64', 32)
 			if (decoded === undefined) continue
