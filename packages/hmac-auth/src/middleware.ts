@@ -75,7 +75,8 @@ export const hmacAuth = (
 	const { scheme, replayStore, tracer, toleranceMs, maxBodyBytes, tenantIdPattern, tenantIdFrom } =
 		config
 	const { algorithm } = scheme
-	const now = config.now ?? Date.now
+	// `Date` is looked up on each call, so fake timers installed after the factory apply.
+	const now = config.now ?? (() => Date.now())
 	const secrets = createSecretStore({
 		source: sourceOf(config),
 		scheme,

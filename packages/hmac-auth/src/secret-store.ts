@@ -53,7 +53,7 @@ export const createSecretStore = (options: SecretStoreOptions): SecretStore => {
 		maxEntries: options.maxEntries,
 		// One lookup per request: a direct clock read is cheaper than the cache's per-tick clock,
 		// which schedules a microtask to forget its reading.
-		now: options.now ?? Date.now,
+		now: options.now ?? (() => Date.now()),
 	}
 	const current = createTtlCache<CachedKeys>(cacheOptions)
 	const previous = createTtlCache<readonly KeyObject[]>(cacheOptions)

@@ -7,7 +7,7 @@ import {
 	restApiEvent,
 	startSecretsManager,
 } from '@tenantry/testing'
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
+import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest'
 import { NotFoundError, signRequest } from '../src/index.js'
 import {
 	fakeClock,
@@ -454,6 +454,29 @@ describe('Secrets Manager failures', () => {
 		},
 	)
 
+	it('a response slower than the client timeout, with a cached secret: keeps verifying', async () => {
+		const prefix = seeded()
+		const clock = fakeClock()
+		const fast = secretsManager.client({
+			maxAttempts: 1,
+			requestHandler: { requestTimeout: 200, throwOnRequestTimeout: true },
+		})
+		const h = harness({
+			secrets: { prefix, client: fast },
+			now: clock.now,
+			cache: { ttlMs: 60_000 },
+		})
+		const send = () =>
+			h.handler(
+				signedEvent({ secret: 'acme-secret', body, tenantId: 'acme', timestamp: clock.date() }),
+			)
+		expect((await send()).statusCode).toBe(200)
+		secretsManager.faults.inject({ type: 'delay', ms: 2_000 }, { target: `${prefix}/acme` })
+		clock.advance(60_000)
+		expect((await send()).statusCode).toBe(200)
+		expect(secretsManager.calls(`${prefix}/acme`)).toBe(2)
+	})
+
 	it('a response slower than the default client timeout is a 503 (the default client throws on timeout)', async () => {
 		const prefix = seeded()
 		const saved = { ...process.env }
@@ -477,6 +500,38 @@ describe('Secrets Manager failures', () => {
 			expect(String((h.logged[0] as { cause: Error }).cause.message)).toMatch(/TimeoutError/)
 		} finally {
 			process.env = saved
+		}
+	})
+})
+
+describe('with vitest fake timers instead of a now option', () => {
+	it('applies the tolerance and the TTL on the faked clock', async () => {
+		const prefix = seeded()
+		const h = harness({ secrets: { prefix, client }, cache: { ttlMs: 60_000 } })
+		vi.useFakeTimers({ now: Date.UTC(2026, 10, 23, 10, 0, 0), toFake: ['Date'] })
+		try {
+			const send = (offsetMs = 0) =>
+				h.handler(
+					signedEvent({
+						secret: 'acme-secret',
+						body,
+						tenantId: 'acme',
+						timestamp: new Date(Date.now() + offsetMs),
+					}),
+				)
+			expect((await send()).statusCode).toBe(200)
+			const event = signedEvent({
+				secret: 'acme-secret',
+				body,
+				tenantId: 'acme',
+				timestamp: new Date(),
+			})
+			vi.advanceTimersByTime(300_000)
+			expect((await h.handler(event)).statusCode).toBe(401)
+			expect((await send()).statusCode).toBe(200)
+			expect(secretsManager.calls(`${prefix}/acme`)).toBe(2)
+		} finally {
+			vi.useRealTimers()
 		}
 	})
 })
