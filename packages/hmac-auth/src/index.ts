@@ -29,6 +29,7 @@ export {
 	type SecretsManagerSecrets,
 } from './options.js'
 export {
+	type DynamoDBClientLike,
 	type DynamoReplayStoreOptions,
 	dynamoReplayStore,
 	type ReplayClaim,

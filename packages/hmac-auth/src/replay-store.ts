@@ -1,4 +1,4 @@
-import type { DynamoDBClient } from '@aws-sdk/client-dynamodb'
+import type { PutItemCommand as PutItem } from '@aws-sdk/client-dynamodb'
 import { assertKnownKeys, assertOption, isPlainObject } from '@tenantry/util'
 import { packageName } from './errors.js'
 
@@ -23,9 +23,18 @@ export interface ReplayStore {
 	claim(claim: ReplayClaim): Promise<boolean>
 }
 
+/**
+ * The part of a `DynamoDBClient` the store uses. Structural, so that `@aws-sdk/client-dynamodb`
+ * stays an optional peer: declarations of this package never name its types.
+ */
+export interface DynamoDBClientLike {
+	send(command: never): Promise<unknown>
+}
+
 export interface DynamoReplayStoreOptions {
 	tableName: string
-	client: DynamoDBClient
+	/** A `DynamoDBClient`. */
+	client: DynamoDBClientLike
 	/** Prepended to the tenant id in the partition key. Default `TENANT#` (the suite's tenant key layout). */
 	keyPrefix?: string
 	/** Default `pk`. */
@@ -105,7 +114,8 @@ export const dynamoReplayStore = (options: DynamoReplayStoreOptions): ReplayStor
 		async claim({ tenantId, id, expiresAt, now }) {
 			const { PutItemCommand } = await sdk
 			try {
-				await client.send(
+				const send = client.send.bind(client) as (command: PutItem) => Promise<unknown>
+				await send(
 					new PutItemCommand({
 						TableName: tableName,
 						Item: {
