@@ -56,6 +56,11 @@ export interface HmacCacheOptions {
 	maxEntries?: number
 	/** After a mismatch, a secret cached longer than this is refetched once before rejecting. Default 5,000. */
 	refetchGraceMs?: number
+	/**
+	 * After a failed fetch, how long requests for that tenant get the cached secret (or a fast
+	 * 503) without another fetch, instead of each waiting on Secrets Manager. Default 1,000.
+	 */
+	failureBackoffMs?: number
 }
 
 export interface HmacAuthOptions {
@@ -112,6 +117,7 @@ export const defaults = {
 		negativeTtlMs: 60_000,
 		maxEntries: 1_000,
 		refetchGraceMs: 5_000,
+		failureBackoffMs: 1_000,
 	},
 	toleranceSec: 300,
 	tenantIdPattern: DEFAULT_TENANT_ID_PATTERN,
@@ -309,6 +315,11 @@ const resolveCache = (cache: unknown): Required<HmacCacheOptions> => {
 		isNonNegativeNumber(resolved.refetchGraceMs) && resolved.refetchGraceMs > 0,
 		'cache.refetchGraceMs',
 		'must be a positive number of milliseconds',
+	)
+	check(
+		isNonNegativeNumber(resolved.failureBackoffMs),
+		'cache.failureBackoffMs',
+		'must be a non-negative number of milliseconds',
 	)
 	return resolved
 }

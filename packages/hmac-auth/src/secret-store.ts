@@ -26,6 +26,7 @@ export interface SecretStoreOptions {
 	negativeTtlMs: number
 	maxEntries: number
 	refetchGraceMs: number
+	failureBackoffMs: number
 	now: (() => number) | undefined
 }
 
@@ -51,6 +52,7 @@ export const createSecretStore = (options: SecretStoreOptions): SecretStore => {
 		staleIfErrorMs: options.staleIfErrorMs,
 		negativeTtlMs: options.negativeTtlMs,
 		maxEntries: options.maxEntries,
+		failureBackoffMs: options.failureBackoffMs,
 		// One lookup per request: a direct clock read is cheaper than the cache's per-tick clock,
 		// which schedules a microtask to forget its reading.
 		now: options.now ?? (() => Date.now()),

@@ -431,6 +431,20 @@ describe('Secrets Manager failures', () => {
 		expect(lastReason(h)).toBe('hmac_secret_unavailable')
 	})
 
+	it('backs off after a failed fetch: fast 503s without fetching, then one fetch again', async () => {
+		const { h, sign, clock, prefix, calls } = setup()
+		secretsManager.faults.inject({ type: 'server-error' }, { target: `${prefix}/acme`, times: 1 })
+		expect(await h.handler(signedEvent(sign()))).toEqual(unavailableResponse())
+		const during = await Promise.all(
+			Array.from({ length: 20 }, () => h.handler(signedEvent(sign()))),
+		)
+		expect(during.every((response) => response.statusCode === 503)).toBe(true)
+		expect(calls()).toBe(1)
+		clock.advance(1_000)
+		expect((await h.handler(signedEvent(sign()))).statusCode).toBe(200)
+		expect(calls()).toBe(2)
+	})
+
 	it.each([
 		['throttle', { type: 'throttle' }],
 		['server-error', { type: 'server-error' }],

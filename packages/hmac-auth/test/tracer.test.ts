@@ -6,7 +6,7 @@ import {
 	type XrayCapture,
 } from '@tenantry/testing'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { hmacAuth, signRequest } from '../src/index.js'
+import { defaults, hmacAuth, signRequest } from '../src/index.js'
 import { deepText, fakeClock, freshPrefix, signedEvent } from './helpers.js'
 
 let capture: XrayCapture
@@ -121,6 +121,7 @@ describe('with a tracer-like object', () => {
 		expect(added).toHaveLength(1)
 		expect((added[0] as { code?: string }).code).toBe('hmac_secret_unavailable')
 		expect(deepText(added)).not.toContain(secret)
+		clock.advance(defaults.cache.failureBackoffMs)
 		await mw.before?.(request as never)
 		expect(annotations).toEqual([['tenant_id', 'acme']])
 	})
