@@ -106,7 +106,14 @@ export interface Pipeline {
 export const pipeline = <C extends ClientClasses>(
 	options: AwsClientsOptions<C>,
 	work: (context: HandlerContext<C>, event: Record<string, unknown>) => Promise<unknown>,
-	{ isolation = true }: { isolation?: boolean } = {},
+	{
+		isolation = true,
+		first,
+	}: {
+		isolation?: boolean
+		/** A middleware to run first of all, e.g. Powertools' `captureLambdaHandler`. */
+		first?: MiddlewareObj<unknown, unknown, Error, Context>
+	} = {},
 ): Pipeline => {
 	const violations: GuardViolation[] = []
 	const errors: unknown[] = []
@@ -114,8 +121,8 @@ export const pipeline = <C extends ClientClasses>(
 		statusCode: 200,
 		body: JSON.stringify((await work(context, event)) ?? null),
 	}))
-		.use(httpErrorHandler({ logger: (error: unknown) => errors.push(error) }))
-		.use(testAuth())
+	if (first !== undefined) handler.use(first)
+	handler.use(httpErrorHandler({ logger: (error: unknown) => errors.push(error) })).use(testAuth())
 	if (isolation) handler.use(tenantIsolation({ onViolation: () => undefined }))
 	handler.use(
 		awsClients({ onViolation: (violation) => void violations.push(violation), ...options }),
