@@ -32,15 +32,15 @@ import {
 export interface WithClients<C extends ClientClasses> {
 	/** Lazy: a client is built on first access and reused across invocations. */
 	clients: ClientsOf<C>
-	/** The `tableName` option, else `DYNAMODB_TABLE_NAME`; reading it when neither is set is a 500. */
-	tableName: string
+	/** The `tableName` option, else `DYNAMODB_TABLE_NAME` (read at factory time); `undefined` when neither is set. */
+	tableName: string | undefined
 }
 
 type ClientsRequest = Request<
 	unknown,
 	unknown,
 	Error,
-	Context & Partial<WithTenant> & { clients?: unknown; tableName?: string }
+	Context & Partial<WithTenant> & { clients?: unknown; tableName?: string | undefined }
 >
 
 interface Entry {
@@ -48,12 +48,35 @@ interface Entry {
 	ClientClass: ClientClass
 	shared: ClientRecipe
 	scoped: ClientRecipe
+	/** Cache keys by tenant id, see `scopedKey`. */
+	tenantKeys: Map<string, string>
+}
+
+const maxRememberedKeys = 1_000
+
+/**
+ * The cache key of a tenant's client. Composing it anew on every access would make the
+ * cache hash a fresh string each time (most of the warm path's cost); the composed key is
+ * kept per tenant id, forgotten wholesale when it outgrows the client cache.
+ */
+const scopedKey = (entry: Entry, tenantId: string): string => {
+	let key = entry.tenantKeys.get(tenantId)
+	if (key === undefined) {
+		if (entry.tenantKeys.size >= maxRememberedKeys) entry.tenantKeys.clear()
+		key = `${entry.scoped.key}${tenantId}`
+		entry.tenantKeys.set(tenantId, key)
+	}
+	return key
 }
 
 const tenantSlot = Symbol('tenant')
 
-interface ClientsView {
+/** What `context.clients` is: one small object per request; the getters live on a prototype. */
+class ClientsView {
 	readonly [tenantSlot]: TenantContext | undefined
+	constructor(tenant: TenantContext | undefined) {
+		this[tenantSlot] = tenant
+	}
 }
 
 const maxFactLength = 256
@@ -63,10 +86,13 @@ const clipFact = (value: string | undefined): string | undefined =>
 const asEvent = (event: unknown): HttpEventLike =>
 	typeof event === 'object' && event !== null ? (event as HttpEventLike) : {}
 
+/** Frozen tenant contexts already checked; tenant isolation hands out one per tenant. */
+const checkedTenants = new WeakSet<TenantContext>()
+
 /** The request's tenant, checked to be what tenant isolation builds (the guard trusts its prefix). */
 const tenantOf = (context: ClientsRequest['context']): TenantContext | undefined => {
 	const tenant = context.tenant
-	if (tenant === undefined) return undefined
+	if (tenant === undefined || checkedTenants.has(tenant)) return tenant
 	let prefix: string | undefined
 	try {
 		prefix = typeof tenant?.id === 'string' ? tenantKeyPrefix(tenant.id) : undefined
@@ -78,13 +104,10 @@ const tenantOf = (context: ClientsRequest['context']): TenantContext | undefined
 			`${packageName}: context.tenant is not a tenant context from tenantIsolation()`,
 		)
 	}
+	// A frozen context cannot change its prefix after this check.
+	if (Object.isFrozen(tenant)) checkedTenants.add(tenant)
 	return tenant
 }
-
-const noTableName = () =>
-	misconfigured(
-		`${packageName}: context.tableName read, but neither tableName nor DYNAMODB_TABLE_NAME is set`,
-	)
 
 /**
  * Injects AWS SDK v3 clients into `context.clients`, built lazily and cached per
@@ -135,6 +158,7 @@ export const awsClients = <const C extends ClientClasses>(
 				role: roleArn,
 				bindings: [...bindings, instance],
 			}),
+			tenantKeys: new Map(),
 		}
 	})
 
@@ -152,7 +176,7 @@ export const awsClients = <const C extends ClientClasses>(
 
 	const clientFor = (entry: Entry, tenant: TenantContext | undefined): object => {
 		const scope = scopesByTenant ? tenant : undefined
-		const key = scope === undefined ? entry.shared.key : `${entry.scoped.key}${scope.id}`
+		const key = scope === undefined ? entry.shared.key : scopedKey(entry, scope.id)
 		return cachedClient(key, () => {
 			const client = build(entry, scope)
 			return tracer === undefined ? client : tracer.captureAWSv3Client(client)
@@ -161,9 +185,9 @@ export const awsClients = <const C extends ClientClasses>(
 
 	// Getters on a prototype built once: a request allocates one small object, and a client
 	// nobody reads is never built.
-	const viewPrototype: object = Object.create(null)
+	class Clients extends ClientsView {}
 	for (const entry of entries) {
-		Object.defineProperty(viewPrototype, entry.name, {
+		Object.defineProperty(Clients.prototype, entry.name, {
 			enumerable: true,
 			get(this: ClientsView) {
 				return clientFor(entry, this[tenantSlot])
@@ -184,16 +208,8 @@ export const awsClients = <const C extends ClientClasses>(
 		facts.path = clipFact(pathOf(event))
 		facts.method = clipFact(methodOf(event))
 		if (tenant !== undefined) annotateTenant(tracer, tenant.id)
-		context.clients = Object.create(viewPrototype, { [tenantSlot]: { value: tenant } })
-		if (tableName !== undefined) context.tableName = tableName
-		else
-			Object.defineProperty(context, 'tableName', {
-				configurable: true,
-				enumerable: false,
-				get: () => {
-					throw noTableName()
-				},
-			})
+		context.clients = new Clients(tenant)
+		context.tableName = tableName
 	}
 
 	return { before, name: 'awsClients' } as MiddlewareObj<

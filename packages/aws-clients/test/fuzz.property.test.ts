@@ -41,7 +41,7 @@ const recorder = {
 	handle: async (request: { headers: Record<string, string>; body?: unknown }) => {
 		recorded.push({
 			target: request.headers['x-amz-target'] ?? '',
-			body: JSON.parse(String(request.body)),
+			body: JSON.parse(new TextDecoder().decode(request.body as Uint8Array)),
 		})
 		throw new NotSent('recorded')
 	},

@@ -114,6 +114,42 @@ describe('hostile input: a forged context.tenant', () => {
 		await nothingChanged()
 	})
 
+	it('a mutable tenant context changed after a good request is checked again', async () => {
+		const tenant = { id: 'acme', keyPrefix: 'TENANT#acme#', key: () => '' }
+		const handler = middy(
+			async (_event: unknown, context: { clients: { dynamodb: DynamoDBClient } }) => {
+				await context.clients.dynamodb.send(
+					new GetItemCommand({
+						TableName: table,
+						Key: { pk: { S: 'TENANT#globex#a' }, sk: { S: '1' } },
+					}),
+				)
+				return { statusCode: 200 }
+			},
+		)
+			.use(httpErrorHandler({ logger: false }))
+			.use({
+				before: (request) => {
+					;(request.context as unknown as { tenant: unknown }).tenant = tenant
+				},
+			})
+			.use(
+				awsClients({
+					clients: { dynamodb: DynamoDBClient },
+					perClient: { dynamodb: { endpoint: stack.dynamodb.endpoint } },
+					onViolation: () => undefined,
+				}),
+			) as unknown as (event: unknown, context: Context) => Promise<APIGatewayProxyResult>
+		await expect(handler(httpApiEvent(), lambdaContext())).resolves.toMatchObject({
+			statusCode: 403,
+		})
+		tenant.keyPrefix = 'TENANT#'
+		await expect(handler(httpApiEvent(), lambdaContext())).resolves.toMatchObject({
+			statusCode: 500,
+		})
+		await nothingChanged()
+	})
+
 	it('no tenant at all with tenantCredentials: a misconfigured 500', async () => {
 		const { invoke } = pipeline(
 			{

@@ -21,7 +21,7 @@ describe('types', () => {
 			.handler(async (event, context) => {
 				expectTypeOf(context.clients.dynamodb).toEqualTypeOf<DynamoDBClient>()
 				expectTypeOf(context.clients.sts).toEqualTypeOf<STSClient>()
-				expectTypeOf(context.tableName).toEqualTypeOf<string>()
+				expectTypeOf(context.tableName).toEqualTypeOf<string | undefined>()
 				expectTypeOf(context.tenant).toEqualTypeOf<TenantContext>()
 				expectTypeOf(event).toEqualTypeOf<APIGatewayProxyEventV2>()
 				expectTypeOf(context.clients).not.toHaveProperty('s3')

@@ -1,33 +1,42 @@
-import { forbidden, misconfigured, type TenantContext, type WithTenant } from '@tenantry/util'
+import {
+	forbidden,
+	type HttpEventLike,
+	methodOf,
+	misconfigured,
+	pathOf,
+	requestIdOf,
+	type WithTenant,
+} from '@tenantry/util'
+import type { Context } from 'aws-lambda'
 import { packageName, TenantAccessDeniedError } from './errors.js'
 import { clip, report, type ViolationReporter } from './violation.js'
 
-interface RequestFacts {
+/**
+ * Where `tenantIsolation()` leaves, on the Lambda context, what `assertTenantAccess` needs
+ * to report a refusal: the `onViolation` in force and the request. A symbol, so it never
+ * shows up in logs, JSON or `Object.keys(context)`.
+ */
+const requestSlot = Symbol('@tenantry/tenant-isolation request')
+
+interface RequestRecord {
 	reporter: ViolationReporter
-	requestId: string | undefined
-	path: string | undefined
-	method: string | undefined
+	event: HttpEventLike
 }
 
-/**
- * The `onViolation` and request facts of the request each `context.tenant` was made for.
- * Keyed by the per-request tenant object, so nothing extra is put on `context` and an
- * entry goes away with its request.
- */
-const requests = new WeakMap<TenantContext, RequestFacts>()
+type WithRequestRecord = { [requestSlot]?: RequestRecord }
 
-export const rememberReporter = (
-	tenant: TenantContext,
+export const rememberRequest = (
+	context: object,
 	reporter: ViolationReporter,
-	facts: Omit<RequestFacts, 'reporter'>,
+	event: HttpEventLike,
 ): void => {
-	requests.set(tenant, { reporter, ...facts })
+	;(context as WithRequestRecord)[requestSlot] = { reporter, event }
 }
 
 /**
  * For handler code that loaded a resource and must check its owner: throws a 403 unless
- * `resourceTenantId` is the request's tenant. The refusal goes to the `onViolation` of the
- * `tenantIsolation()` that set `context.tenant`.
+ * `resourceTenantId` is the request's tenant. Pass the handler's `context`: the refusal
+ * then goes to the `onViolation` of the `tenantIsolation()` that set `context.tenant`.
  */
 export const assertTenantAccess = (
 	context: Partial<WithTenant> | null | undefined,
@@ -40,16 +49,16 @@ export const assertTenantAccess = (
 		)
 	}
 	if (resourceTenantId === tenant.id) return
-	const facts = requests.get(tenant)
-	if (facts) {
-		report(facts.reporter, {
+	const record = (context as WithRequestRecord)[requestSlot]
+	if (record !== undefined) {
+		report(record.reporter, {
 			code: 'tenant_access_denied',
 			tenant: tenant.id,
 			claimedTenant: clip(resourceTenantId),
 			source: 'resource',
-			requestId: facts.requestId,
-			path: facts.path,
-			method: facts.method,
+			requestId: requestIdOf(record.event, context as Partial<Context>),
+			path: clip(pathOf(record.event)),
+			method: clip(methodOf(record.event)),
 		})
 	}
 	throw forbidden(new TenantAccessDeniedError())

@@ -1,6 +1,5 @@
 import type { MiddlewareObj, Request } from '@middy/core'
 import {
-	createTenantContext,
 	DEFAULT_TENANT_ID_PATTERN,
 	forbidden,
 	type HttpError,
@@ -9,13 +8,12 @@ import {
 	methodOf,
 	pathOf,
 	requestIdOf,
-	type TenantContext,
 	type TenantryError,
 	unauthorized,
 	type WithTenant,
 } from '@tenantry/util'
 import type { Context } from 'aws-lambda'
-import { rememberReporter } from './access.js'
+import { rememberRequest } from './access.js'
 import {
 	TenantIdInvalidError,
 	TenantMismatchError,
@@ -27,6 +25,7 @@ import { createMatchReaders } from './match.js'
 import { resolveOptions, type TenantIsolationOptions } from './options.js'
 import { isAbsent } from './read.js'
 import { createSourceReaders, type SourceReader } from './sources.js'
+import { tenantContextFor } from './tenant-contexts.js'
 import { clip, report, type TenantViolation, type TenantViolationCode } from './violation.js'
 
 type IsolationRequest = Request<unknown, unknown, Error, Context & Partial<WithTenant>>
@@ -147,13 +146,8 @@ export const tenantIsolation = (
 	const settle = (request: IsolationRequest, event: HttpEventLike, named: Named[]): void => {
 		const tenant = establish(request, event, named)
 		checkReferences(request, event, tenant)
-		const context: TenantContext = createTenantContext(tenant)
-		rememberReporter(context, onViolation, {
-			requestId: requestIdOf(event, request.context),
-			path: clip(pathOf(event)),
-			method: clip(methodOf(event)),
-		})
-		request.context.tenant = context
+		rememberRequest(request.context, onViolation, event)
+		request.context.tenant = tenantContextFor(tenant)
 	}
 
 	const before = (request: IsolationRequest): void | Promise<void> => {
