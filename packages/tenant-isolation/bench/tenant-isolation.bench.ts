@@ -1,9 +1,5 @@
 import { httpApiEvent, lambdaContext } from '@tenantry/testing'
-import {
-	DEFAULT_TENANT_ID_PATTERN,
-	forbidden,
-	unauthorized,
-} from '@tenantry/util'
+import { DEFAULT_TENANT_ID_PATTERN, forbidden, unauthorized } from '@tenantry/util'
 import { defineBench } from '../../../scripts/bench-kit.js'
 import { tenantIsolation } from '../src/index.js'
 
