@@ -75,9 +75,8 @@ export interface TenantCredentialSource {
 /**
  * Per-tenant credentials from STS `AssumeRole` with the session tag `tenant_id`, cached
  * per tenant (single-flight: concurrent first requests of a tenant make one call) and
- * replaced `refreshBeforeExpiryMs` after their `DurationSeconds` minus that margin. While
- * STS fails during that window the previous credentials, still valid, keep being served;
- * past their `Expiration`, 503.
+ * replaced `refreshBeforeExpiryMs` before they expire. While STS fails in that window the
+ * previous credentials, still valid, keep being served; past their `Expiration`, 503.
  */
 export const createTenantCredentialSource = (
 	options: ResolvedTenantCredentials,

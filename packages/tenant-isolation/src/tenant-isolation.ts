@@ -86,6 +86,9 @@ export const tenantIsolation = (
 	}
 
 	const establish = (request: IsolationRequest, event: HttpEventLike, named: Named[]): string => {
+		const tenant = named.find((entry) => entry.establishes && isValid(entry.value))?.value as
+			| string
+			| undefined
 		for (const entry of named) {
 			if (!isValid(entry.value)) {
 				throw refuse(
@@ -93,12 +96,11 @@ export const tenantIsolation = (
 					event,
 					'tenant_id_invalid',
 					new TenantIdInvalidError(entry.source),
-					undefined,
+					tenant,
 					entry,
 				)
 			}
 		}
-		const tenant = named.find((entry) => entry.establishes)?.value as string | undefined
 		if (tenant === undefined) throw unauthorized(challenge, new TenantMissingError())
 		for (const entry of named) {
 			if (entry.value !== tenant) {

@@ -208,6 +208,19 @@ describe('invalid tenant ids', () => {
 		])
 	})
 
+	it("reports the request's tenant when another source is valid", async () => {
+		const { handler, violations } = pipeline({}, { auth: 'acme' })
+		await handler(httpWith({ lambda: { tenant_id: 'acme#admin' } }), lambdaContext())
+		expect(violations).toEqual([
+			expect.objectContaining({
+				code: 'tenant_id_invalid',
+				tenant: 'acme',
+				claimedTenant: 'acme#admin',
+				source: 'httpLambdaAuthorizer',
+			}),
+		])
+	})
+
 	it('applies a stricter tenantIdPattern as a whole', async () => {
 		const { handler } = pipeline(
 			{ tenantIdPattern: /t-[0-9]+/ },
