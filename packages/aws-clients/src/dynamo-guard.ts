@@ -1,4 +1,10 @@
-import { forbidden, type TenantContext, type TenantryError } from '@tenantry/util'
+import {
+	forbidden,
+	own,
+	reportViolation,
+	type TenantContext,
+	type TenantryError,
+} from '@tenantry/util'
 import {
 	isTenantKey,
 	type KeyedOperation,
@@ -13,9 +19,8 @@ import {
 	UnprovenKeyConditionError,
 } from './errors.js'
 import { partitionKeyBinding } from './key-condition.js'
-import { own } from './read.js'
 import type { RequestFacts } from './request-facts.js'
-import { type GuardViolationCode, type GuardViolationReporter, report } from './violation.js'
+import type { GuardViolationCode, GuardViolationReporter } from './violation.js'
 
 export interface DynamoTenantGuardOptions {
 	/** The partition key attribute of every table the client reaches. Default `pk`. */
@@ -155,7 +160,7 @@ export const attachGuard = (
 		const operation = operationOf(context.commandName)
 		const refusal = refusalFor(operation, args.input, tenant, guard)
 		if (refusal === undefined) return next(args)
-		report(reporter, {
+		reportViolation(reporter, {
 			code: refusal.code,
 			tenant: tenant.id,
 			claimedTenant: tenantNamedBy(refusal.claimed),

@@ -1,4 +1,5 @@
-import { isRecord, own } from './read.js'
+import { own } from '@tenantry/util'
+import { isRecord } from './read.js'
 
 /**
  * Every partition key value a DynamoDB request names, by operation, as the SDK is about

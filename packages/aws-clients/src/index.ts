@@ -1,3 +1,4 @@
+export { logViolation } from '@tenantry/util'
 export { awsClients, type WithClients } from './aws-clients.js'
 export { clearClientCache, getClient, getClientCacheSize } from './client-cache.js'
 export type {
@@ -23,9 +24,4 @@ export {
 	type TenantCredentialsOptions,
 	tenantCredentialsDefaults,
 } from './tenant-credentials.js'
-export {
-	type GuardViolation,
-	type GuardViolationCode,
-	type GuardViolationReporter,
-	logViolation,
-} from './violation.js'
+export type { GuardViolation, GuardViolationCode, GuardViolationReporter } from './violation.js'

@@ -1,4 +1,5 @@
-import { isRecord, own } from './read.js'
+import { own } from '@tenantry/util'
+import { isRecord } from './read.js'
 
 /**
  * Finds the value a `KeyConditionExpression` binds the partition key to, or says why it

@@ -4,6 +4,7 @@ import {
 	isNonNegativeNumber,
 	isPlainObject,
 	isPositiveInteger,
+	logViolation,
 	type TracerLike,
 } from '@tenantry/util'
 import type { ClientClasses, ClientConfigOf, SharedClientConfig } from './client-class.js'
@@ -15,7 +16,7 @@ import {
 	type TenantCredentialsOptions,
 	tenantCredentialsDefaults,
 } from './tenant-credentials.js'
-import { type GuardViolationReporter, logViolation } from './violation.js'
+import type { GuardViolationReporter } from './violation.js'
 
 /** The slice of the Powertools `Tracer` used: client capture and the `tenant_id` annotation. */
 export interface ClientTracer extends TracerLike {

@@ -1,15 +1,17 @@
 import {
+	clip,
 	forbidden,
 	type HttpEventLike,
 	methodOf,
 	misconfigured,
 	pathOf,
+	reportViolation,
 	requestIdOf,
 	type WithTenant,
 } from '@tenantry/util'
 import type { Context } from 'aws-lambda'
 import { packageName, TenantAccessDeniedError } from './errors.js'
-import { clip, report, type ViolationReporter } from './violation.js'
+import type { ViolationReporter } from './violation.js'
 
 /**
  * Where `tenantIsolation()` leaves, on the Lambda context, what `assertTenantAccess` needs
@@ -51,7 +53,7 @@ export const assertTenantAccess = (
 	if (resourceTenantId === tenant.id) return
 	const record = (context as WithRequestRecord)[requestSlot]
 	if (record !== undefined) {
-		report(record.reporter, {
+		reportViolation(record.reporter, {
 			code: 'tenant_access_denied',
 			tenant: tenant.id,
 			claimedTenant: clip(resourceTenantId),

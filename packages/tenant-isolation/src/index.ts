@@ -1,4 +1,4 @@
-export { tenantKey } from '@tenantry/util'
+export { logViolation, tenantKey } from '@tenantry/util'
 export { assertTenantAccess } from './access.js'
 export {
 	TenantAccessDeniedError,
@@ -12,9 +12,4 @@ export type { MatchLocation, MatchOptions } from './match.js'
 export { defaults, type TenantIsolationOptions, type TenantResolver } from './options.js'
 export type { TenantSourceName } from './sources.js'
 export { tenantIsolation } from './tenant-isolation.js'
-export {
-	logViolation,
-	type TenantViolation,
-	type TenantViolationCode,
-	type ViolationReporter,
-} from './violation.js'
+export type { TenantViolation, TenantViolationCode, ViolationReporter } from './violation.js'

@@ -1,6 +1,6 @@
-import { getHeader, type HttpEventLike, misconfigured } from '@tenantry/util'
+import { getHeader, type HttpEventLike, misconfigured, own } from '@tenantry/util'
 import { packageName } from './errors.js'
-import { isAbsent, own } from './read.js'
+import { isAbsent } from './read.js'
 
 export type MatchLocation = 'pathParameter' | 'header' | 'query' | 'bodyField'
 

@@ -5,12 +5,13 @@ import {
 	DEFAULT_TENANT_ID_PATTERN,
 	type HttpEventLike,
 	isPlainObject,
+	logViolation,
 } from '@tenantry/util'
 import type { Context } from 'aws-lambda'
 import { packageName } from './errors.js'
 import { type MatchLocation, type MatchOptions, matchLocations } from './match.js'
 import { sourceNames, type TenantSourceName } from './sources.js'
-import { logViolation, type ViolationReporter } from './violation.js'
+import type { ViolationReporter } from './violation.js'
 
 export type TenantResolver = (
 	event: HttpEventLike,

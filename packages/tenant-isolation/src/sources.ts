@@ -1,5 +1,5 @@
+import { own } from '@tenantry/util'
 import type { Context } from 'aws-lambda'
-import { own } from './read.js'
 
 /** The built-in places a request's tenant is read from, in the order they are read. */
 export type TenantSourceName =

@@ -1,5 +1,6 @@
 import type { MiddlewareObj, Request } from '@middy/core'
 import {
+	clip,
 	DEFAULT_TENANT_ID_PATTERN,
 	forbidden,
 	type HttpError,
@@ -7,6 +8,7 @@ import {
 	isValidTenantId,
 	methodOf,
 	pathOf,
+	reportViolation,
 	requestIdOf,
 	type TenantryError,
 	unauthorized,
@@ -26,7 +28,7 @@ import { resolveOptions, type TenantIsolationOptions } from './options.js'
 import { isAbsent } from './read.js'
 import { createSourceReaders, type SourceReader } from './sources.js'
 import { tenantContextFor } from './tenant-contexts.js'
-import { clip, report, type TenantViolation, type TenantViolationCode } from './violation.js'
+import type { TenantViolation, TenantViolationCode } from './violation.js'
 
 type IsolationRequest = Request<unknown, unknown, Error, Context & Partial<WithTenant>>
 
@@ -81,7 +83,7 @@ export const tenantIsolation = (
 			path: clip(pathOf(event)),
 			method: clip(methodOf(event)),
 		}
-		report(onViolation, violation)
+		reportViolation(onViolation, violation)
 		return forbidden(reason)
 	}
 

@@ -1,4 +1,6 @@
-/** Why a request was refused; the `code` of the reason passed as the 403's `cause`. */
+import type { ViolationReporter as Reporter, TenantViolation as Violation } from '@tenantry/util'
+
+/** Why tenant isolation refused a request. */
 export type TenantViolationCode =
 	| 'tenant_id_invalid'
 	| 'tenant_sources_disagree'
@@ -6,62 +8,7 @@ export type TenantViolationCode =
 	| 'tenant_reference_missing'
 	| 'tenant_access_denied'
 
-/**
- * One refused cross-tenant attempt, as `onViolation` receives it. It carries identifiers
- * only: never a token, a secret, a header value other than the tenant named, or a body.
- */
-export interface TenantViolation {
-	code: TenantViolationCode
-	/** The request's tenant; `undefined` when none could be established (invalid id). */
-	tenant: string | undefined
-	/** The tenant the request named instead, clipped to 128 characters. */
-	claimedTenant: string | undefined
-	/** Where `claimedTenant` came from: a source (`auth`, `httpJwtAuthorizer`, …), a match location (`pathParameter`, `header`, `query`, `body`) or `resource`. */
-	source: string
-	requestId: string | undefined
-	path: string | undefined
-	method: string | undefined
-}
+/** One refused cross-tenant attempt; `source` is a tenant source, a match location or `resource`. */
+export type TenantViolation = Violation<TenantViolationCode>
 
-export type ViolationReporter = (violation: TenantViolation) => void | Promise<void>
-
-const maxLength = 128
-
-/** Bounds attacker-chosen text before it reaches a log line. */
-export const clip = (value: unknown): string | undefined => {
-	if (value === undefined || value === null) return undefined
-	if (typeof value === 'string')
-		return value.length > maxLength ? `${value.slice(0, maxLength)}…` : value
-	if (typeof value === 'number' || typeof value === 'boolean') return String(value)
-	return `[${Array.isArray(value) ? 'array' : typeof value}]`
-}
-
-/** The default `onViolation`: one JSON line on stderr, so log filters and alarms can match it. */
-export const logViolation: ViolationReporter = (violation) => {
-	console.warn(
-		JSON.stringify({ level: 'WARN', message: 'tenant isolation violation', ...violation }),
-	)
-}
-
-/**
- * Calls the reporter without letting it change the answer: a throwing or rejecting
- * reporter must not turn a 403 into a 500.
- */
-export const report = (reporter: ViolationReporter, violation: TenantViolation): void => {
-	try {
-		const pending = reporter(violation)
-		if (pending && typeof pending.then === 'function') pending.then(undefined, reporterFailed)
-	} catch (error) {
-		reporterFailed(error)
-	}
-}
-
-const reporterFailed = (error: unknown): void => {
-	console.error(
-		JSON.stringify({
-			level: 'ERROR',
-			message: 'tenant isolation onViolation failed',
-			error: error instanceof Error ? error.name : typeof error,
-		}),
-	)
-}
+export type ViolationReporter = Reporter<TenantViolation>
