@@ -56,6 +56,8 @@ describe('factory-time validation', () => {
 
 	it('re-exports the shared tenantKey', () => {
 		expect(tenantKey('acme', 'order', '42')).toBe('TENANT#acme#order#42')
-		expect(() => tenantKey('acme', 'order#x', '42')).toThrow(TypeError)
+		expect(() => tenantKey('acme', 'order#x', '42')).toThrow(
+			expect.objectContaining({ name: 'TenantKeyError', statusCode: 400 }),
+		)
 	})
 })
