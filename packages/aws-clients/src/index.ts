@@ -1,1 +1,27 @@
-export {}
+export { logViolation } from '@tenantry/util'
+export { awsClients, type WithClients } from './aws-clients.js'
+export { clearClientCache, getClient, getClientCacheSize } from './client-cache.js'
+export type {
+	ClientClass,
+	ClientClasses,
+	ClientConfigOf,
+	ClientsOf,
+	SharedClientConfig,
+} from './client-class.js'
+export { type DynamoTenantGuardOptions, guardDefaults } from './dynamo-guard.js'
+export {
+	CommandRefusedError,
+	CrossTenantKeyError,
+	ScanRefusedError,
+	TenantCredentialsUnavailableError,
+	UnprovenKeyConditionError,
+} from './errors.js'
+export { type HttpHandlerOptions, httpHandlerDefaults } from './http-handler.js'
+export { type AwsClientsOptions, type ClientTracer, defaults } from './options.js'
+export {
+	type StsClientLike,
+	type TenantCredentials,
+	type TenantCredentialsOptions,
+	tenantCredentialsDefaults,
+} from './tenant-credentials.js'
+export type { GuardViolation, GuardViolationCode, GuardViolationReporter } from './violation.js'

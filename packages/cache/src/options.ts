@@ -1,21 +1,30 @@
 import {
 	assertKnownKeys,
 	assertOption,
+	createTickClock,
 	isNonNegativeNumber,
 	isPlainObject,
 	isPositiveInteger,
 } from '@tenantry/util'
-import { createTickClock } from './clock.js'
 
 export const packageName = '@tenantry/cache'
 
 export interface TtlCacheOptions {
-	/** How long a loaded value is served without calling the loader again. */
+	/**
+	 * How long a loaded value is served without calling the loader again. `Infinity` makes a
+	 * bounded LRU map: values never expire by time and freshness checks skip the clock.
+	 */
 	ttlMs: number
 	/** After `ttlMs`, how much longer a value may still be served when a refresh fails. Default 0. */
 	staleIfErrorMs?: number
 	/** How long a loader's {@link NotFoundError} is remembered. Default 0 (not remembered). */
 	negativeTtlMs?: number
+	/**
+	 * After a load fails, how long no new load starts for that key: callers get the old value
+	 * (within `staleIfErrorMs`) or the same error at once instead of each waiting on a failing
+	 * dependency. Default 0 (every `get` after a failure tries again).
+	 */
+	failureBackoffMs?: number
 	/** Upper bound on stored keys; the least recently used goes first. Default 1000. */
 	maxEntries?: number
 	/**
@@ -28,20 +37,28 @@ export interface TtlCacheOptions {
 export const defaults = {
 	staleIfErrorMs: 0,
 	negativeTtlMs: 0,
+	failureBackoffMs: 0,
 	maxEntries: 1000,
 } as const satisfies Omit<Required<TtlCacheOptions>, 'ttlMs' | 'now'>
 
-const knownOptions = ['ttlMs', 'staleIfErrorMs', 'negativeTtlMs', 'maxEntries', 'now'] as const
+const knownOptions = [
+	'ttlMs',
+	'staleIfErrorMs',
+	'negativeTtlMs',
+	'failureBackoffMs',
+	'maxEntries',
+	'now',
+] as const
 
 export const resolveOptions = (options: TtlCacheOptions): Required<TtlCacheOptions> => {
 	assertOption(isPlainObject(options), packageName, 'options', 'must be an object')
 	assertKnownKeys(packageName, '', options as unknown as Record<string, unknown>, knownOptions)
 	const resolved = { ...defaults, ...options, now: options.now ?? createTickClock() }
 	assertOption(
-		isNonNegativeNumber(resolved.ttlMs) && resolved.ttlMs > 0,
+		typeof resolved.ttlMs === 'number' && resolved.ttlMs > 0,
 		packageName,
 		'ttlMs',
-		'must be a positive number of milliseconds',
+		'must be a positive number of milliseconds (or Infinity)',
 	)
 	assertOption(
 		isNonNegativeNumber(resolved.staleIfErrorMs),
@@ -53,6 +70,12 @@ export const resolveOptions = (options: TtlCacheOptions): Required<TtlCacheOptio
 		isNonNegativeNumber(resolved.negativeTtlMs),
 		packageName,
 		'negativeTtlMs',
+		'must be a non-negative number of milliseconds',
+	)
+	assertOption(
+		isNonNegativeNumber(resolved.failureBackoffMs),
+		packageName,
+		'failureBackoffMs',
 		'must be a non-negative number of milliseconds',
 	)
 	assertOption(

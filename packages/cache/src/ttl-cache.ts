@@ -12,6 +12,11 @@ export interface GetOptions {
 	 * that may have been rotated, or after an unknown JWKS `kid` with a cooldown.
 	 */
 	maxAgeMs?: number
+	/**
+	 * Whether this caller may be served an old value when loading fails (default true). With
+	 * `false` it gets the load error instead: for callers that need to know the refresh failed.
+	 */
+	allowStale?: boolean
 }
 
 export interface SetOptions {
@@ -20,14 +25,15 @@ export interface SetOptions {
 }
 
 export interface TtlCache<V> {
-	/** The fresh value for `key`, loading it (once for all concurrent callers) when needed. */
+	/** The value for `key`, loading it (once for all concurrent callers) when needed. */
 	get(key: string, load: Loader<V>, options?: GetOptions): Promise<V>
 	/**
-	 * The fresh value for `key`, if any, synchronously; counts a hit or miss and marks the
-	 * key as recently used. For hot paths that compute values synchronously and `set` them.
+	 * What `get` would serve right now without loading (a fresh value, or an old one while
+	 * loads are backing off), synchronously; counts it and marks the key as recently used.
+	 * For hot paths that compute values synchronously and `set` them.
 	 */
 	lookup(key: string): V | undefined
-	/** The fresh value for `key`, if any. Counts nothing and leaves recency alone. */
+	/** Like `lookup`, but counts nothing and leaves recency alone. */
 	peek(key: string): V | undefined
 	/** Stores a value computed elsewhere, e.g. by a synchronous verification. */
 	set(key: string, value: V, options?: SetOptions): void
@@ -38,16 +44,25 @@ export interface TtlCache<V> {
 }
 
 interface Entry<V> extends LruNode {
+	/** Whether `value` was loaded (it may be past `expiresAt` and only usable as stale). */
+	hasValue: boolean
 	value: V | undefined
 	notFound: NotFoundError | undefined
 	loadedAt: number
+	/** Until then `value` (or `notFound`) is served without loading. */
 	expiresAt: number
+	/** Until then `value` may be served when loading fails. */
 	staleUntil: number
+	/** The last load error, remembered while loads back off. */
+	failure: unknown
+	/** No load is started before this time (0: no backoff). */
+	failedUntil: number
 }
 
 interface LoadOutcome<V> {
 	value: V
 	stale: boolean
+	error: unknown
 }
 
 /**
@@ -55,7 +70,8 @@ interface LoadOutcome<V> {
  * starts a timer and never refreshes idle keys: all work happens inside its calls.
  */
 export const createTtlCache = <V>(options: TtlCacheOptions): TtlCache<V> => {
-	const { ttlMs, staleIfErrorMs, negativeTtlMs, maxEntries, now } = resolveOptions(options)
+	const { ttlMs, staleIfErrorMs, negativeTtlMs, failureBackoffMs, maxEntries, now } =
+		resolveOptions(options)
 	const entries = new Map<string, Entry<V>>()
 	const recency = new LruList<Entry<V>>()
 	const inflight = new Map<string, Promise<LoadOutcome<V>>>()
@@ -66,6 +82,17 @@ export const createTtlCache = <V>(options: TtlCacheOptions): TtlCache<V> => {
 		recency.remove(entry)
 	}
 
+	const insert = (entry: Entry<V>): void => {
+		const previous = entries.get(entry.key)
+		if (previous) remove(previous)
+		entries.set(entry.key, entry)
+		recency.pushNewest(entry)
+		if (entries.size > maxEntries && recency.oldest) {
+			remove(recency.oldest)
+			counters.evictions++
+		}
+	}
+
 	const store = (
 		key: string,
 		value: V | undefined,
@@ -73,26 +100,21 @@ export const createTtlCache = <V>(options: TtlCacheOptions): TtlCache<V> => {
 		lifetimeMs: number,
 		staleMs: number,
 	): void => {
-		const previous = entries.get(key)
-		if (previous) remove(previous)
 		const loadedAt = now()
 		const expiresAt = loadedAt + lifetimeMs
-		const entry: Entry<V> = {
+		insert({
 			key,
+			hasValue: notFound === undefined,
 			value,
 			notFound,
 			loadedAt,
 			expiresAt,
 			staleUntil: expiresAt + staleMs,
+			failure: undefined,
+			failedUntil: 0,
 			newer: undefined,
 			older: undefined,
-		}
-		entries.set(key, entry)
-		recency.pushNewest(entry)
-		if (entries.size > maxEntries && recency.oldest) {
-			remove(recency.oldest)
-			counters.evictions++
-		}
+		})
 	}
 
 	const storeNotFound = (key: string, notFound: NotFoundError): void => {
@@ -104,31 +126,65 @@ export const createTtlCache = <V>(options: TtlCacheOptions): TtlCache<V> => {
 		if (previous) remove(previous)
 	}
 
-	const freshEntry = (key: string, maxAgeMs?: number): Entry<V> | undefined => {
+	/** Remembers a failed load so that no load starts for `failureBackoffMs`. */
+	const recordFailure = (key: string, error: unknown, at: number): void => {
 		const entry = entries.get(key)
-		if (entry === undefined) return undefined
+		if (entry !== undefined) {
+			entry.failure = error
+			entry.failedUntil = at + failureBackoffMs
+			return
+		}
+		insert({
+			key,
+			hasValue: false,
+			value: undefined,
+			notFound: undefined,
+			loadedAt: at,
+			expiresAt: Number.NEGATIVE_INFINITY,
+			staleUntil: Number.NEGATIVE_INFINITY,
+			failure: error,
+			failedUntil: at + failureBackoffMs,
+			newer: undefined,
+			older: undefined,
+		})
+	}
+
+	const isFresh = (entry: Entry<V>, at: number, maxAgeMs: number | undefined): boolean =>
+		(entry.hasValue || entry.notFound !== undefined) &&
+		at < entry.expiresAt &&
+		(maxAgeMs === undefined || at - entry.loadedAt < maxAgeMs)
+
+	const isUsableStale = (entry: Entry<V>, at: number): boolean =>
+		entry.hasValue && at < entry.staleUntil
+
+	/** What may be served without loading: fresh, or stale while loads back off. */
+	const servable = (entry: Entry<V>, maxAgeMs?: number): 'fresh' | 'stale' | undefined => {
+		if (entry.expiresAt === Number.POSITIVE_INFINITY && maxAgeMs === undefined && entry.hasValue)
+			return 'fresh'
 		const at = now()
-		return at < entry.expiresAt && (maxAgeMs === undefined || at - entry.loadedAt < maxAgeMs)
-			? entry
-			: undefined
+		if (isFresh(entry, at, maxAgeMs)) return 'fresh'
+		return at < entry.failedUntil && isUsableStale(entry, at) ? 'stale' : undefined
 	}
 
 	const settle = async (key: string, load: Loader<V>): Promise<LoadOutcome<V>> => {
 		try {
 			const value = await load(key)
 			store(key, value, undefined, ttlMs, staleIfErrorMs)
-			return { value, stale: false }
+			return { value, stale: false, error: undefined }
 		} catch (error) {
 			if (isNotFound(error)) {
 				storeNotFound(key, error)
 				throw error
 			}
 			counters.loadErrors++
+			const at = now()
 			const previous = entries.get(key)
-			if (previous && previous.notFound === undefined && now() < previous.staleUntil) {
-				return { value: previous.value as V, stale: true }
+			if (previous !== undefined && isUsableStale(previous, at)) {
+				if (failureBackoffMs > 0) recordFailure(key, error, at)
+				return { value: previous.value as V, stale: true, error }
 			}
-			if (previous) remove(previous)
+			if (previous !== undefined) remove(previous)
+			if (failureBackoffMs > 0) recordFailure(key, error, at)
 			throw error
 		}
 	}
@@ -142,39 +198,57 @@ export const createTtlCache = <V>(options: TtlCacheOptions): TtlCache<V> => {
 		return loading
 	}
 
-	const unwrap = (outcome: LoadOutcome<V>): V => {
-		if (outcome.stale) counters.staleServed++
-		return outcome.value
+	const serveStale = (value: V | undefined, allowStale: boolean, error: unknown): V => {
+		if (!allowStale) throw error
+		counters.staleServed++
+		return value as V
 	}
 
 	return {
 		get(key, load, getOptions) {
-			const entry = freshEntry(key, getOptions?.maxAgeMs)
+			const allowStale = getOptions?.allowStale ?? true
+			const entry = entries.get(key)
 			if (entry !== undefined) {
-				recency.touch(entry)
-				if (entry.notFound !== undefined) {
-					counters.negativeHits++
-					return Promise.reject(entry.notFound)
+				const state = servable(entry, getOptions?.maxAgeMs)
+				if (state === 'fresh') {
+					recency.touch(entry)
+					if (entry.notFound !== undefined) {
+						counters.negativeHits++
+						return Promise.reject(entry.notFound)
+					}
+					counters.hits++
+					return Promise.resolve(entry.value as V)
 				}
-				counters.hits++
-				return Promise.resolve(entry.value as V)
+				if (now() < entry.failedUntil) {
+					counters.misses++
+					if (state !== 'stale' || !allowStale) return Promise.reject(entry.failure)
+					recency.touch(entry)
+					counters.staleServed++
+					return Promise.resolve(entry.value as V)
+				}
 			}
 			counters.misses++
-			return (inflight.get(key) ?? startLoad(key, load)).then(unwrap)
+			return (inflight.get(key) ?? startLoad(key, load)).then((outcome) =>
+				outcome.stale ? serveStale(outcome.value, allowStale, outcome.error) : outcome.value,
+			)
 		},
 		lookup(key) {
-			const entry = freshEntry(key)
-			if (entry === undefined || entry.notFound !== undefined) {
+			const entry = entries.get(key)
+			const state = entry === undefined ? undefined : servable(entry)
+			if (entry === undefined || state === undefined || entry.notFound !== undefined) {
 				counters.misses++
 				return undefined
 			}
 			recency.touch(entry)
-			counters.hits++
+			if (state === 'fresh') counters.hits++
+			else counters.staleServed++
 			return entry.value
 		},
 		peek(key) {
-			const entry = freshEntry(key)
-			return entry?.notFound === undefined ? entry?.value : undefined
+			const entry = entries.get(key)
+			return entry !== undefined && entry.notFound === undefined && servable(entry) !== undefined
+				? entry.value
+				: undefined
 		},
 		set(key, value, setOptions) {
 			store(key, value, undefined, setOptions?.ttlMs ?? ttlMs, staleIfErrorMs)

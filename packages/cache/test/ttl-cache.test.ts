@@ -179,6 +179,78 @@ describe('stale-if-error', () => {
 	})
 })
 
+describe('failure backoff', () => {
+	const down = () => Promise.reject(new Error('down'))
+
+	it('answers with the remembered error, without loading, until failureBackoffMs has passed', async () => {
+		const { cache, clock } = setup({ failureBackoffMs: 1_000 })
+		const load = vi.fn(down)
+		await expect(cache.get('k', load)).rejects.toThrow('down')
+		clock.advance(999)
+		await expect(cache.get('k', load)).rejects.toThrow('down')
+		expect(load).toHaveBeenCalledTimes(1)
+		clock.advance(1)
+		await expect(cache.get('k', async () => 'up')).resolves.toBe('up')
+		expect(cache.stats()).toMatchObject({ loads: 2, loadErrors: 1 })
+	})
+
+	it('serves the stale value without loading while backing off, to get, lookup and peek', async () => {
+		const { cache, clock } = setup({
+			ttlMs: 1_000,
+			staleIfErrorMs: 10_000,
+			failureBackoffMs: 2_000,
+		})
+		await cache.get('k', async () => 'old')
+		clock.advance(1_000)
+		expect(cache.peek('k')).toBeUndefined()
+		const load = vi.fn(down)
+		expect(await cache.get('k', load)).toBe('old')
+		expect(cache.peek('k')).toBe('old')
+		expect(cache.lookup('k')).toBe('old')
+		expect(await cache.get('k', load)).toBe('old')
+		expect(load).toHaveBeenCalledTimes(1)
+		expect(cache.stats().staleServed).toBe(3)
+		clock.advance(2_000)
+		expect(cache.peek('k')).toBeUndefined()
+		expect(await cache.get('k', async () => 'new')).toBe('new')
+		expect(cache.peek('k')).toBe('new')
+	})
+
+	it('gives callers with allowStale false the error, also while backing off', async () => {
+		const { cache, clock } = setup({
+			ttlMs: 1_000,
+			staleIfErrorMs: 10_000,
+			failureBackoffMs: 2_000,
+		})
+		await cache.get('k', async () => 'old')
+		clock.advance(1_000)
+		const gate = deferred<string>()
+		const strict = cache.get('k', () => gate.promise, { allowStale: false })
+		const lenient = cache.get('k', () => gate.promise)
+		gate.reject(new Error('down'))
+		await expect(strict).rejects.toThrow('down')
+		await expect(lenient).resolves.toBe('old')
+		await expect(cache.get('k', down, { allowStale: false })).rejects.toThrow('down')
+		await expect(cache.get('k', down, { maxAgeMs: 0, allowStale: false })).rejects.toThrow('down')
+	})
+
+	it('blocks forced refreshes too, serving the current value', async () => {
+		const { cache, clock } = setup({ ttlMs: 60_000, failureBackoffMs: 5_000 })
+		await cache.get('k', async () => 'current')
+		clock.advance(10_000)
+		const load = vi.fn(down)
+		expect(await cache.get('k', load, { maxAgeMs: 1_000 })).toBe('current')
+		expect(await cache.get('k', load, { maxAgeMs: 1_000 })).toBe('current')
+		expect(load).toHaveBeenCalledTimes(1)
+	})
+
+	it('keeps remembered failures within maxEntries', async () => {
+		const { cache } = setup({ failureBackoffMs: 60_000, maxEntries: 10 })
+		for (let i = 0; i < 100; i++) await cache.get(`k${i}`, down).catch(() => undefined)
+		expect(cache.size).toBe(10)
+	})
+})
+
 describe('negative caching', () => {
 	it('remembers NotFoundError for negativeTtlMs', async () => {
 		const { cache, clock } = setup({ negativeTtlMs: 60_000 })
@@ -266,6 +338,19 @@ describe('bounds', () => {
 		expect(load).toHaveBeenCalledTimes(1)
 	})
 
+	it('with ttlMs Infinity is a bounded LRU map that never reads the clock to serve', async () => {
+		const now = vi.fn(() => 0)
+		const cache = createTtlCache<string>({ ttlMs: Number.POSITIVE_INFINITY, maxEntries: 2, now })
+		cache.set('a', 'a')
+		cache.set('b', 'b')
+		now.mockClear()
+		expect([cache.lookup('a'), cache.peek('b')]).toEqual(['a', 'b'])
+		expect(await cache.get('a', async () => 'unused')).toBe('a')
+		expect(now).not.toHaveBeenCalled()
+		cache.set('c', 'c')
+		expect(cache.peek('b')).toBeUndefined()
+	})
+
 	it('delete and clear drop entries', async () => {
 		const { cache } = setup()
 		await cache.get('a', async () => 'a')
@@ -344,6 +429,7 @@ describe('options', () => {
 		[{ ttlMs: 1, staleIfErrorMs: -1 }, 'staleIfErrorMs'],
 		[{ ttlMs: 1, negativeTtlMs: Number.POSITIVE_INFINITY }, 'negativeTtlMs'],
 		[{ ttlMs: 1, maxEntries: 0 }, 'maxEntries'],
+		[{ ttlMs: 1, failureBackoffMs: -5 }, 'failureBackoffMs'],
 		[{ ttlMs: 1, maxEntries: 1.5 }, 'maxEntries'],
 		[{ ttlMs: 1, now: 'yesterday' }, 'now'],
 		[{ ttlMs: 1, ttl: 5 }, 'ttl'],

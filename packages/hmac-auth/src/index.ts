@@ -1,1 +1,42 @@
-export {}
+export { NotFoundError } from '@tenantry/cache'
+export type { SignatureEncoding } from './encoding.js'
+export {
+	BodyAlreadyParsedError,
+	BodyTooLargeError,
+	CanonicalizeError,
+	HmacAuthError,
+	InvalidTenantIdError,
+	MalformedMessageIdError,
+	MalformedSignatureError,
+	MalformedTimestampError,
+	MissingCredentialsError,
+	ReplayedRequestError,
+	ReplayStoreUnavailableError,
+	SecretFormatError,
+	SecretUnavailableError,
+	SignatureMismatchError,
+	TimestampOutOfToleranceError,
+	UnknownTenantError,
+} from './errors.js'
+export { type HmacAuth, hmacAuth } from './middleware.js'
+export {
+	defaultClientConfig,
+	defaults,
+	type HmacAuthHeaders,
+	type HmacAuthOptions,
+	type HmacCacheOptions,
+	type SchemeName,
+	type SecretsManagerSecrets,
+} from './options.js'
+export {
+	type DynamoDBClientLike,
+	type DynamoReplayStoreOptions,
+	dynamoReplayStore,
+	type ReplayClaim,
+	type ReplayStore,
+	replayStoreDefaults,
+} from './replay-store.js'
+export type { CanonicalRequest, CustomScheme, SchemeRequest } from './schemes/custom.js'
+export type { HmacAlgorithm } from './schemes/scheme.js'
+export type { SecretFunction } from './secret-source.js'
+export { type SignRequestOptions, signRequest } from './sign-request.js'

@@ -1,1 +1,12 @@
-export {}
+export { allAlgorithms as supportedAlgorithms, type JwsAlgorithm } from './algorithms.js'
+export * from './errors.js'
+export { jwtAuth } from './jwt-auth.js'
+export {
+	type CognitoOptions,
+	defaults,
+	type IssuerOptions,
+	type JwksOptions,
+	type JwtAuthOptions,
+} from './options.js'
+export type { TokenSource } from './token-source.js'
+export type { JWTPayload, JwtAuth, WithJwtAuth } from './types.js'

@@ -1,1 +1,7 @@
-export {}
+export { type DynamoRateLimitStoreOptions, dynamoRateLimitStore } from './dynamo-store.js'
+export { RateLimitExceededError, RateLimitStoreError } from './errors.js'
+export { rateLimitHeaders } from './headers.js'
+export { type MemoryRateLimitStoreOptions, memoryRateLimitStore } from './memory-store.js'
+export { tenantRateLimit } from './middleware.js'
+export { defaults, type RateLimit, type TenantRateLimitOptions } from './options.js'
+export type { ConsumeRequest, ConsumeResult, RateLimitStore } from './store.js'

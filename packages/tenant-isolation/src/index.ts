@@ -1,1 +1,15 @@
-export {}
+export { logViolation, tenantKey } from '@tenantry/util'
+export { assertTenantAccess } from './access.js'
+export {
+	TenantAccessDeniedError,
+	TenantIdInvalidError,
+	TenantMismatchError,
+	TenantMissingError,
+	TenantReferenceMissingError,
+	TenantSourcesDisagreeError,
+} from './errors.js'
+export type { MatchLocation, MatchOptions } from './match.js'
+export { defaults, type TenantIsolationOptions, type TenantResolver } from './options.js'
+export type { TenantSourceName } from './sources.js'
+export { tenantIsolation } from './tenant-isolation.js'
+export type { TenantViolation, TenantViolationCode, ViolationReporter } from './violation.js'

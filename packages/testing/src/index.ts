@@ -34,4 +34,9 @@ export {
 	startSecretsManager,
 } from './secrets-manager.js'
 export { type AssumeRoleCall, type LocalSts, type StartStsOptions, startSts } from './sts.js'
-export { startXrayCapture, type XrayCapture, type XraySegment } from './xray-capture.js'
+export {
+	localTraceId,
+	startXrayCapture,
+	type XrayCapture,
+	type XraySegment,
+} from './xray-capture.js'

@@ -32,6 +32,12 @@ export interface XrayCapture {
 		predicate: (segments: XraySegment[]) => boolean,
 		timeoutMs?: number,
 	): Promise<XraySegment[]>
+	/**
+	 * The environment of a sampled Lambda invocation whose daemon is this capture: set it
+	 * before importing the Powertools tracer (the X-Ray SDK reads it at import) to get real
+	 * segments from a test. The trace id is `localTraceId`.
+	 */
+	lambdaEnv(serviceName?: string): Record<string, string>
 	clear(): void
 	stop(): Promise<void>
 }
@@ -51,6 +57,9 @@ const flatten = (documents: XraySegment[]): XraySegment[] => {
  * `{"format":"json","version":1}\n<segment>` datagrams the X-Ray SDK (and so the
  * Powertools tracer) sends.
  */
+/** The trace every `lambdaEnv()` invocation belongs to. */
+export const localTraceId = '1-5759e988-bd862e3fe1be46a994272793'
+
 export const startXrayCapture = async (): Promise<XrayCapture> => {
 	const socket = createSocket('udp4')
 	const documents: XraySegment[] = []
@@ -97,6 +106,16 @@ export const startXrayCapture = async (): Promise<XrayCapture> => {
 				check()
 			})
 		},
+		lambdaEnv: (serviceName = 'tenantry-test') => ({
+			AWS_XRAY_DAEMON_ADDRESS: `127.0.0.1:${port}`,
+			AWS_XRAY_CONTEXT_MISSING: 'IGNORE_ERROR',
+			LAMBDA_TASK_ROOT: '/var/task',
+			_HANDLER: 'index.handler',
+			AWS_EXECUTION_ENV: 'AWS_Lambda_nodejs22.x',
+			_X_AMZN_TRACE_ID: `Root=${localTraceId};Parent=53995c3f42cd8ad8;Sampled=1`,
+			POWERTOOLS_SERVICE_NAME: serviceName,
+			POWERTOOLS_TRACE_ENABLED: 'true',
+		}),
 		clear() {
 			documents.length = 0
 		},

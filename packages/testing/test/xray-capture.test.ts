@@ -6,16 +6,7 @@ let capture: XrayCapture
 beforeAll(async () => {
 	capture = await startXrayCapture()
 	// The X-Ray SDK reads these when the tracer is imported, as in a Lambda sandbox.
-	Object.assign(process.env, {
-		AWS_XRAY_DAEMON_ADDRESS: capture.address,
-		LAMBDA_TASK_ROOT: '/var/task',
-		_HANDLER: 'index.handler',
-		AWS_EXECUTION_ENV: 'AWS_Lambda_nodejs22.x',
-		_X_AMZN_TRACE_ID: 'Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled=1',
-		POWERTOOLS_SERVICE_NAME: 'xray-capture-test',
-		POWERTOOLS_TRACE_ENABLED: 'true',
-		AWS_XRAY_CONTEXT_MISSING: 'IGNORE_ERROR',
-	})
+	Object.assign(process.env, capture.lambdaEnv('xray-capture-test'))
 })
 afterAll(() => capture.stop())
 

@@ -20,6 +20,7 @@ export {
 	isPositiveInteger,
 	optionError,
 } from './options.js'
+export { own } from './own.js'
 export {
 	createTenantContext,
 	type TenantContext,
@@ -29,7 +30,15 @@ export {
 	type WithTenant,
 } from './tenant-context.js'
 export { anchorPattern, DEFAULT_TENANT_ID_PATTERN, isValidTenantId } from './tenant-id.js'
+export {
+	clip,
+	logViolation,
+	reportViolation,
+	type TenantViolation,
+	type ViolationReporter,
+} from './tenant-violation.js'
 export { TenantryError } from './tenantry-error.js'
+export { createTickClock } from './tick-clock.js'
 export {
 	annotateTenant,
 	type SegmentLike,

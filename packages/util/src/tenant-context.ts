@@ -1,4 +1,6 @@
+import { HttpError } from './http-error.js'
 import { DEFAULT_TENANT_ID_PATTERN } from './tenant-id.js'
+import { clip } from './tenant-violation.js'
 
 /**
  * What tenant isolation puts on `context.tenant`: the one tenant this request may touch,
@@ -20,11 +22,15 @@ export interface WithTenant {
 
 const separator = '#'
 
-/** Thrown for a key part that would let one tenant's key run into another's. */
-export class TenantKeyError extends TypeError {
+/**
+ * Thrown for a key part that would let one tenant's key run into another's. Key parts often
+ * come from the request (`context.tenant.key('ITEM', event.pathParameters.itemId)`), so this
+ * is a 400 that `@middy/http-error-handler` answers cleanly, not a 500.
+ */
+export class TenantKeyError extends HttpError {
 	constructor(part: string, value: unknown) {
-		super(`tenant key ${part} must be a non-empty string without '${separator}'`, {
-			cause: { part, value },
+		super(400, undefined, {
+			cause: { part, value: clip(value), rule: `a non-empty string without '${separator}'` },
 		})
 		this.name = 'TenantKeyError'
 	}

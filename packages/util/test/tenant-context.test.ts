@@ -19,6 +19,12 @@ describe('tenant keys', () => {
 		expect(() => tenantKey(tenantId, type, id)).toThrow(TenantKeyError)
 	})
 
+	it('answers a key part from the request with a clean 400', () => {
+		expect(() => tenantKey('acme', 'ITEM', 'x#TENANT#globex')).toThrow(
+			expect.objectContaining({ statusCode: 400, message: 'Bad Request', expose: true }),
+		)
+	})
+
 	it('gives a frozen context whose keys carry its prefix', () => {
 		const tenant = createTenantContext('globex')
 		expect(tenant).toMatchObject({ id: 'globex', keyPrefix: 'TENANT#globex#' })

@@ -1,13 +1,18 @@
-import { describe, expect, it } from 'vitest'
+import { describe, expect, it, vi } from 'vitest'
 import {
 	anchorPattern,
 	assertKnownKeys,
+	clip,
+	createTickClock,
 	forbidden,
 	getCookie,
 	getHeader,
 	HttpError,
 	isValidTenantId,
+	logViolation,
 	misconfigured,
+	own,
+	reportViolation,
 	serviceUnavailable,
 	unauthorized,
 } from '../src/index.js'
@@ -88,5 +93,78 @@ describe('tenant ids and options', () => {
 		expect(() => assertKnownKeys('@tenantry/x', 'cache', { ttl: 1 }, ['ttlMs'])).toThrow(
 			expect.objectContaining({ message: "@tenantry/x: option 'cache.ttl' is not a known option" }),
 		)
+	})
+})
+
+describe('createTickClock', () => {
+	it('reads Date.now once per synchronous run and again after a microtask', async () => {
+		const spy = vi.spyOn(Date, 'now').mockReturnValueOnce(1).mockReturnValueOnce(2)
+		try {
+			const now = createTickClock()
+			expect([now(), now(), now()]).toEqual([1, 1, 1])
+			await Promise.resolve()
+			expect(now()).toBe(2)
+			expect(spy).toHaveBeenCalledTimes(2)
+		} finally {
+			spy.mockRestore()
+		}
+	})
+})
+
+describe('violation reporting', () => {
+	const violation = {
+		code: 'tenant_mismatch',
+		tenant: 'acme',
+		claimedTenant: 'globex',
+		source: 'pathParameter',
+		requestId: 'r-1',
+		path: '/x',
+		method: 'GET',
+	}
+
+	it('never lets a reporter change the answer', async () => {
+		const errors = vi.spyOn(console, 'error').mockImplementation(() => undefined)
+		try {
+			expect(() =>
+				reportViolation(() => {
+					throw new Error('sink down')
+				}, violation),
+			).not.toThrow()
+			reportViolation(async () => Promise.reject(new Error('sink down')), violation)
+			await new Promise((resolve) => setImmediate(resolve))
+			expect(errors).toHaveBeenCalledTimes(2)
+			expect(JSON.stringify(errors.mock.calls)).not.toContain('globex')
+		} finally {
+			errors.mockRestore()
+		}
+	})
+
+	it('logs one JSON line by default', () => {
+		const warn = vi.spyOn(console, 'warn').mockImplementation(() => undefined)
+		try {
+			logViolation(violation)
+			expect(JSON.parse(String(warn.mock.calls[0]?.[0]))).toEqual({
+				level: 'WARN',
+				message: 'tenant isolation violation',
+				...violation,
+			})
+		} finally {
+			warn.mockRestore()
+		}
+	})
+
+	it('clips attacker-chosen values before they reach a log', () => {
+		expect(clip('x'.repeat(500))).toHaveLength(129)
+		expect(clip({ evil: true })).toBe('[object]')
+		expect(clip(['a'])).toBe('[array]')
+		expect(clip(7)).toBe('7')
+		expect(clip(null)).toBeUndefined()
+	})
+
+	it('own reads own properties only', () => {
+		expect(own({ a: 1 }, 'a')).toBe(1)
+		expect(own({}, 'constructor')).toBeUndefined()
+		expect(own(JSON.parse('{"__proto__": {"x": 1}}'), '__proto__')).toEqual({ x: 1 })
+		expect(own('string', 'length')).toBeUndefined()
 	})
 })

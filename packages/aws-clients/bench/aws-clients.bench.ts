@@ -1,0 +1,91 @@
+import { DynamoDBClient, GetItemCommand } from '@aws-sdk/client-dynamodb'
+import { httpApiEvent, lambdaContext, localCredentials } from '@tenantry/testing'
+import { createTenantContext } from '@tenantry/util'
+import { defineBench } from '../../../scripts/bench-kit.js'
+import { awsClients } from '../src/index.js'
+
+/** Answers every request at once with an empty item: the SDK pipeline without the network. */
+const instantHandler = {
+	metadata: { handlerProtocol: 'http/1.1' },
+	handle: async () => ({
+		response: {
+			statusCode: 200,
+			headers: { 'content-type': 'application/x-amz-json-1.0' },
+			body: new TextEncoder().encode('{}'),
+		},
+	}),
+	updateHttpClientConfig: () => undefined,
+	httpHandlerConfigs: () => ({}),
+}
+
+/**
+ * 1. Reaching `context.clients.dynamodb` on a warm container (middleware `before` plus the
+ *    getter's cache lookup) against a module-level singleton the handler would hold.
+ * 2. The DynamoDB tenant guard's cost on a `GetItem` send, against the same client without
+ *    the guard. Target: the guard adds at most 10%.
+ */
+export default defineBench(async () => {
+	const config = {
+		region: 'us-east-1',
+		credentials: localCredentials,
+		requestHandler: instantHandler,
+	}
+	const middleware = awsClients({ clients: { dynamodb: DynamoDBClient }, config })
+	const before = middleware.before as (request: unknown) => void
+	const event = httpApiEvent({ method: 'GET', path: '/orders/1' })
+	const lambda = lambdaContext()
+	const tenant = createTenantContext('acme')
+	const request = () => ({
+		event,
+		context: { ...lambda, tenant } as typeof lambda & {
+			tenant: typeof tenant
+			clients?: { dynamodb: DynamoDBClient }
+		},
+		response: undefined,
+		error: undefined,
+		internal: {},
+	})
+	const warm = request()
+	before(warm)
+	const guarded = warm.context.clients?.dynamodb as DynamoDBClient
+	const singleton = new DynamoDBClient(config)
+	const byTenant = new Map([['acme', singleton]])
+	const get = new GetItemCommand({
+		TableName: 'orders',
+		Key: { pk: { S: tenant.key('order', '1') }, sk: { S: 'v1' } },
+	})
+	let sink = 0
+
+	return {
+		comparisons: [
+			{
+				name: 'context.clients.dynamodb, warm',
+				ours: () => {
+					const r = request()
+					before(r)
+					sink += r.context.clients?.dynamodb === guarded ? 1 : 0
+				},
+				peers: [
+					{
+						name: 'module-level client map lookup',
+						run: () => {
+							const r = request()
+							sink += byTenant.get(r.context.tenant.id) === singleton ? 1 : 0
+						},
+						target: 4,
+					},
+				],
+			},
+			{
+				name: 'GetItem send with the tenant guard',
+				ours: () => guarded.send(get),
+				peers: [
+					{ name: 'GetItem send, unguarded client', run: () => singleton.send(get), target: 1.1 },
+				],
+			},
+		],
+		teardown: () => {
+			if (sink < 0) console.log(sink)
+		},
+	}
+})

@@ -1,0 +1,221 @@
+import type { MiddlewareObj, Request } from '@middy/core'
+import {
+	annotateTenant,
+	type HttpEventLike,
+	methodOf,
+	misconfigured,
+	pathOf,
+	requestIdOf,
+	type TenantContext,
+	tenantKeyPrefix,
+	type WithTenant,
+} from '@tenantry/util'
+import type { Context } from 'aws-lambda'
+import { buildClient, type ClientRecipe, cachedClient, clientRecipe } from './client-cache.js'
+import {
+	type ClientClass,
+	type ClientClasses,
+	type ClientsOf,
+	serviceIdOf,
+} from './client-class.js'
+import { attachGuard } from './dynamo-guard.js'
+import { packageName } from './errors.js'
+import { type AwsClientsOptions, resolveOptions } from './options.js'
+import type { RequestFacts } from './request-facts.js'
+import {
+	createTenantCredentialSource,
+	type StsClientLike,
+	type TenantCredentialSource,
+} from './tenant-credentials.js'
+
+/** The context addition of `awsClients`. */
+export interface WithClients<C extends ClientClasses> {
+	/** Lazy: a client is built on first access and reused across invocations. */
+	clients: ClientsOf<C>
+	/** The `tableName` option, else `DYNAMODB_TABLE_NAME` (read at factory time); `undefined` when neither is set. */
+	tableName: string | undefined
+}
+
+type ClientsRequest = Request<
+	unknown,
+	unknown,
+	Error,
+	Context & Partial<WithTenant> & { clients?: unknown; tableName?: string | undefined }
+>
+
+interface Entry {
+	name: string
+	ClientClass: ClientClass
+	shared: ClientRecipe
+	scoped: ClientRecipe
+	/** Cache keys by tenant id, see `scopedKey`. */
+	tenantKeys: Map<string, string>
+}
+
+const maxRememberedKeys = 1_000
+
+/**
+ * The cache key of a tenant's client. Composing it anew on every access would make the
+ * cache hash a fresh string each time (most of the warm path's cost); the composed key is
+ * kept per tenant id, forgotten wholesale when it outgrows the client cache.
+ */
+const scopedKey = (entry: Entry, tenantId: string): string => {
+	let key = entry.tenantKeys.get(tenantId)
+	if (key === undefined) {
+		if (entry.tenantKeys.size >= maxRememberedKeys) entry.tenantKeys.clear()
+		key = `${entry.scoped.key}${tenantId}`
+		entry.tenantKeys.set(tenantId, key)
+	}
+	return key
+}
+
+const tenantSlot = Symbol('tenant')
+
+/** What `context.clients` is: one small object per request; the getters live on a prototype. */
+class ClientsView {
+	readonly [tenantSlot]: TenantContext | undefined
+	constructor(tenant: TenantContext | undefined) {
+		this[tenantSlot] = tenant
+	}
+}
+
+const maxFactLength = 256
+const clipFact = (value: string | undefined): string | undefined =>
+	value !== undefined && value.length > maxFactLength ? `${value.slice(0, maxFactLength)}…` : value
+
+const asEvent = (event: unknown): HttpEventLike =>
+	typeof event === 'object' && event !== null ? (event as HttpEventLike) : {}
+
+/** Frozen tenant contexts already checked; tenant isolation hands out one per tenant. */
+const checkedTenants = new WeakSet<TenantContext>()
+
+/** The request's tenant, checked to be what tenant isolation builds (the guard trusts its prefix). */
+const tenantOf = (context: ClientsRequest['context']): TenantContext | undefined => {
+	const tenant = context.tenant
+	if (tenant === undefined || checkedTenants.has(tenant)) return tenant
+	let prefix: string | undefined
+	try {
+		prefix = typeof tenant?.id === 'string' ? tenantKeyPrefix(tenant.id) : undefined
+	} catch {
+		prefix = undefined
+	}
+	if (prefix === undefined || tenant.keyPrefix !== prefix) {
+		throw misconfigured(
+			`${packageName}: context.tenant is not a tenant context from tenantIsolation()`,
+		)
+	}
+	// A frozen context cannot change its prefix after this check.
+	if (Object.isFrozen(tenant)) checkedTenants.add(tenant)
+	return tenant
+}
+
+/**
+ * Injects AWS SDK v3 clients into `context.clients`, built lazily and cached per
+ * container. With a tenant on `context` (from `tenantIsolation()`), each tenant gets its
+ * own client instances: with `tenantCredentials` they sign with that tenant's STS
+ * session, and DynamoDB clients carry the tenant guard.
+ */
+export const awsClients = <const C extends ClientClasses>(
+	options: AwsClientsOptions<C>,
+): MiddlewareObj<unknown, unknown, Error, Context & WithClients<C>> => {
+	const resolved = resolveOptions(options)
+	const { guard, tracer, tableName, onViolation, requiresTenant, httpHandler } = resolved
+	const facts: RequestFacts = { requestId: undefined, path: undefined, method: undefined }
+	const instance = {}
+	const roleArn = resolved.tenantCredentials?.roleArn
+	const bindings = tracer === undefined ? [] : [tracer]
+
+	let credentials: TenantCredentialSource | undefined
+	if (resolved.tenantCredentials !== undefined) {
+		// Started now, awaited on the first AssumeRole: the STS client stays off the cold
+		// start of functions that never need it, and off its critical path when they do.
+		const stsModule = import('@aws-sdk/client-sts')
+		stsModule.catch(() => undefined)
+		const givenSts = resolved.tenantCredentials.sts
+		const sts = async (): Promise<StsClientLike> => {
+			if (givenSts !== undefined) return givenSts
+			const { STSClient } = await stsModule
+			const recipe = clientRecipe(STSClient, resolved.config, { handler: httpHandler })
+			return cachedClient(recipe.key, () => buildClient(STSClient, recipe))
+		}
+		credentials = createTenantCredentialSource(
+			resolved.tenantCredentials,
+			facts,
+			sts,
+			async () => (await stsModule).AssumeRoleCommand,
+		)
+	}
+	const scopesByTenant = credentials !== undefined || guard !== undefined
+
+	const entries: Entry[] = Object.entries(resolved.clients).map(([name, ClientClass]) => {
+		const config = { ...resolved.config, ...resolved.perClient[name] }
+		return {
+			name,
+			ClientClass,
+			shared: clientRecipe(ClientClass, config, { handler: httpHandler, bindings }),
+			scoped: clientRecipe(ClientClass, config, {
+				handler: httpHandler,
+				role: roleArn,
+				bindings: [...bindings, instance],
+			}),
+			tenantKeys: new Map(),
+		}
+	})
+
+	const build = (entry: Entry, tenant: TenantContext | undefined): object => {
+		if (tenant === undefined) return buildClient(entry.ClientClass, entry.shared)
+		const client = buildClient(
+			entry.ClientClass,
+			entry.scoped,
+			credentials === undefined ? {} : { credentials: credentials.providerFor(tenant) },
+		)
+		if (guard !== undefined && serviceIdOf(client) === 'DynamoDB')
+			attachGuard(client, tenant, guard, facts, onViolation)
+		return client
+	}
+
+	const clientFor = (entry: Entry, tenant: TenantContext | undefined): object => {
+		const scope = scopesByTenant ? tenant : undefined
+		const key = scope === undefined ? entry.shared.key : scopedKey(entry, scope.id)
+		return cachedClient(key, () => {
+			const client = build(entry, scope)
+			return tracer === undefined ? client : tracer.captureAWSv3Client(client)
+		})
+	}
+
+	// Getters on a prototype built once: a request allocates one small object, and a client
+	// nobody reads is never built.
+	class Clients extends ClientsView {}
+	for (const entry of entries) {
+		Object.defineProperty(Clients.prototype, entry.name, {
+			enumerable: true,
+			get(this: ClientsView) {
+				return clientFor(entry, this[tenantSlot])
+			},
+		})
+	}
+
+	const before = (request: ClientsRequest): void => {
+		const { context } = request
+		const tenant = tenantOf(context)
+		if (tenant === undefined && requiresTenant) {
+			throw misconfigured(
+				`${packageName}: tenantCredentials and dynamoTenantGuard need context.tenant; use tenantIsolation() before awsClients()`,
+			)
+		}
+		const event = asEvent(request.event)
+		facts.requestId = requestIdOf(event, context)
+		facts.path = clipFact(pathOf(event))
+		facts.method = clipFact(methodOf(event))
+		if (tenant !== undefined) annotateTenant(tracer, tenant.id)
+		context.clients = new Clients(tenant)
+		context.tableName = tableName
+	}
+
+	return { before, name: 'awsClients' } as MiddlewareObj<
+		unknown,
+		unknown,
+		Error,
+		Context & WithClients<C>
+	>
+}

@@ -1,0 +1,181 @@
+import {
+	forbidden,
+	own,
+	reportViolation,
+	type TenantContext,
+	type TenantryError,
+} from '@tenantry/util'
+import {
+	isTenantKey,
+	type KeyedOperation,
+	keyedOperations,
+	partitionKeyValues,
+	tenantNamedBy,
+} from './dynamo-requests.js'
+import {
+	CommandRefusedError,
+	CrossTenantKeyError,
+	ScanRefusedError,
+	UnprovenKeyConditionError,
+} from './errors.js'
+import { partitionKeyBinding } from './key-condition.js'
+import type { RequestFacts } from './request-facts.js'
+import type { GuardViolationCode, GuardViolationReporter } from './violation.js'
+
+export interface DynamoTenantGuardOptions {
+	/** The partition key attribute of every table the client reaches. Default `pk`. */
+	partitionKey?: string
+	/**
+	 * Partition key attribute of each index a Query may use, e.g. `{ byStatus: 'gsi1pk' }`
+	 * (a local secondary index shares the table's: `{ byDate: 'pk' }`). Queries on other
+	 * indexes are refused.
+	 */
+	indexes?: Readonly<Record<string, string>>
+	/** Allow `Scan`, which reads every tenant's items. Default `false`. */
+	allowScan?: boolean
+	/** Further operations to let through unchecked, e.g. `['DescribeTable']`. Default none. */
+	allowCommands?: readonly string[]
+}
+
+export interface ResolvedGuard {
+	partitionKey: string
+	indexes: Readonly<Record<string, string>>
+	allowScan: boolean
+	allowCommands: readonly string[]
+}
+
+export const guardDefaults = {
+	partitionKey: 'pk',
+	indexes: {},
+	allowScan: false,
+	allowCommands: [],
+} as const satisfies ResolvedGuard
+
+export const guardMiddlewareName = 'tenantryDynamoDbTenantGuard'
+
+interface Refusal {
+	code: GuardViolationCode
+	reason: TenantryError
+	claimed: unknown
+}
+
+/** The operation name of a command, e.g. `GetItemCommand` → `GetItem`. */
+const operationOf = (commandName: unknown): string =>
+	typeof commandName === 'string' ? commandName.replace(/Command$/, '') : ''
+
+const isKeyed = (operation: string): operation is KeyedOperation =>
+	(keyedOperations as readonly string[]).includes(operation)
+
+/** Why this request must not be sent for `tenant`, or `undefined` when it may. */
+export const refusalFor = (
+	operation: string,
+	input: unknown,
+	tenant: TenantContext,
+	guard: ResolvedGuard,
+): Refusal | undefined => {
+	if (isKeyed(operation)) {
+		const values = partitionKeyValues(operation, input, guard.partitionKey)
+		if (values === undefined) {
+			return {
+				code: 'dynamodb_cross_tenant_key',
+				reason: new CrossTenantKeyError(operation),
+				claimed: undefined,
+			}
+		}
+		const foreign = values.findIndex((value) => !isTenantKey(value, tenant.keyPrefix))
+		return foreign === -1
+			? undefined
+			: {
+					code: 'dynamodb_cross_tenant_key',
+					reason: new CrossTenantKeyError(operation),
+					claimed: values[foreign],
+				}
+	}
+	if (operation === 'Query') {
+		const indexName = own(input, 'IndexName')
+		const partitionKey =
+			indexName === undefined ? guard.partitionKey : own(guard.indexes, String(indexName))
+		if (typeof partitionKey !== 'string') {
+			return {
+				code: 'dynamodb_key_condition_unproven',
+				reason: new UnprovenKeyConditionError('the index is not listed in indexes'),
+				claimed: undefined,
+			}
+		}
+		const binding = partitionKeyBinding(input, partitionKey)
+		if ('reason' in binding) {
+			return {
+				code: 'dynamodb_key_condition_unproven',
+				reason: new UnprovenKeyConditionError(binding.reason),
+				claimed: undefined,
+			}
+		}
+		return isTenantKey(binding.value, tenant.keyPrefix)
+			? undefined
+			: {
+					code: 'dynamodb_cross_tenant_key',
+					reason: new CrossTenantKeyError(operation),
+					claimed: binding.value,
+				}
+	}
+	if (operation === 'Scan') {
+		return guard.allowScan
+			? undefined
+			: { code: 'dynamodb_scan_refused', reason: new ScanRefusedError(), claimed: undefined }
+	}
+	return guard.allowCommands.includes(operation)
+		? undefined
+		: {
+				code: 'dynamodb_command_refused',
+				reason: new CommandRefusedError(operation || 'unnamed command'),
+				claimed: undefined,
+			}
+}
+
+type Next = (args: { input: unknown }) => Promise<unknown>
+type GuardMiddleware = (next: Next, context: { commandName?: string }) => Next
+
+interface StackLike {
+	add(
+		middleware: GuardMiddleware,
+		options: { step: 'build'; name: string; override: boolean; tags: string[] },
+	): void
+}
+
+/**
+ * Adds the guard to one tenant's DynamoDB client. It sits in the `build` step, after
+ * serialisation: the input it checks is the marshalled one the request body was just
+ * made from, whether the command came from the client or from a `DynamoDBDocumentClient`
+ * wrapping it, and it runs once per `send`, before the retry loop and before any byte
+ * leaves. Adding it again replaces it.
+ */
+export const attachGuard = (
+	client: object,
+	tenant: TenantContext,
+	guard: ResolvedGuard,
+	facts: RequestFacts,
+	reporter: GuardViolationReporter,
+): void => {
+	const middleware: GuardMiddleware = (next, context) => (args) => {
+		const operation = operationOf(context.commandName)
+		const refusal = refusalFor(operation, args.input, tenant, guard)
+		if (refusal === undefined) return next(args)
+		reportViolation(reporter, {
+			code: refusal.code,
+			tenant: tenant.id,
+			claimedTenant: tenantNamedBy(refusal.claimed),
+			source: `dynamodb:${operation || 'unknown'}`,
+			requestId: facts.requestId,
+			path: facts.path,
+			method: facts.method,
+		})
+		return Promise.reject(forbidden(refusal.reason))
+	}
+	const stack = (client as { middlewareStack: StackLike }).middlewareStack
+	stack.add(middleware, {
+		step: 'build',
+		name: guardMiddlewareName,
+		override: true,
+		tags: ['TENANTRY'],
+	})
+}

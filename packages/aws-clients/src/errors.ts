@@ -1,0 +1,44 @@
+import { TenantryError } from '@tenantry/util'
+
+export const packageName = '@tenantry/aws-clients'
+
+/** STS did not hand out the tenant's credentials (503). `cause` is the SDK error. */
+export class TenantCredentialsUnavailableError extends TenantryError {
+	constructor(cause: unknown) {
+		super(packageName, 'tenant_credentials_unavailable', 'AssumeRole for the tenant failed', {
+			cause,
+		})
+	}
+}
+
+/** A guarded DynamoDB request names a partition key outside the tenant's prefix, or none (403). */
+export class CrossTenantKeyError extends TenantryError {
+	constructor(command: string) {
+		super(
+			packageName,
+			'dynamodb_cross_tenant_key',
+			`${command} names a partition key outside the tenant's prefix`,
+		)
+	}
+}
+
+/** A guarded Query whose key condition cannot be proven to pin the tenant's partition (403). */
+export class UnprovenKeyConditionError extends TenantryError {
+	constructor(reason: string) {
+		super(packageName, 'dynamodb_key_condition_unproven', `Query refused: ${reason}`)
+	}
+}
+
+/** `Scan` on a guarded client without `allowScan` (403): it reads every tenant's items. */
+export class ScanRefusedError extends TenantryError {
+	constructor() {
+		super(packageName, 'dynamodb_scan_refused', 'Scan reads every tenant and is not allowed')
+	}
+}
+
+/** A command the guard cannot check and `allowCommands` does not list (403). */
+export class CommandRefusedError extends TenantryError {
+	constructor(command: string) {
+		super(packageName, 'dynamodb_command_refused', `${command} is not allowed on a guarded client`)
+	}
+}

@@ -1,0 +1,48 @@
+import { Agent as HttpAgent } from 'node:http'
+import { Agent as HttpsAgent } from 'node:https'
+import { NodeHttpHandler } from '@smithy/node-http-handler'
+import { stableHash } from './stable-key.js'
+
+/** The keep-alive connection pool and timeouts shared by every client built with the same values. */
+export interface HttpHandlerOptions {
+	/** Sockets per host. Default 50. */
+	maxSockets?: number
+	/** Milliseconds to establish a connection; 0 waits forever. Default 3,000. */
+	connectionTimeout?: number
+	/** Milliseconds for the whole request and response; 0 waits forever. Default 3,000. */
+	requestTimeout?: number
+}
+
+export const httpHandlerDefaults = {
+	maxSockets: 50,
+	connectionTimeout: 3_000,
+	requestTimeout: 3_000,
+} as const satisfies Required<HttpHandlerOptions>
+
+const handlers = new Map<string, NodeHttpHandler>()
+
+/**
+ * One `NodeHttpHandler` per distinct option set, for the life of the container. A
+ * request timeout only logs a warning in `@smithy/node-http-handler` unless
+ * `throwOnRequestTimeout` is set, so it always is.
+ */
+export const sharedHttpHandler = (options: Required<HttpHandlerOptions>): NodeHttpHandler => {
+	const key = stableHash(options)
+	let handler = handlers.get(key)
+	if (handler === undefined) {
+		const agentOptions = { keepAlive: true, maxSockets: options.maxSockets }
+		handler = new NodeHttpHandler({
+			httpAgent: new HttpAgent(agentOptions),
+			httpsAgent: new HttpsAgent(agentOptions),
+			connectionTimeout: options.connectionTimeout,
+			requestTimeout: options.requestTimeout,
+			throwOnRequestTimeout: true,
+		})
+		handlers.set(key, handler)
+	}
+	return handler
+}
+
+export const clearHttpHandlers = (): void => {
+	handlers.clear()
+}

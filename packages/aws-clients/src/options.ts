@@ -1,0 +1,296 @@
+import {
+	assertKnownKeys,
+	assertOption,
+	isNonNegativeNumber,
+	isPlainObject,
+	isPositiveInteger,
+	logViolation,
+	type TracerLike,
+} from '@tenantry/util'
+import type { ClientClasses, ClientConfigOf, SharedClientConfig } from './client-class.js'
+import { type DynamoTenantGuardOptions, guardDefaults, type ResolvedGuard } from './dynamo-guard.js'
+import { packageName } from './errors.js'
+import { type HttpHandlerOptions, httpHandlerDefaults } from './http-handler.js'
+import {
+	type ResolvedTenantCredentials,
+	type TenantCredentialsOptions,
+	tenantCredentialsDefaults,
+} from './tenant-credentials.js'
+import type { GuardViolationReporter } from './violation.js'
+
+/** The slice of the Powertools `Tracer` used: client capture and the `tenant_id` annotation. */
+export interface ClientTracer extends TracerLike {
+	captureAWSv3Client<T>(client: T): T
+}
+
+export interface AwsClientsOptions<C extends ClientClasses> {
+	/** Client classes by the name they get on `context.clients`, e.g. `{ dynamodb: DynamoDBClient }`. */
+	clients: C
+	/** Configuration for every client. Region defaults to `AWS_REGION`. */
+	config?: SharedClientConfig
+	/** Configuration added per client, typed from each class. */
+	perClient?: { [K in keyof C]?: ClientConfigOf<C[K]> }
+	/** The shared keep-alive handler's pool size and timeouts. */
+	httpHandler?: HttpHandlerOptions
+	/** Give each tenant's clients credentials from STS `AssumeRole` with the `tenant_id` session tag. */
+	tenantCredentials?: TenantCredentialsOptions
+	/** Refuse DynamoDB requests outside the tenant's key prefix before they are sent. Default on. */
+	dynamoTenantGuard?: DynamoTenantGuardOptions | false
+	/** Clients are passed through `tracer.captureAWSv3Client`; requests get the `tenant_id` annotation. */
+	tracer?: ClientTracer
+	/** `context.tableName`. Default: `DYNAMODB_TABLE_NAME`. */
+	tableName?: string
+	/** Called with every request the guard refuses. Default: one JSON line via `console.warn`. */
+	onViolation?: GuardViolationReporter
+}
+
+export const defaults = {
+	config: {},
+	perClient: {},
+	httpHandler: httpHandlerDefaults,
+	tenantCredentials: undefined,
+	dynamoTenantGuard: guardDefaults,
+	tracer: undefined,
+	tableName: undefined,
+	onViolation: logViolation,
+} as const
+
+export interface ResolvedOptions {
+	clients: ClientClasses
+	config: Record<string, unknown>
+	perClient: Record<string, Record<string, unknown> | undefined>
+	httpHandler: Required<HttpHandlerOptions>
+	tenantCredentials: ResolvedTenantCredentials | undefined
+	guard: ResolvedGuard | undefined
+	/** A tenant must be on `context` (credentials or guard were asked for explicitly). */
+	requiresTenant: boolean
+	tracer: ClientTracer | undefined
+	tableName: string | undefined
+	onViolation: GuardViolationReporter
+}
+
+const known = [
+	'clients',
+	'config',
+	'perClient',
+	'httpHandler',
+	'tenantCredentials',
+	'dynamoTenantGuard',
+	'tracer',
+	'tableName',
+	'onViolation',
+] as const
+const knownHandler = ['maxSockets', 'connectionTimeout', 'requestTimeout'] as const
+const knownCredentials = [
+	'roleArn',
+	'sessionTags',
+	'sessionPolicy',
+	'durationSeconds',
+	'refreshBeforeExpiryMs',
+	'retryAfterSec',
+	'sts',
+	'maxTenants',
+] as const
+const knownGuard = ['partitionKey', 'indexes', 'allowScan', 'allowCommands'] as const
+
+const clientName = /^[A-Za-z_$][\w$]*$/
+const reservedNames = new Set(['constructor', '__proto__', 'prototype', 'toString', 'valueOf'])
+const roleArnPattern = /^arn:aws[\w-]*:iam::\d{12}:role\/[\w+=,.@/-]{1,512}$/
+const operationName = /^[A-Z][A-Za-z]{1,63}$/
+
+const withoutUndefined = <T extends object>(value: T): T =>
+	Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as T
+
+const isFunction = (value: unknown): boolean => typeof value === 'function'
+
+const resolveClients = (clients: unknown): ClientClasses => {
+	assertOption(
+		isPlainObject(clients),
+		packageName,
+		'clients',
+		'must be an object of client classes',
+	)
+	const entries = Object.entries(clients)
+	assertOption(entries.length > 0, packageName, 'clients', 'must name at least one client')
+	for (const [name, value] of entries) {
+		assertOption(
+			clientName.test(name) && !reservedNames.has(name),
+			packageName,
+			`clients.${name}`,
+			'must be a plain identifier',
+		)
+		assertOption(isFunction(value), packageName, `clients.${name}`, 'must be a client class')
+	}
+	return clients as ClientClasses
+}
+
+const resolveHandler = (given: unknown): Required<HttpHandlerOptions> => {
+	assertOption(isPlainObject(given), packageName, 'httpHandler', 'must be an object')
+	assertKnownKeys(packageName, 'httpHandler', given, knownHandler)
+	const handler = { ...httpHandlerDefaults, ...withoutUndefined(given) }
+	assertOption(
+		isPositiveInteger(handler.maxSockets),
+		packageName,
+		'httpHandler.maxSockets',
+		'must be a positive integer',
+	)
+	for (const option of ['connectionTimeout', 'requestTimeout'] as const) {
+		assertOption(
+			isNonNegativeNumber(handler[option]),
+			packageName,
+			`httpHandler.${option}`,
+			'must be a non-negative number of milliseconds',
+		)
+	}
+	return handler
+}
+
+const resolveCredentials = (given: unknown): ResolvedTenantCredentials | undefined => {
+	if (given === undefined) return undefined
+	assertOption(isPlainObject(given), packageName, 'tenantCredentials', 'must be an object')
+	assertKnownKeys(packageName, 'tenantCredentials', given, knownCredentials)
+	const resolved = {
+		...tenantCredentialsDefaults,
+		...withoutUndefined(given),
+	} as ResolvedTenantCredentials
+	assertOption(
+		typeof resolved.roleArn === 'string' && roleArnPattern.test(resolved.roleArn),
+		packageName,
+		'tenantCredentials.roleArn',
+		'must be an IAM role ARN',
+	)
+	assertOption(
+		Number.isInteger(resolved.durationSeconds) &&
+			resolved.durationSeconds >= 900 &&
+			resolved.durationSeconds <= 43_200,
+		packageName,
+		'tenantCredentials.durationSeconds',
+		'must be an integer from 900 to 43200',
+	)
+	assertOption(
+		isNonNegativeNumber(resolved.refreshBeforeExpiryMs) &&
+			resolved.refreshBeforeExpiryMs <= resolved.durationSeconds * 1_000 - 60_000,
+		packageName,
+		'tenantCredentials.refreshBeforeExpiryMs',
+		'must leave at least one minute of use before the refresh',
+	)
+	assertOption(
+		isNonNegativeNumber(resolved.retryAfterSec) && resolved.retryAfterSec >= 1,
+		packageName,
+		'tenantCredentials.retryAfterSec',
+		'must be at least 1 second',
+	)
+	assertOption(
+		isPositiveInteger(resolved.maxTenants),
+		packageName,
+		'tenantCredentials.maxTenants',
+		'must be a positive integer',
+	)
+	for (const option of ['sessionTags', 'sessionPolicy'] as const) {
+		assertOption(
+			resolved[option] === undefined || isFunction(resolved[option]),
+			packageName,
+			`tenantCredentials.${option}`,
+			'must be a function of the tenant',
+		)
+	}
+	assertOption(
+		resolved.sts === undefined || isFunction((resolved.sts as { send?: unknown }).send),
+		packageName,
+		'tenantCredentials.sts',
+		'must be an STSClient',
+	)
+	return resolved
+}
+
+const resolveGuard = (given: unknown): ResolvedGuard | undefined => {
+	if (given === false) return undefined
+	assertOption(isPlainObject(given), packageName, 'dynamoTenantGuard', 'must be an object or false')
+	assertKnownKeys(packageName, 'dynamoTenantGuard', given, knownGuard)
+	const guard = { ...guardDefaults, ...withoutUndefined(given) } as ResolvedGuard
+	assertOption(
+		typeof guard.partitionKey === 'string' && guard.partitionKey.length > 0,
+		packageName,
+		'dynamoTenantGuard.partitionKey',
+		'must be an attribute name',
+	)
+	assertOption(
+		isPlainObject(guard.indexes) &&
+			Object.values(guard.indexes).every((key) => typeof key === 'string' && key.length > 0),
+		packageName,
+		'dynamoTenantGuard.indexes',
+		'must map index names to partition key attributes',
+	)
+	assertOption(
+		typeof guard.allowScan === 'boolean',
+		packageName,
+		'dynamoTenantGuard.allowScan',
+		'must be a boolean',
+	)
+	assertOption(
+		Array.isArray(guard.allowCommands) &&
+			guard.allowCommands.every((name) => typeof name === 'string' && operationName.test(name)),
+		packageName,
+		'dynamoTenantGuard.allowCommands',
+		"must list operation names such as 'DescribeTable'",
+	)
+	return {
+		...guard,
+		indexes: Object.freeze({ ...guard.indexes }),
+		allowCommands: Object.freeze([...guard.allowCommands]),
+	}
+}
+
+/** Checks every option once, at factory time; a bad one throws a `TypeError` naming it. */
+export const resolveOptions = <C extends ClientClasses>(
+	options: AwsClientsOptions<C>,
+): ResolvedOptions => {
+	assertOption(isPlainObject(options), packageName, 'options', 'must be an object')
+	assertKnownKeys(packageName, '', options as unknown as Record<string, unknown>, known)
+	const given = { ...defaults, ...withoutUndefined(options) }
+	const clients = resolveClients(given.clients)
+	assertOption(isPlainObject(given.config), packageName, 'config', 'must be an object')
+	assertOption(isPlainObject(given.perClient), packageName, 'perClient', 'must be an object')
+	for (const [name, value] of Object.entries(given.perClient)) {
+		assertOption(Object.hasOwn(clients, name), packageName, `perClient.${name}`, 'names no client')
+		assertOption(
+			value === undefined || isPlainObject(value),
+			packageName,
+			`perClient.${name}`,
+			'must be an object',
+		)
+	}
+	const tracer = given.tracer
+	assertOption(
+		tracer === undefined ||
+			(isFunction(tracer.captureAWSv3Client) &&
+				isFunction(tracer.isTracingEnabled) &&
+				isFunction(tracer.putAnnotation)),
+		packageName,
+		'tracer',
+		'must be a Powertools Tracer',
+	)
+	const tableName = given.tableName ?? process.env.DYNAMODB_TABLE_NAME
+	assertOption(
+		tableName === undefined || (typeof tableName === 'string' && tableName.length > 0),
+		packageName,
+		'tableName',
+		'must be a table name',
+	)
+	assertOption(isFunction(given.onViolation), packageName, 'onViolation', 'must be a function')
+	const tenantCredentials = resolveCredentials(given.tenantCredentials)
+	return {
+		clients,
+		config: given.config,
+		perClient: given.perClient as ResolvedOptions['perClient'],
+		httpHandler: resolveHandler(given.httpHandler),
+		tenantCredentials,
+		guard: resolveGuard(given.dynamoTenantGuard),
+		requiresTenant:
+			tenantCredentials !== undefined ||
+			(options.dynamoTenantGuard !== undefined && options.dynamoTenantGuard !== false),
+		tracer,
+		tableName: tableName || undefined,
+		onViolation: given.onViolation,
+	}
+}

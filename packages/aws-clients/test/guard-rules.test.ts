@@ -1,0 +1,184 @@
+import { createTenantContext } from '@tenantry/util'
+import { describe, expect, it } from 'vitest'
+import { guardDefaults, type ResolvedGuard, refusalFor } from '../src/dynamo-guard.js'
+import { partitionKeyBinding } from '../src/key-condition.js'
+
+const acme = createTenantContext('acme')
+const mine = { S: 'TENANT#acme#order#1' }
+const theirs = { S: 'TENANT#globex#order#1' }
+
+const query = (
+	KeyConditionExpression: string,
+	names: Record<string, string> = {},
+	values: Record<string, unknown> = { ':p': mine, ':s': { S: 'x' }, ':t': { S: 'y' } },
+) => ({
+	TableName: 't',
+	KeyConditionExpression,
+	ExpressionAttributeNames: names,
+	ExpressionAttributeValues: values,
+})
+
+describe('key condition: the partition key must be proven bound to one value', () => {
+	it.each<[string, Record<string, string>?]>([
+		['pk = :p'],
+		[':p = pk'],
+		['#p = :p', { '#p': 'pk' }],
+		['pk = :p AND sk = :s'],
+		['pk = :p and sk > :s'],
+		['sk BETWEEN :s AND :t AND pk = :p'],
+		['(pk = :p) AND (begins_with(sk, :s))'],
+		['((pk = :p))'],
+		['  pk=:p   AND   sk<=:s  '],
+		['#p = :p AND #s = :s', { '#p': 'pk', '#s': 'sk' }],
+	])('proves %s', (expression, names = {}) => {
+		expect(partitionKeyBinding(query(expression, names), 'pk')).toEqual({ value: mine })
+	})
+
+	it.each([
+		['no condition on the key', 'sk = :s'],
+		['OR', 'pk = :p OR pk = :s'],
+		['NOT', 'NOT pk = :s'],
+		['a function on the key', 'begins_with(pk, :p)'],
+		['a range on the key', 'pk > :p'],
+		['BETWEEN on the key', 'pk BETWEEN :p AND :s'],
+		['<> on the key', 'pk <> :s'],
+		['the key twice', 'pk = :p AND pk = :s'],
+		['the key against a name', 'pk = sk'],
+		['an unknown name placeholder', '#x = :p'],
+		['an unknown value placeholder', 'pk = :nope'],
+		['a trailing AND', 'pk = :p AND'],
+		['unbalanced parentheses', '(pk = :p'],
+		['a nested path', 'pk.a = :p'],
+		['IN', 'pk IN (:p, :s)'],
+		['a stray character', 'pk = :p; DROP'],
+		['an upper-case function name', 'BEGINS_WITH(pk, :p)'],
+		['empty', ''],
+		['deep nesting', `${'('.repeat(40)}pk = :p${')'.repeat(40)}`],
+		['too long', `pk = :p${' AND sk = :s'.repeat(400)}`],
+	])('refuses %s', (_name, expression) => {
+		expect(partitionKeyBinding(query(expression), 'pk')).toHaveProperty('reason')
+	})
+
+	it('resolves #names: a placeholder for another attribute does not count as the key', () => {
+		expect(
+			partitionKeyBinding(query('#a = :p AND #b = :s', { '#a': 'sk', '#b': 'pk' }), 'pk'),
+		).toEqual({
+			value: { S: 'x' },
+		})
+		expect(partitionKeyBinding(query('#p = :p', { '#p': 'pk ' }), 'pk')).toHaveProperty('reason')
+	})
+
+	it('reads the legacy KeyConditions (EQ, one value) and refuses both forms at once', () => {
+		const legacy = {
+			KeyConditions: { pk: { ComparisonOperator: 'EQ', AttributeValueList: [mine] } },
+		}
+		expect(partitionKeyBinding(legacy, 'pk')).toEqual({ value: mine })
+		const beginsWith = {
+			KeyConditions: { pk: { ComparisonOperator: 'BEGINS_WITH', AttributeValueList: [mine] } },
+		}
+		expect(partitionKeyBinding(beginsWith, 'pk')).toHaveProperty('reason')
+		expect(
+			partitionKeyBinding({ ...legacy, KeyConditionExpression: 'pk = :p' }, 'pk'),
+		).toHaveProperty('reason')
+		expect(partitionKeyBinding({}, 'pk')).toHaveProperty('reason')
+	})
+})
+
+describe('refusalFor', () => {
+	const check = (operation: string, input: unknown, guard: ResolvedGuard = guardDefaults) =>
+		refusalFor(operation, input, acme, guard)?.code
+
+	it('accepts marshalled string keys with the prefix and nothing else', () => {
+		expect(check('GetItem', { Key: { pk: mine } })).toBeUndefined()
+		for (const value of [
+			theirs,
+			{ S: 'TENANT#acme' },
+			{ N: '1' },
+			{ B: new Uint8Array([1]) },
+			{ S: mine.S, N: '1' },
+			{ S: [mine.S] },
+			{ M: { S: mine } },
+			'TENANT#acme#order#1',
+			null,
+			undefined,
+		]) {
+			expect(check('GetItem', { Key: { pk: value } })).toBe('dynamodb_cross_tenant_key')
+		}
+	})
+
+	it('checks every key of batches and transactions, across tables', () => {
+		const batch = (second: unknown) => ({
+			RequestItems: { a: { Keys: [{ pk: mine }] }, b: { Keys: [{ pk: second }] } },
+		})
+		expect(check('BatchGetItem', batch(mine))).toBeUndefined()
+		expect(check('BatchGetItem', batch(theirs))).toBe('dynamodb_cross_tenant_key')
+		const writes = (entry: unknown) => ({
+			RequestItems: { a: [{ PutRequest: { Item: { pk: mine } } }, entry] },
+		})
+		expect(
+			check('BatchWriteItem', writes({ DeleteRequest: { Key: { pk: mine } } })),
+		).toBeUndefined()
+		expect(
+			check('BatchWriteItem', writes({ DeleteRequest: { Key: { pk: theirs } } })),
+		).toBeDefined()
+		expect(check('BatchWriteItem', writes({ FutureRequest: { Key: { pk: mine } } }))).toBeDefined()
+		expect(check('BatchWriteItem', writes({}))).toBeDefined()
+		const transact = (entry: unknown) => ({
+			TransactItems: [{ Put: { Item: { pk: mine } } }, entry],
+		})
+		expect(check('TransactWriteItems', transact({ Update: { Key: { pk: mine } } }))).toBeUndefined()
+		expect(
+			check('TransactWriteItems', transact({ ConditionCheck: { Key: { pk: theirs } } })),
+		).toBeDefined()
+		expect(
+			check(
+				'TransactWriteItems',
+				transact({ Update: { Key: { pk: mine } }, Delete: { Key: { pk: theirs } } }),
+			),
+		).toBeDefined()
+		expect(
+			check('TransactGetItems', { TransactItems: [{ Get: { Key: { pk: mine } } }] }),
+		).toBeUndefined()
+		expect(
+			check('TransactGetItems', { TransactItems: [{ Put: { Item: { pk: mine } } }] }),
+		).toBeDefined()
+		expect(check('TransactGetItems', { TransactItems: 'all' })).toBeDefined()
+	})
+
+	it('uses the configured partition key and index keys', () => {
+		const guard = {
+			...guardDefaults,
+			partitionKey: 'tenantKey',
+			indexes: { lsi: 'tenantKey', gsi: 'gpk' },
+		}
+		expect(check('PutItem', { Item: { tenantKey: mine, pk: theirs } }, guard)).toBeUndefined()
+		expect(check('PutItem', { Item: { pk: mine } }, guard)).toBe('dynamodb_cross_tenant_key')
+		const onIndex = (IndexName: string, attribute: string) => ({
+			IndexName,
+			KeyConditionExpression: `${attribute} = :p`,
+			ExpressionAttributeValues: { ':p': mine },
+		})
+		expect(check('Query', onIndex('lsi', 'tenantKey'), guard)).toBeUndefined()
+		expect(check('Query', onIndex('gsi', 'gpk'), guard)).toBeUndefined()
+		expect(check('Query', onIndex('gsi', 'tenantKey'), guard)).toBe(
+			'dynamodb_key_condition_unproven',
+		)
+		expect(check('Query', onIndex('constructor', 'tenantKey'), guard)).toBe(
+			'dynamodb_key_condition_unproven',
+		)
+	})
+
+	it('refuses Scan, unknown and unnamed operations by default', () => {
+		expect(check('Scan', {})).toBe('dynamodb_scan_refused')
+		expect(check('Scan', {}, { ...guardDefaults, allowScan: true })).toBeUndefined()
+		for (const operation of [
+			'ExecuteStatement',
+			'BatchExecuteStatement',
+			'ExecuteTransaction',
+			'DeleteTable',
+			'',
+		]) {
+			expect(check(operation, {})).toBe('dynamodb_command_refused')
+		}
+	})
+})

@@ -1,0 +1,156 @@
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb'
+import { describe, expect, it } from 'vitest'
+import {
+	type AwsClientsOptions,
+	awsClients,
+	defaults,
+	guardDefaults,
+	httpHandlerDefaults,
+	tenantCredentialsDefaults,
+} from '../src/index.js'
+
+const roleArn = 'arn:aws:iam::123456789012:role/tenant-data'
+const base = { clients: { dynamodb: DynamoDBClient } }
+const build = (options: unknown) => () =>
+	awsClients(options as AwsClientsOptions<{ dynamodb: typeof DynamoDBClient }>)
+
+describe('factory-time validation', () => {
+	it.each([
+		['options not an object', null, 'options'],
+		['unknown option', { ...base, tenantCredential: {} }, 'tenantCredential'],
+		['no clients', {}, 'clients'],
+		['empty clients', { clients: {} }, 'clients'],
+		[
+			'a client that is not a class',
+			{ clients: { dynamodb: 'DynamoDBClient' } },
+			'clients.dynamodb',
+		],
+		['a reserved client name', { clients: { constructor: DynamoDBClient } }, 'clients.constructor'],
+		['config not an object', { ...base, config: 'us-east-1' }, 'config'],
+		['perClient for no client', { ...base, perClient: { s3: {} } }, 'perClient.s3'],
+		[
+			'unknown handler option',
+			{ ...base, httpHandler: { keepAlive: false } },
+			'httpHandler.keepAlive',
+		],
+		['zero sockets', { ...base, httpHandler: { maxSockets: 0 } }, 'httpHandler.maxSockets'],
+		[
+			'negative timeout',
+			{ ...base, httpHandler: { requestTimeout: -1 } },
+			'httpHandler.requestTimeout',
+		],
+		['no role', { ...base, tenantCredentials: {} }, 'tenantCredentials.roleArn'],
+		[
+			'a user ARN',
+			{ ...base, tenantCredentials: { roleArn: 'arn:aws:iam::123456789012:user/x' } },
+			'tenantCredentials.roleArn',
+		],
+		[
+			'a short session',
+			{ ...base, tenantCredentials: { roleArn, durationSeconds: 600 } },
+			'tenantCredentials.durationSeconds',
+		],
+		[
+			'a refresh leaving no time',
+			{ ...base, tenantCredentials: { roleArn, refreshBeforeExpiryMs: 900_000 } },
+			'tenantCredentials.refreshBeforeExpiryMs',
+		],
+		[
+			'tags not a function',
+			{ ...base, tenantCredentials: { roleArn, sessionTags: { a: 'b' } } },
+			'tenantCredentials.sessionTags',
+		],
+		[
+			'sts without send',
+			{ ...base, tenantCredentials: { roleArn, sts: {} } },
+			'tenantCredentials.sts',
+		],
+		[
+			'unknown credentials option',
+			{ ...base, tenantCredentials: { roleArn, externalId: 'x' } },
+			'tenantCredentials.externalId',
+		],
+		['guard true', { ...base, dynamoTenantGuard: true }, 'dynamoTenantGuard'],
+		[
+			'empty partition key',
+			{ ...base, dynamoTenantGuard: { partitionKey: '' } },
+			'dynamoTenantGuard.partitionKey',
+		],
+		[
+			'indexes not a map',
+			{ ...base, dynamoTenantGuard: { indexes: ['gsi1'] } },
+			'dynamoTenantGuard.indexes',
+		],
+		[
+			'allowScan as a string',
+			{ ...base, dynamoTenantGuard: { allowScan: 'yes' } },
+			'dynamoTenantGuard.allowScan',
+		],
+		[
+			'allowCommands with a bad name',
+			{ ...base, dynamoTenantGuard: { allowCommands: ['scan table'] } },
+			'dynamoTenantGuard.allowCommands',
+		],
+		[
+			'unknown guard option',
+			{ ...base, dynamoTenantGuard: { sortKey: 'sk' } },
+			'dynamoTenantGuard.sortKey',
+		],
+		[
+			'a tracer without captureAWSv3Client',
+			{ ...base, tracer: { isTracingEnabled: () => true } },
+			'tracer',
+		],
+		['an empty table name', { ...base, tableName: '' }, 'tableName'],
+		['onViolation not a function', { ...base, onViolation: 'log' }, 'onViolation'],
+	])('%s', (_name, options, option) => {
+		expect(build(options)).toThrow(TypeError)
+		expect(build(options)).toThrow(
+			expect.objectContaining({ cause: { package: '@tenantry/aws-clients', option } }),
+		)
+	})
+
+	it('accepts the minimal form and undefined for defaults', () => {
+		expect(awsClients(base).before).toBeTypeOf('function')
+		expect(
+			awsClients({
+				...base,
+				config: undefined,
+				tenantCredentials: undefined,
+				dynamoTenantGuard: false,
+			}).before,
+		).toBeTypeOf('function')
+	})
+
+	it('lists every option and its default', () => {
+		expect(Object.keys(defaults).sort()).toEqual(
+			[
+				'config',
+				'dynamoTenantGuard',
+				'httpHandler',
+				'onViolation',
+				'perClient',
+				'tableName',
+				'tenantCredentials',
+				'tracer',
+			].sort(),
+		)
+		expect(httpHandlerDefaults).toEqual({
+			maxSockets: 50,
+			connectionTimeout: 3_000,
+			requestTimeout: 3_000,
+		})
+		expect(tenantCredentialsDefaults).toEqual({
+			durationSeconds: 900,
+			refreshBeforeExpiryMs: 300_000,
+			retryAfterSec: 5,
+			maxTenants: 1_000,
+		})
+		expect(guardDefaults).toEqual({
+			partitionKey: 'pk',
+			indexes: {},
+			allowScan: false,
+			allowCommands: [],
+		})
+	})
+})

@@ -1,0 +1,246 @@
+import { DynamoDBClient, GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb'
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest'
+import { clearClientCache } from '../src/index.js'
+import {
+	pipeline,
+	roleArn,
+	type Stack,
+	startStack,
+	table,
+	tableItems,
+	tenantOfRequest,
+} from './harness.js'
+
+let stack: Stack
+
+beforeAll(async () => {
+	stack = await startStack()
+})
+afterAll(() => stack.stop())
+beforeEach(() => {
+	clearClientCache()
+	stack.dynamodb.clearRequests()
+	stack.sts.resetCalls()
+	stack.sts.faults.clear()
+})
+afterEach(() => {
+	vi.useRealTimers()
+})
+
+/** A pipeline whose handler reads one item of the caller's tenant. */
+const reader = (credentials: Record<string, unknown> = {}) =>
+	pipeline(
+		{
+			clients: { dynamodb: DynamoDBClient },
+			perClient: { dynamodb: { endpoint: stack.dynamodb.endpoint } },
+			tenantCredentials: { roleArn, sts: stack.sts.client({ maxAttempts: 1 }), ...credentials },
+		},
+		async (context) => {
+			await context.clients.dynamodb.send(
+				new GetItemCommand({
+					TableName: table,
+					Key: { pk: { S: context.tenant.key('item', '1') }, sk: { S: '1' } },
+				}),
+			)
+			return context.tenant.id
+		},
+	)
+
+describe('tenant-scoped credentials from STS', () => {
+	it('assumes the role once per tenant, with the tenant_id session tag and a traceable session name', async () => {
+		const { invoke } = reader()
+		const requestIds: string[] = []
+		for (let i = 0; i < 5; i++) {
+			for (const tenant of ['acme', 'globex']) {
+				const requestId = `req-${tenant}-${i}`
+				requestIds.push(requestId)
+				await expect(invoke(tenant, { requestId })).resolves.toMatchObject({
+					statusCode: 200,
+				})
+			}
+		}
+		expect(stack.sts.assumeRoleCalls).toEqual([
+			expect.objectContaining({
+				roleArn,
+				roleSessionName: 'acme@req-acme-0',
+				durationSeconds: 900,
+				tags: { tenant_id: 'acme' },
+				policy: undefined,
+			}),
+			expect.objectContaining({
+				roleSessionName: 'globex@req-globex-0',
+				tags: { tenant_id: 'globex' },
+			}),
+		])
+	})
+
+	it("signs every DynamoDB request of a tenant with that tenant's session, never another's", async () => {
+		const { invoke } = reader()
+		for (const tenant of ['acme', 'globex', 'acme', 'initech', 'globex', 'acme'])
+			await invoke(tenant)
+		const gets = stack.dynamodb.requests.filter((request) => request.operation === 'GetItem')
+		expect(gets).toHaveLength(6)
+		for (const request of gets) {
+			const key = (request.input.Key as { pk: { S: string } }).pk.S
+			expect(key).toBe(`TENANT#${tenantOfRequest(stack, request.accessKeyId)}#item#1`)
+		}
+	})
+
+	it('makes one AssumeRole for concurrent first requests of a tenant (single-flight)', async () => {
+		const { invoke } = reader()
+		const responses = await Promise.all(Array.from({ length: 20 }, () => invoke('acme')))
+		expect(responses.every((response) => response.statusCode === 200)).toBe(true)
+		expect(stack.sts.assumeRoleCalls).toHaveLength(1)
+	})
+
+	it('refreshes refreshBeforeExpiryMs before Expiration, then signs with the new session', async () => {
+		vi.useFakeTimers({ toFake: ['Date'] })
+		vi.setSystemTime(Date.now())
+		const { invoke } = reader()
+		await invoke('acme')
+		const [first] = stack.sts.assumeRoleCalls
+		expect(first?.expiration.getTime()).toBeGreaterThan(Date.now() + 899_000)
+		vi.advanceTimersByTime(595_000)
+		await invoke('acme')
+		expect(stack.sts.assumeRoleCalls).toHaveLength(1)
+		vi.advanceTimersByTime(10_000) // 605 s: within 5 minutes of the 900 s expiry
+		await invoke('acme')
+		await invoke('acme')
+		expect(stack.sts.assumeRoleCalls).toHaveLength(2)
+		const keys = stack.dynamodb.requests
+			.filter((request) => request.operation === 'GetItem')
+			.map((request) => request.accessKeyId)
+		expect(keys).toEqual([
+			first?.accessKeyId,
+			first?.accessKeyId,
+			stack.sts.assumeRoleCalls[1]?.accessKeyId,
+			stack.sts.assumeRoleCalls[1]?.accessKeyId,
+		])
+	})
+
+	it('honours durationSeconds and refreshBeforeExpiryMs', async () => {
+		vi.useFakeTimers({ toFake: ['Date'] })
+		vi.setSystemTime(Date.now())
+		const { invoke } = reader({ durationSeconds: 3_600, refreshBeforeExpiryMs: 600_000 })
+		await invoke('acme')
+		expect(stack.sts.assumeRoleCalls[0]?.durationSeconds).toBe(3_600)
+		vi.advanceTimersByTime(2_990_000)
+		await invoke('acme')
+		expect(stack.sts.assumeRoleCalls).toHaveLength(1)
+		vi.advanceTimersByTime(20_000) // 3,010 s: past 3,600 s − 600 s, before the SDK's own 5-minute window
+		await invoke('acme')
+		expect(stack.sts.assumeRoleCalls).toHaveLength(2)
+	})
+
+	it('keeps serving still-valid credentials while a refresh fails, then answers 503', async () => {
+		vi.useFakeTimers({ toFake: ['Date'] })
+		vi.setSystemTime(Date.now())
+		const { invoke } = reader()
+		await invoke('acme')
+		const [first] = stack.sts.assumeRoleCalls
+		stack.sts.faults.inject({ type: 'server-error' })
+		vi.advanceTimersByTime(700_000)
+		await expect(invoke('acme')).resolves.toMatchObject({ statusCode: 200 })
+		expect(stack.dynamodb.requests.at(-1)?.accessKeyId).toBe(first?.accessKeyId)
+		vi.advanceTimersByTime(201_000) // past Expiration
+		await expect(invoke('acme')).resolves.toMatchObject({
+			statusCode: 503,
+			headers: { 'Retry-After': '5' },
+		})
+	})
+
+	it('adds sessionTags and a session policy, token-vending-machine style', async () => {
+		const sessionPolicy = (tenant: { keyPrefix: string }) =>
+			JSON.stringify({
+				Version: '2012-10-17',
+				Statement: [
+					{
+						Effect: 'Allow',
+						Action: ['dynamodb:GetItem'],
+						Resource: '*',
+						Condition: {
+							'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [`${tenant.keyPrefix}*`] },
+						},
+					},
+				],
+			})
+		const { invoke } = reader({ sessionTags: () => ({ tier: 'gold' }), sessionPolicy })
+		await invoke('acme')
+		expect(stack.sts.assumeRoleCalls[0]).toMatchObject({
+			tags: { tenant_id: 'acme', tier: 'gold' },
+			policy: sessionPolicy({ keyPrefix: 'TENANT#acme#' }),
+		})
+	})
+
+	it('never lets sessionTags replace tenant_id (misconfigured 500, no STS call)', async () => {
+		const { invoke, errors } = reader({ sessionTags: () => ({ TENANT_ID: 'globex' }) })
+		const response = await invoke('acme')
+		expect(response.statusCode).toBe(500)
+		expect(String((errors[0] as Error).message)).toMatch(/may not set tenant_id/)
+		expect(stack.sts.assumeRoleCalls).toHaveLength(0)
+	})
+
+	it('builds its own STS client from the shared config when none is given', async () => {
+		const previous = process.env.AWS_ENDPOINT_URL_STS
+		process.env.AWS_ENDPOINT_URL_STS = stack.sts.endpoint
+		try {
+			const { invoke } = pipeline(
+				{
+					clients: { dynamodb: DynamoDBClient },
+					perClient: { dynamodb: { endpoint: stack.dynamodb.endpoint } },
+					tenantCredentials: { roleArn },
+				},
+				async (context) =>
+					context.clients.dynamodb.send(
+						new GetItemCommand({
+							TableName: table,
+							Key: { pk: { S: context.tenant.key('i', '1') }, sk: { S: '1' } },
+						}),
+					),
+			)
+			await expect(invoke('acme')).resolves.toMatchObject({ statusCode: 200 })
+			expect(stack.sts.assumeRoleCalls).toHaveLength(1)
+		} finally {
+			if (previous === undefined) delete process.env.AWS_ENDPOINT_URL_STS
+			else process.env.AWS_ENDPOINT_URL_STS = previous
+		}
+	})
+})
+
+describe('STS failures', () => {
+	it.each([
+		['a 5xx', { type: 'server-error' }],
+		['throttling', { type: 'throttle' }],
+		['access denied', { type: 'access-denied' }],
+		['a dropped connection', { type: 'down' }],
+		['a malformed answer', { type: 'malformed' }],
+	] as const)('%s: 503 with Retry-After, nothing sent, nothing written', async (_name, fault) => {
+		stack.sts.faults.inject(fault)
+		const before = await tableItems(stack)
+		const { invoke, errors } = pipeline(
+			{
+				clients: { dynamodb: DynamoDBClient },
+				perClient: { dynamodb: { endpoint: stack.dynamodb.endpoint } },
+				tenantCredentials: { roleArn, sts: stack.sts.client({ maxAttempts: 1 }), retryAfterSec: 3 },
+			},
+			async (context) =>
+				context.clients.dynamodb.send(
+					new PutItemCommand({
+						TableName: table,
+						Item: { pk: { S: context.tenant.key('i', '1') }, sk: { S: '1' } },
+					}),
+				),
+		)
+		const response = await invoke('acme')
+		expect(response).toMatchObject({
+			statusCode: 503,
+			body: 'Service Unavailable',
+			headers: { 'Retry-After': '3' },
+		})
+		expect(errors[0]).toMatchObject({ cause: { code: 'tenant_credentials_unavailable' } })
+		expect(stack.dynamodb.requests.filter((r) => r.operation === 'PutItem')).toHaveLength(0)
+		expect(await tableItems(stack)).toEqual(before)
+		stack.sts.faults.clear()
+		await expect(invoke('acme')).resolves.toMatchObject({ statusCode: 200 })
+	})
+})

@@ -1,0 +1,230 @@
+import { createHash, createSecretKey, randomBytes } from 'node:crypto'
+import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager'
+import type { MiddlewareObj, Request } from '@middy/core'
+import { isNotFound } from '@tenantry/cache'
+import {
+	type AuthContextBase,
+	annotateTenant,
+	type HttpEventLike,
+	isValidTenantId,
+	misconfigured,
+	serviceUnavailable,
+	unauthorized,
+	type WithAuth,
+} from '@tenantry/util'
+import type { Context } from 'aws-lambda'
+import {
+	describeFailure,
+	type HmacAuthError,
+	InvalidTenantIdError,
+	MissingCredentialsError,
+	packageName,
+	ReplayedRequestError,
+	ReplayStoreUnavailableError,
+	SecretFormatError,
+	SecretUnavailableError,
+	SignatureMismatchError,
+	TimestampOutOfToleranceError,
+	UnknownTenantError,
+} from './errors.js'
+import {
+	defaultClientConfig,
+	defaults,
+	type HmacAuthOptions,
+	type ResolvedOptions,
+	resolveOptions,
+} from './options.js'
+import { readRawBody } from './raw-body.js'
+import type { ParsedRequest } from './schemes/scheme.js'
+import { functionSource, type SecretSourceAdapter, secretsManagerSource } from './secret-source.js'
+import { type CachedKeys, createSecretStore } from './secret-store.js'
+import { digestOf, verifyWith } from './verify.js'
+
+/** What `hmacAuth` puts on `context.auth`. */
+export interface HmacAuth extends AuthContextBase {
+	readonly method: 'hmac'
+	readonly tenantId: string
+}
+
+type HmacContext = Context & WithAuth<HmacAuth>
+type HmacRequest = Request<unknown, unknown, Error, HmacContext>
+
+const sourceOf = (config: ResolvedOptions): SecretSourceAdapter => {
+	const { secrets } = config
+	if (secrets.kind === 'function') return functionSource(secrets.load)
+	const client: Promise<SecretsManagerClient> = secrets.client
+		? Promise.resolve(secrets.client)
+		: import('@aws-sdk/client-secrets-manager').then(
+				({ SecretsManagerClient }) => new SecretsManagerClient(defaultClientConfig),
+			)
+	return secretsManagerSource({ ...secrets, client, tracer: config.tracer })
+}
+
+/**
+ * Authenticates a request by an HMAC of its raw body under the tenant's secret. Every bad
+ * credential gets the same 401 with `WWW-Authenticate`; an unusable secret store or replay
+ * store gets 503 with `Retry-After`; a body over `maxBodyBytes` gets 413. On success,
+ * `context.auth` is `{ method: 'hmac', tenantId }`.
+ *
+ * `.use()` it before `@middy/http-json-body-parser`: it needs the body as received.
+ */
+export const hmacAuth = (
+	options: HmacAuthOptions = {},
+): MiddlewareObj<unknown, unknown, Error, HmacContext> => {
+	const config = resolveOptions(options)
+	const { scheme, replayStore, tracer, toleranceMs, maxBodyBytes, tenantIdPattern, tenantIdFrom } =
+		config
+	const { algorithm } = scheme
+	// `Date` is looked up on each call, so fake timers installed after the factory apply.
+	const now = config.now ?? (() => Date.now())
+	const secrets = createSecretStore({
+		source: sourceOf(config),
+		scheme,
+		...config.cache,
+		now: config.now,
+	})
+	// Unknown and invalid tenants still cost one HMAC, so response time does not tell them apart.
+	const dummyKeys = [createSecretKey(randomBytes(scheme.digestBytes))]
+	const tenantLabel = options.tenantIdFrom
+		? 'tenant id from tenantIdFrom'
+		: `header '${(options.headers?.tenantId ?? defaults.headers.tenantry.tenantId).toLowerCase()}'`
+
+	const reject = (reason: HmacAuthError) => unauthorized(scheme.challenge, reason)
+	const unavailable = (reason: HmacAuthError) => serviceUnavailable(config.retryAfterSec, reason)
+
+	const accept = (request: HmacRequest, tenantId: string): void => {
+		request.context.auth = { method: 'hmac', tenantId }
+		annotateTenant(tracer, tenantId)
+	}
+
+	const load = async (
+		fetch: () => Promise<CachedKeys>,
+		tenantId: string,
+		parsed: ParsedRequest,
+	): Promise<CachedKeys> => {
+		try {
+			return await fetch()
+		} catch (error) {
+			if (isNotFound(error)) {
+				verifyWith(algorithm, dummyKeys, parsed)
+				throw reject(new UnknownTenantError(tenantId))
+			}
+			if (error instanceof SecretUnavailableError) throw unavailable(error)
+			throw error
+		}
+	}
+
+	const finish = async (
+		request: HmacRequest,
+		tenantId: string,
+		parsed: ParsedRequest,
+		digest: Buffer,
+		at: number,
+	): Promise<void> => {
+		if (replayStore !== undefined) {
+			const hash = createHash('sha256')
+			if (parsed.replayId === undefined) hash.update('digest:').update(digest)
+			else hash.update(`id:${parsed.replayId}`)
+			let first: boolean
+			try {
+				first = await replayStore.claim({
+					tenantId,
+					id: hash.digest('hex'),
+					expiresAt: Math.ceil(((parsed.timestampMs ?? at) + toleranceMs) / 1000),
+					now: Math.floor(at / 1000),
+				})
+			} catch (error) {
+				throw unavailable(new ReplayStoreUnavailableError(tenantId, describeFailure(error)))
+			}
+			if (!first) throw reject(new ReplayedRequestError(tenantId))
+		}
+		accept(request, tenantId)
+	}
+
+	/**
+	 * The cold path and every mismatch: load the secret, then on a mismatch refetch it once if
+	 * it is older than the grace (a rotation may have happened), then try the `AWSPREVIOUS`
+	 * version when the JSON named no previous secret.
+	 */
+	const recover = async (
+		request: HmacRequest,
+		tenantId: string,
+		parsed: ParsedRequest,
+		tried: CachedKeys | undefined,
+		at: number,
+	): Promise<void> => {
+		let keys = tried ?? (await load(() => secrets.get(tenantId), tenantId, parsed))
+		let digest =
+			tried === undefined && !(keys instanceof SecretFormatError)
+				? verifyWith(algorithm, keys.keys, parsed)
+				: undefined
+		if (digest === undefined) {
+			const latest = await load(() => secrets.refetch(tenantId), tenantId, parsed)
+			if (latest !== keys) {
+				if (!(latest instanceof SecretFormatError)) {
+					if (!(keys instanceof SecretFormatError) && latest.versionId !== keys.versionId)
+						secrets.forgetPrevious(tenantId)
+					digest = verifyWith(algorithm, latest.keys, parsed)
+				}
+				keys = latest
+			}
+		}
+		if (keys instanceof SecretFormatError)
+			throw misconfigured(`${packageName}: ${keys.message}`, keys)
+		if (digest === undefined && !keys.complete) {
+			let previous: Awaited<ReturnType<typeof secrets.previous>>
+			try {
+				previous = await secrets.previous(tenantId)
+			} catch (error) {
+				if (error instanceof SecretUnavailableError) throw unavailable(error)
+				throw error
+			}
+			const [currentKey] = keys.keys
+			if (currentKey !== undefined && verifyWith(algorithm, previous, parsed) !== undefined)
+				digest = digestOf(algorithm, currentKey, parsed.content)
+		}
+		if (digest === undefined) throw reject(new SignatureMismatchError(tenantId))
+		await finish(request, tenantId, parsed, digest, at)
+	}
+
+	const before = (request: HmacRequest): Promise<void> | undefined => {
+		const event = (
+			typeof request.event === 'object' && request.event !== null ? request.event : {}
+		) as HttpEventLike
+		const body = readRawBody(event, maxBodyBytes)
+		let parsed: ParsedRequest
+		try {
+			parsed = scheme.parse(event, body)
+		} catch (reason) {
+			throw reject(reason as HmacAuthError)
+		}
+		let tenantId: string | undefined
+		try {
+			tenantId = tenantIdFrom(event)
+		} catch (error) {
+			throw reject(new MissingCredentialsError(tenantLabel, error))
+		}
+		if (typeof tenantId !== 'string' || tenantId === '')
+			throw reject(new MissingCredentialsError(tenantLabel))
+		const at = now()
+		if (parsed.timestampMs !== undefined) {
+			const skewMs = parsed.timestampMs - at
+			if (!(skewMs > -toleranceMs && skewMs < toleranceMs))
+				throw reject(new TimestampOutOfToleranceError(Math.trunc(skewMs / 1000)))
+		}
+		if (!isValidTenantId(tenantId, tenantIdPattern)) {
+			verifyWith(algorithm, dummyKeys, parsed)
+			throw reject(new InvalidTenantIdError())
+		}
+		const cached = secrets.lookup(tenantId)
+		if (cached === undefined || cached instanceof SecretFormatError)
+			return recover(request, tenantId, parsed, cached, at)
+		const digest = verifyWith(algorithm, cached.keys, parsed)
+		if (digest === undefined) return recover(request, tenantId, parsed, cached, at)
+		if (replayStore !== undefined) return finish(request, tenantId, parsed, digest, at)
+		accept(request, tenantId)
+		return undefined
+	}
+
+	return { name: 'hmac-auth', before }
+}

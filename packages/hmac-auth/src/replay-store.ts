@@ -1,0 +1,138 @@
+import type { PutItemCommand as PutItem } from '@aws-sdk/client-dynamodb'
+import { assertKnownKeys, assertOption, isPlainObject } from '@tenantry/util'
+import { packageName } from './errors.js'
+
+/** One accepted request, to be remembered until it could no longer pass the timestamp check. */
+export interface ReplayClaim {
+	/** A validated tenant id. */
+	readonly tenantId: string
+	/** Lowercase hex SHA-256 identifying the message (never the signature itself). */
+	readonly id: string
+	/** Epoch seconds after which the record no longer matters (timestamp + tolerance). */
+	readonly expiresAt: number
+	/** Epoch seconds now: a record with `expiresAt` before it counts as absent. */
+	readonly now: number
+}
+
+/**
+ * Where accepted requests are remembered, shared by every container. `claim` resolves `true`
+ * for the first delivery, `false` for a replay, and rejects when the store cannot answer
+ * (the middleware then answers 503, never accepts).
+ */
+export interface ReplayStore {
+	claim(claim: ReplayClaim): Promise<boolean>
+}
+
+/**
+ * The part of a `DynamoDBClient` the store uses. Structural, so that `@aws-sdk/client-dynamodb`
+ * stays an optional peer: declarations of this package never name its types.
+ */
+export interface DynamoDBClientLike {
+	send(command: never): Promise<unknown>
+}
+
+export interface DynamoReplayStoreOptions {
+	tableName: string
+	/** A `DynamoDBClient`. */
+	client: DynamoDBClientLike
+	/** Prepended to the tenant id in the partition key. Default `TENANT#` (the suite's tenant key layout). */
+	keyPrefix?: string
+	/** Default `pk`. */
+	partitionKey?: string
+	/** Default `sk`, holding the constant `hmac-replay`; `null` for a table without a sort key. */
+	sortKey?: string | null
+	/** Number attribute for DynamoDB TTL, epoch seconds. Default `expiresAt`. */
+	ttlAttribute?: string
+}
+
+export const replayStoreDefaults = {
+	keyPrefix: 'TENANT#',
+	partitionKey: 'pk',
+	sortKey: 'sk',
+	ttlAttribute: 'expiresAt',
+} as const
+
+const knownOptions = ['tableName', 'client', 'keyPrefix', 'partitionKey', 'sortKey', 'ttlAttribute']
+const recordType = 'hmac-replay'
+
+const isName = (value: unknown): value is string => typeof value === 'string' && value.length > 0
+
+/**
+ * Replay protection on DynamoDB: one conditional `PutItem` per accepted request, keyed
+ * `<keyPrefix><tenantId>#hmac-replay#<id>`. The condition treats an expired record as absent,
+ * because TTL deletion lags (and dynalite has none): `attribute_not_exists(pk) OR expiresAt < now`.
+ */
+export const dynamoReplayStore = (options: DynamoReplayStoreOptions): ReplayStore => {
+	const option = 'replayStore'
+	assertOption(isPlainObject(options), packageName, option, 'must be an object')
+	assertKnownKeys(packageName, option, options as unknown as Record<string, unknown>, knownOptions)
+	const { tableName, client } = options
+	const { keyPrefix, partitionKey, sortKey, ttlAttribute } = { ...replayStoreDefaults, ...options }
+	assertOption(isName(tableName), packageName, `${option}.tableName`, 'must be a non-empty string')
+	assertOption(
+		typeof (client as { send?: unknown } | undefined)?.send === 'function',
+		packageName,
+		`${option}.client`,
+		'must be a DynamoDBClient',
+	)
+	assertOption(
+		typeof keyPrefix === 'string',
+		packageName,
+		`${option}.keyPrefix`,
+		'must be a string',
+	)
+	assertOption(
+		isName(partitionKey),
+		packageName,
+		`${option}.partitionKey`,
+		'must be a non-empty string',
+	)
+	assertOption(
+		sortKey === null || isName(sortKey),
+		packageName,
+		`${option}.sortKey`,
+		'must be a non-empty string or null',
+	)
+	assertOption(
+		isName(ttlAttribute),
+		packageName,
+		`${option}.ttlAttribute`,
+		'must be a non-empty string',
+	)
+	assertOption(
+		ttlAttribute !== partitionKey && ttlAttribute !== sortKey,
+		packageName,
+		`${option}.ttlAttribute`,
+		'must differ from the key attributes',
+	)
+
+	const sdk = import('@aws-sdk/client-dynamodb')
+	// Awaited by the first claim; until then a failed import must not crash the init.
+	sdk.catch(() => undefined)
+
+	return {
+		async claim({ tenantId, id, expiresAt, now }) {
+			const { PutItemCommand } = await sdk
+			try {
+				const send = client.send.bind(client) as (command: PutItem) => Promise<unknown>
+				await send(
+					new PutItemCommand({
+						TableName: tableName,
+						Item: {
+							[partitionKey]: { S: `${keyPrefix}${tenantId}#${recordType}#${id}` },
+							...(sortKey === null ? {} : { [sortKey]: { S: recordType } }),
+							[ttlAttribute]: { N: String(expiresAt) },
+						},
+						ConditionExpression: 'attribute_not_exists(#pk) OR #expiresAt < :now',
+						ExpressionAttributeNames: { '#pk': partitionKey, '#expiresAt': ttlAttribute },
+						ExpressionAttributeValues: { ':now': { N: String(now) } },
+					}),
+				)
+				return true
+			} catch (error) {
+				if (error instanceof Error && error.name === 'ConditionalCheckFailedException') return false
+				throw error
+			}
+		},
+	}
+}

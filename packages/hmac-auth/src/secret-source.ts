@@ -1,0 +1,152 @@
+import type {
+	GetSecretValueCommandOutput,
+	SecretsManagerClient,
+} from '@aws-sdk/client-secrets-manager'
+import { NotFoundError } from '@tenantry/cache'
+import { isPlainObject, type TracerLike, traced } from '@tenantry/util'
+import { describeFailure, SecretFormatError, SecretUnavailableError } from './errors.js'
+
+/**
+ * A tenant's secrets as stored: the current one first. `complete` is `false` when the
+ * store may hold an older one elsewhere (the `AWSPREVIOUS` stage) worth trying on a mismatch.
+ */
+export interface StoredSecrets {
+	readonly secrets: readonly string[]
+	readonly versionId: string | undefined
+	readonly complete: boolean
+}
+
+export interface SecretSourceAdapter {
+	/** Throws `NotFoundError` for an unknown tenant, `SecretFormatError`, or `SecretUnavailableError`. */
+	current(tenantId: string): Promise<StoredSecrets>
+	/** The previous version's secret; `NotFoundError` when there is none. */
+	previous?: (tenantId: string) => Promise<string>
+}
+
+/** Your own secret lookup: the tenant's secrets, current first. Throw `NotFoundError` for an unknown tenant. */
+export type SecretFunction = (tenantId: string) => Promise<string | readonly string[]>
+
+export const functionSource = (load: SecretFunction): SecretSourceAdapter => ({
+	async current(tenantId) {
+		let value: string | readonly string[]
+		try {
+			value = await load(tenantId)
+		} catch (error) {
+			if (error instanceof NotFoundError || error instanceof SecretFormatError) throw error
+			throw new SecretUnavailableError(
+				tenantId,
+				`secrets function failed: ${describeFailure(error)}`,
+				{
+					cause: error,
+				},
+			)
+		}
+		const secrets = typeof value === 'string' ? [value] : value
+		if (
+			!Array.isArray(secrets) ||
+			secrets.length === 0 ||
+			!secrets.every((secret) => typeof secret === 'string' && secret.length > 0)
+		)
+			throw new SecretFormatError(
+				tenantId,
+				'from the secrets function is not a non-empty string or array of them',
+			)
+		return { secrets, versionId: undefined, complete: true }
+	},
+})
+
+export interface SecretsManagerSourceOptions {
+	prefix: string
+	field: string
+	previousField: string
+	client: Promise<SecretsManagerClient>
+	tracer: TracerLike | undefined
+}
+
+type GetSecretValue = (input: {
+	SecretId: string
+	VersionStage?: string
+}) => Promise<GetSecretValueCommandOutput>
+
+/**
+ * The issue's layout: SecretId `${prefix}/${tenantId}`, SecretString JSON with the current
+ * secret in `field` and, during a rotation, the old one in `previousField`. Without that field
+ * the `AWSPREVIOUS` stage is the previous secret, fetched only after a mismatch.
+ */
+export const secretsManagerSource = (options: SecretsManagerSourceOptions): SecretSourceAdapter => {
+	const { prefix, field, previousField, tracer } = options
+	// The SDK module loads in the background from factory time; the command class comes with it.
+	const getSecretValue: Promise<GetSecretValue> = Promise.all([
+		options.client,
+		import('@aws-sdk/client-secrets-manager'),
+	]).then(
+		([client, sdk]) =>
+			(input) =>
+				client.send(new sdk.GetSecretValueCommand(input)),
+	)
+	// Nobody awaits it before the first request: keep a failed import from crashing the init.
+	getSecretValue.catch(() => undefined)
+
+	const fetch = (tenantId: string, stage: string | undefined) => {
+		const SecretId = `${prefix}/${tenantId}`
+		// Errors are mapped inside the subsegment, so traces record ours, never the SDK's raw response.
+		return traced(tracer, 'hmac-auth.getSecret', async () => {
+			try {
+				const send = await getSecretValue
+				return await send(stage === undefined ? { SecretId } : { SecretId, VersionStage: stage })
+			} catch (error) {
+				if (error instanceof Error && error.name === 'ResourceNotFoundException')
+					throw new NotFoundError(`no secret ${SecretId}${stage ? ` (${stage})` : ''}`)
+				throw new SecretUnavailableError(
+					tenantId,
+					`GetSecretValue failed: ${describeFailure(error)}`,
+				)
+			}
+		})
+	}
+
+	const parse = (
+		tenantId: string,
+		output: GetSecretValueCommandOutput,
+	): Record<string, unknown> => {
+		if (typeof output.SecretString !== 'string')
+			throw new SecretFormatError(tenantId, 'has no SecretString')
+		let value: unknown
+		try {
+			value = JSON.parse(output.SecretString)
+		} catch {
+			// JSON.parse quotes the text it failed on: its error must not travel further.
+			throw new SecretFormatError(tenantId, 'is not JSON')
+		}
+		if (!isPlainObject(value)) throw new SecretFormatError(tenantId, 'is not a JSON object')
+		return value
+	}
+
+	const currentOf = (tenantId: string, value: Record<string, unknown>): string => {
+		const secret = value[field]
+		if (typeof secret !== 'string' || secret.length === 0)
+			throw new SecretFormatError(tenantId, `has no non-empty string field '${field}'`)
+		return secret
+	}
+
+	return {
+		async current(tenantId) {
+			const output = await fetch(tenantId, undefined)
+			const value = parse(tenantId, output)
+			const current = currentOf(tenantId, value)
+			const previous = value[previousField]
+			if (previous !== undefined && previous !== null && typeof previous !== 'string')
+				throw new SecretFormatError(tenantId, `field '${previousField}' is not a string`)
+			const hasPrevious = typeof previous === 'string' && previous.length > 0
+			return {
+				secrets: hasPrevious ? [current, previous] : [current],
+				versionId: output.VersionId,
+				complete: hasPrevious,
+			}
+		},
+		async previous(tenantId) {
+			const output = await fetch(tenantId, 'AWSPREVIOUS')
+			return currentOf(tenantId, parse(tenantId, output))
+		},
+	}
+}

@@ -1,0 +1,104 @@
+import { createSecretKey, type KeyObject } from 'node:crypto'
+import { createTtlCache, isNotFound } from '@tenantry/cache'
+import { SecretFormatError } from './errors.js'
+import type { Scheme } from './schemes/scheme.js'
+import type { SecretSourceAdapter, StoredSecrets } from './secret-source.js'
+
+/** A tenant's HMAC keys, current first, ready for `createHmac`. */
+export interface TenantKeys {
+	readonly keys: readonly KeyObject[]
+	readonly versionId: string | undefined
+	/** `false`: an `AWSPREVIOUS` version may hold one more key. */
+	readonly complete: boolean
+}
+
+/**
+ * A malformed secret is cached like a good one (as its error), so a broken tenant does not
+ * cost a Secrets Manager call per request; a fix is picked up by the refetch after `graceMs`.
+ */
+export type CachedKeys = TenantKeys | SecretFormatError
+
+export interface SecretStoreOptions {
+	source: SecretSourceAdapter
+	scheme: Scheme
+	ttlMs: number
+	staleIfErrorMs: number
+	negativeTtlMs: number
+	maxEntries: number
+	refetchGraceMs: number
+	failureBackoffMs: number
+	now: (() => number) | undefined
+}
+
+export interface SecretStore {
+	/** The cached keys, synchronously, for the warm path. */
+	lookup(tenantId: string): CachedKeys | undefined
+	/** Loads once for all concurrent callers; `NotFoundError` for an unknown tenant. */
+	get(tenantId: string): Promise<CachedKeys>
+	/** Like `get`, but refetches (single-flight) when the cached value is older than the grace. */
+	refetch(tenantId: string): Promise<CachedKeys>
+	/** Keys of the `AWSPREVIOUS` version (none when there is no such version), cached like the current. */
+	previous(tenantId: string): Promise<readonly KeyObject[]>
+	/** Drops the cached previous keys, after a rotation made them outdated. */
+	forgetPrevious(tenantId: string): void
+}
+
+const noKeys: readonly KeyObject[] = []
+
+export const createSecretStore = (options: SecretStoreOptions): SecretStore => {
+	const { source, scheme, refetchGraceMs } = options
+	const cacheOptions = {
+		ttlMs: options.ttlMs,
+		staleIfErrorMs: options.staleIfErrorMs,
+		negativeTtlMs: options.negativeTtlMs,
+		maxEntries: options.maxEntries,
+		failureBackoffMs: options.failureBackoffMs,
+		// One lookup per request: a direct clock read is cheaper than the cache's per-tick clock,
+		// which schedules a microtask to forget its reading.
+		now: options.now ?? (() => Date.now()),
+	}
+	const current = createTtlCache<CachedKeys>(cacheOptions)
+	const previous = createTtlCache<readonly KeyObject[]>(cacheOptions)
+
+	const keyOf = (tenantId: string, secret: string): KeyObject => {
+		const key = scheme.decodeSecret(secret)
+		if (key === undefined) throw new SecretFormatError(tenantId, scheme.secretFormat)
+		return createSecretKey(key)
+	}
+
+	const toKeys = (tenantId: string, stored: StoredSecrets): TenantKeys => ({
+		keys: stored.secrets.map((secret) => keyOf(tenantId, secret)),
+		versionId: stored.versionId,
+		complete: stored.complete || source.previous === undefined,
+	})
+
+	const loadCurrent = async (tenantId: string): Promise<CachedKeys> => {
+		try {
+			return toKeys(tenantId, await source.current(tenantId))
+		} catch (error) {
+			if (error instanceof SecretFormatError) return error
+			throw error
+		}
+	}
+
+	const loadPrevious = async (tenantId: string): Promise<readonly KeyObject[]> => {
+		try {
+			const secret = (await source.previous?.(tenantId)) ?? ''
+			return [keyOf(tenantId, secret)]
+		} catch (error) {
+			// No previous version, or an unusable one: nothing more to try.
+			if (isNotFound(error) || error instanceof SecretFormatError) return noKeys
+			throw error
+		}
+	}
+
+	return {
+		lookup: (tenantId) => current.lookup(tenantId),
+		get: (tenantId) => current.get(tenantId, loadCurrent),
+		refetch: (tenantId) => current.get(tenantId, loadCurrent, { maxAgeMs: refetchGraceMs }),
+		previous: (tenantId) => previous.get(tenantId, loadPrevious),
+		forgetPrevious: (tenantId) => {
+			previous.delete(tenantId)
+		},
+	}
+}

@@ -1,0 +1,250 @@
+import { type DynamoDBClient, GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb'
+import { type LocalDynamoDb, startDynamoDb } from '@tenantry/testing'
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
+import { dynamoReplayStore, type HmacAuthOptions, signRequest } from '../src/index.js'
+import {
+	fakeClock,
+	harness,
+	lastReason,
+	signedEvent,
+	unauthorizedResponse,
+	unavailableResponse,
+} from './helpers.js'
+
+let dynamodb: LocalDynamoDb
+let client: DynamoDBClient
+const tableName = 'replay'
+
+beforeAll(async () => {
+	dynamodb = await startDynamoDb()
+	client = dynamodb.client({ maxAttempts: 1 })
+	await dynamodb.createTable(tableName, { ttlAttribute: 'expiresAt' })
+	await dynamodb.createTable('replay-pk-only', { sortKey: null })
+})
+afterAll(() => dynamodb.stop())
+// Records outlive each test in the shared table: every test signs a body of its own.
+let body = ''
+let counter = 0
+beforeEach(() => {
+	dynamodb.faults.clear()
+	dynamodb.clearRequests()
+	body = JSON.stringify({ transfer: 100, test: ++counter })
+})
+const secrets = async (tenantId: string) => `${tenantId}-secret`
+
+/** One "container": its own middleware instance, cache and clock, sharing only the table. */
+const container = (clock: ReturnType<typeof fakeClock>, extra: HmacAuthOptions = {}) =>
+	harness({
+		secrets,
+		now: clock.now,
+		replayStore: dynamoReplayStore({ tableName, client }),
+		...extra,
+	})
+
+const puts = () => dynamodb.requests.filter((request) => request.operation === 'PutItem')
+
+describe('dynamoReplayStore', () => {
+	it('rejects the second delivery of a request in another container', async () => {
+		const clock = fakeClock()
+		const [first, second] = [container(clock), container(clock)]
+		const event = signedEvent({
+			secret: 'acme-secret',
+			body,
+			tenantId: 'acme',
+			timestamp: clock.date(),
+		})
+		expect((await first.handler(event)).statusCode).toBe(200)
+		expect(await second.handler(structuredClone(event))).toEqual(unauthorizedResponse())
+		expect(lastReason(second)).toBe('hmac_replayed_request')
+		expect(await first.handler(structuredClone(event))).toEqual(unauthorizedResponse())
+		expect(second.seen).toEqual([])
+	})
+
+	it('lets exactly one of concurrent deliveries through', async () => {
+		const clock = fakeClock()
+		const containers = Array.from({ length: 5 }, () => container(clock))
+		const event = signedEvent({
+			secret: 'acme-secret',
+			body,
+			tenantId: 'acme',
+			timestamp: clock.date(),
+		})
+		const responses = await Promise.all(
+			containers.flatMap((c) => [
+				c.handler(structuredClone(event)),
+				c.handler(structuredClone(event)),
+			]),
+		)
+		expect(responses.filter((response) => response.statusCode === 200)).toHaveLength(1)
+		expect(responses.filter((response) => response.statusCode === 401)).toHaveLength(9)
+	})
+
+	it('stores a hash under the tenant key with a TTL of timestamp + tolerance, never the signature', async () => {
+		const clock = fakeClock()
+		const h = container(clock, { toleranceSec: 120 })
+		const headers = signRequest({
+			secret: 'acme-secret',
+			body,
+			tenantId: 'acme',
+			timestamp: clock.date(),
+		})
+		const timestamp = new Date(clock.now() - 30_000)
+		const event = signedEvent({ secret: 'acme-secret', body, tenantId: 'acme', timestamp })
+		expect((await h.handler(event)).statusCode).toBe(200)
+		const [put] = puts()
+		const input = put?.input as {
+			Item: Record<string, { S?: string; N?: string }>
+			ConditionExpression: string
+		}
+		expect(input.Item.pk?.S).toMatch(/^TENANT#acme#hmac-replay#[0-9a-f]{64}$/)
+		expect(input.Item.sk?.S).toBe('hmac-replay')
+		expect(input.Item.expiresAt?.N).toBe(String((clock.now() - 30_000) / 1000 + 120))
+		expect(input.ConditionExpression).toBe('attribute_not_exists(#pk) OR #expiresAt < :now')
+		expect(JSON.stringify(input)).not.toContain(headers['x-signature'])
+		expect(JSON.stringify(input)).not.toContain(event.headers['x-signature'])
+		expect(dynamodb.timeToLive(tableName)).toBe('expiresAt')
+	})
+
+	it('treats an expired record as absent, since TTL deletion lags (and dynalite has none)', async () => {
+		const clock = fakeClock()
+		const h = container(clock)
+		const event = signedEvent({
+			secret: 'acme-secret',
+			body,
+			tenantId: 'acme',
+			timestamp: clock.date(),
+		})
+		expect((await h.handler(event)).statusCode).toBe(200)
+		const input = puts()[0]?.input as { Item: Record<string, { S?: string; N?: string }> }
+		const key = { pk: input.Item.pk as { S: string }, sk: input.Item.sk as { S: string } }
+		// Age the record as if its window had passed; the same request is then fresh again.
+		await client.send(
+			new PutItemCommand({
+				TableName: tableName,
+				Item: { ...key, expiresAt: { N: String(clock.now() / 1000 - 1) } },
+			}),
+		)
+		expect((await h.handler(structuredClone(event))).statusCode).toBe(200)
+		const stored = await client.send(new GetItemCommand({ TableName: tableName, Key: key }))
+		expect(stored.Item?.expiresAt?.N).toBe(String(clock.now() / 1000 + 300))
+	})
+
+	it('records only requests whose signature verified', async () => {
+		const clock = fakeClock()
+		const h = container(clock)
+		const event = signedEvent({ secret: 'wrong', body, tenantId: 'acme', timestamp: clock.date() })
+		expect(await h.handler(event)).toEqual(unauthorizedResponse())
+		expect(puts()).toEqual([])
+		const good = signedEvent({
+			secret: 'acme-secret',
+			body,
+			tenantId: 'acme',
+			timestamp: clock.date(),
+		})
+		expect((await h.handler(good)).statusCode).toBe(200)
+	})
+
+	it('keys records per tenant: the same content for two tenants is two requests', async () => {
+		const clock = fakeClock()
+		const h = container(clock)
+		const shared = async () => 'same-secret'
+		const both = container(clock, { secrets: shared })
+		for (const tenantId of ['acme', 'globex']) {
+			const event = signedEvent({ secret: 'same-secret', body, tenantId, timestamp: clock.date() })
+			expect((await both.handler(event)).statusCode).toBe(200)
+		}
+		expect(h.seen).toEqual([])
+	})
+
+	it('identifies a request the same whichever of the tenant secrets signed it', async () => {
+		const clock = fakeClock()
+		const h = container(clock, { secrets: async () => ['new', 'old'] })
+		const sign = { body, tenantId: 'acme', timestamp: clock.date() }
+		expect((await h.handler(signedEvent({ ...sign, secret: 'new' }))).statusCode).toBe(200)
+		expect(await h.handler(signedEvent({ ...sign, secret: 'old' }))).toEqual(unauthorizedResponse())
+	})
+
+	it.each([
+		['throttle', { type: 'throttle' }],
+		['server-error', { type: 'server-error' }],
+		['access-denied', { type: 'access-denied' }],
+		['malformed', { type: 'malformed' }],
+		['down', { type: 'down' }],
+	] as const)('%s: 503 with Retry-After, never accept-on-error', async (_, fault) => {
+		const clock = fakeClock()
+		const h = container(clock)
+		dynamodb.faults.inject(fault, { target: 'PutItem' })
+		const event = signedEvent({
+			secret: 'acme-secret',
+			body,
+			tenantId: 'acme',
+			timestamp: clock.date(),
+		})
+		expect(await h.handler(event)).toEqual(unavailableResponse())
+		expect(lastReason(h)).toBe('hmac_replay_store_unavailable')
+		expect(h.seen).toEqual([])
+	})
+
+	it('supports a table without a sort key, other attribute names and a key prefix', async () => {
+		const clock = fakeClock()
+		const store = dynamoReplayStore({
+			tableName: 'replay-pk-only',
+			client,
+			sortKey: null,
+			keyPrefix: 'HMAC#',
+			ttlAttribute: 'ttl',
+		})
+		const h = harness({ secrets, now: clock.now, replayStore: store })
+		const event = signedEvent({
+			secret: 'acme-secret',
+			body,
+			tenantId: 'acme',
+			timestamp: clock.date(),
+		})
+		expect((await h.handler(event)).statusCode).toBe(200)
+		expect(await h.handler(structuredClone(event))).toEqual(unauthorizedResponse())
+		const input = puts()[0]?.input as { Item: Record<string, { S?: string; N?: string }> }
+		expect(Object.keys(input.Item).sort()).toEqual(['pk', 'ttl'])
+		expect(input.Item.pk?.S).toMatch(/^HMAC#acme#hmac-replay#/)
+	})
+
+	it('validates its options at creation', () => {
+		const bad: [unknown, RegExp][] = [
+			[{ client }, /replayStore.tableName/],
+			[{ tableName, client: {} }, /replayStore.client/],
+			[{ tableName, client, sortKey: '' }, /replayStore.sortKey/],
+			[{ tableName, client, ttlAttribute: 'pk' }, /replayStore.ttlAttribute/],
+			[{ tableName, client, ttl: 'x' }, /replayStore.ttl' is not a known option/],
+			[null, /replayStore' must be an object/],
+		]
+		for (const [options, message] of bad) {
+			expect(() => dynamoReplayStore(options as never)).toThrow(message)
+			expect(() => dynamoReplayStore(options as never)).toThrow(TypeError)
+		}
+	})
+})
+
+describe('replay protection with Standard Webhooks', () => {
+	const whsec = 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw'
+
+	it('rejects the same message again, accepts a retry the sender re-signed with a new timestamp', async () => {
+		const clock = fakeClock()
+		const options = { scheme: 'standard-webhooks', secrets: async () => whsec } as const
+		const [first, second] = [container(clock, options), container(clock, options)]
+		const sign = {
+			scheme: 'standard-webhooks',
+			secret: whsec,
+			body,
+			tenantId: 'acme',
+			id: 'msg_1',
+		} as const
+		const event = signedEvent({ ...sign, timestamp: clock.date() })
+		expect((await first.handler(event)).statusCode).toBe(200)
+		expect(await second.handler(structuredClone(event))).toEqual(
+			unauthorizedResponse('Standard-Webhooks realm="api"'),
+		)
+		clock.advance(30_000)
+		const retry = signedEvent({ ...sign, timestamp: clock.date() })
+		expect((await second.handler(retry)).statusCode).toBe(200)
+	})
+})

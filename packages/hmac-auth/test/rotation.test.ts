@@ -1,0 +1,183 @@
+import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager'
+import { type LocalSecretsManager, startSecretsManager } from '@tenantry/testing'
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
+import type { HmacAuthOptions } from '../src/index.js'
+import {
+	fakeClock,
+	freshPrefix,
+	harness,
+	lastReason,
+	signedEvent,
+	unauthorizedResponse,
+	unavailableResponse,
+} from './helpers.js'
+
+let secretsManager: LocalSecretsManager
+let client: SecretsManagerClient
+
+beforeAll(async () => {
+	secretsManager = await startSecretsManager()
+	client = secretsManager.client({ maxAttempts: 1 })
+})
+afterAll(() => secretsManager.stop())
+beforeEach(() => secretsManager.faults.clear())
+
+const body = '{"event":"invoice.paid"}'
+
+const setup = (initial: string | Record<string, unknown>, extra: HmacAuthOptions = {}) => {
+	const prefix = freshPrefix()
+	const secretId = `${prefix}/acme`
+	secretsManager.putSecret(secretId, initial)
+	const clock = fakeClock()
+	const h = harness({ secrets: { prefix, client }, now: clock.now, ...extra })
+	const send = (secret: string) =>
+		h.handler(signedEvent({ secret, body, tenantId: 'acme', timestamp: clock.date() }))
+	return { h, clock, send, secretId, calls: () => secretsManager.calls(secretId) }
+}
+
+describe('during a rotation', () => {
+	it('verifies shared_secret and previous_shared_secret from one fetch', async () => {
+		const { send, calls } = setup({ shared_secret: 'two', previous_shared_secret: 'one' })
+		expect((await send('two')).statusCode).toBe(200)
+		expect((await send('one')).statusCode).toBe(200)
+		expect((await send('zero')).statusCode).toBe(401)
+		expect(calls()).toBe(1)
+	})
+
+	it('ignores an empty or null previous field', async () => {
+		for (const previous of ['', null]) {
+			const { send } = setup({ shared_secret: 'two', previous_shared_secret: previous })
+			expect((await send('two')).statusCode).toBe(200)
+		}
+	})
+
+	it('verifies the AWSPREVIOUS version when the JSON has no previous field, fetched only after a mismatch', async () => {
+		const { send, calls, secretId } = setup({ shared_secret: 'one' })
+		secretsManager.putSecret(secretId, { shared_secret: 'two' })
+		expect((await send('two')).statusCode).toBe(200)
+		expect(calls()).toBe(1)
+		expect((await send('one')).statusCode).toBe(200)
+		expect(calls()).toBe(2)
+		expect((await send('one')).statusCode).toBe(200)
+		expect((await send('two')).statusCode).toBe(200)
+		expect(calls()).toBe(2)
+	})
+
+	it('picks up a new secret once the cached one is older than the grace, with one refetch for all', async () => {
+		const { send, calls, clock, secretId, h } = setup({ shared_secret: 'one' })
+		expect((await send('one')).statusCode).toBe(200)
+		secretsManager.putSecret(secretId, { shared_secret: 'two' })
+		clock.advance(1_000)
+		expect(await send('two')).toEqual(unauthorizedResponse())
+		expect(lastReason(h)).toBe('hmac_signature_mismatch')
+		// No refetch within the grace; the AWSPREVIOUS version ('one') was tried.
+		expect(calls()).toBe(2)
+		clock.advance(4_000)
+		const responses = await Promise.all(Array.from({ length: 20 }, () => send('two')))
+		expect(responses.map((response) => response.statusCode)).toEqual(Array(20).fill(200))
+		expect(calls()).toBe(3)
+		// Clients still on the old secret keep working: the outdated previous keys were dropped.
+		expect((await send('one')).statusCode).toBe(200)
+		expect(calls()).toBe(4)
+	})
+
+	it('honours cache.refetchGraceMs', async () => {
+		const { send, calls, clock, secretId } = setup(
+			{ shared_secret: 'one' },
+			{ cache: { refetchGraceMs: 60_000 } },
+		)
+		expect((await send('one')).statusCode).toBe(200)
+		secretsManager.putSecret(secretId, { shared_secret: 'two' })
+		clock.advance(59_000)
+		expect((await send('two')).statusCode).toBe(401)
+		clock.advance(1_000)
+		expect((await send('two')).statusCode).toBe(200)
+		expect(calls()).toBe(3)
+	})
+
+	it('costs at most one refetch per grace window and one AWSPREVIOUS fetch under a flood of bad signatures', async () => {
+		const { send, calls, clock } = setup({ shared_secret: 'one' })
+		expect((await send('one')).statusCode).toBe(200)
+		clock.advance(10_000)
+		const flood = () => Promise.all(Array.from({ length: 50 }, (_, i) => send(`forged-${i}`)))
+		for (const response of await flood()) expect(response).toEqual(unauthorizedResponse())
+		expect(calls()).toBe(3)
+		clock.advance(4_000)
+		await flood()
+		expect(calls()).toBe(3)
+		clock.advance(1_000)
+		await flood()
+		expect(calls()).toBe(4)
+	})
+
+	it('answers 503 when the AWSPREVIOUS version cannot be fetched', async () => {
+		const { send, secretId } = setup({ shared_secret: 'one' })
+		secretsManager.putSecret(secretId, { shared_secret: 'two' })
+		expect((await send('two')).statusCode).toBe(200)
+		secretsManager.faults.inject({ type: 'server-error' }, { target: secretId })
+		expect(await send('one')).toEqual(unavailableResponse())
+	})
+
+	it('a refetch that fails keeps the cached secret and answers the mismatch with 401', async () => {
+		const { send, clock, secretId, calls } = setup({
+			shared_secret: 'one',
+			previous_shared_secret: 'zero',
+		})
+		expect((await send('one')).statusCode).toBe(200)
+		clock.advance(10_000)
+		secretsManager.faults.inject({ type: 'throttle' }, { target: secretId })
+		expect(await send('forged')).toEqual(unauthorizedResponse())
+		expect((await send('one')).statusCode).toBe(200)
+		expect(calls()).toBe(2)
+	})
+
+	it('treats a secret deleted meanwhile as an unknown tenant', async () => {
+		const { send, clock, secretId, h } = setup({
+			shared_secret: 'one',
+			previous_shared_secret: 'zero',
+		})
+		expect((await send('one')).statusCode).toBe(200)
+		secretsManager.deleteSecret(secretId)
+		clock.advance(10_000)
+		expect(await send('forged')).toEqual(unauthorizedResponse())
+		expect(lastReason(h)).toBe('hmac_unknown_tenant')
+	})
+})
+
+describe('a malformed stored secret', () => {
+	it.each([
+		['not JSON', 'plain-text-secret', /is not JSON/],
+		['a JSON array', '["a"]', /is not a JSON object/],
+		['missing the field', { other: 'x' }, /has no non-empty string field 'shared_secret'/],
+		['an empty field', { shared_secret: '' }, /has no non-empty string field/],
+		[
+			'a non-string previous field',
+			{ shared_secret: 'a', previous_shared_secret: 7 },
+			/previous_shared_secret' is not a string/,
+		],
+	])('%s: a plain 500 whose logged message names the problem', async (_, stored, message) => {
+		const { send, h } = setup(stored)
+		expect(await send('a')).toEqual({ statusCode: 500, headers: {} })
+		expect(lastReason(h)).toBe('hmac_secret_malformed')
+		expect((h.logged[0] as Error).message).toMatch(message)
+		expect((h.logged[0] as Error).message).toMatch(/tenant 'acme'/)
+	})
+
+	it('is cached like a good one and the fix is picked up after the grace', async () => {
+		const { send, calls, clock, secretId } = setup('oops')
+		expect((await send('fixed')).statusCode).toBe(500)
+		expect((await send('fixed')).statusCode).toBe(500)
+		expect(calls()).toBe(1)
+		secretsManager.putSecret(secretId, { shared_secret: 'fixed' })
+		clock.advance(5_000)
+		expect((await send('fixed')).statusCode).toBe(200)
+		expect(calls()).toBe(2)
+	})
+
+	it('an unusable AWSPREVIOUS version is skipped', async () => {
+		const { send, secretId } = setup('not json')
+		secretsManager.putSecret(secretId, { shared_secret: 'two' })
+		expect((await send('two')).statusCode).toBe(200)
+		expect(await send('one')).toEqual(unauthorizedResponse())
+	})
+})

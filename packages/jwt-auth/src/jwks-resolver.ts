@@ -1,0 +1,73 @@
+import { createTtlCache } from '@tenantry/cache'
+import { type TracerLike, traced } from '@tenantry/util'
+import { JwksError, JwksInvalidError } from './errors.js'
+import { fetchJwksDocument } from './jwks-fetch.js'
+import { buildKeySet, type KeySet } from './key-set.js'
+
+export interface JwksResolverOptions {
+	uri: string
+	cacheMaxAgeMs: number
+	cooldownMs: number
+	timeoutMs: number
+	maxBytes: number
+	staleIfErrorMs: number
+	failureBackoffMs: number
+	tracer: TracerLike | undefined
+	now: () => number
+}
+
+export interface JwksResolver {
+	readonly uri: string
+	/** The keys to use now, synchronously, if no fetch is needed. */
+	current(): KeySet | undefined
+	/** Fetches when needed (once for all concurrent callers); rejects with a `JwksError`. */
+	load(): Promise<KeySet>
+	/**
+	 * Refetches for an unknown `kid`, at most once per `cooldownMs` (younger keys are returned
+	 * as they are). Rejects with a `JwksError` when the refetch failed, even if old keys are
+	 * still served: an unknown kid may then be a rotation we could not see.
+	 */
+	refresh(): Promise<KeySet>
+	/** Starts a load without waiting for it (cold start). */
+	prefetch(): void
+}
+
+/**
+ * One issuer's JWKS, cached through `@tenantry/cache`: fresh for `cacheMaxAgeMs`, shared by
+ * concurrent requests, kept for `staleIfErrorMs` more while refreshes fail. After a failed
+ * fetch nothing is fetched for `failureBackoffMs`: requests that need keys get a fast 503
+ * (or the still-usable old keys) instead of each waiting out a timeout.
+ */
+export const createJwksResolver = (options: JwksResolverOptions): JwksResolver => {
+	const { uri, cacheMaxAgeMs, cooldownMs, staleIfErrorMs, failureBackoffMs, tracer, now } = options
+	const limits = { timeoutMs: options.timeoutMs, maxBytes: options.maxBytes }
+	const cache = createTtlCache<KeySet>({
+		ttlMs: cacheMaxAgeMs,
+		staleIfErrorMs,
+		failureBackoffMs,
+		maxEntries: 1,
+		now,
+	})
+	const subsegment = `JWKS ${new URL(uri).host}`
+
+	const fetchKeys = async (): Promise<KeySet> => {
+		try {
+			const document = await traced(tracer, subsegment, () => fetchJwksDocument(uri, limits))
+			return buildKeySet(document, now())
+		} catch (error) {
+			throw error instanceof JwksError ? error : new JwksInvalidError('unexpected failure', error)
+		}
+	}
+
+	const load = (): Promise<KeySet> => cache.get(uri, fetchKeys)
+
+	return {
+		uri,
+		current: () => cache.peek(uri),
+		load,
+		refresh: () => cache.get(uri, fetchKeys, { maxAgeMs: cooldownMs, allowStale: false }),
+		prefetch() {
+			load().catch(() => undefined)
+		},
+	}
+}

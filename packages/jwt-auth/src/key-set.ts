@@ -1,0 +1,38 @@
+import { isPlainObject } from '@tenantry/util'
+import { JwksInvalidError } from './errors.js'
+import { importJwk, type KeyEntry } from './jwk-keys.js'
+
+/** A loaded JWKS: the usable keys, indexed once, and why the others were refused. */
+export interface KeySet {
+	/** Clock reading (ms) when it was fetched. */
+	readonly loadedAt: number
+	/** Usable keys by `kid`; a `Map`, so a `kid` of `__proto__` finds nothing. */
+	readonly byKid: ReadonlyMap<string, readonly KeyEntry[]>
+	readonly usable: readonly KeyEntry[]
+	/** `kid` -> why, for kids that have no usable key at all. */
+	readonly refused: ReadonlyMap<string, string>
+}
+
+/** Builds a key set from a parsed JWKS document; throws when it is not `{ keys: [...] }`. */
+export const buildKeySet = (document: unknown, loadedAt: number): KeySet => {
+	if (!isPlainObject(document) || !Array.isArray(document.keys))
+		throw new JwksInvalidError('expected a JSON object with a keys array')
+	const byKid = new Map<string, KeyEntry[]>()
+	const usable: KeyEntry[] = []
+	const refused = new Map<string, string>()
+	for (const jwk of document.keys) {
+		const outcome = importJwk(jwk)
+		if (!outcome.usable) {
+			if (outcome.kid !== undefined) refused.set(outcome.kid, outcome.why)
+			continue
+		}
+		const { entry } = outcome
+		usable.push(entry)
+		if (entry.kid === undefined) continue
+		const sameKid = byKid.get(entry.kid)
+		if (sameKid) sameKid.push(entry)
+		else byKid.set(entry.kid, [entry])
+	}
+	for (const kid of byKid.keys()) refused.delete(kid)
+	return { loadedAt, byKid, usable, refused }
+}

@@ -1,0 +1,469 @@
+import {
+	anchorPattern,
+	assertKnownKeys,
+	assertOption,
+	DEFAULT_TENANT_ID_PATTERN,
+	isNonNegativeNumber,
+	isPlainObject,
+	isPositiveInteger,
+	optionError,
+	type TracerLike,
+} from '@tenantry/util'
+import { allAlgorithms, type JwsAlgorithm, refusal } from './algorithms.js'
+import { cognitoIssuer, cognitoRegion, isUserPoolId } from './cognito.js'
+import { packageName } from './package-name.js'
+import type { TokenSource } from './token-source.js'
+
+export interface IssuerOptions {
+	/** The exact `iss` value tokens of this issuer carry. */
+	issuer: string
+	/** Accepted `aud` values; `null` explicitly disables the audience check. */
+	audience: string | readonly string[] | null
+	/** Default `<issuer>/.well-known/jwks.json`. `https:`, or `http:` for loopback hosts. */
+	jwksUri?: string
+	/** Overrides the top-level `algorithms` for this issuer. */
+	algorithms?: readonly JwsAlgorithm[]
+}
+
+export interface CognitoOptions {
+	/** Default: env `COGNITO_USER_POOL_ID`. */
+	userPoolId?: string
+	/** App client id(s) allowed (`client_id` of access tokens, `aud` of id tokens); `null`: any. */
+	clientId: string | readonly string[] | null
+	/** Which token type is accepted; `null`: both. */
+	tokenUse: 'id' | 'access' | null
+	/** The token must be in at least one of these `cognito:groups` (else 403). */
+	groups?: string | readonly string[]
+	/** Fetch the JWKS here instead of `<issuer>/.well-known/jwks.json` (a proxy, a test). */
+	jwksUri?: string
+}
+
+export interface JwksOptions {
+	/** How long a fetched JWKS is used without refetching. Default 600,000. */
+	cacheMaxAgeMs?: number
+	/** At most one refetch per this period for unknown `kid`s. Default 30,000. */
+	cooldownMs?: number
+	/** Limit for the whole fetch, headers and body. Default 3,000. */
+	timeoutMs?: number
+	/** Largest JWKS accepted. Default 262,144. */
+	maxBytes?: number
+	/** How long an expired JWKS is still used while refreshes fail. Default 3,600,000. */
+	staleIfErrorMs?: number
+	/** After a failed fetch, no new fetch for this long; also the `Retry-After` of the 503. Default 1,000. */
+	failureBackoffMs?: number
+}
+
+export interface JwtAuthOptions {
+	issuers?: IssuerOptions | readonly IssuerOptions[]
+	cognito?: CognitoOptions | readonly CognitoOptions[]
+	/** Default: every supported asymmetric algorithm. `none` and `HS*` are refused. */
+	algorithms?: readonly JwsAlgorithm[]
+	/** Leeway for `exp`, `nbf` and `iat`, in seconds. Default 0. */
+	clockToleranceSec?: number
+	/** Refuse tokens whose `iat` is older than this (and tokens without `iat`). */
+	maxTokenAgeSec?: number
+	/** Default true: tokens without `exp` are refused. */
+	requireExp?: boolean
+	/** Claims that must be present (and not null). */
+	requiredClaims?: readonly string[]
+	/** Required header `typ`, e.g. `at+jwt` (RFC 9068); `application/` prefix and case ignored. */
+	typ?: string
+	/** Scopes (from `scope` or `scp`) the token must carry all of, else 403 `insufficient_scope`. */
+	requiredScopes?: readonly string[]
+	/** Claim(s) holding the tenant id, first present wins. Default `custom:tenant_id`, `tenant_id`. */
+	tenantClaim?: string | readonly string[]
+	/** Default true: a token without a tenant claim gets 403. */
+	tenantRequired?: boolean
+	/** Tenant ids must match it as a whole. Default `DEFAULT_TENANT_ID_PATTERN`. */
+	tenantIdPattern?: RegExp
+	/** Default `Authorization: Bearer <token>`. */
+	tokenSource?: TokenSource
+	/** `realm` of the `WWW-Authenticate` challenge. Default `api`. */
+	realm?: string
+	jwks?: JwksOptions
+	/** Start the JWKS fetches when the middleware is created (cold start). Default true. */
+	prefetch?: boolean
+	/** Cache of verified tokens keyed by their SHA-256; `false` disables. Default `{ maxEntries: 1000 }`. */
+	verifiedTokenCache?: { maxEntries?: number } | false
+	/** Powertools `Tracer`: a subsegment per JWKS fetch, `tenant_id` annotation on success. */
+	tracer?: TracerLike
+	/** Clock in milliseconds, for tests. Default `Date.now()` read once per synchronous run. */
+	now?: () => number
+}
+
+export const defaults = Object.freeze({
+	issuers: undefined,
+	cognito: undefined,
+	algorithms: allAlgorithms,
+	clockToleranceSec: 0,
+	maxTokenAgeSec: undefined,
+	requireExp: true,
+	requiredClaims: Object.freeze([]) as readonly string[],
+	typ: undefined,
+	requiredScopes: Object.freeze([]) as readonly string[],
+	tenantClaim: Object.freeze(['custom:tenant_id', 'tenant_id']) as readonly string[],
+	tenantRequired: true,
+	tenantIdPattern: DEFAULT_TENANT_ID_PATTERN,
+	tokenSource: undefined,
+	realm: 'api',
+	jwks: Object.freeze({
+		cacheMaxAgeMs: 600_000,
+		cooldownMs: 30_000,
+		timeoutMs: 3_000,
+		maxBytes: 262_144,
+		staleIfErrorMs: 3_600_000,
+		failureBackoffMs: 1_000,
+	}),
+	prefetch: true,
+	verifiedTokenCache: Object.freeze({ maxEntries: 1000 }),
+	tracer: undefined,
+	now: undefined,
+})
+
+/** An issuer as the middleware uses it, Cognito or not. */
+export interface IssuerConfig {
+	readonly issuer: string
+	readonly audiences: ReadonlySet<string> | null
+	readonly jwksUri: string
+	readonly algorithms: ReadonlySet<string>
+	readonly cognito: CognitoConfig | undefined
+}
+
+export interface CognitoConfig {
+	readonly tokenUse: 'id' | 'access' | null
+	readonly clientIds: ReadonlySet<string> | null
+	readonly groups: readonly string[] | null
+}
+
+export interface ResolvedOptions {
+	readonly issuers: readonly IssuerConfig[]
+	readonly clockToleranceSec: number
+	readonly maxTokenAgeSec: number | undefined
+	readonly requireExp: boolean
+	readonly requiredClaims: readonly string[]
+	/** Normalised: lower case, without `application/`. */
+	readonly typ: string | undefined
+	readonly requiredScopes: readonly string[]
+	readonly tenantClaims: readonly string[]
+	readonly tenantRequired: boolean
+	readonly tenantIdPattern: RegExp
+	readonly tokenSource: TokenSource | undefined
+	readonly realm: string
+	readonly jwks: Readonly<Required<JwksOptions>>
+	readonly prefetch: boolean
+	readonly verifiedTokenCacheEntries: number | false
+	readonly tracer: TracerLike | undefined
+	readonly now: (() => number) | undefined
+}
+
+const knownOptions = Object.keys(defaults)
+const knownIssuerOptions = ['issuer', 'audience', 'jwksUri', 'algorithms']
+const knownCognitoOptions = ['userPoolId', 'clientId', 'tokenUse', 'groups', 'jwksUri']
+
+const fail = (option: string, problem: string): never => {
+	throw optionError(packageName, option, problem)
+}
+const check: (condition: unknown, option: string, problem: string) => asserts condition = (
+	condition,
+	option,
+	problem,
+) => assertOption(condition, packageName, option, problem)
+
+const isNonEmptyString = (value: unknown): value is string =>
+	typeof value === 'string' && value.length > 0
+
+/** RFC 9110 token: header and cookie names. */
+const httpToken = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/
+/** RFC 6749 scope-token. */
+const scopeToken = /^[\x21\x23-\x5B\x5D-\x7E]+$/
+/** A quoted-string body without quotes, backslashes or controls. */
+const quotable = /^[\x20\x21\x23-\x5B\x5D-\x7E]*$/
+const loopbackIPv4 = /^127(?:\.\d{1,3}){3}$/
+
+const isLoopback = (hostname: string): boolean =>
+	hostname === 'localhost' || hostname === '[::1]' || loopbackIPv4.test(hostname)
+
+const listOf = (value: unknown, option: string, allowSingle: boolean): readonly unknown[] => {
+	if (allowSingle && !Array.isArray(value)) return [value]
+	check(Array.isArray(value), option, 'must be an array')
+	return value
+}
+
+const stringList = (value: unknown, option: string, item: RegExp | undefined): string[] => {
+	const list = listOf(value, option, true)
+	check(list.length > 0, option, 'must not be empty')
+	return list.map((entry, index) => {
+		check(isNonEmptyString(entry), `${option}[${index}]`, 'must be a non-empty string')
+		if (item !== undefined) check(item.test(entry), `${option}[${index}]`, 'has invalid characters')
+		return entry
+	})
+}
+
+const jwksUriOf = (value: string, option: string): string => {
+	let url: URL
+	try {
+		url = new URL(value)
+	} catch {
+		return fail(option, 'must be an absolute URL')
+	}
+	check(
+		url.protocol === 'https:' || (url.protocol === 'http:' && isLoopback(url.hostname)),
+		option,
+		'must use https: (http: only for loopback hosts)',
+	)
+	return url.href
+}
+
+const algorithmsOf = (value: unknown, option: string): ReadonlySet<string> => {
+	const list = listOf(value, option, false)
+	check(list.length > 0, option, 'must not be empty')
+	for (const algorithm of list) {
+		const problem = refusal(algorithm)
+		if (problem !== undefined) fail(option, problem)
+	}
+	return new Set(list as string[])
+}
+
+const resolveIssuer = (
+	value: unknown,
+	option: string,
+	algorithms: ReadonlySet<string>,
+): IssuerConfig => {
+	check(isPlainObject(value), option, 'must be an object')
+	assertKnownKeys(packageName, option, value, knownIssuerOptions)
+	const { issuer, audience, jwksUri } = value
+	check(isNonEmptyString(issuer), `${option}.issuer`, 'must be a non-empty string')
+	check(
+		audience !== undefined,
+		`${option}.audience`,
+		'must be given (a string, an array of strings, or null to disable the audience check)',
+	)
+	const audiences =
+		audience === null ? null : new Set(stringList(audience, `${option}.audience`, undefined))
+	let uri: string
+	if (jwksUri === undefined) {
+		uri = jwksUriOf(`${issuer.replace(/\/+$/, '')}/.well-known/jwks.json`, `${option}.issuer`)
+	} else {
+		check(isNonEmptyString(jwksUri), `${option}.jwksUri`, 'must be a non-empty string')
+		uri = jwksUriOf(jwksUri, `${option}.jwksUri`)
+	}
+	return {
+		issuer,
+		audiences,
+		jwksUri: uri,
+		algorithms:
+			value.algorithms === undefined
+				? algorithms
+				: algorithmsOf(value.algorithms, `${option}.algorithms`),
+		cognito: undefined,
+	}
+}
+
+const resolveCognito = (
+	value: unknown,
+	option: string,
+	algorithms: ReadonlySet<string>,
+): IssuerConfig => {
+	check(isPlainObject(value), option, 'must be an object')
+	assertKnownKeys(packageName, option, value, knownCognitoOptions)
+	const userPoolId = value.userPoolId ?? process.env.COGNITO_USER_POOL_ID
+	check(
+		isUserPoolId(userPoolId),
+		`${option}.userPoolId`,
+		'must be a user pool id like eu-west-1_AbC123 (or set COGNITO_USER_POOL_ID)',
+	)
+	const region = cognitoRegion(userPoolId)
+	check(
+		region !== undefined,
+		`${option}.userPoolId`,
+		'has no region prefix and AWS_REGION is not set',
+	)
+	const { clientId, tokenUse, groups, jwksUri } = value
+	check(
+		clientId !== undefined,
+		`${option}.clientId`,
+		'must be given (a string, an array of strings, or null for any app client)',
+	)
+	check(
+		tokenUse === 'id' || tokenUse === 'access' || tokenUse === null,
+		`${option}.tokenUse`,
+		"must be 'id', 'access' or null",
+	)
+	const issuer = cognitoIssuer(region, userPoolId)
+	if (jwksUri !== undefined)
+		check(isNonEmptyString(jwksUri), `${option}.jwksUri`, 'must be a non-empty string')
+	return {
+		issuer,
+		audiences: null,
+		jwksUri: jwksUriOf(jwksUri ?? `${issuer}/.well-known/jwks.json`, `${option}.jwksUri`),
+		algorithms,
+		cognito: {
+			tokenUse,
+			clientIds:
+				clientId === null ? null : new Set(stringList(clientId, `${option}.clientId`, undefined)),
+			groups: groups === undefined ? null : stringList(groups, `${option}.groups`, undefined),
+		},
+	}
+}
+
+/** `typ` compared as RFC 7515 section 4.1.9 says: without case and without `application/`. */
+export const normaliseTyp = (typ: string): string => typ.toLowerCase().replace(/^application\//, '')
+
+const resolveTokenSource = (value: unknown): TokenSource | undefined => {
+	if (value === undefined || typeof value === 'function') return value as TokenSource | undefined
+	check(isPlainObject(value), 'tokenSource', 'must be { header }, { cookie } or a function')
+	const keys = Object.keys(value)
+	check(
+		keys.length === 1 && (keys[0] === 'header' || keys[0] === 'cookie'),
+		'tokenSource',
+		'must be { header }, { cookie } or a function',
+	)
+	const name = value.header ?? value.cookie
+	check(
+		isNonEmptyString(name) && httpToken.test(name),
+		`tokenSource.${keys[0]}`,
+		'must be a valid header or cookie name',
+	)
+	return value as TokenSource
+}
+
+const resolveJwks = (value: unknown): Readonly<Required<JwksOptions>> => {
+	if (value === undefined) return defaults.jwks
+	check(isPlainObject(value), 'jwks', 'must be an object')
+	assertKnownKeys(packageName, 'jwks', value, Object.keys(defaults.jwks))
+	const resolved = { ...defaults.jwks, ...value }
+	for (const [name, number] of Object.entries(resolved)) {
+		const allowZero = name === 'staleIfErrorMs' || name === 'cooldownMs'
+		check(
+			allowZero ? isNonNegativeNumber(number) : isPositiveInteger(number),
+			`jwks.${name}`,
+			allowZero ? 'must be a non-negative number' : 'must be a positive integer',
+		)
+	}
+	return resolved
+}
+
+const resolveTokenCache = (value: unknown): number | false => {
+	if (value === false) return false
+	if (value === undefined) return defaults.verifiedTokenCache.maxEntries
+	check(isPlainObject(value), 'verifiedTokenCache', 'must be { maxEntries } or false')
+	assertKnownKeys(packageName, 'verifiedTokenCache', value, ['maxEntries'])
+	const maxEntries = value.maxEntries ?? defaults.verifiedTokenCache.maxEntries
+	check(
+		isPositiveInteger(maxEntries),
+		'verifiedTokenCache.maxEntries',
+		'must be a positive integer',
+	)
+	return maxEntries
+}
+
+const optionalBoolean = (value: unknown, option: string, fallback: boolean): boolean => {
+	if (value === undefined) return fallback
+	check(typeof value === 'boolean', option, 'must be a boolean')
+	return value
+}
+
+/** Validates every option and resolves defaults and env fallbacks; throws a `TypeError` naming the option. */
+export const resolveOptions = (options: JwtAuthOptions): ResolvedOptions => {
+	check(isPlainObject(options), 'options', 'must be an object')
+	const raw = options as unknown as Record<string, unknown>
+	assertKnownKeys(packageName, '', raw, knownOptions)
+
+	const algorithms =
+		raw.algorithms === undefined
+			? new Set<string>(defaults.algorithms)
+			: algorithmsOf(raw.algorithms, 'algorithms')
+	const issuers = [
+		...(raw.issuers === undefined ? [] : listOf(raw.issuers, 'issuers', true)).map((value, index) =>
+			resolveIssuer(
+				value,
+				Array.isArray(raw.issuers) ? `issuers[${index}]` : 'issuers',
+				algorithms,
+			),
+		),
+		...(raw.cognito === undefined ? [] : listOf(raw.cognito, 'cognito', true)).map((value, index) =>
+			resolveCognito(
+				value,
+				Array.isArray(raw.cognito) ? `cognito[${index}]` : 'cognito',
+				algorithms,
+			),
+		),
+	]
+	check(issuers.length > 0, 'issuers', 'or cognito must configure at least one issuer')
+	const seen = new Set<string>()
+	for (const { issuer } of issuers) {
+		check(!seen.has(issuer), 'issuers', `configures the issuer ${issuer} twice`)
+		seen.add(issuer)
+	}
+
+	const { clockToleranceSec = defaults.clockToleranceSec, maxTokenAgeSec, typ, realm } = raw
+	check(
+		isNonNegativeNumber(clockToleranceSec),
+		'clockToleranceSec',
+		'must be a non-negative number',
+	)
+	if (maxTokenAgeSec !== undefined)
+		check(
+			isNonNegativeNumber(maxTokenAgeSec) && maxTokenAgeSec > 0,
+			'maxTokenAgeSec',
+			'must be a positive number',
+		)
+	if (typ !== undefined) check(isNonEmptyString(typ), 'typ', 'must be a non-empty string')
+	const resolvedRealm = realm ?? defaults.realm
+	check(
+		typeof resolvedRealm === 'string' && quotable.test(resolvedRealm),
+		'realm',
+		'must be a string without quotes, backslashes or control characters',
+	)
+	const pattern = raw.tenantIdPattern ?? defaults.tenantIdPattern
+	check(pattern instanceof RegExp, 'tenantIdPattern', 'must be a RegExp')
+	const tracer = raw.tracer
+	if (tracer !== undefined)
+		check(
+			typeof tracer === 'object' &&
+				tracer !== null &&
+				typeof (tracer as TracerLike).isTracingEnabled === 'function',
+			'tracer',
+			'must be a Powertools Tracer',
+		)
+	if (raw.now !== undefined) check(typeof raw.now === 'function', 'now', 'must be a function')
+
+	return {
+		issuers,
+		clockToleranceSec,
+		maxTokenAgeSec: maxTokenAgeSec as number | undefined,
+		requireExp: optionalBoolean(raw.requireExp, 'requireExp', defaults.requireExp),
+		requiredClaims:
+			raw.requiredClaims === undefined
+				? defaults.requiredClaims
+				: listOf(raw.requiredClaims, 'requiredClaims', false).map((claim, index) => {
+						check(isNonEmptyString(claim), `requiredClaims[${index}]`, 'must be a non-empty string')
+						return claim
+					}),
+		typ: typ === undefined ? undefined : normaliseTyp(typ),
+		requiredScopes:
+			raw.requiredScopes === undefined
+				? defaults.requiredScopes
+				: listOf(raw.requiredScopes, 'requiredScopes', false).map((scope, index) => {
+						check(
+							typeof scope === 'string' && scopeToken.test(scope),
+							`requiredScopes[${index}]`,
+							'must be an OAuth scope token',
+						)
+						return scope
+					}),
+		tenantClaims:
+			raw.tenantClaim === undefined
+				? defaults.tenantClaim
+				: stringList(raw.tenantClaim, 'tenantClaim', undefined),
+		tenantRequired: optionalBoolean(raw.tenantRequired, 'tenantRequired', defaults.tenantRequired),
+		tenantIdPattern: anchorPattern(pattern),
+		tokenSource: resolveTokenSource(raw.tokenSource),
+		realm: resolvedRealm,
+		jwks: resolveJwks(raw.jwks),
+		prefetch: optionalBoolean(raw.prefetch, 'prefetch', defaults.prefetch),
+		verifiedTokenCacheEntries: resolveTokenCache(raw.verifiedTokenCache),
+		tracer: tracer as TracerLike | undefined,
+		now: raw.now as (() => number) | undefined,
+	}
+}

@@ -1,0 +1,44 @@
+import { hash } from 'node:crypto'
+import { createTtlCache } from '@tenantry/cache'
+import type { ValidityWindow } from './claims.js'
+import type { JwtAuth } from './types.js'
+
+interface Verified extends ValidityWindow {
+	readonly auth: JwtAuth
+}
+
+export interface VerifiedTokenCache {
+	/** The cache key of a token: its SHA-256, so the cache never holds a usable token. */
+	keyOf(token: string): string
+	/** The verified result, if cached and still inside the token's validity window at `nowMs`. */
+	find(key: string, nowMs: number): JwtAuth | undefined
+	remember(key: string, auth: JwtAuth, window: ValidityWindow, nowMs: number): void
+}
+
+/**
+ * Remembers successful verifications so a repeated token costs a hash and a lookup. An
+ * entry lives at most until the token's `exp` (or its `maxTokenAgeSec` limit) and at most
+ * `maxAgeMs`, and every hit re-checks the token's window (`nbf`/`exp` with tolerance), so
+ * the cache can never accept a token that verification would refuse at that moment.
+ */
+export const createVerifiedTokenCache = (
+	maxEntries: number,
+	maxAgeMs: number,
+	now: () => number,
+): VerifiedTokenCache => {
+	const cache = createTtlCache<Verified>({ ttlMs: maxAgeMs, maxEntries, now })
+	return {
+		keyOf: (token) => hash('sha256', token, 'base64url'),
+		find(key, nowMs) {
+			const hit = cache.lookup(key)
+			if (hit === undefined) return undefined
+			if (nowMs >= hit.notBeforeMs && nowMs < hit.notAfterMs) return hit.auth
+			cache.delete(key)
+			return undefined
+		},
+		remember(key, auth, window, nowMs) {
+			const ttlMs = Math.min(maxAgeMs, window.notAfterMs - nowMs)
+			if (ttlMs > 0) cache.set(key, { auth, ...window }, { ttlMs })
+		},
+	}
+}

@@ -1,0 +1,82 @@
+import {
+	ConditionalCheckFailedException,
+	type DynamoDBClient,
+	UpdateItemCommand,
+} from '@aws-sdk/client-dynamodb'
+import { assertOption, isPlainObject, tenantKey } from '@tenantry/util'
+import { packageName } from './package-name.js'
+import type { RateLimitStore } from './store.js'
+
+export interface DynamoRateLimitStoreOptions {
+	tableName: string
+	client: DynamoDBClient
+	/** Partition key attribute. Default `pk`. */
+	partitionKey?: string
+	/** Sort key attribute, or `null` for a table without one. Default `sk`. */
+	sortKey?: string | null
+	/** Value written to the sort key. Default `RATE`. */
+	sortKeyValue?: string
+	/** Attribute for DynamoDB TTL cleanup (epoch seconds). Default `expiresAt`. */
+	ttlAttribute?: string
+}
+
+/**
+ * Counters in DynamoDB, shared by every container: one item per tenant and window
+ * (`pk = TENANT#<id>#RATE#<windowStartSec>`), incremented with `ADD` under the condition
+ * `count < limit`, so the total allowed across containers is exact whatever the interleaving.
+ * The TTL attribute only cleans up; the window is in the key, so expiry is never relied on.
+ */
+export const dynamoRateLimitStore = (options: DynamoRateLimitStoreOptions): RateLimitStore => {
+	assertOption(isPlainObject(options), packageName, 'store', 'options must be an object')
+	assertOption(
+		typeof options.tableName === 'string' && options.tableName.length >= 3,
+		packageName,
+		'store.tableName',
+		'must be a table name',
+	)
+	assertOption(
+		typeof options.client?.send === 'function',
+		packageName,
+		'store.client',
+		'must be a DynamoDBClient',
+	)
+	const partitionKey = options.partitionKey ?? 'pk'
+	const sortKey = options.sortKey === undefined ? 'sk' : options.sortKey
+	const sortKeyValue = options.sortKeyValue ?? 'RATE'
+	const ttlAttribute = options.ttlAttribute ?? 'expiresAt'
+	const { client, tableName } = options
+
+	return {
+		async consume({ tenantId, windowStart, windowEnd, limit }) {
+			const windowSec = Math.floor(windowStart / 1000)
+			const key = {
+				[partitionKey]: { S: tenantKey(tenantId, 'RATE', String(windowSec)) },
+				...(sortKey ? { [sortKey]: { S: sortKeyValue } } : {}),
+			}
+			try {
+				const { Attributes } = await client.send(
+					new UpdateItemCommand({
+						TableName: tableName,
+						Key: key,
+						UpdateExpression: 'ADD #count :one SET #expiresAt = :expiresAt',
+						ConditionExpression: 'attribute_not_exists(#count) OR #count < :limit',
+						ExpressionAttributeNames: { '#count': 'count', '#expiresAt': ttlAttribute },
+						ExpressionAttributeValues: {
+							':one': { N: '1' },
+							':limit': { N: String(limit) },
+							':expiresAt': {
+								N: String(Math.ceil(windowEnd / 1000) + (windowEnd - windowStart) / 1000),
+							},
+						},
+						ReturnValues: 'UPDATED_NEW',
+					}),
+				)
+				return { allowed: true, count: Number(Attributes?.count?.N ?? limit) }
+			} catch (error) {
+				if (error instanceof ConditionalCheckFailedException)
+					return { allowed: false, count: limit }
+				throw error
+			}
+		},
+	}
+}

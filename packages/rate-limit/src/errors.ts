@@ -1,0 +1,20 @@
+import { TenantryError } from '@tenantry/util'
+import { packageName } from './package-name.js'
+
+/** The tenant used up its requests for the current window. */
+export class RateLimitExceededError extends TenantryError {
+	constructor(tenantId: string, limit: number, windowStart: number, checkedLocally: boolean) {
+		super(
+			packageName,
+			'rate_limited',
+			`tenant ${tenantId} exceeded ${limit} requests in the window starting ${new Date(windowStart).toISOString()}${checkedLocally ? ' (known locally)' : ''}`,
+		)
+	}
+}
+
+/** The counter store failed; what happens next depends on `onStoreError`. */
+export class RateLimitStoreError extends TenantryError {
+	constructor(cause: unknown) {
+		super(packageName, 'rate_limit_store_unavailable', 'the rate limit store failed', { cause })
+	}
+}

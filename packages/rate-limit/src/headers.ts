@@ -1,0 +1,19 @@
+import type { RateLimit } from './options.js'
+
+/**
+ * Builds the IETF draft `RateLimit-*` fields (draft-ietf-httpapi-ratelimit-headers) for one
+ * plan: limit, remaining, seconds to reset, and the policy `<limit>;w=<window seconds>`.
+ * The parts that depend only on the plan are formatted once.
+ */
+export const rateLimitHeaders = (
+	limit: RateLimit,
+): ((remaining: number, resetSec: number) => Record<string, string>) => {
+	const limitText = String(limit.requests)
+	const policy = `${limit.requests};w=${limit.windowSec}`
+	return (remaining, resetSec) => ({
+		'RateLimit-Limit': limitText,
+		'RateLimit-Remaining': String(Math.max(0, remaining)),
+		'RateLimit-Reset': String(resetSec),
+		'RateLimit-Policy': policy,
+	})
+}

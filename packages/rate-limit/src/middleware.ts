@@ -1,0 +1,169 @@
+import type { MiddlewareObj, Request } from '@middy/core'
+import { createTtlCache } from '@tenantry/cache'
+import {
+	isValidTenantId,
+	misconfigured,
+	serviceUnavailable,
+	tooManyRequests,
+	type WithTenant,
+} from '@tenantry/util'
+import type { Context } from 'aws-lambda'
+import { RateLimitExceededError, RateLimitStoreError } from './errors.js'
+import { rateLimitHeaders } from './headers.js'
+import { createLimitResolver } from './limits.js'
+import { type RateLimit, resolveOptions, type TenantRateLimitOptions } from './options.js'
+import { withHeaders } from './response-headers.js'
+import type { ConsumeResult } from './store.js'
+import { type Window, windowAt } from './window.js'
+
+/** Window used to pace logging and `Retry-After` when a tenant's plan cannot be read. */
+const fallbackWindowSec = 60
+
+const isPromise = <T>(value: T | Promise<T>): value is Promise<T> => value instanceof Promise
+
+/** Where `before` leaves the headers for `after`: middy's per-request channel between middlewares. */
+const internalKey = '@tenantry/rate-limit'
+
+type RequestWithInternal = { internal: Record<string, unknown> }
+
+/**
+ * Per-tenant fixed-window rate limiting. Runs after tenant isolation and reads
+ * `context.tenant.id`. Once this container has seen a tenant's window exhausted it answers
+ * 429 for the rest of that window without calling the store, so a flood costs one store
+ * write per container per window.
+ */
+export const tenantRateLimit = <TEvent = unknown, TResult = unknown>(
+	options: TenantRateLimitOptions,
+): MiddlewareObj<TEvent, TResult, Error, Context> => {
+	const { store, limits, onStoreError, limitsCacheTtlMs, logger, tracer, now } =
+		resolveOptions(options)
+	const limitFor = createLimitResolver(limits, limitsCacheTtlMs, now)
+	// Tenant -> start of its exhausted window. Starts are compared exactly (a plan with another
+	// window length has other starts), so entries never need to expire by time.
+	const exhausted = createTtlCache<number>({ ttlMs: Number.POSITIVE_INFINITY, maxEntries: 10_000 })
+	const formatters = new WeakMap<RateLimit, ReturnType<typeof rateLimitHeaders>>()
+	let storeErrorLoggedForWindow: number | undefined
+
+	const headersFor = (
+		limit: RateLimit,
+		remaining: number,
+		resetSec: number,
+	): Record<string, string> => {
+		let format = formatters.get(limit)
+		if (format === undefined) {
+			format = rateLimitHeaders(limit)
+			formatters.set(limit, format)
+		}
+		return format(remaining, resetSec)
+	}
+
+	const reject = (
+		tenantId: string,
+		limit: RateLimit,
+		window: Window,
+		checkedLocally: boolean,
+	): never => {
+		if (tracer?.isTracingEnabled()) tracer.putAnnotation('rate_limited', true)
+		throw tooManyRequests(
+			{ ...headersFor(limit, 0, window.resetSec), 'Retry-After': String(window.resetSec) },
+			new RateLimitExceededError(tenantId, limit.requests, window.start, checkedLocally),
+		)
+	}
+
+	/** A store (or plan lookup) failure: log once per window, then allow or answer 503. */
+	const storeFailed = (error: unknown, tenantId: string, window: Window): undefined => {
+		if (storeErrorLoggedForWindow !== window.start) {
+			storeErrorLoggedForWindow = window.start
+			logger(
+				JSON.stringify({
+					level: 'WARN',
+					message: `rate limit store unavailable; ${onStoreError === 'allow' ? 'allowing' : 'denying'} requests until it recovers`,
+					package: '@tenantry/rate-limit',
+					tenant: tenantId,
+					error: error instanceof Error ? error.name : String(error),
+				}),
+			)
+		}
+		if (onStoreError === 'deny')
+			throw serviceUnavailable(window.resetSec, new RateLimitStoreError(error))
+		return undefined
+	}
+
+	const record = (
+		request: RequestWithInternal,
+		tenantId: string,
+		limit: RateLimit,
+		window: Window,
+		result: ConsumeResult,
+	): undefined => {
+		if (!result.allowed || result.count >= limit.requests) exhausted.set(tenantId, window.start)
+		if (!result.allowed) reject(tenantId, limit, window, false)
+		request.internal[internalKey] = headersFor(
+			limit,
+			limit.requests - result.count,
+			window.resetSec,
+		)
+		return undefined
+	}
+
+	const check = (
+		request: RequestWithInternal,
+		tenantId: string,
+		limit: RateLimit,
+	): Promise<undefined> | undefined => {
+		const window = windowAt(now(), limit.windowSec)
+		if (exhausted.peek(tenantId) === window.start) reject(tenantId, limit, window, true)
+		let consumed: ConsumeResult | Promise<ConsumeResult>
+		try {
+			consumed = store.consume({
+				tenantId,
+				windowStart: window.start,
+				windowEnd: window.end,
+				limit: limit.requests,
+			})
+		} catch (error) {
+			return storeFailed(error, tenantId, window)
+		}
+		if (!isPromise(consumed)) return record(request, tenantId, limit, window, consumed)
+		return consumed.then(
+			(result) => record(request, tenantId, limit, window, result),
+			(error: unknown) => storeFailed(error, tenantId, window),
+		)
+	}
+
+	// Synchronous unless a plan lookup or the store is asynchronous: middy awaits whatever
+	// `before` returns, and each avoided promise is a measurable share of a warm request.
+	const before = (
+		request: Request<TEvent, TResult, Error, Context>,
+	): Promise<undefined> | undefined => {
+		const tenantId = (request.context as Partial<WithTenant>).tenant?.id
+		// Checked here too: an id that cannot form a key would fail in the store and, with
+		// onStoreError 'allow', turn rate limiting off for that caller.
+		if (!isValidTenantId(tenantId)) {
+			throw misconfigured(
+				'@tenantry/rate-limit: context.tenant is missing or invalid; use tenantRateLimit after tenantIsolation',
+			)
+		}
+		let limit: RateLimit | Promise<RateLimit>
+		try {
+			limit = limitFor(tenantId)
+		} catch (error) {
+			return storeFailed(error, tenantId, windowAt(now(), fallbackWindowSec))
+		}
+		const withInternal = request as RequestWithInternal
+		if (!isPromise(limit)) return check(withInternal, tenantId, limit)
+		return limit.then(
+			(resolved) => check(withInternal, tenantId, resolved),
+			(error: unknown) => storeFailed(error, tenantId, windowAt(now(), fallbackWindowSec)),
+		)
+	}
+
+	const after = (request: Request<TEvent, TResult, Error, Context>): void => {
+		const headers = (request as RequestWithInternal).internal[internalKey] as
+			| Record<string, string>
+			| undefined
+		if (headers !== undefined) request.response = withHeaders(request.response, headers) as TResult
+	}
+
+	return { before, after }
+}

@@ -1,0 +1,106 @@
+import {
+	assertKnownKeys,
+	assertOption,
+	isPlainObject,
+	isPositiveInteger,
+	type TracerLike,
+} from '@tenantry/util'
+import { packageName } from './package-name.js'
+import type { RateLimitStore } from './store.js'
+
+export interface RateLimit {
+	/** Requests allowed per window. */
+	requests: number
+	/** Fixed window length in seconds. */
+	windowSec: number
+}
+
+export interface TenantRateLimitOptions {
+	/** One limit for every tenant, or a plan per tenant (cached per container). */
+	limits?: RateLimit | ((tenantId: string) => RateLimit | Promise<RateLimit>)
+	/** Where counters live; `dynamoRateLimitStore` shares them across containers. */
+	store: RateLimitStore
+	/**
+	 * When the store fails: `allow` (default) lets the request through, logging once per
+	 * window, because rate limiting protects availability, it does not authenticate;
+	 * `deny` answers 503.
+	 */
+	onStoreError?: 'allow' | 'deny'
+	/** How long a per-tenant plan from `limits(tenantId)` is reused. Default 60,000 ms. */
+	limitsCacheTtlMs?: number
+	/** Receives the one-line JSON warning about store failures. Default `console.warn`. */
+	logger?: (line: string) => void
+	tracer?: TracerLike
+	/** Clock in epoch milliseconds, for tests. Default `Date.now()`. */
+	now?: () => number
+}
+
+export const defaults = {
+	limits: { requests: 100, windowSec: 60 },
+	onStoreError: 'allow',
+	limitsCacheTtlMs: 60_000,
+	logger: (line: string) => console.warn(line),
+	tracer: undefined,
+	now: () => Date.now(),
+} as const satisfies Omit<Required<TenantRateLimitOptions>, 'store' | 'tracer'> & {
+	tracer: undefined
+}
+
+const knownOptions = [
+	'limits',
+	'store',
+	'onStoreError',
+	'limitsCacheTtlMs',
+	'logger',
+	'tracer',
+	'now',
+] as const
+
+export const assertRateLimit = (limit: unknown, option: string): RateLimit => {
+	assertOption(isPlainObject(limit), packageName, option, 'must be { requests, windowSec }')
+	assertOption(
+		isPositiveInteger(limit.requests),
+		packageName,
+		`${option}.requests`,
+		'must be a positive integer',
+	)
+	assertOption(
+		isPositiveInteger(limit.windowSec),
+		packageName,
+		`${option}.windowSec`,
+		'must be a positive integer number of seconds',
+	)
+	return { requests: limit.requests, windowSec: limit.windowSec }
+}
+
+export type ResolvedOptions = Required<Omit<TenantRateLimitOptions, 'tracer'>> & {
+	tracer: TracerLike | undefined
+}
+
+export const resolveOptions = (options: TenantRateLimitOptions): ResolvedOptions => {
+	assertOption(isPlainObject(options), packageName, 'options', 'must be an object')
+	assertKnownKeys(packageName, '', options as unknown as Record<string, unknown>, knownOptions)
+	const resolved = { ...defaults, ...options }
+	assertOption(
+		typeof resolved.store?.consume === 'function',
+		packageName,
+		'store',
+		'must be a rate limit store (dynamoRateLimitStore or memoryRateLimitStore)',
+	)
+	if (typeof resolved.limits !== 'function') assertRateLimit(resolved.limits, 'limits')
+	assertOption(
+		resolved.onStoreError === 'allow' || resolved.onStoreError === 'deny',
+		packageName,
+		'onStoreError',
+		"must be 'allow' or 'deny'",
+	)
+	assertOption(
+		isPositiveInteger(resolved.limitsCacheTtlMs),
+		packageName,
+		'limitsCacheTtlMs',
+		'must be a positive integer',
+	)
+	assertOption(typeof resolved.logger === 'function', packageName, 'logger', 'must be a function')
+	assertOption(typeof resolved.now === 'function', packageName, 'now', 'must be a function')
+	return resolved
+}

@@ -1,0 +1,25 @@
+type HttpResponse = {
+	statusCode: number
+	headers?: Record<string, string | number | boolean>
+	body?: unknown
+}
+
+/**
+ * Adds headers to whatever the handler returned, in place as middy's HTTP middlewares do. A
+ * bare string or object is first turned into the response API Gateway would have inferred
+ * from it (200, JSON for objects), so adding headers changes nothing else the client sees.
+ */
+export const withHeaders = (response: unknown, headers: Record<string, string>): HttpResponse => {
+	if (typeof response === 'object' && response !== null && 'statusCode' in response) {
+		const http = response as HttpResponse
+		http.headers = http.headers === undefined ? headers : Object.assign(http.headers, headers)
+		return http
+	}
+	if (response === undefined || response === null) return { statusCode: 200, headers }
+	if (typeof response === 'string') return { statusCode: 200, body: response, headers }
+	return {
+		statusCode: 200,
+		body: JSON.stringify(response),
+		headers: { 'Content-Type': 'application/json', ...headers },
+	}
+}

@@ -1,0 +1,71 @@
+import { describe, expect, it, vi } from 'vitest'
+import { memoryRateLimitStore, type RateLimitStore, tenantRateLimit } from '../src/index.js'
+import { countStatuses, pipeline } from './setup.js'
+
+const countingStore = () => {
+	const inner = memoryRateLimitStore()
+	const consume = vi.fn(inner.consume)
+	return { consume } satisfies RateLimitStore
+}
+
+describe('hostile input', () => {
+	it.each(['', 'acme#RATE#0', '../x', 'a'.repeat(65), 'ten ant', 'ｔenant'])(
+		'refuses a hand-set tenant id %j with a 500 and never counts it',
+		async (raw) => {
+			const store = countingStore()
+			const { invoke, calls } = pipeline(tenantRateLimit({ store }))
+			expect((await invoke(undefined, { 'x-raw-tenant': raw })).statusCode).toBe(500)
+			expect(store.consume).not.toHaveBeenCalled()
+			expect(calls.handler).toBe(0)
+		},
+	)
+
+	it.each([
+		{ requests: -1, windowSec: 60 },
+		{ requests: 10, windowSec: Number.NaN },
+		{ requests: '10', windowSec: 60 },
+		null,
+		'unlimited',
+	])('treats a broken plan %j as a plan lookup failure, never as "no limit"', async (plan) => {
+		const store = countingStore()
+		const { invoke } = pipeline(
+			tenantRateLimit({
+				limits: async () => plan as never,
+				store,
+				onStoreError: 'deny',
+				logger: () => undefined,
+			}),
+		)
+		expect((await invoke('acme')).statusCode).toBe(503)
+		expect(store.consume).not.toHaveBeenCalled()
+	})
+
+	it('keeps its memory bounded under a flood of distinct tenants', async () => {
+		const { invoke } = pipeline(
+			tenantRateLimit({
+				limits: { requests: 1, windowSec: 60 },
+				store: memoryRateLimitStore({ maxEntries: 100 }),
+			}),
+		)
+		const results = []
+		for (let i = 0; i < 500; i++)
+			results.push(await invoke(`tenant-${i}`), await invoke(`tenant-${i}`))
+		expect(countStatuses(results)).toEqual({ 200: 500, 429: 500 })
+	})
+
+	it('survives a clock that jumps backwards without granting extra requests in a window', async () => {
+		let now = Date.UTC(2026, 0, 1, 0, 0, 30)
+		const { invoke } = pipeline(
+			tenantRateLimit({
+				limits: { requests: 2, windowSec: 60 },
+				store: memoryRateLimitStore(),
+				now: () => now,
+			}),
+		)
+		await invoke('acme')
+		now -= 10_000
+		await invoke('acme')
+		now += 20_000
+		expect((await invoke('acme')).statusCode).toBe(429)
+	})
+})

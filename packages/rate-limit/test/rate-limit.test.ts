@@ -1,0 +1,267 @@
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb'
+import { GetItemCommand } from '@aws-sdk/client-dynamodb'
+import { type LocalDynamoDb, startDynamoDb } from '@tenantry/testing'
+import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest'
+import { dynamoRateLimitStore, memoryRateLimitStore, tenantRateLimit } from '../src/index.js'
+import { countStatuses, pipeline } from './setup.js'
+
+let dynamodb: LocalDynamoDb
+let client: DynamoDBClient
+let tableCount = 0
+let tableName: string
+
+beforeAll(async () => {
+	dynamodb = await startDynamoDb()
+	client = dynamodb.client({ maxAttempts: 1 })
+})
+afterAll(() => dynamodb.stop())
+beforeEach(async () => {
+	dynamodb.faults.clear()
+	tableName = `rate-limits-${++tableCount}`
+	await dynamodb.createTable(tableName, { ttlAttribute: 'expiresAt' })
+	dynamodb.clearRequests()
+})
+
+const updates = () =>
+	dynamodb.requests.filter((request) => request.operation === 'UpdateItem').length
+const start = Date.UTC(2026, 10, 23, 10, 0, 0)
+
+describe('tenantRateLimit with the DynamoDB store (dynalite)', () => {
+	it('lets exactly `requests` through per window across three containers, whatever the interleaving', async () => {
+		const containers = Array.from({ length: 3 }, () =>
+			pipeline(
+				tenantRateLimit({
+					limits: { requests: 120, windowSec: 60 },
+					store: dynamoRateLimitStore({ tableName, client }),
+					now: () => start,
+				}),
+			),
+		)
+		const results = await Promise.all(
+			containers.flatMap((container) =>
+				Array.from({ length: 100 }, () => container.invoke('acme')),
+			),
+		)
+		expect(countStatuses(results)).toEqual({ 200: 120, 429: 180 })
+		expect(containers.reduce((sum, container) => sum + container.calls.handler, 0)).toBe(120)
+		const { Item } = await client.send(
+			new GetItemCommand({
+				TableName: tableName,
+				Key: { pk: { S: `TENANT#acme#RATE#${start / 1000}` }, sk: { S: 'RATE' } },
+			}),
+		)
+		expect(Item?.count).toEqual({ N: '120' })
+		expect(Number(Item?.expiresAt?.N)).toBeGreaterThanOrEqual(start / 1000 + 60)
+	})
+
+	it('keeps tenants apart', async () => {
+		const { invoke } = pipeline(
+			tenantRateLimit({
+				limits: { requests: 3, windowSec: 60 },
+				store: dynamoRateLimitStore({ tableName, client }),
+				now: () => start,
+			}),
+		)
+		const acme = await Promise.all(Array.from({ length: 5 }, () => invoke('acme')))
+		const globex = await Promise.all(Array.from({ length: 3 }, () => invoke('globex')))
+		expect(countStatuses(acme)).toEqual({ 200: 3, 429: 2 })
+		expect(countStatuses(globex)).toEqual({ 200: 3 })
+	})
+
+	it('starts a fresh count when the window rolls over', async () => {
+		let now = start + 59_000
+		const { invoke } = pipeline(
+			tenantRateLimit({
+				limits: { requests: 2, windowSec: 60 },
+				store: dynamoRateLimitStore({ tableName, client }),
+				now: () => now,
+			}),
+		)
+		expect((await invoke('acme')).statusCode).toBe(200)
+		expect((await invoke('acme')).statusCode).toBe(200)
+		const limited = await invoke('acme')
+		expect(limited.statusCode).toBe(429)
+		expect(limited.headers['Retry-After']).toBe('1')
+		now = start + 60_000
+		expect((await invoke('acme')).statusCode).toBe(200)
+		expect((await invoke('acme')).headers['RateLimit-Remaining']).toBe('0')
+		expect((await invoke('acme')).statusCode).toBe(429)
+	})
+
+	it('answers 429 from memory once a container has seen the window exhausted', async () => {
+		const { invoke } = pipeline(
+			tenantRateLimit({
+				limits: { requests: 5, windowSec: 60 },
+				store: dynamoRateLimitStore({ tableName, client }),
+				now: () => start,
+			}),
+		)
+		for (let i = 0; i < 5; i++) await invoke('acme')
+		expect(updates()).toBe(5)
+		const flood = await Promise.all(Array.from({ length: 50 }, () => invoke('acme')))
+		expect(countStatuses(flood)).toEqual({ 429: 50 })
+		expect(updates()).toBe(5)
+	})
+
+	it('costs one write per other container to learn the window is exhausted', async () => {
+		const store = dynamoRateLimitStore({ tableName, client })
+		const first = pipeline(
+			tenantRateLimit({ limits: { requests: 2, windowSec: 60 }, store, now: () => start }),
+		)
+		const second = pipeline(
+			tenantRateLimit({ limits: { requests: 2, windowSec: 60 }, store, now: () => start }),
+		)
+		await first.invoke('acme')
+		await first.invoke('acme')
+		const before = updates()
+		for (let i = 0; i < 20; i++) await second.invoke('acme')
+		expect(updates() - before).toBe(1)
+	})
+
+	it('sets RateLimit headers on allowed and limited responses', async () => {
+		const { invoke } = pipeline(
+			tenantRateLimit({
+				limits: { requests: 2, windowSec: 60 },
+				store: dynamoRateLimitStore({ tableName, client }),
+				now: () => start + 15_500,
+			}),
+		)
+		expect((await invoke('acme')).headers).toMatchObject({
+			'RateLimit-Limit': '2',
+			'RateLimit-Remaining': '1',
+			'RateLimit-Reset': '45',
+			'RateLimit-Policy': '2;w=60',
+		})
+		expect((await invoke('acme')).headers['RateLimit-Remaining']).toBe('0')
+		const limited = await invoke('acme')
+		expect(limited).toMatchObject({ statusCode: 429, body: 'Too Many Requests' })
+		expect(limited.headers).toMatchObject({
+			'RateLimit-Remaining': '0',
+			'RateLimit-Reset': '45',
+			'Retry-After': '45',
+		})
+	})
+
+	describe('when the store fails', () => {
+		it("allows requests by default and logs once per window ('allow')", async () => {
+			const logger = vi.fn()
+			let now = start
+			const { invoke, calls } = pipeline(
+				tenantRateLimit({
+					limits: { requests: 1, windowSec: 60 },
+					store: dynamoRateLimitStore({ tableName, client }),
+					logger,
+					now: () => now,
+				}),
+			)
+			dynamodb.faults.inject({ type: 'server-error' })
+			const results = await Promise.all(Array.from({ length: 5 }, () => invoke('acme')))
+			expect(countStatuses(results)).toEqual({ 200: 5 })
+			expect(calls.handler).toBe(5)
+			expect(logger).toHaveBeenCalledTimes(1)
+			expect(JSON.parse(logger.mock.calls[0]?.[0])).toMatchObject({
+				level: 'WARN',
+				tenant: 'acme',
+				error: 'InternalServerError',
+			})
+			now += 60_000
+			await invoke('acme')
+			expect(logger).toHaveBeenCalledTimes(2)
+			dynamodb.faults.clear()
+			expect((await invoke('acme')).statusCode).toBe(200)
+			expect((await invoke('acme')).statusCode).toBe(429)
+		})
+
+		it("answers 503 with Retry-After ('deny')", async () => {
+			const { invoke, calls } = pipeline(
+				tenantRateLimit({
+					limits: { requests: 1, windowSec: 60 },
+					store: dynamoRateLimitStore({ tableName, client }),
+					onStoreError: 'deny',
+					logger: () => undefined,
+					now: () => start + 30_000,
+				}),
+			)
+			dynamodb.faults.inject({ type: 'down' })
+			const denied = await invoke('acme')
+			expect(denied).toMatchObject({ statusCode: 503, headers: { 'Retry-After': '30' } })
+			expect(calls.handler).toBe(0)
+		})
+	})
+})
+
+describe('per-tenant plans', () => {
+	it('reads each tenant plan once per limitsCacheTtlMs', async () => {
+		const plans = vi.fn(async (tenantId: string) =>
+			tenantId === 'gold' ? { requests: 3, windowSec: 60 } : { requests: 1, windowSec: 60 },
+		)
+		const { invoke } = pipeline(
+			tenantRateLimit({ limits: plans, store: memoryRateLimitStore(), now: () => start }),
+		)
+		expect(
+			countStatuses(await Promise.all(Array.from({ length: 4 }, () => invoke('gold')))),
+		).toEqual({ 200: 3, 429: 1 })
+		expect(
+			countStatuses(await Promise.all(Array.from({ length: 4 }, () => invoke('free')))),
+		).toEqual({ 200: 1, 429: 3 })
+		expect(plans).toHaveBeenCalledTimes(2)
+	})
+
+	it('treats a plan lookup failure like a store failure', async () => {
+		const { invoke } = pipeline(
+			tenantRateLimit({
+				limits: async () => {
+					throw new Error('plans table down')
+				},
+				store: memoryRateLimitStore(),
+				onStoreError: 'deny',
+				logger: () => undefined,
+			}),
+		)
+		expect((await invoke('acme')).statusCode).toBe(503)
+	})
+})
+
+describe('configuration', () => {
+	it('answers a clear 500 when tenant isolation did not run first', async () => {
+		const errorLogger = vi.fn()
+		const { invoke, calls } = pipeline(
+			tenantRateLimit({ store: memoryRateLimitStore() }),
+			undefined,
+			errorLogger,
+		)
+		const result = await invoke(undefined)
+		expect(result.statusCode).toBe(500)
+		expect(result.body).toBeUndefined()
+		expect(calls.handler).toBe(0)
+		expect(errorLogger.mock.calls[0]?.[0]).toMatchObject({
+			message: expect.stringContaining('after tenantIsolation'),
+		})
+	})
+
+	it.each([
+		[{}, 'store'],
+		[{ store: {} }, 'store'],
+		[{ store: memoryRateLimitStore(), limits: { requests: 0, windowSec: 60 } }, 'limits.requests'],
+		[
+			{ store: memoryRateLimitStore(), limits: { requests: 1, windowSec: 0.5 } },
+			'limits.windowSec',
+		],
+		[{ store: memoryRateLimitStore(), onStoreError: 'ignore' }, 'onStoreError'],
+		[{ store: memoryRateLimitStore(), limit: 5 }, 'limit'],
+	])('rejects %o naming %s', (options, option) => {
+		expect(() => tenantRateLimit(options as never)).toThrow(
+			expect.objectContaining({
+				name: 'TypeError',
+				cause: { package: '@tenantry/rate-limit', option },
+			}),
+		)
+	})
+
+	it('validates the DynamoDB store options', () => {
+		expect(() => dynamoRateLimitStore({ tableName: 'x', client })).toThrow(/store.tableName/)
+		expect(() => dynamoRateLimitStore({ tableName: 'rate', client: {} as DynamoDBClient })).toThrow(
+			/store.client/,
+		)
+	})
+})

@@ -1,0 +1,61 @@
+import type { MiddlewareObj } from '@middy/core'
+import middy from '@middy/core'
+import httpErrorHandler from '@middy/http-error-handler'
+import { httpApiEvent, lambdaContext } from '@tenantry/testing'
+import { createTenantContext, type WithTenant } from '@tenantry/util'
+import type { APIGatewayProxyEventV2, APIGatewayProxyResultV2, Context } from 'aws-lambda'
+
+/**
+ * Stands in for tenant isolation: the tenant named in `x-tenant` becomes `context.tenant`;
+ * `x-raw-tenant` is set without validation, as a careless custom middleware might.
+ */
+const tenantFromHeader: MiddlewareObj<
+	APIGatewayProxyEventV2,
+	unknown,
+	Error,
+	Context & WithTenant
+> = {
+	before: (request) => {
+		const context = request.context as Context & Partial<WithTenant>
+		const { 'x-tenant': tenant, 'x-raw-tenant': raw } = request.event.headers
+		if (tenant) context.tenant = createTenantContext(tenant)
+		if (raw !== undefined) context.tenant = { id: raw, keyPrefix: `TENANT#${raw}#`, key: () => raw }
+	},
+}
+
+export interface HttpResult {
+	statusCode: number
+	headers: Record<string, string>
+	body?: string
+}
+
+export const pipeline = (
+	rateLimit: MiddlewareObj | MiddlewareObj[],
+	handler: () => Promise<unknown> = async () => ({ statusCode: 200, body: 'ok' }),
+	errorLogger: ((error: unknown) => void) | false = false,
+) => {
+	const calls = { handler: 0 }
+	const wrapped = middy<APIGatewayProxyEventV2, APIGatewayProxyResultV2>(async () => {
+		calls.handler++
+		return (await handler()) as APIGatewayProxyResultV2
+	})
+		.use(httpErrorHandler({ logger: errorLogger }))
+		.use(tenantFromHeader)
+		.use([rateLimit].flat())
+	const invoke = async (
+		tenant?: string,
+		headers: Record<string, string> = {},
+	): Promise<HttpResult> =>
+		(await wrapped(
+			httpApiEvent({ headers: { ...(tenant ? { 'x-tenant': tenant } : {}), ...headers } }),
+			// middy types the handler's input context with what middlewares add (`tenant`).
+			lambdaContext() as Context & WithTenant,
+		)) as HttpResult
+	return { invoke, calls }
+}
+
+export const countStatuses = (results: HttpResult[]): Record<number, number> =>
+	results.reduce<Record<number, number>>((counts, { statusCode }) => {
+		counts[statusCode] = (counts[statusCode] ?? 0) + 1
+		return counts
+	}, {})

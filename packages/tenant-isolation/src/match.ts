@@ -1,0 +1,108 @@
+import { getHeader, type HttpEventLike, misconfigured, own } from '@tenantry/util'
+import { packageName } from './errors.js'
+import { isAbsent } from './read.js'
+
+export type MatchLocation = 'pathParameter' | 'header' | 'query' | 'bodyField'
+
+/** Where the request itself may name a tenant; each one present must be the request's tenant. */
+export interface MatchOptions {
+	/** Path parameter name, e.g. `tenantId` for `/tenants/{tenantId}/orders`. */
+	pathParameter?: string
+	/** Header name (any case). */
+	header?: string
+	/** Query string parameter name; every value of a repeated parameter is checked. */
+	query?: string
+	/**
+	 * Dotted path into the JSON body parsed by `@middy/http-json-body-parser`, e.g.
+	 * `order.tenantId`. That parser must run before tenant isolation.
+	 */
+	bodyField?: string
+	/** Locations that must name the tenant (`true`: all configured ones). Default: none. */
+	required?: boolean | readonly MatchLocation[]
+}
+
+export const matchLocations: readonly MatchLocation[] = [
+	'pathParameter',
+	'header',
+	'query',
+	'bodyField',
+]
+
+export interface MatchReader {
+	readonly location: MatchLocation
+	/** The name a violation reports as its `source`. */
+	readonly source: 'pathParameter' | 'header' | 'query' | 'body'
+	readonly required: boolean
+	/** Every value the request gives at this location; empty when it names none. */
+	read(event: HttpEventLike): readonly unknown[]
+}
+
+const none: readonly unknown[] = Object.freeze([])
+
+const present = (value: unknown): readonly unknown[] => (isAbsent(value) ? none : [value])
+
+const bodyParserMissing = () =>
+	misconfigured(
+		`${packageName}: match.bodyField reads the parsed JSON body; use @middy/http-json-body-parser before tenantIsolation()`,
+	)
+
+const readBodyField = (body: unknown, path: readonly string[]): readonly unknown[] => {
+	if (isAbsent(body) || body === '') return none
+	if (typeof body === 'string' || body instanceof Uint8Array) throw bodyParserMissing()
+	let value: unknown = body
+	for (const segment of path) {
+		value = own(value, segment)
+		if (isAbsent(value)) return none
+	}
+	return [value]
+}
+
+const readQuery = (event: HttpEventLike, name: string): readonly unknown[] => {
+	const repeated = own(event.multiValueQueryStringParameters, name)
+	const single = own(event.queryStringParameters, name)
+	const values = Array.isArray(repeated) ? [...repeated, single] : [repeated, single]
+	return values.filter((value) => !isAbsent(value))
+}
+
+/** Builds the readers once, at factory time, for the locations configured. */
+export const createMatchReaders = (match: MatchOptions): MatchReader[] => {
+	const isRequired = (location: MatchLocation): boolean =>
+		match.required === true || (Array.isArray(match.required) && match.required.includes(location))
+	const readers: MatchReader[] = []
+	const { pathParameter, header, query, bodyField } = match
+	if (pathParameter !== undefined) {
+		readers.push({
+			location: 'pathParameter',
+			source: 'pathParameter',
+			required: isRequired('pathParameter'),
+			read: (event) => present(own(event.pathParameters, pathParameter)),
+		})
+	}
+	if (header !== undefined) {
+		const lowerName = header.toLowerCase()
+		readers.push({
+			location: 'header',
+			source: 'header',
+			required: isRequired('header'),
+			read: (event) => present(getHeader(event, lowerName)),
+		})
+	}
+	if (query !== undefined) {
+		readers.push({
+			location: 'query',
+			source: 'query',
+			required: isRequired('query'),
+			read: (event) => readQuery(event, query),
+		})
+	}
+	if (bodyField !== undefined) {
+		const path = bodyField.split('.')
+		readers.push({
+			location: 'bodyField',
+			source: 'body',
+			required: isRequired('bodyField'),
+			read: (event) => readBodyField(event.body, path),
+		})
+	}
+	return readers
+}

@@ -1,0 +1,191 @@
+import type { HttpRequestSpec } from '@tenantry/testing'
+import { httpApiEvent, lambdaContext, restApiEvent } from '@tenantry/testing'
+import { describe, expect, it } from 'vitest'
+import type { MatchOptions } from '../src/index.js'
+import { pipeline } from './harness.js'
+
+const match: MatchOptions = {
+	pathParameter: 'tenantId',
+	header: 'X-Tenant-Id',
+	query: 'tenant',
+	bodyField: 'order.tenantId',
+}
+
+type Location = 'pathParameter' | 'header' | 'query' | 'body'
+type State = 'same' | 'different' | 'missing'
+
+/** A POST naming `tenant` at one location (or nowhere, for `missing`). */
+const spec = (location: Location, state: State): HttpRequestSpec => {
+	const tenant = state === 'same' ? 'acme' : 'globex'
+	const named = state !== 'missing'
+	const base: HttpRequestSpec = { method: 'POST', path: '/orders', body: { order: {} } }
+	switch (location) {
+		case 'pathParameter':
+			return named ? { ...base, pathParameters: { tenantId: tenant } } : base
+		case 'header':
+			return named ? { ...base, headers: { 'X-Tenant-Id': tenant } } : base
+		case 'query':
+			return named ? { ...base, query: { tenant } } : base
+		case 'body':
+			return named ? { ...base, body: { order: { tenantId: tenant, total: 3 } } } : base
+	}
+}
+
+const locations: Location[] = ['pathParameter', 'header', 'query', 'body']
+const states: State[] = ['same', 'different', 'missing']
+const shapes = { 'HTTP API': httpApiEvent, REST: restApiEvent } as const
+
+const matrix = Object.entries(shapes).flatMap(([shape, build]) =>
+	locations.flatMap((location) =>
+		states.map((state) => ({
+			shape,
+			build,
+			location,
+			state,
+			status: state === 'different' ? 403 : 200,
+		})),
+	),
+)
+
+describe('mismatch matrix: caller acme, the request names a tenant at one place', () => {
+	it.each(matrix)(
+		'$shape $location $state → $status',
+		async ({ build, location, state, status }) => {
+			const { handler, seen, violations, errors } = pipeline(
+				{ match },
+				{ auth: 'acme', parseBody: true },
+			)
+			const response = await handler(build(spec(location, state)), lambdaContext())
+			expect(response.statusCode).toBe(status)
+			if (status === 200) {
+				expect(seen.map((t) => t.id)).toEqual(['acme'])
+				expect(violations).toEqual([])
+			} else {
+				expect(response.body).toBe('Forbidden')
+				expect(seen).toEqual([])
+				expect(violations).toEqual([
+					expect.objectContaining({
+						code: 'tenant_mismatch',
+						tenant: 'acme',
+						claimedTenant: 'globex',
+						source: location,
+						path: '/orders',
+						method: 'POST',
+					}),
+				])
+				expect(errors[0]).toMatchObject({ cause: { code: 'tenant_mismatch' } })
+			}
+		},
+	)
+})
+
+describe('required references', () => {
+	it.each(
+		locations.map((location) => ({
+			location,
+			required: location === 'body' ? 'bodyField' : location,
+		})),
+	)(
+		'$location required and missing → 403 tenant_reference_missing',
+		async ({ location, required }) => {
+			const { handler, seen, violations } = pipeline(
+				{ match: { ...match, required: [required as 'pathParameter'] } },
+				{ auth: 'acme', parseBody: true },
+			)
+			const response = await handler(httpApiEvent(spec(location, 'missing')), lambdaContext())
+			expect(response.statusCode).toBe(403)
+			expect(seen).toEqual([])
+			expect(violations).toEqual([
+				expect.objectContaining({ code: 'tenant_reference_missing', source: location }),
+			])
+			await expect(
+				handler(httpApiEvent(spec(location, 'same')), lambdaContext()),
+			).resolves.toMatchObject({ statusCode: 200 })
+		},
+	)
+
+	it('required: true covers every configured location', async () => {
+		const { handler } = pipeline(
+			{ match: { pathParameter: 'tenantId', header: 'x-tenant-id', required: true } },
+			{ auth: 'acme' },
+		)
+		const both = httpApiEvent({
+			pathParameters: { tenantId: 'acme' },
+			headers: { 'x-tenant-id': 'acme' },
+		})
+		await expect(handler(both, lambdaContext())).resolves.toMatchObject({ statusCode: 200 })
+		const pathOnly = httpApiEvent({ pathParameters: { tenantId: 'acme' } })
+		await expect(handler(pathOnly, lambdaContext())).resolves.toMatchObject({ statusCode: 403 })
+	})
+})
+
+describe('repeated and oddly shaped references', () => {
+	const run = (event: unknown, options = {}) =>
+		pipeline({ match, ...options }, { auth: 'acme' }).handler(event, lambdaContext())
+
+	it('refuses a repeated query parameter when any value differs (REST multi-value)', async () => {
+		const event = restApiEvent({ query: { tenant: 'acme' } })
+		event.multiValueQueryStringParameters = { tenant: ['acme', 'globex'] }
+		await expect(run(event)).resolves.toMatchObject({ statusCode: 403 })
+		event.multiValueQueryStringParameters = { tenant: ['acme', 'acme'] }
+		await expect(run(event)).resolves.toMatchObject({ statusCode: 200 })
+	})
+
+	it('refuses a repeated query parameter joined by HTTP API (acme,globex)', async () => {
+		await expect(run(httpApiEvent({ query: { tenant: 'acme,globex' } }))).resolves.toMatchObject({
+			statusCode: 403,
+		})
+	})
+
+	it('refuses a duplicated header (read joined, as RFC 9110 combines them)', async () => {
+		const event = restApiEvent({ headers: { 'x-tenant-id': 'acme' } })
+		event.multiValueHeaders = { 'x-tenant-id': ['acme', 'globex'] }
+		await expect(run(event)).resolves.toMatchObject({ statusCode: 403 })
+	})
+
+	it('reads the header in any case', async () => {
+		await expect(
+			run(restApiEvent({ headers: { 'X-TENANT-ID': 'globex' } })),
+		).resolves.toMatchObject({
+			statusCode: 403,
+		})
+	})
+
+	it('refuses an empty reference: it is present and is not the tenant', async () => {
+		await expect(run(httpApiEvent({ headers: { 'x-tenant-id': '' } }))).resolves.toMatchObject({
+			statusCode: 403,
+		})
+		await expect(run(httpApiEvent({ query: { tenant: '' } }))).resolves.toMatchObject({
+			statusCode: 403,
+		})
+	})
+
+	it('refuses a body field that is not a string, reads null as missing', async () => {
+		const { handler } = pipeline({ match }, { auth: 'acme', parseBody: true })
+		const post = (order: unknown) =>
+			handler(httpApiEvent({ method: 'POST', body: { order } }), lambdaContext())
+		await expect(post({ tenantId: 7 })).resolves.toMatchObject({ statusCode: 403 })
+		await expect(post({ tenantId: ['acme'] })).resolves.toMatchObject({ statusCode: 403 })
+		await expect(post({ tenantId: { id: 'acme' } })).resolves.toMatchObject({ statusCode: 403 })
+		await expect(post({ tenantId: null })).resolves.toMatchObject({ statusCode: 200 })
+		await expect(post('acme')).resolves.toMatchObject({ statusCode: 200 })
+	})
+
+	it('answers a misconfigured 500 (no detail) when bodyField runs before the JSON body parser', async () => {
+		const { handler, errors, seen } = pipeline({ match }, { auth: 'acme' })
+		const response = await handler(
+			httpApiEvent({ method: 'POST', body: { order: { tenantId: 'acme' } } }),
+			lambdaContext(),
+		)
+		expect(response.statusCode).toBe(500)
+		expect(response.body ?? '').not.toMatch(/parser/)
+		expect(seen).toEqual([])
+		expect(String((errors[0] as Error).message)).toMatch(
+			/use @middy\/http-json-body-parser before tenantIsolation/,
+		)
+		// Requests without a body never reach that check.
+		await expect(handler(httpApiEvent({ method: 'GET' }), lambdaContext())).resolves.toMatchObject({
+			statusCode: 200,
+		})
+	})
+})
