@@ -11,7 +11,11 @@ const run = promisify(execFile)
  * SDK bundled in (best practice: a pinned SDK, no reliance on the runtime's copy). CommonJS
  * dependencies get a `require` from `createRequire`. Returns the bundle's size in bytes.
  */
-export const bundleHandler = async (entry: string, outfile: string, stdin?: { contents: string; resolveDir: string }): Promise<number> => {
+export const bundleHandler = async (
+	entry: string,
+	outfile: string,
+	stdin?: { contents: string; resolveDir: string },
+): Promise<number> => {
 	await build({
 		...(stdin ? { stdin: { ...stdin, loader: 'ts' } } : { entryPoints: [entry] }),
 		outfile,
@@ -24,7 +28,9 @@ export const bundleHandler = async (entry: string, outfile: string, stdin?: { co
 		mainFields: ['module', 'main'],
 		legalComments: 'none',
 		logLevel: 'error',
-		banner: { js: "import{createRequire as __cr}from'node:module';const require=__cr(import.meta.url);" },
+		banner: {
+			js: "import{createRequire as __cr}from'node:module';const require=__cr(import.meta.url);",
+		},
 	})
 	return statSync(outfile).size
 }
@@ -46,13 +52,19 @@ const importPattern = /^\s*import\s+(?!type\s)([\s\S]*?)\s+from\s+['"]([^'"]+)['
  * matching `keep` (e.g. AWS SDK clients and `@middy/core`), and nothing else. Re-exports keep
  * the bundler from dropping them, as the handler's own use does.
  */
-export const baselineSource = (handlerSource: string, keep: (specifier: string) => boolean): string => {
+export const baselineSource = (
+	handlerSource: string,
+	keep: (specifier: string) => boolean,
+): string => {
 	const lines: string[] = []
 	let alias = 0
 	for (const [, clause = '', specifier = ''] of handlerSource.matchAll(importPattern)) {
 		if (!keep(specifier)) continue
 		const named = /\{([\s\S]*)\}/.exec(clause)?.[1]
-		const defaultName = clause.replace(/\{[\s\S]*\}/, '').replace(/,/g, '').trim()
+		const defaultName = clause
+			.replace(/\{[\s\S]*\}/, '')
+			.replace(/,/g, '')
+			.trim()
 		if (defaultName.startsWith('*')) lines.push(`export * as i${alias++} from '${specifier}'`)
 		else if (defaultName) lines.push(`export { default as i${alias++} } from '${specifier}'`)
 		const names = (named ?? '')
@@ -68,5 +80,7 @@ export const baselineSource = (handlerSource: string, keep: (specifier: string) 
 export const median = (values: number[]): number => {
 	const sorted = [...values].sort((a, b) => a - b)
 	const middle = Math.floor(sorted.length / 2)
-	return sorted.length % 2 ? (sorted[middle] ?? Number.NaN) : ((sorted[middle - 1] ?? 0) + (sorted[middle] ?? 0)) / 2
+	return sorted.length % 2
+		? (sorted[middle] ?? Number.NaN)
+		: ((sorted[middle - 1] ?? 0) + (sorted[middle] ?? 0)) / 2
 }
