@@ -53,7 +53,8 @@ describe('published packages', () => {
 			const pkg = readPackage(dir)
 			expect(pkg.type).toBe('module')
 			expect(pkg.sideEffects).toBe(false)
-			expect(pkg.engines.node).toBe('>=22')
+			// 22.3 brought process.getBuiltinModule, which the packages use for cold start.
+			expect(pkg.engines.node).toBe('>=22.3.0')
 			expect(pkg.files).toContain('dist')
 			expect(pkg.publishConfig.exports['.']).toEqual({
 				types: './dist/index.d.ts',

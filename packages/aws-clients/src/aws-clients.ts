@@ -1,3 +1,6 @@
+// Static named imports: bundlers keep only these classes (a dynamic import() pulls in every
+// command of the client), and `sideEffects: false` drops them where tenantCredentials is unused.
+import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts'
 import type { MiddlewareObj, Request } from '@middy/core'
 import {
 	annotateTenant,
@@ -127,14 +130,9 @@ export const awsClients = <const C extends ClientClasses>(
 
 	let credentials: TenantCredentialSource | undefined
 	if (resolved.tenantCredentials !== undefined) {
-		// Started now, awaited on the first AssumeRole: the STS client stays off the cold
-		// start of functions that never need it, and off its critical path when they do.
-		const stsModule = import('@aws-sdk/client-sts')
-		stsModule.catch(() => undefined)
 		const givenSts = resolved.tenantCredentials.sts
 		const sts = async (): Promise<StsClientLike> => {
 			if (givenSts !== undefined) return givenSts
-			const { STSClient } = await stsModule
 			const recipe = clientRecipe(STSClient, resolved.config, { handler: httpHandler })
 			return cachedClient(recipe.key, () => buildClient(STSClient, recipe))
 		}
@@ -142,7 +140,7 @@ export const awsClients = <const C extends ClientClasses>(
 			resolved.tenantCredentials,
 			facts,
 			sts,
-			async () => (await stsModule).AssumeRoleCommand,
+			async () => AssumeRoleCommand,
 		)
 	}
 	const scopesByTenant = credentials !== undefined || guard !== undefined

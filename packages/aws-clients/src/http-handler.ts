@@ -1,5 +1,3 @@
-import { Agent as HttpAgent } from 'node:http'
-import { Agent as HttpsAgent } from 'node:https'
 import { NodeHttpHandler } from '@smithy/node-http-handler'
 import { stableHash } from './stable-key.js'
 
@@ -30,10 +28,12 @@ export const sharedHttpHandler = (options: Required<HttpHandlerOptions>): NodeHt
 	const key = stableHash(options)
 	let handler = handlers.get(key)
 	if (handler === undefined) {
+		// Agent options, not agents: the handler builds them on its first request, so neither
+		// node:https (TLS) nor a socket pool is set up during cold start.
 		const agentOptions = { keepAlive: true, maxSockets: options.maxSockets }
 		handler = new NodeHttpHandler({
-			httpAgent: new HttpAgent(agentOptions),
-			httpsAgent: new HttpsAgent(agentOptions),
+			httpAgent: agentOptions,
+			httpsAgent: agentOptions,
 			connectionTimeout: options.connectionTimeout,
 			requestTimeout: options.requestTimeout,
 			throwOnRequestTimeout: true,

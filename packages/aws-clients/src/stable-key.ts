@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto'
+const { createHash } = process.getBuiltinModule('node:crypto')
 
 const identities = new WeakMap<object, number>()
 let nextIdentity = 1

@@ -1,5 +1,4 @@
-import { createHash, createSecretKey, randomBytes } from 'node:crypto'
-import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager'
+import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager'
 import type { MiddlewareObj, Request } from '@middy/core'
 import { isNotFound } from '@tenantry/cache'
 import {
@@ -40,6 +39,8 @@ import { functionSource, type SecretSourceAdapter, secretsManagerSource } from '
 import { type CachedKeys, createSecretStore } from './secret-store.js'
 import { digestOf, verifyWith } from './verify.js'
 
+const { createHash, createSecretKey, randomBytes } = process.getBuiltinModule('node:crypto')
+
 /** What `hmacAuth` puts on `context.auth`. */
 export interface HmacAuth extends AuthContextBase {
 	readonly method: 'hmac'
@@ -52,11 +53,7 @@ type HmacRequest = Request<unknown, unknown, Error, HmacContext>
 const sourceOf = (config: ResolvedOptions): SecretSourceAdapter => {
 	const { secrets } = config
 	if (secrets.kind === 'function') return functionSource(secrets.load)
-	const client: Promise<SecretsManagerClient> = secrets.client
-		? Promise.resolve(secrets.client)
-		: import('@aws-sdk/client-secrets-manager').then(
-				({ SecretsManagerClient }) => new SecretsManagerClient(defaultClientConfig),
-			)
+	const client = secrets.client ?? new SecretsManagerClient(defaultClientConfig)
 	return secretsManagerSource({ ...secrets, client, tracer: config.tracer })
 }
 

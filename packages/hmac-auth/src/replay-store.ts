@@ -1,4 +1,4 @@
-import type { PutItemCommand as PutItem } from '@aws-sdk/client-dynamodb'
+import { PutItemCommand } from '@aws-sdk/client-dynamodb'
 import { assertKnownKeys, assertOption, isPlainObject } from '@tenantry/util'
 import { packageName } from './errors.js'
 
@@ -106,15 +106,10 @@ export const dynamoReplayStore = (options: DynamoReplayStoreOptions): ReplayStor
 		'must differ from the key attributes',
 	)
 
-	const sdk = import('@aws-sdk/client-dynamodb')
-	// Awaited by the first claim; until then a failed import must not crash the init.
-	sdk.catch(() => undefined)
-
 	return {
 		async claim({ tenantId, id, expiresAt, now }) {
-			const { PutItemCommand } = await sdk
 			try {
-				const send = client.send.bind(client) as (command: PutItem) => Promise<unknown>
+				const send = client.send.bind(client) as (command: PutItemCommand) => Promise<unknown>
 				await send(
 					new PutItemCommand({
 						TableName: tableName,

@@ -1,6 +1,7 @@
-import type {
-	GetSecretValueCommandOutput,
-	SecretsManagerClient,
+import {
+	GetSecretValueCommand,
+	type GetSecretValueCommandOutput,
+	type SecretsManagerClient,
 } from '@aws-sdk/client-secrets-manager'
 import { NotFoundError } from '@tenantry/cache'
 import { isPlainObject, type TracerLike, traced } from '@tenantry/util'
@@ -59,7 +60,7 @@ export interface SecretsManagerSourceOptions {
 	prefix: string
 	field: string
 	previousField: string
-	client: Promise<SecretsManagerClient>
+	client: SecretsManagerClient
 	tracer: TracerLike | undefined
 }
 
@@ -75,25 +76,17 @@ type GetSecretValue = (input: {
  */
 export const secretsManagerSource = (options: SecretsManagerSourceOptions): SecretSourceAdapter => {
 	const { prefix, field, previousField, tracer } = options
-	// The SDK module loads in the background from factory time; the command class comes with it.
-	const getSecretValue: Promise<GetSecretValue> = Promise.all([
-		options.client,
-		import('@aws-sdk/client-secrets-manager'),
-	]).then(
-		([client, sdk]) =>
-			(input) =>
-				client.send(new sdk.GetSecretValueCommand(input)),
-	)
-	// Nobody awaits it before the first request: keep a failed import from crashing the init.
-	getSecretValue.catch(() => undefined)
+	const { client } = options
+	const getSecretValue: GetSecretValue = (input) => client.send(new GetSecretValueCommand(input))
 
 	const fetch = (tenantId: string, stage: string | undefined) => {
 		const SecretId = `${prefix}/${tenantId}`
 		// Errors are mapped inside the subsegment, so traces record ours, never the SDK's raw response.
 		return traced(tracer, 'hmac-auth.getSecret', async () => {
 			try {
-				const send = await getSecretValue
-				return await send(stage === undefined ? { SecretId } : { SecretId, VersionStage: stage })
+				return await getSecretValue(
+					stage === undefined ? { SecretId } : { SecretId, VersionStage: stage },
+				)
 			} catch (error) {
 				if (error instanceof Error && error.name === 'ResourceNotFoundException')
 					throw new NotFoundError(`no secret ${SecretId}${stage ? ` (${stage})` : ''}`)

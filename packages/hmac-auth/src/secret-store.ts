@@ -1,8 +1,10 @@
-import { createSecretKey, type KeyObject } from 'node:crypto'
+import type { KeyObject } from 'node:crypto'
 import { createTtlCache, isNotFound } from '@tenantry/cache'
 import { SecretFormatError } from './errors.js'
 import type { Scheme } from './schemes/scheme.js'
 import type { SecretSourceAdapter, StoredSecrets } from './secret-source.js'
+
+const { createSecretKey } = process.getBuiltinModule('node:crypto')
 
 /** A tenant's HMAC keys, current first, ready for `createHmac`. */
 export interface TenantKeys {

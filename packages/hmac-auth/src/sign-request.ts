@@ -1,9 +1,10 @@
-import { createHmac, randomBytes } from 'node:crypto'
 import { assertKnownKeys, assertOption, isPlainObject, isValidTenantId } from '@tenantry/util'
 import { packageName } from './errors.js'
 import type { SchemeName } from './options.js'
 import { decodeWhsecSecret } from './schemes/whsec.js'
 import { formatIsoSeconds, parseTimestamp, parseUnixSeconds } from './timestamp.js'
+
+const { createHmac, randomBytes } = process.getBuiltinModule('node:crypto')
 
 export interface SignRequestOptions {
 	/** The tenant's secret: any string for `tenantry`, `whsec_…` for `standard-webhooks`. */

@@ -1,5 +1,7 @@
-import { createHmac, type KeyObject, timingSafeEqual } from 'node:crypto'
+import type { KeyObject } from 'node:crypto'
 import type { HmacAlgorithm, ParsedRequest } from './schemes/scheme.js'
+
+const { createHmac, timingSafeEqual } = process.getBuiltinModule('node:crypto')
 
 /** HMAC of the content pieces in order: the same bytes as their concatenation, without building it. */
 export const digestOf = (

@@ -1,7 +1,9 @@
-import { createPublicKey, type KeyObject } from 'node:crypto'
+import type { KeyObject } from 'node:crypto'
 import { isPlainObject } from '@tenantry/util'
 import { algorithmSpecs, type KeyType } from './algorithms.js'
 import { createSignatureVerifier, type SignatureVerifier } from './signature.js'
+
+const { createPublicKey } = process.getBuiltinModule('node:crypto')
 
 /** Smallest RSA modulus accepted (RFC 8725 section 3.5, NIST SP 800-131A). */
 export const minRsaModulusBits = 2048

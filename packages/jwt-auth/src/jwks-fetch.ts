@@ -1,5 +1,6 @@
+import type { IncomingMessage } from 'node:http'
 import {
-	JwksError,
+	type JwksError,
 	JwksHttpStatusError,
 	JwksInvalidError,
 	JwksTimeoutError,
@@ -12,59 +13,74 @@ export interface JwksFetchLimits {
 	maxBytes: number
 }
 
-const readCapped = async (response: Response, maxBytes: number): Promise<Uint8Array> => {
-	const reader = response.body?.getReader()
-	if (reader === undefined) return new Uint8Array()
-	const chunks: Uint8Array[] = []
-	let size = 0
-	for (;;) {
-		const { done, value } = await reader.read()
-		if (done) break
-		size += value.byteLength
-		if (size > maxBytes) {
-			await reader.cancel().catch(() => undefined)
-			throw new JwksTooLargeError(maxBytes)
-		}
-		chunks.push(value)
-	}
-	return Buffer.concat(chunks, size)
-}
-
 const utf8 = new TextDecoder('utf-8', { fatal: true })
 
 /**
- * GETs a JWKS document within `timeoutMs` (headers and body) and `maxBytes`, and parses it.
- * Redirects are not followed: the JWKS URI is configuration, and a redirect could leave
- * https or the issuer's host. Every failure is a `JwksError`, so callers answer 503.
+ * GETs a JWKS document within `timeoutMs` (connection, headers and body) and `maxBytes`, and
+ * parses it. Redirects are not followed: the JWKS URI is configuration, and a redirect could
+ * leave https or the issuer's host. Every failure is a `JwksError`, so callers answer 503.
+ *
+ * `node:http(s)` rather than `fetch`: the first `fetch()` in a process loads undici
+ * synchronously (about 30 ms here), which the prefetch would add to every cold start, while the
+ * AWS SDK already loads `node:https`.
  */
-export const fetchJwksDocument = async (uri: string, limits: JwksFetchLimits): Promise<unknown> => {
-	const signal = AbortSignal.timeout(limits.timeoutMs)
-	let bytes: Uint8Array
-	try {
-		const response = await fetch(uri, {
-			signal,
-			redirect: 'error',
-			headers: { accept: 'application/jwk-set+json, application/json' },
-		})
-		if (response.status !== 200) {
-			await response.body?.cancel().catch(() => undefined)
-			throw new JwksHttpStatusError(response.status)
+export const fetchJwksDocument = (uri: string, limits: JwksFetchLimits): Promise<unknown> =>
+	new Promise((resolve, reject) => {
+		const url = new URL(uri)
+		// Resolved per call, not at module scope: loading node:https (TLS) is cold-start time.
+		const { request: send } = process.getBuiltinModule(
+			url.protocol === 'https:' ? 'node:https' : 'node:http',
+		)
+		let settled = false
+		const settle = (): boolean => {
+			if (settled) return false
+			settled = true
+			clearTimeout(timer)
+			return true
 		}
-		const declared = Number(response.headers.get('content-length') ?? Number.NaN)
-		if (declared > limits.maxBytes) {
-			await response.body?.cancel().catch(() => undefined)
-			throw new JwksTooLargeError(limits.maxBytes)
+		const fail = (error: JwksError): void => {
+			if (!settle()) return
+			request.destroy()
+			reject(error)
 		}
-		bytes = await readCapped(response, limits.maxBytes)
-	} catch (error) {
-		if (error instanceof JwksError) throw error
-		throw signal.aborted
-			? new JwksTimeoutError(limits.timeoutMs, error)
-			: new JwksUnreachableError(error)
-	}
-	try {
-		return JSON.parse(utf8.decode(bytes))
-	} catch (error) {
-		throw new JwksInvalidError('body is not UTF-8 JSON', error)
-	}
-}
+
+		const receive = (response: IncomingMessage): void => {
+			if (response.statusCode !== 200) {
+				fail(new JwksHttpStatusError(response.statusCode ?? 0))
+				return
+			}
+			if (Number(response.headers['content-length'] ?? Number.NaN) > limits.maxBytes) {
+				fail(new JwksTooLargeError(limits.maxBytes))
+				return
+			}
+			const chunks: Buffer[] = []
+			let size = 0
+			response.on('data', (chunk: Buffer) => {
+				size += chunk.length
+				if (size > limits.maxBytes) fail(new JwksTooLargeError(limits.maxBytes))
+				else chunks.push(chunk)
+			})
+			response.on('error', (error) => fail(new JwksUnreachableError(error)))
+			response.on('close', () => {
+				if (!response.complete)
+					fail(new JwksUnreachableError(new Error('connection closed before the body ended')))
+			})
+			response.on('end', () => {
+				if (!settle()) return
+				try {
+					resolve(JSON.parse(utf8.decode(Buffer.concat(chunks, size))))
+				} catch (error) {
+					reject(new JwksInvalidError('body is not UTF-8 JSON', error))
+				}
+			})
+		}
+
+		const request = send(
+			url,
+			{ method: 'GET', headers: { accept: 'application/jwk-set+json, application/json' } },
+			receive,
+		)
+		const timer = setTimeout(() => fail(new JwksTimeoutError(limits.timeoutMs)), limits.timeoutMs)
+		request.on('error', (error) => fail(new JwksUnreachableError(error)))
+		request.end()
+	})

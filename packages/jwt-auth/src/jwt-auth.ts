@@ -94,7 +94,12 @@ export const jwtAuth = (
 		requiredScopes,
 		Math.ceil(jwks.failureBackoffMs / 1000),
 	)
-	if (resolved.prefetch) for (const resolver of resolvers.values()) resolver.prefetch()
+	// Started right after the module that created this middleware finishes evaluating: the fetch
+	// overlaps the runtime's wait for the first event instead of lengthening module init.
+	if (resolved.prefetch)
+		setImmediate(() => {
+			for (const resolver of resolvers.values()) resolver.prefetch()
+		})
 
 	/** Header rules that hold for every issuer; `jku`, `x5u`, `jwk` and `x5c` are never read. */
 	const checkHeader = (header: Record<string, unknown>): Header => {

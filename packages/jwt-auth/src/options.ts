@@ -81,7 +81,7 @@ export interface JwtAuthOptions {
 	/** `realm` of the `WWW-Authenticate` challenge. Default `api`. */
 	realm?: string
 	jwks?: JwksOptions
-	/** Start the JWKS fetches when the middleware is created (cold start). Default true. */
+	/** Start the JWKS fetches at cold start, just after module evaluation, not on the first request. Default true. */
 	prefetch?: boolean
 	/** Cache of verified tokens keyed by their SHA-256; `false` disables. Default `{ maxEntries: 1000 }`. */
 	verifiedTokenCache?: { maxEntries?: number } | false

@@ -1,5 +1,7 @@
-import { constants, type KeyObject, verify } from 'node:crypto'
+import type { KeyObject } from 'node:crypto'
 import type { AlgorithmSpec } from './algorithms.js'
+
+const { constants, verify } = process.getBuiltinModule('node:crypto')
 
 /** Checks one signature over `data` with one key and one algorithm. Never throws. */
 export type SignatureVerifier = (data: Buffer, signature: Buffer) => boolean

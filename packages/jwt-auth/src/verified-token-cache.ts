@@ -1,7 +1,8 @@
-import { hash } from 'node:crypto'
 import { createTtlCache } from '@tenantry/cache'
 import type { ValidityWindow } from './claims.js'
 import type { JwtAuth } from './types.js'
+
+const { hash } = process.getBuiltinModule('node:crypto')
 
 interface Verified extends ValidityWindow {
 	readonly auth: JwtAuth

@@ -3,6 +3,7 @@ import type {
 	ALBEvent,
 	APIGatewayProxyEvent,
 	APIGatewayProxyEventV2,
+	APIGatewayRequestAuthorizerEventV2,
 	Context,
 	LambdaFunctionURLEvent,
 } from 'aws-lambda'
@@ -21,7 +22,7 @@ export interface HttpRequestSpec {
 }
 
 export type HttpApiAuthorizer =
-	| { lambda: Record<string, unknown> }
+	| { lambda: object }
 	| { jwt: { claims: Record<string, string | number | boolean | string[]>; scopes?: string[] } }
 	| { iam: Record<string, unknown> }
 
@@ -104,6 +105,36 @@ export const httpApiEvent = (
 		...(body === null ? {} : { body }),
 	}
 	return event
+}
+
+/**
+ * What an HTTP API Lambda authorizer (payload 2.0) receives for a request: the request's
+ * headers, path and query, plus `identitySource` (the `Authorization` header by default).
+ */
+export const httpApiAuthorizerEvent = (
+	spec: HttpRequestSpec & { routeKey?: string; identitySource?: string[] } = {},
+): APIGatewayRequestAuthorizerEventV2 => {
+	const request = httpApiEvent(spec)
+	const routeKey = request.routeKey
+	return {
+		version: '2.0',
+		type: 'REQUEST',
+		routeArn: `arn:aws:execute-api:us-east-1:000000000000:local/$default/${routeKey.replace(' ', '')}`,
+		identitySource:
+			spec.identitySource ?? (request.headers.authorization ? [request.headers.authorization] : []),
+		routeKey,
+		rawPath: request.rawPath,
+		rawQueryString: request.rawQueryString,
+		cookies: request.cookies ?? [],
+		headers: request.headers,
+		...(request.queryStringParameters
+			? { queryStringParameters: request.queryStringParameters as Record<string, string> }
+			: {}),
+		...(request.pathParameters
+			? { pathParameters: request.pathParameters as Record<string, string> }
+			: {}),
+		requestContext: request.requestContext,
+	}
 }
 
 /** A Lambda Function URL event (payload 2.0, no routes, optional IAM authorizer). */

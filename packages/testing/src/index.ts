@@ -11,6 +11,7 @@ export {
 	functionUrlEvent,
 	type HttpApiAuthorizer,
 	type HttpRequestSpec,
+	httpApiAuthorizerEvent,
 	httpApiEvent,
 	lambdaContext,
 	type RestApiAuthorizer,

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest'
 import {
 	albEvent,
 	functionUrlEvent,
+	httpApiAuthorizerEvent,
 	httpApiEvent,
 	lambdaContext,
 	restApiEvent,
@@ -55,6 +56,25 @@ describe('HTTP API (v2) events', () => {
 			httpApiEvent().requestContext.requestId,
 		)
 		expect(httpApiEvent({ requestId: 'r-1' }).requestContext.requestId).toBe('r-1')
+	})
+
+	it('builds Lambda authorizer (payload 2.0) events with the identity source', () => {
+		const event = httpApiAuthorizerEvent({
+			method: 'GET',
+			path: '/tenants/acme/profile',
+			headers: { Authorization: 'Bearer t' },
+		})
+		expect(event).toMatchObject({
+			version: '2.0',
+			type: 'REQUEST',
+			identitySource: ['Bearer t'],
+			routeKey: 'GET /tenants/acme/profile',
+			rawPath: '/tenants/acme/profile',
+			headers: { authorization: 'Bearer t' },
+		})
+		expect(event.routeArn).toBe(
+			'arn:aws:execute-api:us-east-1:000000000000:local/$default/GET/tenants/acme/profile',
+		)
 	})
 
 	it('builds Function URL events with the $default route', () => {

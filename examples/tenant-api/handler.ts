@@ -1,0 +1,118 @@
+import { Tracer } from '@aws-lambda-powertools/tracer'
+import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware'
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb'
+import {
+	DeleteCommand,
+	DynamoDBDocumentClient,
+	GetCommand,
+	PutCommand,
+} from '@aws-sdk/lib-dynamodb'
+import middy from '@middy/core'
+import httpErrorHandler from '@middy/http-error-handler'
+import httpJsonBodyParser from '@middy/http-json-body-parser'
+import { createError } from '@middy/util'
+import { awsClients, getClient } from '@tenantry/aws-clients'
+import { jwtAuth } from '@tenantry/jwt-auth'
+import { dynamoRateLimitStore, tenantRateLimit } from '@tenantry/rate-limit'
+import { tenantIsolation } from '@tenantry/tenant-isolation'
+import type { APIGatewayProxyEventV2, APIGatewayProxyResultV2 } from 'aws-lambda'
+
+/** Required configuration, read at cold start so a missing variable fails the first invocation loudly. */
+const env = (name: string): string => {
+	const value = process.env[name]
+	if (!value) throw new Error(`environment variable ${name} is not set`)
+	return value
+}
+
+const tableName = env('DYNAMODB_TABLE_NAME')
+const tracer = new Tracer({ serviceName: 'tenant-api' })
+
+// Cognito when a user pool is configured, any OpenID provider otherwise.
+const authentication = process.env.COGNITO_USER_POOL_ID
+	? { cognito: { clientId: env('COGNITO_CLIENT_ID'), tokenUse: 'access' as const } }
+	: { issuers: { issuer: env('ISSUER'), audience: env('AUDIENCE') } }
+
+/** One Document client per tenant-scoped client: both live as long as the container. */
+const documentClients = new WeakMap<DynamoDBClient, DynamoDBDocumentClient>()
+const documentsOf = (client: DynamoDBClient): DynamoDBDocumentClient => {
+	let documents = documentClients.get(client)
+	if (documents === undefined) {
+		documents = DynamoDBDocumentClient.from(client, {
+			marshallOptions: { removeUndefinedValues: true },
+		})
+		documentClients.set(client, documents)
+	}
+	return documents
+}
+
+const json = (statusCode: number, body: unknown): APIGatewayProxyResultV2 => ({
+	statusCode,
+	headers: { 'Content-Type': 'application/json' },
+	body: JSON.stringify(body),
+})
+
+const isJsonObject = (value: unknown): value is Record<string, unknown> =>
+	typeof value === 'object' && value !== null && !Array.isArray(value)
+
+/**
+ * GET, PUT and DELETE /tenants/{tenantId}/items/{itemId}. The caller's tenant comes from the
+ * verified token; the path must name the same tenant; the DynamoDB client it gets is signed
+ * with that tenant's STS session and refuses any key outside `TENANT#<tenant>#`.
+ */
+export const handler = middy<APIGatewayProxyEventV2, APIGatewayProxyResultV2>()
+	.use(captureLambdaHandler(tracer))
+	.use(jwtAuth({ ...authentication, tracer }))
+	.use(httpJsonBodyParser({ disableContentTypeError: true }))
+	.use(tenantIsolation({ match: { pathParameter: 'tenantId' } }))
+	.use(
+		tenantRateLimit({
+			limits: {
+				requests: Number(process.env.RATE_LIMIT_REQUESTS ?? 100),
+				windowSec: Number(process.env.RATE_LIMIT_WINDOW_SEC ?? 60),
+			},
+			// Counters live next to the items, written with the function's own credentials.
+			store: dynamoRateLimitStore({ tableName, client: getClient(DynamoDBClient) }),
+			tracer,
+		}),
+	)
+	.use(
+		awsClients({
+			clients: { dynamodb: DynamoDBClient },
+			tenantCredentials: { roleArn: env('TENANT_ROLE_ARN') },
+			tableName,
+			tracer,
+		}),
+	)
+	.use(httpErrorHandler())
+	.handler(async (event, context) => {
+		const itemId = event.pathParameters?.itemId ?? ''
+		// `key` refuses ids that could reach another key (`#`): a clean 400.
+		const Key = { pk: context.tenant.key('ITEM', itemId), sk: 'ITEM' }
+		const items = documentsOf(context.clients.dynamodb)
+
+		switch (event.requestContext.http.method) {
+			case 'GET': {
+				const { Item } = await items.send(new GetCommand({ TableName: tableName, Key }))
+				if (Item === undefined) throw createError(404, 'Not Found')
+				return json(200, { itemId, data: Item.data, updatedAt: Item.updatedAt })
+			}
+			case 'PUT': {
+				const data: unknown = event.body
+				if (!isJsonObject(data))
+					throw createError(422, 'The body must be a JSON object', { expose: true })
+				const updatedAt = new Date().toISOString()
+				await items.send(
+					new PutCommand({
+						TableName: tableName,
+						Item: { ...Key, data, updatedAt, updatedBy: context.auth.subject },
+					}),
+				)
+				return json(200, { itemId, data, updatedAt })
+			}
+			case 'DELETE':
+				await items.send(new DeleteCommand({ TableName: tableName, Key }))
+				return { statusCode: 204 }
+			default:
+				throw createError(405, 'Method Not Allowed')
+		}
+	})

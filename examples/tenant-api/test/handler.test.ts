@@ -1,0 +1,160 @@
+import { GetItemCommand } from '@aws-sdk/client-dynamodb'
+import { httpApiEvent, type LocalStack, lambdaContext, startLocalStack } from '@tenantry/testing'
+import type {
+	APIGatewayProxyEventV2,
+	APIGatewayProxyResultV2,
+	APIGatewayProxyStructuredResultV2,
+} from 'aws-lambda'
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
+
+const tableName = 'tenant-items'
+const audience = 'tenant-api'
+let stack: LocalStack
+let handler: (event: APIGatewayProxyEventV2, context: unknown) => Promise<APIGatewayProxyResultV2>
+
+beforeAll(async () => {
+	// @middy/http-error-handler logs every refusal; the assertions below look at the responses.
+	vi.spyOn(console, 'error').mockImplementation(() => undefined)
+	stack = await startLocalStack()
+	await stack.dynamodb.createTable(tableName, { ttlAttribute: 'expiresAt' })
+	stack.applyEnv()
+	Object.assign(process.env, stack.xray.lambdaEnv('tenant-api'), {
+		ISSUER: stack.identityProvider.issuer,
+		AUDIENCE: audience,
+		DYNAMODB_TABLE_NAME: tableName,
+		TENANT_ROLE_ARN: 'arn:aws:iam::000000000000:role/tenant-data',
+		RATE_LIMIT_REQUESTS: '25',
+		RATE_LIMIT_WINDOW_SEC: '86400',
+	})
+	;({ handler } = (await import('../handler.js')) as unknown as { handler: typeof handler })
+})
+afterAll(() => stack.stop())
+
+const tokenFor = (tenant: string | undefined, claims: Record<string, unknown> = {}) =>
+	stack.identityProvider.sign({
+		sub: `user@${tenant}`,
+		aud: audience,
+		...(tenant ? { tenant_id: tenant } : {}),
+		...claims,
+	})
+
+const call = async (
+	method: string,
+	path: string,
+	options: { token?: string; body?: unknown; headers?: Record<string, string> } = {},
+): Promise<APIGatewayProxyStructuredResultV2> => {
+	const [, , tenantId, , itemId] = path.split('/')
+	const event = httpApiEvent({
+		method,
+		path,
+		pathParameters: { tenantId: tenantId ?? '', itemId: itemId ?? '' },
+		headers: {
+			...(options.token ? { authorization: `Bearer ${options.token}` } : {}),
+			...options.headers,
+		},
+		...(options.body === undefined ? {} : { body: options.body as Record<string, unknown> }),
+	})
+	return (await handler(event, lambdaContext())) as APIGatewayProxyStructuredResultV2
+}
+
+describe('tenant-api', () => {
+	it('stores, reads and deletes an item under the caller tenant key, with its STS session', async () => {
+		const token = await tokenFor('acme')
+		const put = await call('PUT', '/tenants/acme/items/42', { token, body: { name: 'widget' } })
+		expect(put.statusCode).toBe(200)
+		expect(JSON.parse(put.body ?? '')).toMatchObject({ itemId: '42', data: { name: 'widget' } })
+		expect(put.headers).toMatchObject({ 'RateLimit-Limit': '25' })
+
+		const stored = await stack.dynamodb.client().send(
+			new GetItemCommand({
+				TableName: tableName,
+				Key: { pk: { S: 'TENANT#acme#ITEM#42' }, sk: { S: 'ITEM' } },
+			}),
+		)
+		expect(stored.Item?.updatedBy).toEqual({ S: 'user@acme' })
+		const write = stack.dynamodb.requests.find((request) => request.operation === 'PutItem')
+		expect(stack.sts.callForAccessKey(write?.accessKeyId)?.tags).toEqual({ tenant_id: 'acme' })
+
+		const get = await call('GET', '/tenants/acme/items/42', { token })
+		expect(JSON.parse(get.body ?? '')).toMatchObject({ itemId: '42', data: { name: 'widget' } })
+		expect((await call('DELETE', '/tenants/acme/items/42', { token })).statusCode).toBe(204)
+		expect((await call('GET', '/tenants/acme/items/42', { token })).statusCode).toBe(404)
+	})
+
+	it('keeps tenants apart: another tenant in the path is a 403 and reads nothing', async () => {
+		const acme = await tokenFor('acme')
+		await call('PUT', '/tenants/acme/items/secret', { token: acme, body: { plan: 'gold' } })
+		stack.dynamodb.clearRequests()
+		const globex = await tokenFor('globex')
+		const attempt = await call('GET', '/tenants/acme/items/secret', { token: globex })
+		expect(attempt.statusCode).toBe(403)
+		expect(attempt.body).toBe('Forbidden')
+		expect(stack.dynamodb.requests.filter((r) => r.operation === 'GetItem')).toEqual([])
+	})
+
+	it('answers bad credentials with 401 and a Bearer challenge', async () => {
+		const forger = await stack.identityProvider.createKey('RS256', { publish: false })
+		const forged = await stack.identityProvider.sign(
+			{ sub: 'x', aud: audience, tenant_id: 'acme' },
+			{ key: forger },
+		)
+		const expired = await tokenFor('acme', { exp: Math.floor(Date.now() / 1000) - 60 })
+		const wrongAudience = await tokenFor('acme', { aud: 'another-api' })
+		for (const token of [forged, expired, wrongAudience, 'not.a.jwt']) {
+			const response = await call('GET', '/tenants/acme/items/1', { token })
+			expect(response).toMatchObject({ statusCode: 401, body: 'Unauthorized' })
+			expect(response.headers?.['WWW-Authenticate']).toMatch(
+				/^Bearer realm="api", error="invalid_token"/,
+			)
+		}
+		expect((await call('GET', '/tenants/acme/items/1')).headers?.['WWW-Authenticate']).toBe(
+			'Bearer realm="api"',
+		)
+	})
+
+	it('refuses a token without a tenant (403) and bad input (400, 422)', async () => {
+		expect(
+			(await call('GET', '/tenants/acme/items/1', { token: await tokenFor(undefined) })).statusCode,
+		).toBe(403)
+		const token = await tokenFor('acme')
+		expect((await call('GET', '/tenants/acme/items/x#TENANT#globex', { token })).statusCode).toBe(
+			400,
+		)
+		expect((await call('PUT', '/tenants/acme/items/1', { token, body: [1, 2] })).statusCode).toBe(
+			422,
+		)
+	})
+
+	it('limits each tenant separately (429 with Retry-After)', async () => {
+		const token = await tokenFor('initech')
+		const statuses: (number | undefined)[] = []
+		for (let i = 0; i < 27; i++)
+			statuses.push((await call('GET', '/tenants/initech/items/none', { token })).statusCode)
+		expect(statuses.filter((status) => status === 404)).toHaveLength(25)
+		const limited = await call('GET', '/tenants/initech/items/none', { token })
+		expect(limited).toMatchObject({ statusCode: 429, headers: { 'RateLimit-Remaining': '0' } })
+		expect(Number(limited.headers?.['Retry-After'])).toBeGreaterThan(0)
+		expect(
+			(await call('GET', '/tenants/acme/items/none', { token: await tokenFor('acme') })).statusCode,
+		).toBe(404)
+	})
+
+	it('keeps serving from cached keys while the identity provider is down', async () => {
+		const token = await tokenFor('acme')
+		stack.identityProvider.faults.inject({ type: 'down' })
+		try {
+			expect((await call('GET', '/tenants/acme/items/none', { token })).statusCode).toBe(404)
+		} finally {
+			stack.identityProvider.faults.clear()
+		}
+	})
+
+	it('traces the handler, the DynamoDB call and the tenant', async () => {
+		stack.xray.clear()
+		await call('GET', '/tenants/acme/items/traced', { token: await tokenFor('acme') })
+		const segments = await stack.xray.waitFor((all) => all.some((s) => s.name === 'DynamoDB'))
+		const handlerSegment = segments.find((s) => s.name === '## index.handler')
+		expect(handlerSegment?.annotations).toMatchObject({ tenant_id: 'acme' })
+		expect(segments.find((s) => s.name === 'DynamoDB')?.aws).toMatchObject({ operation: 'GetItem' })
+	})
+})

@@ -1,0 +1,88 @@
+import { httpApiAuthorizerEvent, httpApiEvent, lambdaContext } from '@tenantry/testing'
+import type { APIGatewayRequestAuthorizerEventV2 } from 'aws-lambda'
+import { defineScenario, statusOf } from '../../scripts/demo-kit.js'
+
+const audience = 'profiles-api'
+
+export default defineScenario(async (stack) => {
+	await stack.dynamodb.createTable('tenant-profiles')
+	Object.assign(process.env, {
+		ISSUER: stack.identityProvider.issuer,
+		AUDIENCE: audience,
+		DYNAMODB_TABLE_NAME: 'tenant-profiles',
+	})
+	const { handler: authorize } = await import('./authorizer.js')
+	const { handler: downstream } = await import('./handler.js')
+	const idp = stack.identityProvider
+	const tokenOf = (tenant?: string) =>
+		idp.sign({ sub: `user@${tenant}`, aud: audience, ...(tenant ? { tenant_id: tenant } : {}) })
+	const forger = await idp.createKey('ES256', { publish: false })
+
+	type Decision = { isAuthorized: boolean; context?: { tenant_id?: string } }
+	const decide = async (token: string, path = '/tenants/acme/profile'): Promise<Decision> =>
+		(await authorize(
+			httpApiAuthorizerEvent({
+				method: 'GET',
+				path,
+				headers: { authorization: `Bearer ${token}` },
+			}) as APIGatewayRequestAuthorizerEventV2,
+			lambdaContext() as never,
+		)) as Decision
+	const describe = (decision: Decision) =>
+		decision.isAuthorized ? `allow ${decision.context?.tenant_id}` : 'deny'
+	/** What API Gateway does: authorize, then call the downstream function with the decision's context. */
+	const throughGateway = async (token: string, tenantInPath: string) => {
+		const decision = await decide(token, `/tenants/${tenantInPath}/profile`)
+		if (!decision.isAuthorized) return 403
+		const event = httpApiEvent({
+			method: 'GET',
+			path: `/tenants/${tenantInPath}/profile`,
+			pathParameters: { tenantId: tenantInPath },
+			authorizer: { lambda: decision.context ?? {} },
+		})
+		return statusOf(downstream(event as never, lambdaContext() as never))
+	}
+
+	return {
+		title: 'tenant-authorizer · HTTP API Lambda authorizer + downstream function',
+		chain:
+			'authorizer: jwtAuth → simple response · downstream: tenantIsolation (authorizer.lambda.tenant_id) → awsClients → httpErrorHandler',
+		rows: [
+			{
+				request: 'authorize a token of acme',
+				expected: 'allow acme',
+				run: async () => describe(await decide(await tokenOf('acme'))),
+			},
+			{
+				request: 'GET /tenants/acme/profile with it',
+				expected: 200,
+				run: async () => throughGateway(await tokenOf('acme'), 'acme'),
+			},
+			{
+				request: 'GET /tenants/globex/profile as globex',
+				expected: 200,
+				run: async () => throughGateway(await tokenOf('globex'), 'globex'),
+			},
+			{
+				request: 'GET /tenants/acme/profile as globex',
+				expected: 403,
+				run: async () => throughGateway(await tokenOf('globex'), 'acme'),
+			},
+			{
+				request: 'authorize a forged token',
+				expected: 'deny',
+				run: async () =>
+					describe(
+						await decide(
+							await idp.sign({ sub: 'x', aud: audience, tenant_id: 'acme' }, { key: forger }),
+						),
+					),
+			},
+			{
+				request: 'authorize a token without a tenant',
+				expected: 'deny',
+				run: async () => describe(await decide(await tokenOf())),
+			},
+		],
+	}
+})

@@ -1,0 +1,42 @@
+import { DynamoDBClient, GetItemCommand } from '@aws-sdk/client-dynamodb'
+import middy from '@middy/core'
+import httpErrorHandler from '@middy/http-error-handler'
+import { awsClients } from '@tenantry/aws-clients'
+import { tenantIsolation } from '@tenantry/tenant-isolation'
+import type {
+	APIGatewayProxyEventV2WithLambdaAuthorizer,
+	APIGatewayProxyResultV2,
+} from 'aws-lambda'
+import type { TenantAuthorizerContext } from './authorizer.js'
+
+const tableName = process.env.DYNAMODB_TABLE_NAME
+
+/**
+ * GET /tenants/{tenantId}/profile behind the Lambda authorizer. The tenant comes from
+ * `requestContext.authorizer.lambda.tenant_id` (tenantIsolation reads it by default); the path
+ * must name the same tenant; the DynamoDB client refuses keys of other tenants.
+ */
+export const handler = middy<
+	APIGatewayProxyEventV2WithLambdaAuthorizer<TenantAuthorizerContext>,
+	APIGatewayProxyResultV2
+>()
+	.use(tenantIsolation({ match: { pathParameter: 'tenantId' } }))
+	.use(awsClients({ clients: { dynamodb: DynamoDBClient }, tableName }))
+	.use(httpErrorHandler())
+	.handler(async (event, context) => {
+		const { Item } = await context.clients.dynamodb.send(
+			new GetItemCommand({
+				TableName: context.tableName,
+				Key: { pk: { S: context.tenant.key('PROFILE', 'main') }, sk: { S: 'PROFILE' } },
+			}),
+		)
+		return {
+			statusCode: 200,
+			headers: { 'Content-Type': 'application/json' },
+			body: JSON.stringify({
+				tenant: context.tenant.id,
+				user: event.requestContext.authorizer.lambda.sub,
+				plan: Item?.plan?.S ?? 'free',
+			}),
+		}
+	})

@@ -1,0 +1,153 @@
+import { PutItemCommand } from '@aws-sdk/client-dynamodb'
+import {
+	httpApiAuthorizerEvent,
+	httpApiEvent,
+	type LocalStack,
+	lambdaContext,
+	startLocalStack,
+} from '@tenantry/testing'
+import type {
+	APIGatewayProxyStructuredResultV2,
+	APIGatewayRequestAuthorizerEventV2,
+	APIGatewaySimpleAuthorizerWithContextResult,
+} from 'aws-lambda'
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
+import type { TenantAuthorizerContext } from '../authorizer.js'
+
+type Decision = APIGatewaySimpleAuthorizerWithContextResult<TenantAuthorizerContext>
+const audience = 'tenant-api'
+let stack: LocalStack
+let authorize: (event: APIGatewayRequestAuthorizerEventV2, context: unknown) => Promise<Decision>
+let downstream: (event: unknown, context: unknown) => Promise<APIGatewayProxyStructuredResultV2>
+
+beforeAll(async () => {
+	// @middy/http-error-handler logs every refusal; the assertions below look at the responses.
+	vi.spyOn(console, 'error').mockImplementation(() => undefined)
+	stack = await startLocalStack()
+	await stack.dynamodb.createTable('profiles')
+	await stack.dynamodb.client().send(
+		new PutItemCommand({
+			TableName: 'profiles',
+			Item: { pk: { S: 'TENANT#acme#PROFILE#main' }, sk: { S: 'PROFILE' }, plan: { S: 'gold' } },
+		}),
+	)
+	stack.applyEnv()
+	Object.assign(process.env, {
+		ISSUER: stack.identityProvider.issuer,
+		AUDIENCE: audience,
+		DYNAMODB_TABLE_NAME: 'profiles',
+	})
+	;({ handler: authorize } = (await import('../authorizer.js')) as unknown as {
+		handler: typeof authorize
+	})
+	;({ handler: downstream } = (await import('../handler.js')) as unknown as {
+		handler: typeof downstream
+	})
+})
+afterAll(() => stack.stop())
+
+const tokenFor = (tenant: string | undefined, claims: Record<string, unknown> = {}) =>
+	stack.identityProvider.sign({
+		sub: `user@${tenant}`,
+		aud: audience,
+		scope: 'profile:read',
+		...(tenant ? { tenant_id: tenant } : {}),
+		...claims,
+	})
+
+const authorizeRequest = (token: string | undefined, path = '/tenants/acme/profile') =>
+	authorize(
+		httpApiAuthorizerEvent({
+			method: 'GET',
+			path,
+			headers: token ? { authorization: `Bearer ${token}` } : {},
+		}),
+		lambdaContext(),
+	)
+
+/** What API Gateway sends the downstream function after the authorizer allowed the request. */
+const requestAs = (decision: Decision, tenantInPath: string) =>
+	downstream(
+		httpApiEvent({
+			method: 'GET',
+			path: `/tenants/${tenantInPath}/profile`,
+			pathParameters: { tenantId: tenantInPath },
+			authorizer: { lambda: decision.context },
+		}),
+		lambdaContext(),
+	)
+
+describe('tenant-authorizer', () => {
+	it('allows a valid token and hands its tenant to the downstream function', async () => {
+		const decision = await authorizeRequest(await tokenFor('acme'))
+		expect(decision).toEqual({
+			isAuthorized: true,
+			context: { tenant_id: 'acme', sub: 'user@acme', scope: 'profile:read' },
+		})
+		const response = await requestAs(decision, 'acme')
+		expect(response.statusCode).toBe(200)
+		expect(JSON.parse(response.body ?? '')).toEqual({
+			tenant: 'acme',
+			user: 'user@acme',
+			plan: 'gold',
+		})
+	})
+
+	it('refuses forged, expired, tenant-less and missing tokens with isAuthorized false', async () => {
+		const forger = await stack.identityProvider.createKey('ES256', { publish: false })
+		const tokens = [
+			await stack.identityProvider.sign(
+				{ sub: 'x', aud: audience, tenant_id: 'acme' },
+				{ key: forger },
+			),
+			await tokenFor('acme', { exp: Math.floor(Date.now() / 1000) - 1 }),
+			await tokenFor(undefined),
+			undefined,
+		]
+		for (const token of tokens)
+			expect(await authorizeRequest(token)).toEqual({ isAuthorized: false })
+	})
+
+	it('fails (API Gateway answers 500, caches nothing) when the identity provider is down and no keys are cached', async () => {
+		stack.identityProvider.faults.inject({ type: 'down' })
+		// A new container: fresh module state, so no keys cached from earlier tests.
+		vi.resetModules()
+		const { handler: coldAuthorizer } = (await import('../authorizer.js')) as unknown as {
+			handler: typeof authorize
+		}
+		try {
+			await expect(
+				coldAuthorizer(
+					httpApiAuthorizerEvent({
+						headers: { authorization: `Bearer ${await tokenFor('acme')}` },
+					}),
+					lambdaContext(),
+				),
+			).rejects.toMatchObject({ statusCode: 503 })
+		} finally {
+			stack.identityProvider.faults.clear()
+		}
+	})
+
+	it('downstream: another tenant in the path is a 403, no authorizer context a 401', async () => {
+		const decision = await authorizeRequest(await tokenFor('globex'), '/tenants/acme/profile')
+		expect((await requestAs(decision, 'acme')).statusCode).toBe(403)
+		const unauthenticated = await downstream(
+			httpApiEvent({ path: '/tenants/acme/profile', pathParameters: { tenantId: 'acme' } }),
+			lambdaContext(),
+		)
+		expect(unauthenticated.statusCode).toBe(401)
+	})
+
+	it('downstream: a tenant without a profile gets the default plan, from its own key only', async () => {
+		stack.dynamodb.clearRequests()
+		const response = await requestAs(
+			await authorizeRequest(await tokenFor('initech'), '/tenants/initech/profile'),
+			'initech',
+		)
+		expect(JSON.parse(response.body ?? '')).toMatchObject({ tenant: 'initech', plan: 'free' })
+		expect(stack.dynamodb.requests.map((request) => JSON.stringify(request.input.Key))).toEqual([
+			JSON.stringify({ pk: { S: 'TENANT#initech#PROFILE#main' }, sk: { S: 'PROFILE' } }),
+		])
+	})
+})

@@ -1,0 +1,108 @@
+import { createHmac } from 'node:crypto'
+import {
+	ConditionalCheckFailedException,
+	DynamoDBClient,
+	PutItemCommand,
+} from '@aws-sdk/client-dynamodb'
+import middy from '@middy/core'
+import httpErrorHandler from '@middy/http-error-handler'
+import httpJsonBodyParser from '@middy/http-json-body-parser'
+import secretsManager, { secret } from '@middy/secrets-manager'
+import { createError } from '@middy/util'
+import { awsClients, getClient } from '@tenantry/aws-clients'
+import { dynamoReplayStore, hmacAuth } from '@tenantry/hmac-auth'
+import { tenantIsolation } from '@tenantry/tenant-isolation'
+import type { APIGatewayProxyEventV2, APIGatewayProxyResultV2 } from 'aws-lambda'
+
+/** Required configuration, read at cold start so a missing variable fails the first invocation loudly. */
+const env = (name: string): string => {
+	const value = process.env[name]
+	if (!value) throw new Error(`environment variable ${name} is not set`)
+	return value
+}
+
+const eventsTable = env('DYNAMODB_TABLE_NAME')
+
+interface Webhook {
+	id: string
+	type: string
+	tenantId?: string
+	data: Record<string, unknown> & { email?: string }
+}
+
+const isWebhook = (body: unknown): body is Webhook => {
+	if (typeof body !== 'object' || body === null) return false
+	const { id, type, data } = body as Record<string, unknown>
+	return (
+		typeof id === 'string' &&
+		/^[\w-]{1,128}$/.test(id) &&
+		typeof type === 'string' &&
+		type.length <= 128 &&
+		typeof data === 'object' &&
+		data !== null &&
+		!Array.isArray(data)
+	)
+}
+
+/**
+ * POST /webhooks: each tenant signs its deliveries with its own secret (Secrets Manager,
+ * `${SECRET_PREFIX}/<tenant>`). A verified event is stored once under the tenant's key, with
+ * the sender's e-mail replaced by a keyed hash: the key is one app-wide secret, the job of
+ * the stock `@middy/secrets-manager`; per-tenant secrets are the job of `hmacAuth`.
+ */
+export const handler = middy<APIGatewayProxyEventV2, APIGatewayProxyResultV2>()
+	.use(
+		hmacAuth({
+			secrets: { prefix: env('SECRET_PREFIX') },
+			// Any container that saw this exact delivery makes the others refuse it.
+			replayStore: dynamoReplayStore({
+				tableName: env('REPLAY_TABLE_NAME'),
+				client: getClient(DynamoDBClient),
+			}),
+		}),
+	)
+	.use(httpJsonBodyParser())
+	// A payload that names a tenant must name the signer.
+	.use(tenantIsolation({ match: { bodyField: 'tenantId' } }))
+	.use(
+		secretsManager({
+			fetchData: { pseudonymKey: secret<string>(env('PSEUDONYM_KEY_SECRET_ID')) },
+			setToContext: true,
+			cacheExpiry: 15 * 60 * 1000,
+		}),
+	)
+	.use(awsClients({ clients: { dynamodb: DynamoDBClient }, tableName: eventsTable }))
+	.use(httpErrorHandler())
+	.handler(async (event, context) => {
+		const webhook: unknown = event.body
+		if (!isWebhook(webhook)) throw createError(422, 'Expected { id, type, data }', { expose: true })
+		const { email, ...data } = webhook.data
+		const sender =
+			typeof email === 'string'
+				? createHmac('sha256', context.pseudonymKey).update(email.toLowerCase()).digest('hex')
+				: undefined
+		try {
+			await context.clients.dynamodb.send(
+				new PutItemCommand({
+					TableName: eventsTable,
+					Item: {
+						pk: { S: context.tenant.key('EVENT', webhook.id) },
+						sk: { S: 'EVENT' },
+						type: { S: webhook.type },
+						receivedAt: { S: new Date().toISOString() },
+						data: { S: JSON.stringify(data) },
+						...(sender ? { sender: { S: sender } } : {}),
+					},
+					// Senders retry: the same event id is stored once, whatever its signature.
+					ConditionExpression: 'attribute_not_exists(pk)',
+				}),
+			)
+		} catch (error) {
+			if (!(error instanceof ConditionalCheckFailedException)) throw error
+		}
+		return {
+			statusCode: 202,
+			headers: { 'Content-Type': 'application/json' },
+			body: JSON.stringify({ received: webhook.id }),
+		}
+	})

@@ -1,0 +1,25 @@
+import { type LocalStack, startLocalStack } from '@tenantry/testing'
+import { afterAll, expect, it, vi } from 'vitest'
+
+let stack: LocalStack | undefined
+afterAll(() => stack?.stop())
+
+it('starts the app-wide secret fetch at cold start without making module evaluation wait for it', async () => {
+	stack = await startLocalStack()
+	stack.applyEnv()
+	stack.secretsManager.putSecret('webhook-ingest/pseudonym-key', 'key')
+	// Secrets Manager holds its answers for a minute: an import that waited would time out.
+	stack.secretsManager.faults.inject({ type: 'delay', ms: 60_000 })
+	Object.assign(process.env, {
+		SECRET_PREFIX: 'tenants',
+		DYNAMODB_TABLE_NAME: 'webhook-events',
+		REPLAY_TABLE_NAME: 'webhook-replay',
+		PSEUDONYM_KEY_SECRET_ID: 'webhook-ingest/pseudonym-key',
+	})
+	const { handler } = await import('../handler.js')
+	expect(typeof handler).toBe('function')
+	const secretsManager = stack.secretsManager
+	await vi.waitFor(() => expect(secretsManager.calls('webhook-ingest/pseudonym-key')).toBe(1))
+	// Tenant secrets are per request: none is fetched before one arrives.
+	expect(secretsManager.calls()).toBe(1)
+})

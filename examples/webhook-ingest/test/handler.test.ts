@@ -1,0 +1,163 @@
+import { GetItemCommand, ScanCommand } from '@aws-sdk/client-dynamodb'
+import { signRequest } from '@tenantry/hmac-auth'
+import { httpApiEvent, type LocalStack, lambdaContext, startLocalStack } from '@tenantry/testing'
+import type {
+	APIGatewayProxyEventV2,
+	APIGatewayProxyResultV2,
+	APIGatewayProxyStructuredResultV2,
+} from 'aws-lambda'
+import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest'
+
+const eventsTable = 'webhook-events'
+const secrets = {
+	acme: 'acme-shared-secret',
+	globex: 'globex-shared-secret',
+	initech: 'initech-shared-secret',
+}
+let stack: LocalStack
+let handler: (event: APIGatewayProxyEventV2, context: unknown) => Promise<APIGatewayProxyResultV2>
+
+beforeAll(async () => {
+	// @middy/http-error-handler logs every refusal; the assertions below look at the responses.
+	vi.spyOn(console, 'error').mockImplementation(() => undefined)
+	stack = await startLocalStack()
+	await stack.dynamodb.createTable(eventsTable)
+	await stack.dynamodb.createTable('webhook-replay', { ttlAttribute: 'expiresAt' })
+	for (const [tenant, secret] of Object.entries(secrets))
+		stack.secretsManager.putSecret(`tenants/${tenant}`, { shared_secret: secret })
+	stack.secretsManager.putSecret('webhook-ingest/pseudonym-key', 'app-wide-pseudonym-key')
+	stack.applyEnv()
+	Object.assign(process.env, {
+		SECRET_PREFIX: 'tenants',
+		DYNAMODB_TABLE_NAME: eventsTable,
+		REPLAY_TABLE_NAME: 'webhook-replay',
+		PSEUDONYM_KEY_SECRET_ID: 'webhook-ingest/pseudonym-key',
+	})
+	;({ handler } = (await import('../handler.js')) as unknown as { handler: typeof handler })
+})
+afterAll(() => stack.stop())
+beforeEach(() => stack.secretsManager.faults.clear())
+
+let sequence = 0
+const webhook = (overrides: Record<string, unknown> = {}) => ({
+	id: `evt-${++sequence}`,
+	type: 'invoice.paid',
+	data: { amount: 4200, email: 'Jane@Example.com' },
+	...overrides,
+})
+
+const deliver = async (
+	tenant: string,
+	body: string,
+	options: { secret?: string; timestamp?: Date; tenantHeader?: string } = {},
+): Promise<APIGatewayProxyStructuredResultV2> => {
+	const signed = signRequest({
+		secret: options.secret ?? secrets[tenant as keyof typeof secrets] ?? 'unknown',
+		body,
+		tenantId: tenant,
+		...(options.timestamp ? { timestamp: options.timestamp } : {}),
+	})
+	const headers = { ...signed, 'x-tenant-id': options.tenantHeader ?? tenant }
+	const event = httpApiEvent({
+		method: 'POST',
+		path: '/webhooks',
+		headers: { ...headers, 'content-type': 'application/json' },
+		body,
+	})
+	return (await handler(event, lambdaContext())) as APIGatewayProxyStructuredResultV2
+}
+
+const storedEvent = (tenant: string, id: string) =>
+	stack.dynamodb.client().send(
+		new GetItemCommand({
+			TableName: eventsTable,
+			Key: { pk: { S: `TENANT#${tenant}#EVENT#${id}` }, sk: { S: 'EVENT' } },
+		}),
+	)
+
+describe('webhook-ingest', () => {
+	it('stores a verified delivery once, under the signer tenant, with the e-mail pseudonymised', async () => {
+		const event = webhook()
+		const response = await deliver('acme', JSON.stringify(event))
+		expect(response).toMatchObject({
+			statusCode: 202,
+			body: JSON.stringify({ received: event.id }),
+		})
+		const { Item } = await storedEvent('acme', event.id)
+		expect(Item?.type).toEqual({ S: 'invoice.paid' })
+		expect(JSON.parse(Item?.data?.S ?? '')).toEqual({ amount: 4200 })
+		expect(Item?.sender?.S).toMatch(/^[0-9a-f]{64}$/)
+		expect(JSON.stringify(Item)).not.toContain('example.com')
+	})
+
+	it('refuses a replayed delivery (401), and stores a re-signed retry only once', async () => {
+		const event = webhook()
+		const body = JSON.stringify(event)
+		const headers = signRequest({ secret: secrets.acme, body, tenantId: 'acme' })
+		const send = () =>
+			handler(
+				httpApiEvent({
+					method: 'POST',
+					path: '/webhooks',
+					headers: { ...headers, 'content-type': 'application/json' },
+					body,
+				}),
+				lambdaContext(),
+			)
+		expect(await send()).toMatchObject({ statusCode: 202 })
+		expect(await send()).toMatchObject({ statusCode: 401, body: 'Unauthorized' })
+		// A sender's retry carries a new timestamp, so a new signature; the event id dedupes it.
+		expect(
+			(await deliver('acme', body, { timestamp: new Date(Date.now() + 1_000) })).statusCode,
+		).toBe(202)
+		const { Items } = await stack.dynamodb
+			.client()
+			.send(new ScanCommand({ TableName: eventsTable }))
+		expect(Items?.filter((item) => item.pk?.S === `TENANT#acme#EVENT#${event.id}`)).toHaveLength(1)
+	})
+
+	it('answers every credential failure with the same 401', async () => {
+		const body = JSON.stringify(webhook())
+		const responses = [
+			await deliver('acme', body, { secret: secrets.globex }),
+			await deliver('umbrella', body),
+			await deliver('acme', body, { timestamp: new Date(Date.now() - 10 * 60 * 1000) }),
+			await deliver('acme', body, { tenantHeader: '../acme' }),
+		]
+		for (const response of responses) {
+			expect(response).toMatchObject({
+				statusCode: 401,
+				body: 'Unauthorized',
+				headers: { 'WWW-Authenticate': 'HMAC realm="api"' },
+			})
+		}
+	})
+
+	it('refuses a payload naming another tenant than its signer (403), writing nothing', async () => {
+		const event = webhook({ tenantId: 'globex' })
+		expect((await deliver('acme', JSON.stringify(event))).statusCode).toBe(403)
+		expect((await storedEvent('globex', event.id)).Item).toBeUndefined()
+		expect((await storedEvent('acme', event.id)).Item).toBeUndefined()
+	})
+
+	it('keeps verifying from a cached secret while Secrets Manager is down, 503 without one', async () => {
+		expect((await deliver('globex', JSON.stringify(webhook()))).statusCode).toBe(202)
+		stack.secretsManager.faults.inject({ type: 'server-error' })
+		expect((await deliver('globex', JSON.stringify(webhook()))).statusCode).toBe(202)
+		const cold = await deliver('initech', JSON.stringify(webhook()))
+		expect(cold).toMatchObject({ statusCode: 503 })
+		expect(Number(cold.headers?.['Retry-After'])).toBeGreaterThan(0)
+	})
+
+	it('fetches the app-wide secret once at cold start; warm deliveries fetch nothing', async () => {
+		expect(stack.secretsManager.calls('webhook-ingest/pseudonym-key')).toBe(1)
+		stack.secretsManager.resetCalls()
+		for (let i = 0; i < 5; i++)
+			expect((await deliver('acme', JSON.stringify(webhook()))).statusCode).toBe(202)
+		expect(stack.secretsManager.calls()).toBe(0)
+	})
+
+	it('answers 422 for a verified body that is not a webhook', async () => {
+		expect((await deliver('acme', JSON.stringify({ hello: 'world' }))).statusCode).toBe(422)
+	})
+})

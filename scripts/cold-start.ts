@@ -1,0 +1,119 @@
+import { execFile } from 'node:child_process'
+import { statSync } from 'node:fs'
+import { createRequire } from 'node:module'
+import { pathToFileURL } from 'node:url'
+import { promisify } from 'node:util'
+import { build } from 'esbuild'
+
+const run = promisify(execFile)
+
+export interface BundleFacts {
+	bytes: number
+	/** AWS SDK client packages in the bundle, e.g. `@aws-sdk/client-sts`. */
+	sdkClients: string[]
+}
+
+/**
+ * Bundles a handler as Lambda deployments do: one minified ESM file for Node 22 with the AWS
+ * SDK bundled in (best practice: a pinned SDK, no reliance on the runtime's copy). CommonJS
+ * dependencies get a `require` from `createRequire`.
+ */
+export const bundleHandler = async (
+	entry: string,
+	outfile: string,
+	stdin?: { contents: string; resolveDir: string },
+): Promise<BundleFacts> => {
+	const { metafile } = await build({
+		...(stdin ? { stdin: { ...stdin, loader: 'ts' } } : { entryPoints: [entry] }),
+		outfile,
+		bundle: true,
+		minify: true,
+		format: 'esm',
+		platform: 'node',
+		target: 'node22',
+		conditions: ['@tenantry/source'],
+		mainFields: ['module', 'main'],
+		legalComments: 'none',
+		logLevel: 'error',
+		banner: {
+			js: "import{createRequire as __cr}from'node:module';const require=__cr(import.meta.url);",
+		},
+		metafile: true,
+	})
+	const sdkClients = new Set<string>()
+	for (const input of Object.keys(metafile.inputs)) {
+		const client = /node_modules\/(@aws-sdk\/client-[\w-]+)\//.exec(input)?.[1]
+		if (client) sdkClients.add(client)
+	}
+	return { bytes: statSync(outfile).size, sdkClients: [...sdkClients].sort() }
+}
+
+/**
+ * Milliseconds one fresh Node process spends evaluating `file` (module init only). The process
+ * exits right after: prefetches started at init and refresh timers must not keep it waiting.
+ */
+export const initTimeMs = async (file: string, env: Record<string, string>): Promise<number> => {
+	const script = `const s=performance.now();await import(${JSON.stringify(pathToFileURL(file).href)});process.stdout.write(String(performance.now()-s));process.exit(0)`
+	const { stdout } = await run(process.execPath, ['--input-type=module', '-e', script], {
+		env: { PATH: process.env.PATH ?? '', ...env },
+		timeout: 30_000,
+	})
+	return Number(stdout)
+}
+
+const importPattern = /^\s*import\s+(?!type\s)([\s\S]*?)\s+from\s+['"]([^'"]+)['"]/gm
+
+/**
+ * The baseline for a handler: a module re-exporting what the handler imports from packages
+ * matching `keep` (e.g. AWS SDK clients and `@middy/core`), plus `extraLines`, and nothing
+ * else. Re-exports keep the bundler from dropping them, as the handler's own use does.
+ */
+export const baselineSource = (
+	handlerSource: string,
+	keep: (specifier: string) => boolean,
+	extraLines: string[] = [],
+): string => {
+	const lines = [...extraLines]
+	let alias = 0
+	for (const [, clause = '', specifier = ''] of handlerSource.matchAll(importPattern)) {
+		if (!keep(specifier)) continue
+		const named = /\{([\s\S]*)\}/.exec(clause)?.[1]
+		const defaultName = clause
+			.replace(/\{[\s\S]*\}/, '')
+			.replace(/,/g, '')
+			.trim()
+		if (defaultName.startsWith('*')) lines.push(`export * as i${alias++} from '${specifier}'`)
+		else if (defaultName) lines.push(`export { default as i${alias++} } from '${specifier}'`)
+		const names = (named ?? '')
+			.split(',')
+			.map((name) => name.trim())
+			.filter((name) => name && !name.startsWith('type '))
+			.map((name) => `${name.split(/\s+as\s+/)[0]} as i${alias++}`)
+		if (names.length > 0) lines.push(`export { ${names.join(', ')} } from '${specifier}'`)
+	}
+	return `${lines.join('\n')}\n`
+}
+
+/**
+ * `export { STSClient as c0 } from '@aws-sdk/client-sts'`-style lines for the SDK clients a
+ * bundle carries, so a baseline carries them too, even those a middleware pulls in.
+ */
+export const clientExports = async (packages: string[], resolveFrom: string): Promise<string[]> => {
+	const require = createRequire(resolveFrom)
+	return Promise.all(
+		packages.map(async (name, index) => {
+			const exported = Object.keys(await import(pathToFileURL(require.resolve(name)).href))
+			const client = exported.find((key) => /^[A-Z][A-Za-z0-9]*Client$/.test(key))
+			if (client === undefined) throw new Error(`no client class exported by ${name}`)
+			return `export { ${client} as c${index} } from '${name}'`
+		}),
+	)
+}
+
+export const median = (values: number[]): number => {
+	const sorted = [...values].sort((a, b) => a - b)
+	const middle = Math.floor(sorted.length / 2)
+	return sorted.length % 2
+		? (sorted[middle] ?? Number.NaN)
+		: ((sorted[middle - 1] ?? 0) + (sorted[middle] ?? 0)) / 2
+}
