@@ -6,8 +6,9 @@ import {
 	UpdateTimeToLiveCommand,
 } from '@aws-sdk/client-dynamodb'
 import dynalite from 'dynalite'
-import { accessKeyIdOf, localCredentials } from './credentials.js'
+import { accessKeyIdOf } from './credentials.js'
 import { answerCommonFault, createFaultPlan, type Fault, type FaultControl } from './faults.js'
+import { localClients } from './local-clients.js'
 import { listenOnLoopback } from './loopback-server.js'
 
 export interface RecordedDynamoDbRequest {
@@ -146,18 +147,11 @@ export const startDynamoDb = async (options: StartDynamoDbOptions = {}): Promise
 	})
 
 	const loopback = await listenOnLoopback(server)
-	const clients: DynamoDBClient[] = []
-
-	const client = (config: DynamoDBClientConfig = {}): DynamoDBClient => {
-		const created = new DynamoDBClient({
-			region,
-			endpoint: loopback.url,
-			credentials: localCredentials,
-			...config,
-		})
-		clients.push(created)
-		return created
-	}
+	const clients = localClients((config: DynamoDBClientConfig) => new DynamoDBClient(config), {
+		region,
+		endpoint: loopback.url,
+	})
+	const { client } = clients
 
 	return {
 		endpoint: loopback.url,
@@ -200,7 +194,7 @@ export const startDynamoDb = async (options: StartDynamoDbOptions = {}): Promise
 		faults,
 		async stop() {
 			stopping.abort()
-			for (const created of clients) created.destroy()
+			clients.destroyAll()
 			// dynalite closes its database on close(); let requests it is serving finish first.
 			if (inflight > 0) await new Promise<void>((resolve) => (drained = resolve))
 			await new Promise<void>((resolve) => {

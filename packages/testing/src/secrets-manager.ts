@@ -4,8 +4,9 @@ import {
 	SecretsManagerClient,
 	type SecretsManagerClientConfig,
 } from '@aws-sdk/client-secrets-manager'
-import { localAccountId, localCredentials, randomId } from './credentials.js'
+import { localAccountId, randomId } from './credentials.js'
 import { answerCommonFault, createFaultPlan, type Fault, type FaultControl } from './faults.js'
+import { localClients } from './local-clients.js'
 import { startHttpServer } from './loopback-server.js'
 
 interface SecretVersion {
@@ -75,7 +76,6 @@ export const startSecretsManager = async (
 	const calls = new Map<string, number>()
 	const faults = createFaultPlan()
 	const stopping = new AbortController()
-	const clients: SecretsManagerClient[] = []
 
 	const find = (secretId: unknown): StoredSecret | undefined => {
 		if (typeof secretId !== 'string') return undefined
@@ -252,19 +252,15 @@ export const startSecretsManager = async (
 		},
 	)
 
+	const clients = localClients(
+		(config: SecretsManagerClientConfig) => new SecretsManagerClient(config),
+		{ region, endpoint: server.url },
+	)
+
 	return {
 		endpoint: server.url,
 		region,
-		client(config = {}) {
-			const created = new SecretsManagerClient({
-				region,
-				endpoint: server.url,
-				credentials: localCredentials,
-				...config,
-			})
-			clients.push(created)
-			return created
-		},
+		client: clients.client,
 		putSecret(name, value) {
 			const secretString = typeof value === 'string' ? value : JSON.stringify(value)
 			const existing = secrets.get(name)
@@ -286,7 +282,7 @@ export const startSecretsManager = async (
 		faults,
 		async stop() {
 			stopping.abort()
-			for (const created of clients) created.destroy()
+			clients.destroyAll()
 			await server.close()
 		},
 	}

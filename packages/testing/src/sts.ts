@@ -1,8 +1,9 @@
 import { randomUUID } from 'node:crypto'
 import type { ServerResponse } from 'node:http'
 import { STSClient, type STSClientConfig } from '@aws-sdk/client-sts'
-import { localAccountId, localCredentials, randomId } from './credentials.js'
+import { localAccountId, randomId } from './credentials.js'
 import { answerCommonFault, createFaultPlan, type Fault, type FaultControl } from './faults.js'
+import { localClients } from './local-clients.js'
 import { startHttpServer } from './loopback-server.js'
 
 export interface AssumeRoleCall {
@@ -68,7 +69,6 @@ export const startSts = async (options: StartStsOptions = {}): Promise<LocalSts>
 	const calls: AssumeRoleCall[] = []
 	const faults = createFaultPlan()
 	const stopping = new AbortController()
-	const clients: STSClient[] = []
 
 	const sendXml = (response: ServerResponse, status: number, xml: string): void => {
 		response.writeHead(status, {
@@ -194,19 +194,15 @@ export const startSts = async (options: StartStsOptions = {}): Promise<LocalSts>
 		)
 	})
 
+	const clients = localClients((config: STSClientConfig) => new STSClient(config), {
+		region,
+		endpoint: server.url,
+	})
+
 	return {
 		endpoint: server.url,
 		region,
-		client(config = {}) {
-			const created = new STSClient({
-				region,
-				endpoint: server.url,
-				credentials: localCredentials,
-				...config,
-			})
-			clients.push(created)
-			return created
-		},
+		client: clients.client,
 		get assumeRoleCalls() {
 			return calls
 		},
@@ -217,7 +213,7 @@ export const startSts = async (options: StartStsOptions = {}): Promise<LocalSts>
 		faults,
 		async stop() {
 			stopping.abort()
-			for (const created of clients) created.destroy()
+			clients.destroyAll()
 			await server.close()
 		},
 	}
