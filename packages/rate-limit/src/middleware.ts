@@ -1,6 +1,7 @@
 import type { MiddlewareObj, Request } from '@middy/core'
 import { createTtlCache } from '@tenantry/cache'
 import {
+	isValidatedTenantContext,
 	isValidTenantId,
 	misconfigured,
 	serviceUnavailable,
@@ -136,10 +137,14 @@ export const tenantRateLimit = <TEvent = unknown, TResult = unknown>(
 	const before = (
 		request: Request<TEvent, TResult, Error, Context>,
 	): Promise<undefined> | undefined => {
-		const tenantId = (request.context as Partial<WithTenant>).tenant?.id
-		// Checked here too: an id that cannot form a key would fail in the store and, with
-		// onStoreError 'allow', turn rate limiting off for that caller.
-		if (!isValidTenantId(tenantId)) {
+		const tenant = (request.context as Partial<WithTenant>).tenant
+		const tenantId = tenant?.id
+		// Checked here too, unless tenant isolation built the context: an id that cannot form a
+		// key would fail in the store and, with onStoreError 'allow', turn rate limiting off.
+		if (
+			typeof tenantId !== 'string' ||
+			(!isValidatedTenantContext(tenant) && !isValidTenantId(tenantId))
+		) {
 			throw misconfigured(
 				'@tenantry/rate-limit: context.tenant is missing or invalid; use tenantRateLimit after tenantIsolation',
 			)

@@ -23,6 +23,7 @@ export {
 export { own } from './own.js'
 export {
 	createTenantContext,
+	isValidatedTenantContext,
 	type TenantContext,
 	TenantKeyError,
 	tenantKey,

@@ -55,10 +55,22 @@ export const tenantKey = (tenantId: string, resourceType: string, resourceId: st
 /** Builds the `context.tenant` value for an already validated tenant id. */
 export const createTenantContext = (tenantId: string): TenantContext => {
 	const keyPrefix = tenantKeyPrefix(tenantId)
-	return Object.freeze({
+	const context = Object.freeze({
 		id: tenantId,
 		keyPrefix,
 		key: (resourceType: string, resourceId: string) =>
 			tenantKey(tenantId, resourceType, resourceId),
 	})
+	validated.add(context)
+	return context
 }
+
+/** Contexts built by `createTenantContext`, whose id has passed the tenant id rule. */
+const validated = new WeakSet<object>()
+
+/**
+ * Whether `value` is a `TenantContext` built by `createTenantContext` (so its id is known to be
+ * valid), as opposed to an object a custom middleware put on `context.tenant` by hand.
+ */
+export const isValidatedTenantContext = (value: unknown): value is TenantContext =>
+	typeof value === 'object' && value !== null && validated.has(value)

@@ -1,5 +1,11 @@
 import { describe, expect, it } from 'vitest'
-import { createTenantContext, TenantKeyError, tenantKey, tenantKeyPrefix } from '../src/index.js'
+import {
+	createTenantContext,
+	isValidatedTenantContext,
+	TenantKeyError,
+	tenantKey,
+	tenantKeyPrefix,
+} from '../src/index.js'
 
 describe('tenant keys', () => {
 	it('builds TENANT#<id>#<type>#<id>', () => {
@@ -30,5 +36,15 @@ describe('tenant keys', () => {
 		expect(tenant).toMatchObject({ id: 'globex', keyPrefix: 'TENANT#globex#' })
 		expect(tenant.key('ORDER', 'o-1')).toBe('TENANT#globex#ORDER#o-1')
 		expect(Object.isFrozen(tenant)).toBe(true)
+	})
+})
+
+describe('isValidatedTenantContext', () => {
+	it('recognises contexts built by createTenantContext, not look-alikes', () => {
+		expect(isValidatedTenantContext(createTenantContext('acme'))).toBe(true)
+		expect(isValidatedTenantContext({ id: 'acme', keyPrefix: 'TENANT#acme#', key: () => '' })).toBe(
+			false,
+		)
+		expect(isValidatedTenantContext(undefined)).toBe(false)
 	})
 })
