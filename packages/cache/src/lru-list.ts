@@ -12,8 +12,10 @@ export interface LruNode {
 export class LruList<N extends LruNode> {
 	newest: N | undefined
 	oldest: N | undefined
+	size = 0
 
 	pushNewest(node: N): void {
+		this.size++
 		node.older = this.newest
 		node.newer = undefined
 		if (this.newest) this.newest.newer = node
@@ -22,6 +24,7 @@ export class LruList<N extends LruNode> {
 	}
 
 	remove(node: N): void {
+		this.size--
 		if (node.newer) node.newer.older = node.older
 		else this.newest = node.older as N | undefined
 		if (node.older) node.older.newer = node.newer
@@ -39,5 +42,6 @@ export class LruList<N extends LruNode> {
 	clear(): void {
 		this.newest = undefined
 		this.oldest = undefined
+		this.size = 0
 	}
 }

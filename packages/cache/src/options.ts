@@ -25,8 +25,13 @@ export interface TtlCacheOptions {
 	 * dependency. Default 0 (every `get` after a failure tries again).
 	 */
 	failureBackoffMs?: number
-	/** Upper bound on stored keys; the least recently used goes first. Default 1000. */
+	/** Upper bound on keys holding a value; the least recently used goes first. Default 1000. */
 	maxEntries?: number
+	/**
+	 * Upper bound on keys remembered without a value (not found, or failed while backing off),
+	 * kept apart from `maxEntries` so unknown keys never evict known ones. Default: `maxEntries`.
+	 */
+	maxNegativeEntries?: number
 	/**
 	 * Clock in milliseconds, injectable for tests; called on every check. Default: `Date.now()`,
 	 * read once per synchronous run (see `createTickClock`).
@@ -39,7 +44,7 @@ export const defaults = {
 	negativeTtlMs: 0,
 	failureBackoffMs: 0,
 	maxEntries: 1000,
-} as const satisfies Omit<Required<TtlCacheOptions>, 'ttlMs' | 'now'>
+} as const satisfies Omit<Required<TtlCacheOptions>, 'ttlMs' | 'now' | 'maxNegativeEntries'>
 
 const knownOptions = [
 	'ttlMs',
@@ -47,13 +52,19 @@ const knownOptions = [
 	'negativeTtlMs',
 	'failureBackoffMs',
 	'maxEntries',
+	'maxNegativeEntries',
 	'now',
 ] as const
 
 export const resolveOptions = (options: TtlCacheOptions): Required<TtlCacheOptions> => {
 	assertOption(isPlainObject(options), packageName, 'options', 'must be an object')
 	assertKnownKeys(packageName, '', options as unknown as Record<string, unknown>, knownOptions)
-	const resolved = { ...defaults, ...options, now: options.now ?? createTickClock() }
+	const resolved = {
+		...defaults,
+		...options,
+		maxNegativeEntries: options.maxNegativeEntries ?? options.maxEntries ?? defaults.maxEntries,
+		now: options.now ?? createTickClock(),
+	}
 	assertOption(
 		typeof resolved.ttlMs === 'number' && resolved.ttlMs > 0,
 		packageName,
@@ -82,6 +93,12 @@ export const resolveOptions = (options: TtlCacheOptions): Required<TtlCacheOptio
 		isPositiveInteger(resolved.maxEntries),
 		packageName,
 		'maxEntries',
+		'must be a positive integer',
+	)
+	assertOption(
+		isPositiveInteger(resolved.maxNegativeEntries),
+		packageName,
+		'maxNegativeEntries',
 		'must be a positive integer',
 	)
 	assertOption(typeof resolved.now === 'function', packageName, 'now', 'must be a function')

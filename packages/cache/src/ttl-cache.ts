@@ -70,24 +70,37 @@ interface LoadOutcome<V> {
  * starts a timer and never refreshes idle keys: all work happens inside its calls.
  */
 export const createTtlCache = <V>(options: TtlCacheOptions): TtlCache<V> => {
-	const { ttlMs, staleIfErrorMs, negativeTtlMs, failureBackoffMs, maxEntries, now } =
-		resolveOptions(options)
+	const {
+		ttlMs,
+		staleIfErrorMs,
+		negativeTtlMs,
+		failureBackoffMs,
+		maxEntries,
+		maxNegativeEntries,
+		now,
+	} = resolveOptions(options)
 	const entries = new Map<string, Entry<V>>()
-	const recency = new LruList<Entry<V>>()
+	// Keys with a value and keys without one (not found, or failed while backing off) are
+	// bounded apart, so a flood of unknown keys can only evict other unknown keys.
+	const withValue = new LruList<Entry<V>>()
+	const withoutValue = new LruList<Entry<V>>()
+	const recencyOf = (entry: Entry<V>): LruList<Entry<V>> =>
+		entry.hasValue ? withValue : withoutValue
 	const inflight = new Map<string, Promise<LoadOutcome<V>>>()
 	const counters = emptyStats()
 
 	const remove = (entry: Entry<V>): void => {
 		entries.delete(entry.key)
-		recency.remove(entry)
+		recencyOf(entry).remove(entry)
 	}
 
 	const insert = (entry: Entry<V>): void => {
 		const previous = entries.get(entry.key)
 		if (previous) remove(previous)
 		entries.set(entry.key, entry)
+		const recency = recencyOf(entry)
 		recency.pushNewest(entry)
-		if (entries.size > maxEntries && recency.oldest) {
+		if (recency.size > (entry.hasValue ? maxEntries : maxNegativeEntries) && recency.oldest) {
 			remove(recency.oldest)
 			counters.evictions++
 		}
@@ -211,7 +224,7 @@ export const createTtlCache = <V>(options: TtlCacheOptions): TtlCache<V> => {
 			if (entry !== undefined) {
 				const state = servable(entry, getOptions?.maxAgeMs)
 				if (state === 'fresh') {
-					recency.touch(entry)
+					recencyOf(entry).touch(entry)
 					if (entry.notFound !== undefined) {
 						counters.negativeHits++
 						return Promise.reject(entry.notFound)
@@ -222,7 +235,7 @@ export const createTtlCache = <V>(options: TtlCacheOptions): TtlCache<V> => {
 				if (now() < entry.failedUntil) {
 					counters.misses++
 					if (state !== 'stale' || !allowStale) return Promise.reject(entry.failure)
-					recency.touch(entry)
+					recencyOf(entry).touch(entry)
 					counters.staleServed++
 					return Promise.resolve(entry.value as V)
 				}
@@ -239,7 +252,7 @@ export const createTtlCache = <V>(options: TtlCacheOptions): TtlCache<V> => {
 				counters.misses++
 				return undefined
 			}
-			recency.touch(entry)
+			recencyOf(entry).touch(entry)
 			if (state === 'fresh') counters.hits++
 			else counters.staleServed++
 			return entry.value
@@ -261,7 +274,8 @@ export const createTtlCache = <V>(options: TtlCacheOptions): TtlCache<V> => {
 		},
 		clear() {
 			entries.clear()
-			recency.clear()
+			withValue.clear()
+			withoutValue.clear()
 		},
 		get size() {
 			return entries.size

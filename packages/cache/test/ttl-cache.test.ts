@@ -313,6 +313,26 @@ describe('bounds', () => {
 		expect(cache.stats().evictions).toBe(900)
 	})
 
+	it('never lets unknown keys evict known ones: they have their own bound', async () => {
+		const { cache } = setup({
+			maxEntries: 10,
+			maxNegativeEntries: 5,
+			negativeTtlMs: 60_000,
+			failureBackoffMs: 60_000,
+		})
+		await cache.get('tenant', async () => 'secret')
+		for (let i = 0; i < 100; i++) {
+			await cache
+				.get(`ghost-${i}`, async () => Promise.reject(new NotFoundError()))
+				.catch(() => undefined)
+			await cache
+				.get(`down-${i}`, async () => Promise.reject(new Error('down')))
+				.catch(() => undefined)
+		}
+		expect(cache.peek('tenant')).toBe('secret')
+		expect(cache.size).toBe(6)
+	})
+
 	it('starts no timers: a cache with entries does not keep the event loop alive', async () => {
 		vi.useFakeTimers()
 		try {
@@ -430,6 +450,7 @@ describe('options', () => {
 		[{ ttlMs: 1, negativeTtlMs: Number.POSITIVE_INFINITY }, 'negativeTtlMs'],
 		[{ ttlMs: 1, maxEntries: 0 }, 'maxEntries'],
 		[{ ttlMs: 1, failureBackoffMs: -5 }, 'failureBackoffMs'],
+		[{ ttlMs: 1, maxNegativeEntries: 0 }, 'maxNegativeEntries'],
 		[{ ttlMs: 1, maxEntries: 1.5 }, 'maxEntries'],
 		[{ ttlMs: 1, now: 'yesterday' }, 'now'],
 		[{ ttlMs: 1, ttl: 5 }, 'ttl'],

@@ -119,10 +119,9 @@ export class SecretFormatError extends HmacAuthError {
  * can hold the raw response, which for a half-read `GetSecretValue` holds secret bytes.
  */
 export class SecretUnavailableError extends HmacAuthError {
-	constructor(tenantId: string, detail: string, options: { cause?: unknown } = {}) {
+	constructor(tenantId: string, detail: string) {
 		super('hmac_secret_unavailable', `secret of tenant '${tenantId}' unavailable: ${detail}`, {
 			tenantId,
-			cause: options.cause,
 		})
 	}
 }

@@ -37,7 +37,7 @@ import { readRawBody } from './raw-body.js'
 import type { ParsedRequest } from './schemes/scheme.js'
 import { functionSource, type SecretSourceAdapter, secretsManagerSource } from './secret-source.js'
 import { type CachedKeys, createSecretStore } from './secret-store.js'
-import { digestOf, verifyWith } from './verify.js'
+import { verifyWith } from './verify.js'
 
 const { createHash, createSecretKey, randomBytes } = process.getBuiltinModule('node:crypto')
 
@@ -115,13 +115,16 @@ export const hmacAuth = (
 		request: HmacRequest,
 		tenantId: string,
 		parsed: ParsedRequest,
-		digest: Buffer,
 		at: number,
 	): Promise<void> => {
 		if (replayStore !== undefined) {
+			// The signed content identifies the message: a replay cannot vary it (unlike an unsigned
+			// header), and it is the same whichever of the tenant's secrets signed it or is current.
 			const hash = createHash('sha256')
-			if (parsed.replayId === undefined) hash.update('digest:').update(digest)
-			else hash.update(`id:${parsed.replayId}`)
+			if (parsed.replayId === undefined) {
+				hash.update('content:')
+				for (const piece of parsed.content) hash.update(piece)
+			} else hash.update(`id:${parsed.replayId}`)
 			let first: boolean
 			try {
 				first = await replayStore.claim({
@@ -139,6 +142,20 @@ export const hmacAuth = (
 	}
 
 	/**
+	 * An unknown tenant is treated like a mismatch on a known one: its remembered "not found" is
+	 * re-checked once it is older than the grace, so both cost the same Secrets Manager round
+	 * trips and response time does not tell which tenants exist.
+	 */
+	const currentOrRefetched = async (tenantId: string): Promise<CachedKeys> => {
+		try {
+			return await secrets.get(tenantId)
+		} catch (error) {
+			if (isNotFound(error)) return secrets.refetch(tenantId)
+			throw error
+		}
+	}
+
+	/**
 	 * The cold path and every mismatch: load the secret, then on a mismatch refetch it once if
 	 * it is older than the grace (a rotation may have happened), then try the `AWSPREVIOUS`
 	 * version when the JSON named no previous secret.
@@ -150,25 +167,25 @@ export const hmacAuth = (
 		tried: CachedKeys | undefined,
 		at: number,
 	): Promise<void> => {
-		let keys = tried ?? (await load(() => secrets.get(tenantId), tenantId, parsed))
-		let digest =
-			tried === undefined && !(keys instanceof SecretFormatError)
-				? verifyWith(algorithm, keys.keys, parsed)
-				: undefined
-		if (digest === undefined) {
+		let keys = tried ?? (await load(() => currentOrRefetched(tenantId), tenantId, parsed))
+		let verified =
+			tried === undefined &&
+			!(keys instanceof SecretFormatError) &&
+			verifyWith(algorithm, keys.keys, parsed)
+		if (!verified) {
 			const latest = await load(() => secrets.refetch(tenantId), tenantId, parsed)
 			if (latest !== keys) {
 				if (!(latest instanceof SecretFormatError)) {
 					if (!(keys instanceof SecretFormatError) && latest.versionId !== keys.versionId)
 						secrets.forgetPrevious(tenantId)
-					digest = verifyWith(algorithm, latest.keys, parsed)
+					verified = verifyWith(algorithm, latest.keys, parsed)
 				}
 				keys = latest
 			}
 		}
 		if (keys instanceof SecretFormatError)
 			throw misconfigured(`${packageName}: ${keys.message}`, keys)
-		if (digest === undefined && !keys.complete) {
+		if (!verified && !keys.complete) {
 			let previous: Awaited<ReturnType<typeof secrets.previous>>
 			try {
 				previous = await secrets.previous(tenantId)
@@ -176,12 +193,10 @@ export const hmacAuth = (
 				if (error instanceof SecretUnavailableError) throw unavailable(error)
 				throw error
 			}
-			const [currentKey] = keys.keys
-			if (currentKey !== undefined && verifyWith(algorithm, previous, parsed) !== undefined)
-				digest = digestOf(algorithm, currentKey, parsed.content)
+			verified = verifyWith(algorithm, previous, parsed)
 		}
-		if (digest === undefined) throw reject(new SignatureMismatchError(tenantId))
-		await finish(request, tenantId, parsed, digest, at)
+		if (!verified) throw reject(new SignatureMismatchError(tenantId))
+		await finish(request, tenantId, parsed, at)
 	}
 
 	const before = (request: HmacRequest): Promise<void> | undefined => {
@@ -216,9 +231,9 @@ export const hmacAuth = (
 		const cached = secrets.lookup(tenantId)
 		if (cached === undefined || cached instanceof SecretFormatError)
 			return recover(request, tenantId, parsed, cached, at)
-		const digest = verifyWith(algorithm, cached.keys, parsed)
-		if (digest === undefined) return recover(request, tenantId, parsed, cached, at)
-		if (replayStore !== undefined) return finish(request, tenantId, parsed, digest, at)
+		if (!verifyWith(algorithm, cached.keys, parsed))
+			return recover(request, tenantId, parsed, cached, at)
+		if (replayStore !== undefined) return finish(request, tenantId, parsed, at)
 		accept(request, tenantId)
 		return undefined
 	}

@@ -34,12 +34,10 @@ export const functionSource = (load: SecretFunction): SecretSourceAdapter => ({
 			value = await load(tenantId)
 		} catch (error) {
 			if (error instanceof NotFoundError || error instanceof SecretFormatError) throw error
+			// Only the failure's name: its message may quote what the function was parsing, the secret.
 			throw new SecretUnavailableError(
 				tenantId,
 				`secrets function failed: ${describeFailure(error)}`,
-				{
-					cause: error,
-				},
 			)
 		}
 		const secrets = typeof value === 'string' ? [value] : value

@@ -15,26 +15,23 @@ export const digestOf = (
 }
 
 /**
- * Checks the presented signatures against every key. Returns the digest under the first key
- * when any key matches (it identifies the message for replay protection whichever key the
- * client used), `undefined` otherwise. Signatures were decoded to the digest's length by the
- * scheme, so `timingSafeEqual` always compares equal lengths.
+ * Whether any presented signature matches the content under any key. Signatures were decoded
+ * to the digest's length by the scheme, so `timingSafeEqual` always compares equal lengths;
+ * every signature is compared, matching or not.
  */
 export const verifyWith = (
 	algorithm: HmacAlgorithm,
 	keys: readonly KeyObject[],
 	request: ParsedRequest,
-): Buffer | undefined => {
+): boolean => {
 	const { signatures, content } = request
-	let first: Buffer | undefined
 	for (let k = 0; k < keys.length; k++) {
 		const digest = digestOf(algorithm, keys[k] as KeyObject, content)
-		if (k === 0) first = digest
 		let matched = false
 		for (let s = 0; s < signatures.length; s++) {
 			if (timingSafeEqual(signatures[s] as Uint8Array, digest)) matched = true
 		}
-		if (matched) return first
+		if (matched) return true
 	}
-	return undefined
+	return false
 }

@@ -12,7 +12,6 @@ const github: CustomScheme = {
 		return {
 			signatures: [signature.slice(7)],
 			content: body,
-			replayId: header('X-GitHub-Delivery'),
 		}
 	},
 	encoding: 'hex',

@@ -47,7 +47,6 @@ describe('replay protection', () => {
 				return {
 					signatures: [signature.slice(7)],
 					content: body,
-					replayId: header('x-github-delivery'),
 				}
 			},
 			encoding: 'hex',

@@ -38,12 +38,25 @@ export const getHeader = (
 	return typeof value === 'string' ? value : undefined
 }
 
-/** Reads one cookie from the `Cookie` header or the HTTP API v2 `cookies` array. */
+/**
+ * The `Cookie` header lines: HTTP/2 may split cookies over several lines (REST APIs and ALB
+ * pass them in `multiValueHeaders`), and they are joined with `; `, not the `, ` of other headers.
+ */
+const cookieLines = (event: HeaderSource | null | undefined): string[] => {
+	const multi = event?.multiValueHeaders
+	const key = multi ? findKey(multi, 'cookie') : undefined
+	const lines = key === undefined ? undefined : multi?.[key]
+	if (Array.isArray(lines) && lines.length > 0) return lines
+	const single = getHeader(event, 'cookie')
+	return single === undefined ? [] : [single]
+}
+
+/** Reads one cookie from the `Cookie` header line(s) or the HTTP API v2 `cookies` array. */
 export const getCookie = (
 	event: (HeaderSource & { cookies?: string[] | null }) | null | undefined,
 	name: string,
 ): string | undefined => {
-	const pairs = event?.cookies ?? getHeader(event, 'cookie')?.split(';') ?? []
+	const pairs = event?.cookies ?? cookieLines(event).flatMap((line) => line.split(';'))
 	for (const pair of pairs) {
 		const separator = pair.indexOf('=')
 		if (separator === -1 || pair.slice(0, separator).trim() !== name) continue

@@ -168,3 +168,14 @@ describe('violation reporting', () => {
 		expect(own('string', 'length')).toBeUndefined()
 	})
 })
+
+describe('cookies over several header lines', () => {
+	it('reads a cookie from any Cookie line, as HTTP/2 may split them', () => {
+		const event = {
+			headers: { Cookie: 'session=abc' },
+			multiValueHeaders: { Cookie: ['theme=dark', 'session=abc'] },
+		}
+		expect(getCookie(event, 'session')).toBe('abc')
+		expect(getCookie(event, 'theme')).toBe('dark')
+	})
+})

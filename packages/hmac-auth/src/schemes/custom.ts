@@ -27,8 +27,6 @@ export interface CanonicalRequest {
 	content: string | Buffer | readonly (string | Buffer)[]
 	/** ISO-8601 UTC or Unix seconds; required unless the scheme sets `requireTimestamp: false`. */
 	timestamp?: string | undefined
-	/** Identifies the message for replay protection (e.g. a delivery id). Default: the digest. */
-	replayId?: string | undefined
 }
 
 /** Any HMAC wire format: `canonicalize` reads the request, the rest says how to check it. */
@@ -86,7 +84,7 @@ export const customScheme = (scheme: CustomScheme, realm: string): Scheme => {
 			}
 			if (canonical === undefined || canonical === null)
 				throw new MissingCredentialsError('custom scheme credentials')
-			const { signatures: presented, timestamp, replayId } = canonical
+			const { signatures: presented, timestamp } = canonical
 			if (!Array.isArray(presented) || presented.length === 0)
 				throw new MissingCredentialsError('custom scheme signatures')
 			const content = contentOf(canonical.content)
@@ -110,7 +108,9 @@ export const customScheme = (scheme: CustomScheme, realm: string): Scheme => {
 				signatures,
 				content,
 				timestampMs,
-				replayId: typeof replayId === 'string' && replayId !== '' ? replayId : undefined,
+				// Replays are keyed by the signed content: an id the scheme reads from the
+				// request may be unsigned, and a replay could then simply change it.
+				replayId: undefined,
 			}
 		},
 	}

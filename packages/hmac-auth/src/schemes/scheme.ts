@@ -11,8 +11,8 @@ export interface ParsedRequest {
 	/** Epoch milliseconds; `undefined` only for custom schemes without a timestamp. */
 	readonly timestampMs: number | undefined
 	/**
-	 * What identifies this message for replay protection. `undefined`: the digest under the
-	 * tenant's current secret, which is the same whichever of its secrets the client used.
+	 * What identifies this message for replay protection; it must be covered by the signature.
+	 * `undefined`: a hash of the signed content.
 	 */
 	readonly replayId: string | undefined
 }
