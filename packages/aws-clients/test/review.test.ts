@@ -1,0 +1,187 @@
+import {
+	BatchWriteItemCommand,
+	CreateTableCommand,
+	DynamoDBClient,
+	PutItemCommand,
+	QueryCommand,
+	UpdateItemCommand,
+} from '@aws-sdk/client-dynamodb'
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
+import { clearClientCache } from '../src/index.js'
+import { pipeline, type Stack, startStack } from './harness.js'
+
+/**
+ * Review findings for the DynamoDB tenant guard. Every test here fails on the current code
+ * and describes the behaviour a user of the guard would expect.
+ */
+
+let stack: Stack
+const gsiTable = 'tenant-data-gsi'
+/** One index partition of globex per test, so a planted item shows in that test only. */
+const views = ['open', 'due', 'late'] as const
+
+beforeAll(async () => {
+	stack = await startStack()
+	// A table with a global secondary index keyed by tenant too, the shape the README's
+	// `indexes: { byStatus: 'gsi1pk' }` example describes.
+	await stack.admin.send(
+		new CreateTableCommand({
+			TableName: gsiTable,
+			BillingMode: 'PAY_PER_REQUEST',
+			AttributeDefinitions: [
+				{ AttributeName: 'pk', AttributeType: 'S' },
+				{ AttributeName: 'sk', AttributeType: 'S' },
+				{ AttributeName: 'gsi1pk', AttributeType: 'S' },
+			],
+			KeySchema: [
+				{ AttributeName: 'pk', KeyType: 'HASH' },
+				{ AttributeName: 'sk', KeyType: 'RANGE' },
+			],
+			GlobalSecondaryIndexes: [
+				{
+					IndexName: 'byStatus',
+					KeySchema: [{ AttributeName: 'gsi1pk', KeyType: 'HASH' }],
+					Projection: { ProjectionType: 'ALL' },
+				},
+			],
+		}),
+	)
+	for (const view of views) {
+		await stack.admin.send(
+			new PutItemCommand({
+				TableName: gsiTable,
+				Item: {
+					pk: { S: `TENANT#globex#order#${view}` },
+					sk: { S: 'ORDER' },
+					gsi1pk: { S: `TENANT#globex#${view}` },
+					owner: { S: 'globex' },
+				},
+			}),
+		)
+	}
+})
+afterAll(() => stack.stop())
+beforeEach(() => {
+	clearClientCache()
+	stack.dynamodb.clearRequests()
+})
+
+type Send = (client: DynamoDBClient) => Promise<unknown>
+
+const guarded = () => {
+	let send: Send = async () => undefined
+	const run = pipeline(
+		{
+			clients: { dynamodb: DynamoDBClient },
+			perClient: { dynamodb: { endpoint: stack.dynamodb.endpoint, maxAttempts: 1 } },
+			dynamoTenantGuard: { partitionKey: 'pk', indexes: { byStatus: 'gsi1pk' } },
+		},
+		async (context) => send(context.clients.dynamodb),
+	)
+	return {
+		...run,
+		as: (tenant: string, next: Send) => {
+			send = next
+			return run.invoke(tenant, { requestId: 'req-review' })
+		},
+	}
+}
+
+/** The owners of the items globex's own guarded index query returns for one of its views. */
+const globexSees = async (view: (typeof views)[number]): Promise<unknown[]> => {
+	let items: unknown[] = []
+	const { as } = guarded()
+	const response = await as('globex', async (client) => {
+		const { Items = [] } = await client.send(
+			new QueryCommand({
+				TableName: gsiTable,
+				IndexName: 'byStatus',
+				KeyConditionExpression: 'gsi1pk = :p',
+				ExpressionAttributeValues: { ':p': { S: `TENANT#globex#${view}` } },
+			}),
+		)
+		items = Items
+	})
+	expect(response.statusCode).toBe(200)
+	return items.map((item) => (item as { owner?: { S?: string } }).owner?.S)
+}
+
+describe('review: index partition keys are not guarded on writes', () => {
+	// The guard lets globex query `byStatus` because `gsi1pk` is bound to `TENANT#globex#…`:
+	// it trusts every `gsi1pk` under that prefix to be globex's. Writes never check `gsi1pk`,
+	// so acme's guarded client can put items there, and globex's own query returns them
+	// (IAM `dynamodb:LeadingKeys` on the table key does not see it either).
+	it('PutItem: acme cannot plant an item in an index partition of globex', async () => {
+		const { as, violations } = guarded()
+		const response = await as('acme', (client) =>
+			client.send(
+				new PutItemCommand({
+					TableName: gsiTable,
+					Item: {
+						pk: { S: 'TENANT#acme#order#9' },
+						sk: { S: 'ORDER' },
+						gsi1pk: { S: 'TENANT#globex#open' },
+						owner: { S: 'acme' },
+					},
+				}),
+			),
+		)
+		expect({
+			status: response.statusCode,
+			violations: violations.map((v) => v.code),
+			globexSees: await globexSees('open'),
+		}).toEqual({ status: 403, violations: ['dynamodb_cross_tenant_key'], globexSees: ['globex'] })
+	})
+
+	it("UpdateItem: acme cannot move its own item into globex's index partition with SET gsi1pk", async () => {
+		await stack.admin.send(
+			new PutItemCommand({
+				TableName: gsiTable,
+				Item: { pk: { S: 'TENANT#acme#order#7' }, sk: { S: 'ORDER' }, owner: { S: 'acme' } },
+			}),
+		)
+		const { as } = guarded()
+		const response = await as('acme', (client) =>
+			client.send(
+				new UpdateItemCommand({
+					TableName: gsiTable,
+					Key: { pk: { S: 'TENANT#acme#order#7' }, sk: { S: 'ORDER' } },
+					UpdateExpression: 'SET gsi1pk = :g',
+					ExpressionAttributeValues: { ':g': { S: 'TENANT#globex#due' } },
+				}),
+			),
+		)
+		expect({ status: response.statusCode, globexSees: await globexSees('due') }).toEqual({
+			status: 403,
+			globexSees: ['globex'],
+		})
+	})
+
+	it('BatchWriteItem: a PutRequest naming globex in an index key is refused', async () => {
+		const { as } = guarded()
+		const response = await as('acme', (client) =>
+			client.send(
+				new BatchWriteItemCommand({
+					RequestItems: {
+						[gsiTable]: [
+							{
+								PutRequest: {
+									Item: {
+										pk: { S: 'TENANT#acme#order#8' },
+										sk: { S: 'ORDER' },
+										gsi1pk: { S: 'TENANT#globex#late' },
+										owner: { S: 'acme' },
+									},
+								},
+							},
+						],
+					},
+				}),
+			),
+		)
+		expect({ status: response.statusCode, globexSees: await globexSees('late') }).toEqual({
+			status: 403,
+			globexSees: ['globex'],
+		})
+	})
+})
