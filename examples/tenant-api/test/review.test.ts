@@ -1,0 +1,69 @@
+import { httpApiEvent, type LocalStack, lambdaContext, startLocalStack } from '@tenantry/testing'
+import type {
+	APIGatewayProxyEventV2,
+	APIGatewayProxyResultV2,
+	APIGatewayProxyStructuredResultV2,
+} from 'aws-lambda'
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
+
+/**
+ * Review findings for the tenant-api example: JSON bodies any authenticated caller can send
+ * whose PUT ends in a 500 (the error escapes the handler as a plain Error or an SDK
+ * ValidationException) instead of a 4xx. Each test fails on the current code.
+ */
+
+const tableName = 'tenant-items'
+const audience = 'tenant-api'
+let stack: LocalStack
+let handler: (event: APIGatewayProxyEventV2, context: unknown) => Promise<APIGatewayProxyResultV2>
+
+beforeAll(async () => {
+	vi.spyOn(console, 'error').mockImplementation(() => undefined)
+	stack = await startLocalStack()
+	await stack.dynamodb.createTable(tableName, { ttlAttribute: 'expiresAt' })
+	stack.applyEnv()
+	Object.assign(process.env, stack.xray.lambdaEnv('tenant-api'), {
+		ISSUER: stack.identityProvider.issuer,
+		AUDIENCE: audience,
+		DYNAMODB_TABLE_NAME: tableName,
+		TENANT_ROLE_ARN: 'arn:aws:iam::000000000000:role/tenant-data',
+		RATE_LIMIT_REQUESTS: '1000',
+		RATE_LIMIT_WINDOW_SEC: '86400',
+	})
+	;({ handler } = (await import('../handler.js')) as unknown as { handler: typeof handler })
+})
+afterAll(() => stack.stop())
+
+const putItem = async (body: string): Promise<APIGatewayProxyStructuredResultV2> => {
+	const token = await stack.identityProvider.sign({
+		sub: 'user@acme',
+		aud: audience,
+		tenant_id: 'acme',
+	})
+	const event = httpApiEvent({
+		method: 'PUT',
+		path: '/tenants/acme/items/42',
+		pathParameters: { tenantId: 'acme', itemId: '42' },
+		headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+		body,
+	})
+	return (await handler(event, lambdaContext())) as APIGatewayProxyStructuredResultV2
+}
+
+describe('review: tenant-api PUT bodies that end in a 500', () => {
+	it.each([
+		// lib-dynamodb refuses numbers it cannot store exactly: "greater than Number.MAX_SAFE_INTEGER".
+		['an integer above 2^53', '{"count": 12345678901234567890}'],
+		// JSON.parse gives Infinity: "Special numeric value Infinity is not allowed".
+		['a number JSON.parse turns into Infinity', '{"ratio": 1e400}'],
+	])('%s is a 4xx, not a 500', async (_name, body) => {
+		const response = await putItem(body)
+		expect(response.statusCode).toBeGreaterThanOrEqual(400)
+		expect(response.statusCode).toBeLessThan(500)
+	})
+
+	it('an item over the 400 KB DynamoDB limit (HTTP API accepts 10 MB) is a 413, not a 500', async () => {
+		const response = await putItem(JSON.stringify({ notes: 'x'.repeat(450_000) }))
+		expect(response.statusCode).toBe(413)
+	})
+})
