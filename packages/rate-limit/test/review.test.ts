@@ -1,7 +1,12 @@
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb'
 import { type LocalDynamoDb, startDynamoDb } from '@tenantry/testing'
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
-import { dynamoRateLimitStore, type RateLimit, tenantRateLimit } from '../src/index.js'
+import {
+	dynamoRateLimitStore,
+	memoryRateLimitStore,
+	type RateLimit,
+	tenantRateLimit,
+} from '../src/index.js'
 import { pipeline } from './setup.js'
 
 /**
@@ -70,5 +75,45 @@ describe('review: windows of different lengths collide', () => {
 		// Observed: 429 from this container's memory for the rest of the hour, without asking
 		// the store, because the exhausted minute and the new hour start at the same instant.
 		expect(upgraded.statusCode).toBe(200)
+	})
+
+	it('a burst limit and an hourly limit on one memory store still limit at all', async () => {
+		const store = memoryRateLimitStore()
+		// Half a second into the hour: the 1 s window and the hourly one start at different
+		// instants, and the store keeps one counter per tenant, reset whenever the start differs.
+		const now = () => hour + 1_500
+		const { invoke, calls } = pipeline([
+			tenantRateLimit({ limits: { requests: 2, windowSec: 1 }, store, now }),
+			tenantRateLimit({ limits: { requests: 3, windowSec: 3_600 }, store, now }),
+		])
+		const statuses = []
+		for (let i = 0; i < 10; i++) statuses.push((await invoke('acme')).statusCode)
+		// Expected: 2 requests (the burst limit), then 429. Observed: all 10 pass.
+		expect(calls.handler).toBe(2)
+		expect(statuses.slice(2)).toEqual(Array(8).fill(429))
+	})
+})
+
+describe('review: a plan that fails validation', () => {
+	it('a plan of { requests: 0 } (a suspended tenant) does not lift the limit', async () => {
+		const logged: string[] = []
+		const { invoke, calls } = pipeline(
+			tenantRateLimit({
+				limits: (tenantId) =>
+					tenantId === 'suspended'
+						? { requests: 0, windowSec: 60 }
+						: { requests: 100, windowSec: 60 },
+				store: memoryRateLimitStore(),
+				logger: (line) => void logged.push(line),
+				now: () => hour,
+			}),
+		)
+		const statuses = []
+		for (let i = 0; i < 5; i++) statuses.push((await invoke('suspended')).statusCode)
+		// Expected: the handler never runs for it (429, or a 500 naming the broken plan).
+		// Observed: the invalid plan is handled like a store outage ("allowing requests until it
+		// recovers"): 5 × 200, no limit at all, one log line for the whole window.
+		expect({ handlerRuns: calls.handler, statuses }).toMatchObject({ handlerRuns: 0 })
+		expect(logged).toHaveLength(1)
 	})
 })
