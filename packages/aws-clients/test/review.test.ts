@@ -2,13 +2,14 @@ import {
 	BatchWriteItemCommand,
 	CreateTableCommand,
 	DynamoDBClient,
+	GetItemCommand,
 	PutItemCommand,
 	QueryCommand,
 	UpdateItemCommand,
 } from '@aws-sdk/client-dynamodb'
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest'
 import { clearClientCache } from '../src/index.js'
-import { pipeline, type Stack, startStack } from './harness.js'
+import { pipeline, roleArn, type Stack, startStack, table } from './harness.js'
 
 /**
  * Review findings for the DynamoDB tenant guard. Every test here fails on the current code
@@ -64,6 +65,11 @@ afterAll(() => stack.stop())
 beforeEach(() => {
 	clearClientCache()
 	stack.dynamodb.clearRequests()
+	stack.sts.resetCalls()
+	stack.sts.faults.clear()
+})
+afterEach(() => {
+	vi.useRealTimers()
 })
 
 type Send = (client: DynamoDBClient) => Promise<unknown>
@@ -183,5 +189,48 @@ describe('review: index partition keys are not guarded on writes', () => {
 			status: 403,
 			globexSees: ['globex'],
 		})
+	})
+})
+
+describe('review: tenant credentials while STS fails', () => {
+	it('a failed refresh is not retried by every request that is then served the still-valid session', async () => {
+		vi.useFakeTimers({ toFake: ['Date'] })
+		vi.setSystemTime(Date.now())
+		const sts = stack.sts.client({ maxAttempts: 1 })
+		let attempts = 0
+		const countingSts = {
+			send: (command: never) => {
+				attempts++
+				return sts.send(command)
+			},
+		}
+		const { invoke } = pipeline(
+			{
+				clients: { dynamodb: DynamoDBClient },
+				perClient: { dynamodb: { endpoint: stack.dynamodb.endpoint } },
+				tenantCredentials: { roleArn, sts: countingSts },
+			},
+			async (context) =>
+				context.clients.dynamodb.send(
+					new GetItemCommand({
+						TableName: table,
+						Key: { pk: { S: context.tenant.key('item', '1') }, sk: { S: '1' } },
+					}),
+				),
+		)
+		await expect(invoke('acme')).resolves.toMatchObject({ statusCode: 200 })
+		expect(attempts).toBe(1)
+		// Inside the refresh window (credentials valid for 200 s more), STS starts failing.
+		stack.sts.faults.inject({ type: 'server-error' })
+		vi.advanceTimersByTime(700_000)
+		const statuses = []
+		for (let i = 0; i < 10; i++) statuses.push((await invoke('acme')).statusCode)
+		expect(statuses).toEqual(Array(10).fill(200))
+		// Expected: one failed refresh, then the old session is served at once for a while (as
+		// @tenantry/cache's failureBackoffMs does for hmac-auth's secrets). Observed: every
+		// request makes its own AssumeRole calls and waits for them to fail (3 per request, as
+		// the SDK resolves credentials several times per send: 30 here); with STS slow rather
+		// than failing fast, each request waits the STS timeout that many times.
+		expect(attempts - 1).toBeLessThanOrEqual(2)
 	})
 })
