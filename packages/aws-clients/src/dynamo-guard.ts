@@ -18,6 +18,7 @@ import {
 	ScanRefusedError,
 	UnprovenKeyConditionError,
 } from './errors.js'
+import { indexKeyFinding } from './index-keys.js'
 import { partitionKeyBinding } from './key-condition.js'
 import type { RequestFacts } from './request-facts.js'
 import type { GuardViolationCode, GuardViolationReporter } from './violation.js'
@@ -66,6 +67,18 @@ const operationOf = (commandName: unknown): string =>
 const isKeyed = (operation: string): operation is KeyedOperation =>
 	(keyedOperations as readonly string[]).includes(operation)
 
+const indexKeySets = new WeakMap<ResolvedGuard, ReadonlySet<string>>()
+
+/** Partition key attributes of the indexes that are not the table's own: checked on writes. */
+const indexKeysOf = (guard: ResolvedGuard): ReadonlySet<string> => {
+	let keys = indexKeySets.get(guard)
+	if (keys === undefined) {
+		keys = new Set(Object.values(guard.indexes).filter((key) => key !== guard.partitionKey))
+		indexKeySets.set(guard, keys)
+	}
+	return keys
+}
+
 /** Why this request must not be sent for `tenant`, or `undefined` when it may. */
 export const refusalFor = (
 	operation: string,
@@ -83,12 +96,20 @@ export const refusalFor = (
 			}
 		}
 		const foreign = values.findIndex((value) => !isTenantKey(value, tenant.keyPrefix))
-		return foreign === -1
+		if (foreign !== -1) {
+			return {
+				code: 'dynamodb_cross_tenant_key',
+				reason: new CrossTenantKeyError(operation),
+				claimed: values[foreign],
+			}
+		}
+		const index = indexKeyFinding(operation, input, indexKeysOf(guard), tenant.keyPrefix)
+		return index === undefined
 			? undefined
 			: {
 					code: 'dynamodb_cross_tenant_key',
-					reason: new CrossTenantKeyError(operation),
-					claimed: values[foreign],
+					reason: new CrossTenantKeyError(`${operation} (${index.reason})`),
+					claimed: index.claimed,
 				}
 	}
 	if (operation === 'Query') {

@@ -168,6 +168,112 @@ describe('refusalFor', () => {
 		)
 	})
 
+	it('checks every index partition key a write sets, whatever the write', () => {
+		const guard: ResolvedGuard = { ...guardDefaults, indexes: { byStatus: 'gsi1pk', lsi: 'pk' } }
+		const own = { S: 'TENANT#acme#open' }
+		const key = { pk: mine }
+		const update = (
+			UpdateExpression: string,
+			values: Record<string, unknown> = {},
+			names?: Record<string, string>,
+		) => ({
+			Key: key,
+			UpdateExpression,
+			ExpressionAttributeValues: values,
+			...(names ? { ExpressionAttributeNames: names } : {}),
+		})
+		expect(check('PutItem', { Item: { pk: mine, gsi1pk: own } }, guard)).toBeUndefined()
+		expect(check('PutItem', { Item: { pk: mine } }, guard)).toBeUndefined()
+		expect(check('PutItem', { Item: { pk: mine, gsi1pk: { N: '1' } } }, guard)).toBe(
+			'dynamodb_cross_tenant_key',
+		)
+		expect(
+			check('UpdateItem', update('SET #g = :g', { ':g': own }, { '#g': 'gsi1pk' }), guard),
+		).toBeUndefined()
+		expect(
+			check('UpdateItem', update('set gsi1pk = if_not_exists(gsi1pk, :g)', { ':g': own }), guard),
+		).toBeUndefined()
+		expect(
+			check(
+				'UpdateItem',
+				update('REMOVE gsi1pk SET total = total + :one', { ':one': { N: '1' } }),
+				guard,
+			),
+		).toBeUndefined()
+		expect(
+			check(
+				'UpdateItem',
+				update('SET gsi1pk = if_not_exists(gsi1pk, :g)', { ':g': theirs }),
+				guard,
+			),
+		).toBe('dynamodb_cross_tenant_key')
+		expect(
+			check('UpdateItem', update('SET gsi1pk = if_not_exists(other, :g)', { ':g': own }), guard),
+		).toBe('dynamodb_cross_tenant_key')
+		expect(
+			check('UpdateItem', update('SET gsi1pk = :a + :b', { ':a': own, ':b': own }), guard),
+		).toBe('dynamodb_cross_tenant_key')
+		expect(check('UpdateItem', update('ADD gsi1pk :s', { ':s': { SS: ['x'] } }), guard)).toBe(
+			'dynamodb_cross_tenant_key',
+		)
+		expect(check('UpdateItem', update('SET gsi1pk.x = :g', { ':g': own }), guard)).toBe(
+			'dynamodb_cross_tenant_key',
+		)
+		expect(check('UpdateItem', update('SET #unknown = :g', { ':g': theirs }), guard)).toBe(
+			'dynamodb_cross_tenant_key',
+		)
+		expect(check('UpdateItem', update('SET a = (:g', { ':g': own }), guard)).toBe(
+			'dynamodb_cross_tenant_key',
+		)
+		expect(check('UpdateItem', update('gsi1pk = :g', { ':g': own }), guard)).toBe(
+			'dynamodb_cross_tenant_key',
+		)
+		expect(
+			check(
+				'UpdateItem',
+				{ Key: key, AttributeUpdates: { gsi1pk: { Action: 'PUT', Value: theirs } } },
+				guard,
+			),
+		).toBe('dynamodb_cross_tenant_key')
+		expect(
+			check(
+				'UpdateItem',
+				{
+					Key: key,
+					AttributeUpdates: { gsi1pk: { Value: own }, other: { Action: 'ADD', Value: { N: '1' } } },
+				},
+				guard,
+			),
+		).toBeUndefined()
+		expect(
+			check('UpdateItem', { Key: key, AttributeUpdates: { gsi1pk: { Action: 'DELETE' } } }, guard),
+		).toBeUndefined()
+		const transact = (entry: Record<string, unknown>) => ({
+			TransactItems: [{ Put: { TableName: 't', Item: { pk: mine } } }, entry],
+		})
+		expect(
+			check(
+				'TransactWriteItems',
+				transact({ Put: { TableName: 't', Item: { pk: mine, gsi1pk: theirs } } }),
+				guard,
+			),
+		).toBe('dynamodb_cross_tenant_key')
+		expect(
+			check(
+				'TransactWriteItems',
+				transact({ Update: { TableName: 't', ...update('SET gsi1pk = :g', { ':g': theirs }) } }),
+				guard,
+			),
+		).toBe('dynamodb_cross_tenant_key')
+		expect(
+			check(
+				'TransactWriteItems',
+				transact({ Update: { TableName: 't', ...update('SET gsi1pk = :g', { ':g': own }) } }),
+				guard,
+			),
+		).toBeUndefined()
+	})
+
 	it('refuses Scan, unknown and unnamed operations by default', () => {
 		expect(check('Scan', {})).toBe('dynamodb_scan_refused')
 		expect(check('Scan', {}, { ...guardDefaults, allowScan: true })).toBeUndefined()
