@@ -76,7 +76,8 @@ export interface TenantCredentialSource {
  * Per-tenant credentials from STS `AssumeRole` with the session tag `tenant_id`, cached
  * per tenant (single-flight: concurrent first requests of a tenant make one call) and
  * replaced `refreshBeforeExpiryMs` before they expire. While STS fails in that window the
- * previous credentials, still valid, keep being served; past their `Expiration`, 503.
+ * previous credentials, still valid, keep being served, and STS is asked again only every
+ * `retryAfterSec`; past their `Expiration`, 503.
  */
 export const createTenantCredentialSource = (
 	options: ResolvedTenantCredentials,
@@ -88,6 +89,9 @@ export const createTenantCredentialSource = (
 	const cache = createTtlCache<Issued>({
 		ttlMs: durationSeconds * 1_000 - refreshBeforeExpiryMs,
 		staleIfErrorMs: refreshBeforeExpiryMs,
+		// After a failed AssumeRole, requests get the still-valid session (or a fast 503) without
+		// each waiting on STS again; the SDK resolves credentials several times per send.
+		failureBackoffMs: retryAfterSec * 1_000,
 		maxEntries: options.maxTenants,
 	})
 

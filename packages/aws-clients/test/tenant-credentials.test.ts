@@ -231,16 +231,24 @@ describe('STS failures', () => {
 					}),
 				),
 		)
-		const response = await invoke('acme')
-		expect(response).toMatchObject({
-			statusCode: 503,
-			body: 'Service Unavailable',
-			headers: { 'Retry-After': '3' },
-		})
-		expect(errors[0]).toMatchObject({ cause: { code: 'tenant_credentials_unavailable' } })
-		expect(stack.dynamodb.requests.filter((r) => r.operation === 'PutItem')).toHaveLength(0)
-		expect(await tableItems(stack)).toEqual(before)
-		stack.sts.faults.clear()
-		await expect(invoke('acme')).resolves.toMatchObject({ statusCode: 200 })
+		vi.useFakeTimers({ toFake: ['Date'] })
+		try {
+			const response = await invoke('acme')
+			expect(response).toMatchObject({
+				statusCode: 503,
+				body: 'Service Unavailable',
+				headers: { 'Retry-After': '3' },
+			})
+			expect(errors[0]).toMatchObject({ cause: { code: 'tenant_credentials_unavailable' } })
+			expect(stack.dynamodb.requests.filter((r) => r.operation === 'PutItem')).toHaveLength(0)
+			expect(await tableItems(stack)).toEqual(before)
+			stack.sts.faults.clear()
+			// STS is asked again once Retry-After has passed, not by every request before that.
+			await expect(invoke('acme')).resolves.toMatchObject({ statusCode: 503 })
+			vi.setSystemTime(Date.now() + 3_000)
+			await expect(invoke('acme')).resolves.toMatchObject({ statusCode: 200 })
+		} finally {
+			vi.useRealTimers()
+		}
 	})
 })
