@@ -22,7 +22,7 @@ export interface DynamoRateLimitStoreOptions {
 
 /**
  * Counters in DynamoDB, shared by every container: one item per tenant and window
- * (`pk = TENANT#<id>#RATE#<windowStartSec>`), incremented with `ADD` under the condition
+ * (`pk = TENANT#<id>#RATE#<windowStartSec>+<windowSec>s`), incremented with `ADD` under the condition
  * `count < limit`, so the total allowed across containers is exact whatever the interleaving.
  * The TTL attribute only cleans up; the window is in the key, so expiry is never relied on.
  */
@@ -48,9 +48,10 @@ export const dynamoRateLimitStore = (options: DynamoRateLimitStoreOptions): Rate
 
 	return {
 		async consume({ tenantId, windowStart, windowEnd, limit }) {
-			const windowSec = Math.floor(windowStart / 1000)
+			// Start and length: windows of different lengths may start at the same instant.
+			const window = `${Math.floor(windowStart / 1000)}+${(windowEnd - windowStart) / 1000}s`
 			const key = {
-				[partitionKey]: { S: tenantKey(tenantId, 'RATE', String(windowSec)) },
+				[partitionKey]: { S: tenantKey(tenantId, 'RATE', window) },
 				...(sortKey ? { [sortKey]: { S: sortKeyValue } } : {}),
 			}
 			try {

@@ -24,10 +24,12 @@ export const memoryRateLimitStore = (options: MemoryRateLimitStoreOptions = {}):
 		maxEntries: options.maxEntries ?? 10_000,
 	})
 	return {
-		consume({ tenantId, windowStart, limit }) {
-			const counter = counters.lookup(tenantId)
+		consume({ tenantId, windowStart, windowEnd, limit }) {
+			// One counter per tenant and window length: limits of different lengths count apart.
+			const key = `${tenantId}+${windowEnd - windowStart}`
+			const counter = counters.lookup(key)
 			if (counter?.windowStart !== windowStart) {
-				counters.set(tenantId, { windowStart, count: 1 })
+				counters.set(key, { windowStart, count: 1 })
 				return { allowed: true, count: 1 }
 			}
 			if (counter.count >= limit) return { allowed: false, count: counter.count }

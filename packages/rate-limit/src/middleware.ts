@@ -1,6 +1,7 @@
 import type { MiddlewareObj, Request } from '@middy/core'
 import { createTtlCache } from '@tenantry/cache'
 import {
+	isHttpError,
 	isValidatedTenantContext,
 	isValidTenantId,
 	misconfigured,
@@ -39,9 +40,13 @@ export const tenantRateLimit = <TEvent = unknown, TResult = unknown>(
 	const { store, limits, onStoreError, limitsCacheTtlMs, logger, tracer, now } =
 		resolveOptions(options)
 	const limitFor = createLimitResolver(limits, limitsCacheTtlMs, now)
-	// Tenant -> start of its exhausted window. Starts are compared exactly (a plan with another
-	// window length has other starts), so entries never need to expire by time.
-	const exhausted = createTtlCache<number>({ ttlMs: Number.POSITIVE_INFINITY, maxEntries: 10_000 })
+	// Tenant -> the exhausted window and the plan it was exhausted under. Both are compared
+	// exactly (windows of other lengths may start at the same instant, and a changed plan is a
+	// new object), so entries never need to expire by time.
+	const exhausted = createTtlCache<{ start: number; plan: RateLimit }>({
+		ttlMs: Number.POSITIVE_INFINITY,
+		maxEntries: 10_000,
+	})
 	const formatters = new WeakMap<RateLimit, ReturnType<typeof rateLimitHeaders>>()
 	let storeErrorLoggedForWindow: number | undefined
 
@@ -97,7 +102,8 @@ export const tenantRateLimit = <TEvent = unknown, TResult = unknown>(
 		window: Window,
 		result: ConsumeResult,
 	): undefined => {
-		if (!result.allowed || result.count >= limit.requests) exhausted.set(tenantId, window.start)
+		if (!result.allowed || result.count >= limit.requests)
+			exhausted.set(tenantId, { start: window.start, plan: limit })
 		if (!result.allowed) reject(tenantId, limit, window, false)
 		request.internal[internalKey] = headersFor(
 			limit,
@@ -113,7 +119,10 @@ export const tenantRateLimit = <TEvent = unknown, TResult = unknown>(
 		limit: RateLimit,
 	): Promise<undefined> | undefined => {
 		const window = windowAt(now(), limit.windowSec)
-		if (exhausted.peek(tenantId) === window.start) reject(tenantId, limit, window, true)
+		// A plan of zero requests (a suspended tenant) needs no counter.
+		if (limit.requests === 0) reject(tenantId, limit, window, true)
+		const seen = exhausted.peek(tenantId)
+		if (seen?.start === window.start && seen.plan === limit) reject(tenantId, limit, window, true)
 		let consumed: ConsumeResult | Promise<ConsumeResult>
 		try {
 			consumed = store.consume({
@@ -159,7 +168,11 @@ export const tenantRateLimit = <TEvent = unknown, TResult = unknown>(
 		if (!isPromise(limit)) return check(withInternal, tenantId, limit)
 		return limit.then(
 			(resolved) => check(withInternal, tenantId, resolved),
-			(error: unknown) => storeFailed(error, tenantId, windowAt(now(), fallbackWindowSec)),
+			(error: unknown) => {
+				// An invalid plan is a configuration error, never a reason to stop limiting.
+				if (isHttpError(error)) throw error
+				return storeFailed(error, tenantId, windowAt(now(), fallbackWindowSec))
+			},
 		)
 	}
 

@@ -9,7 +9,7 @@ import { packageName } from './package-name.js'
 import type { RateLimitStore } from './store.js'
 
 export interface RateLimit {
-	/** Requests allowed per window. */
+	/** Requests allowed per window; 0 refuses every request (a suspended tenant). */
 	requests: number
 	/** Fixed window length in seconds. */
 	windowSec: number
@@ -59,10 +59,10 @@ const knownOptions = [
 export const assertRateLimit = (limit: unknown, option: string): RateLimit => {
 	assertOption(isPlainObject(limit), packageName, option, 'must be { requests, windowSec }')
 	assertOption(
-		isPositiveInteger(limit.requests),
+		Number.isSafeInteger(limit.requests) && (limit.requests as number) >= 0,
 		packageName,
 		`${option}.requests`,
-		'must be a positive integer',
+		'must be a non-negative integer (0 refuses every request)',
 	)
 	assertOption(
 		isPositiveInteger(limit.windowSec),
@@ -70,7 +70,7 @@ export const assertRateLimit = (limit: unknown, option: string): RateLimit => {
 		`${option}.windowSec`,
 		'must be a positive integer number of seconds',
 	)
-	return { requests: limit.requests, windowSec: limit.windowSec }
+	return { requests: limit.requests as number, windowSec: limit.windowSec }
 }
 
 export type ResolvedOptions = Required<Omit<TenantRateLimitOptions, 'tracer'>> & {

@@ -26,17 +26,30 @@ describe('hostile input', () => {
 		{ requests: '10', windowSec: 60 },
 		null,
 		'unlimited',
-	])('treats a broken plan %j as a plan lookup failure, never as "no limit"', async (plan) => {
+	])(
+		'answers a broken plan %j with a 500, never as "no limit", whatever onStoreError says',
+		async (plan) => {
+			for (const onStoreError of ['allow', 'deny'] as const) {
+				const store = countingStore()
+				const { invoke, calls } = pipeline(
+					tenantRateLimit({
+						limits: async () => plan as never,
+						store,
+						onStoreError,
+						logger: () => undefined,
+					}),
+				)
+				expect((await invoke('acme')).statusCode).toBe(500)
+				expect(store.consume).not.toHaveBeenCalled()
+				expect(calls.handler).toBe(0)
+			}
+		},
+	)
+
+	it('refuses every request of a plan with zero requests without touching the store', async () => {
 		const store = countingStore()
-		const { invoke } = pipeline(
-			tenantRateLimit({
-				limits: async () => plan as never,
-				store,
-				onStoreError: 'deny',
-				logger: () => undefined,
-			}),
-		)
-		expect((await invoke('acme')).statusCode).toBe(503)
+		const { invoke } = pipeline(tenantRateLimit({ limits: { requests: 0, windowSec: 60 }, store }))
+		expect((await invoke('acme')).statusCode).toBe(429)
 		expect(store.consume).not.toHaveBeenCalled()
 	})
 

@@ -47,7 +47,7 @@ describe('tenantRateLimit with the DynamoDB store (dynalite)', () => {
 		const { Item } = await client.send(
 			new GetItemCommand({
 				TableName: tableName,
-				Key: { pk: { S: `TENANT#acme#RATE#${start / 1000}` }, sk: { S: 'RATE' } },
+				Key: { pk: { S: `TENANT#acme#RATE#${start / 1000}+60s` }, sk: { S: 'RATE' } },
 			}),
 		)
 		expect(Item?.count).toEqual({ N: '120' })
@@ -242,7 +242,7 @@ describe('configuration', () => {
 	it.each([
 		[{}, 'store'],
 		[{ store: {} }, 'store'],
-		[{ store: memoryRateLimitStore(), limits: { requests: 0, windowSec: 60 } }, 'limits.requests'],
+		[{ store: memoryRateLimitStore(), limits: { requests: -1, windowSec: 60 } }, 'limits.requests'],
 		[
 			{ store: memoryRateLimitStore(), limits: { requests: 1, windowSec: 0.5 } },
 			'limits.windowSec',

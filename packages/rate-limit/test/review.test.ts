@@ -114,6 +114,8 @@ describe('review: a plan that fails validation', () => {
 		// Observed: the invalid plan is handled like a store outage ("allowing requests until it
 		// recovers"): 5 × 200, no limit at all, one log line for the whole window.
 		expect({ handlerRuns: calls.handler, statuses }).toMatchObject({ handlerRuns: 0 })
-		expect(logged).toHaveLength(1)
+		expect(statuses).toEqual(Array(5).fill(429))
+		// A zero plan is a valid plan, not a store outage: nothing to log.
+		expect(logged).toHaveLength(0)
 	})
 })
