@@ -1,4 +1,4 @@
-import { getHeader, type HttpEventLike, misconfigured, own } from '@tenantry/util'
+import { getHeader, HttpError, type HttpEventLike, own } from '@tenantry/util'
 import { packageName } from './errors.js'
 import { isAbsent } from './read.js'
 
@@ -41,14 +41,40 @@ const none: readonly unknown[] = Object.freeze([])
 
 const present = (value: unknown): readonly unknown[] => (isAbsent(value) ? none : [value])
 
-const bodyParserMissing = () =>
-	misconfigured(
-		`${packageName}: match.bodyField reads the parsed JSON body; use @middy/http-json-body-parser before tenantIsolation()`,
-	)
+/**
+ * A body that holds a JSON object but was never parsed: the client did not send it as JSON,
+ * or `@middy/http-json-body-parser` does not run before tenantIsolation(). Either way its
+ * tenant cannot be checked, so it is refused (415) rather than read as naming none.
+ */
+const bodyNotParsed = () =>
+	new HttpError(415, undefined, {
+		cause: new TypeError(
+			`${packageName}: match.bodyField needs the parsed JSON body; the client must send application/json, and @middy/http-json-body-parser must run before tenantIsolation()`,
+		),
+	})
+
+/**
+ * A string body is either a body the JSON parser never saw, or one it parsed to a string (a
+ * JSON string literal). Only a string holding a JSON object can name a tenant: that one is
+ * refused, any other string names no tenant.
+ */
+const isUnparsedJsonObject = (body: string): boolean => {
+	if (!body.trimStart().startsWith('{')) return false
+	try {
+		const parsed: unknown = JSON.parse(body)
+		return typeof parsed === 'object' && parsed !== null
+	} catch {
+		return false
+	}
+}
 
 const readBodyField = (body: unknown, path: readonly string[]): readonly unknown[] => {
 	if (isAbsent(body) || body === '') return none
-	if (typeof body === 'string' || body instanceof Uint8Array) throw bodyParserMissing()
+	if (body instanceof Uint8Array) throw bodyNotParsed()
+	if (typeof body === 'string') {
+		if (isUnparsedJsonObject(body)) throw bodyNotParsed()
+		return none
+	}
 	let value: unknown = body
 	for (const segment of path) {
 		value = own(value, segment)

@@ -171,17 +171,17 @@ describe('repeated and oddly shaped references', () => {
 		await expect(post('acme')).resolves.toMatchObject({ statusCode: 200 })
 	})
 
-	it('answers a misconfigured 500 (no detail) when bodyField runs before the JSON body parser', async () => {
+	it('refuses (415, no detail) a JSON body it cannot read: bodyField before the JSON body parser', async () => {
 		const { handler, errors, seen } = pipeline({ match }, { auth: 'acme' })
 		const response = await handler(
 			httpApiEvent({ method: 'POST', body: { order: { tenantId: 'acme' } } }),
 			lambdaContext(),
 		)
-		expect(response.statusCode).toBe(500)
+		expect(response.statusCode).toBe(415)
 		expect(response.body ?? '').not.toMatch(/parser/)
 		expect(seen).toEqual([])
-		expect(String((errors[0] as Error).message)).toMatch(
-			/use @middy\/http-json-body-parser before tenantIsolation/,
+		expect(String(((errors[0] as Error).cause as Error).message)).toMatch(
+			/@middy\/http-json-body-parser must run before tenantIsolation/,
 		)
 		// Requests without a body never reach that check.
 		await expect(handler(httpApiEvent({ method: 'GET' }), lambdaContext())).resolves.toMatchObject({
