@@ -45,6 +45,9 @@ const documentsOf = (client: DynamoDBClient): DynamoDBDocumentClient => {
 	return documents
 }
 
+/** DynamoDB items stop at 400 KB (API Gateway accepts 10 MB bodies); room is left for the keys. */
+const maxItemBytes = 350_000
+
 const json = (statusCode: number, body: unknown): APIGatewayProxyResultV2 => ({
 	statusCode,
 	headers: { 'Content-Type': 'application/json' },
@@ -53,6 +56,25 @@ const json = (statusCode: number, body: unknown): APIGatewayProxyResultV2 => ({
 
 const isJsonObject = (value: unknown): value is Record<string, unknown> =>
 	typeof value === 'object' && value !== null && !Array.isArray(value)
+
+/**
+ * Whether every number survived parsing exactly: JSON.parse turns 1e400 into Infinity and
+ * rounds integers beyond 2^53, and storing those would silently change the client's data.
+ */
+const hasOnlyExactNumbers = (body: unknown): boolean => {
+	// Iterative: JSON.parse accepts nesting far deeper than a recursive walk's stack.
+	const pending: unknown[] = [body]
+	while (pending.length > 0) {
+		const value = pending.pop()
+		if (typeof value === 'number') {
+			if (!Number.isFinite(value) || (Number.isInteger(value) && !Number.isSafeInteger(value)))
+				return false
+		} else if (typeof value === 'object' && value !== null) {
+			for (const child of Object.values(value)) pending.push(child)
+		}
+	}
+	return true
+}
 
 /**
  * GET, PUT and DELETE /tenants/{tenantId}/items/{itemId}. The caller's tenant comes from the
@@ -94,20 +116,28 @@ export const handler = middy<APIGatewayProxyEventV2, APIGatewayProxyResultV2>()
 			case 'GET': {
 				const { Item } = await items.send(new GetCommand({ TableName: tableName, Key }))
 				if (Item === undefined) throw createError(404, 'Not Found')
-				return json(200, { itemId, data: Item.data, updatedAt: Item.updatedAt })
+				return json(200, { itemId, data: JSON.parse(Item.data), updatedAt: Item.updatedAt })
 			}
 			case 'PUT': {
 				const data: unknown = event.body
 				if (!isJsonObject(data))
 					throw createError(422, 'The body must be a JSON object', { expose: true })
+				if (!hasOnlyExactNumbers(data))
+					throw createError(422, 'Numbers must be finite and, if integers, within 2^53', {
+						expose: true,
+					})
+				// Stored as JSON text: any JSON the client sends fits, where a DynamoDB map refuses
+				// numbers beyond 2^53 or Infinity; and kept well under the 400 KB item limit.
+				const stored = JSON.stringify(data)
+				if (Buffer.byteLength(stored) > maxItemBytes) throw createError(413, 'Payload Too Large')
 				const updatedAt = new Date().toISOString()
 				await items.send(
 					new PutCommand({
 						TableName: tableName,
-						Item: { ...Key, data, updatedAt, updatedBy: context.auth.subject },
+						Item: { ...Key, data: stored, updatedAt, updatedBy: context.auth.subject },
 					}),
 				)
-				return json(200, { itemId, data, updatedAt })
+				return json(200, { itemId, data: JSON.parse(stored), updatedAt })
 			}
 			case 'DELETE':
 				await items.send(new DeleteCommand({ TableName: tableName, Key }))

@@ -54,6 +54,8 @@ export const handler = middy<APIGatewayProxyEventV2, APIGatewayProxyResultV2>()
 	.use(
 		hmacAuth({
 			secrets: { prefix: env('SECRET_PREFIX') },
+			// Events are stored as one DynamoDB item (at most 400 KB): refuse larger ones up front.
+			maxBodyBytes: 350_000,
 			// Any container that saw this exact delivery makes the others refuse it.
 			replayStore: dynamoReplayStore({
 				tableName: env('REPLAY_TABLE_NAME'),

@@ -67,3 +67,11 @@ describe('review: tenant-api PUT bodies that end in a 500', () => {
 		expect(response.statusCode).toBe(413)
 	})
 })
+
+describe('deeply nested bodies', () => {
+	it('checks a body nested 100,000 deep without overflowing the stack', async () => {
+		const deep = `{"a":${'['.repeat(100_000)}1${']'.repeat(100_000)}}`
+		const response = await putItem(deep)
+		expect(response.statusCode).toBeLessThan(500)
+	})
+})
