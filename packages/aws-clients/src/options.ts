@@ -162,10 +162,10 @@ const resolveCredentials = (given: unknown): ResolvedTenantCredentials | undefin
 	assertOption(
 		Number.isInteger(resolved.durationSeconds) &&
 			resolved.durationSeconds >= 900 &&
-			resolved.durationSeconds <= 43_200,
+			resolved.durationSeconds <= 3_600,
 		packageName,
 		'tenantCredentials.durationSeconds',
-		'must be an integer from 900 to 43200',
+		'must be an integer from 900 to 3600 (AssumeRole from a Lambda role is role chaining, capped at one hour)',
 	)
 	assertOption(
 		isNonNegativeNumber(resolved.refreshBeforeExpiryMs) &&

@@ -51,6 +51,11 @@ describe('factory-time validation', () => {
 			'tenantCredentials.durationSeconds',
 		],
 		[
+			'a session longer than role chaining allows',
+			{ ...base, tenantCredentials: { roleArn, durationSeconds: 3_601 } },
+			'tenantCredentials.durationSeconds',
+		],
+		[
 			'a refresh leaving no time',
 			{ ...base, tenantCredentials: { roleArn, refreshBeforeExpiryMs: 900_000 } },
 			'tenantCredentials.refreshBeforeExpiryMs',
