@@ -10,10 +10,19 @@ export const rateLimitHeaders = (
 ): ((remaining: number, resetSec: number) => Record<string, string>) => {
 	const limitText = String(limit.requests)
 	const policy = `${limit.requests};w=${limit.windowSec}`
-	return (remaining, resetSec) => ({
-		'RateLimit-Limit': limitText,
-		'RateLimit-Remaining': String(Math.max(0, remaining)),
-		'RateLimit-Reset': String(resetSec),
-		'RateLimit-Policy': policy,
-	})
+	// The reset changes once a second, so its text is reused between requests.
+	let lastResetSec = -1
+	let resetText = ''
+	return (remaining, resetSec) => {
+		if (resetSec !== lastResetSec) {
+			lastResetSec = resetSec
+			resetText = String(resetSec)
+		}
+		return {
+			'RateLimit-Limit': limitText,
+			'RateLimit-Remaining': String(Math.max(0, remaining)),
+			'RateLimit-Reset': resetText,
+			'RateLimit-Policy': policy,
+		}
+	}
 }

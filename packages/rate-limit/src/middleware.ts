@@ -11,15 +11,15 @@ import {
 } from '@tenantry/util'
 import type { Context } from 'aws-lambda'
 import { RateLimitExceededError, RateLimitStoreError } from './errors.js'
-import { rateLimitHeaders } from './headers.js'
 import { createLimitResolver } from './limits.js'
 import { type RateLimit, resolveOptions, type TenantRateLimitOptions } from './options.js'
+import { createPlanViews, type PlanView } from './plan-view.js'
 import { withHeaders } from './response-headers.js'
 import type { ConsumeResult } from './store.js'
-import { type Window, windowAt } from './window.js'
+import { type Window, windowClock } from './window.js'
 
 /** Window used to pace logging and `Retry-After` when a tenant's plan cannot be read. */
-const fallbackWindowSec = 60
+const fallbackWindowAt = windowClock(60)
 
 const isPromise = <T>(value: T | Promise<T>): value is Promise<T> => value instanceof Promise
 
@@ -47,31 +47,19 @@ export const tenantRateLimit = <TEvent = unknown, TResult = unknown>(
 		ttlMs: Number.POSITIVE_INFINITY,
 		maxEntries: 10_000,
 	})
-	const formatters = new WeakMap<RateLimit, ReturnType<typeof rateLimitHeaders>>()
+	const viewOf = createPlanViews()
 	let storeErrorLoggedForWindow: number | undefined
-
-	const headersFor = (
-		limit: RateLimit,
-		remaining: number,
-		resetSec: number,
-	): Record<string, string> => {
-		let format = formatters.get(limit)
-		if (format === undefined) {
-			format = rateLimitHeaders(limit)
-			formatters.set(limit, format)
-		}
-		return format(remaining, resetSec)
-	}
 
 	const reject = (
 		tenantId: string,
 		limit: RateLimit,
+		view: PlanView,
 		window: Window,
 		checkedLocally: boolean,
 	): never => {
 		if (tracer?.isTracingEnabled()) tracer.putAnnotation('rate_limited', true)
 		throw tooManyRequests(
-			{ ...headersFor(limit, 0, window.resetSec), 'Retry-After': String(window.resetSec) },
+			{ ...view.headers(0, window.resetSec), 'Retry-After': String(window.resetSec) },
 			new RateLimitExceededError(tenantId, limit.requests, window.start, checkedLocally),
 		)
 	}
@@ -99,17 +87,14 @@ export const tenantRateLimit = <TEvent = unknown, TResult = unknown>(
 		request: RequestWithInternal,
 		tenantId: string,
 		limit: RateLimit,
+		view: PlanView,
 		window: Window,
 		result: ConsumeResult,
 	): undefined => {
 		if (!result.allowed || result.count >= limit.requests)
 			exhausted.set(tenantId, { start: window.start, plan: limit })
-		if (!result.allowed) reject(tenantId, limit, window, false)
-		request.internal[internalKey] = headersFor(
-			limit,
-			limit.requests - result.count,
-			window.resetSec,
-		)
+		if (!result.allowed) reject(tenantId, limit, view, window, false)
+		request.internal[internalKey] = view.headers(limit.requests - result.count, window.resetSec)
 		return undefined
 	}
 
@@ -118,11 +103,13 @@ export const tenantRateLimit = <TEvent = unknown, TResult = unknown>(
 		tenantId: string,
 		limit: RateLimit,
 	): Promise<undefined> | undefined => {
-		const window = windowAt(now(), limit.windowSec)
+		const view = viewOf(limit)
+		const window = view.windowAt(now())
 		// A plan of zero requests (a suspended tenant) needs no counter.
-		if (limit.requests === 0) reject(tenantId, limit, window, true)
+		if (limit.requests === 0) reject(tenantId, limit, view, window, true)
 		const seen = exhausted.peek(tenantId)
-		if (seen?.start === window.start && seen.plan === limit) reject(tenantId, limit, window, true)
+		if (seen?.start === window.start && seen.plan === limit)
+			reject(tenantId, limit, view, window, true)
 		let consumed: ConsumeResult | Promise<ConsumeResult>
 		try {
 			consumed = store.consume({
@@ -134,9 +121,9 @@ export const tenantRateLimit = <TEvent = unknown, TResult = unknown>(
 		} catch (error) {
 			return storeFailed(error, tenantId, window)
 		}
-		if (!isPromise(consumed)) return record(request, tenantId, limit, window, consumed)
+		if (!isPromise(consumed)) return record(request, tenantId, limit, view, window, consumed)
 		return consumed.then(
-			(result) => record(request, tenantId, limit, window, result),
+			(result) => record(request, tenantId, limit, view, window, result),
 			(error: unknown) => storeFailed(error, tenantId, window),
 		)
 	}
@@ -162,7 +149,7 @@ export const tenantRateLimit = <TEvent = unknown, TResult = unknown>(
 		try {
 			limit = limitFor(tenantId)
 		} catch (error) {
-			return storeFailed(error, tenantId, windowAt(now(), fallbackWindowSec))
+			return storeFailed(error, tenantId, fallbackWindowAt(now()))
 		}
 		const withInternal = request as RequestWithInternal
 		if (!isPromise(limit)) return check(withInternal, tenantId, limit)
@@ -171,7 +158,7 @@ export const tenantRateLimit = <TEvent = unknown, TResult = unknown>(
 			(error: unknown) => {
 				// An invalid plan is a configuration error, never a reason to stop limiting.
 				if (isHttpError(error)) throw error
-				return storeFailed(error, tenantId, windowAt(now(), fallbackWindowSec))
+				return storeFailed(error, tenantId, fallbackWindowAt(now()))
 			},
 		)
 	}
