@@ -11,12 +11,7 @@ beforeAll(async () => {
 	stack = await startStack()
 })
 afterAll(() => stack.stop())
-beforeEach(() => {
-	clearClientCache()
-	stack.dynamodb.clearRequests()
-	stack.dynamodb.faults.clear()
-	stack.sts.resetCalls()
-})
+beforeEach(() => stack.reset())
 
 const get = (pk: string) =>
 	new GetItemCommand({ TableName: table, Key: { pk: { S: pk }, sk: { S: '1' } } })

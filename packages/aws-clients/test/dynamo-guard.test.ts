@@ -28,7 +28,7 @@ import {
 } from '@aws-sdk/lib-dynamodb'
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import { attachGuard, guardDefaults, guardMiddlewareName } from '../src/dynamo-guard.js'
-import { type AwsClientsOptions, clearClientCache } from '../src/index.js'
+import type { AwsClientsOptions } from '../src/index.js'
 import { pipeline, type Stack, startStack, table, tableItems } from './harness.js'
 
 let stack: Stack
@@ -48,10 +48,7 @@ beforeAll(async () => {
 	}
 })
 afterAll(() => stack.stop())
-beforeEach(() => {
-	clearClientCache()
-	stack.dynamodb.clearRequests()
-})
+beforeEach(() => stack.reset())
 
 type Send = (client: DynamoDBClient) => Promise<unknown>
 type Build = (pk: string) => Send

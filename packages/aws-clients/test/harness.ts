@@ -15,7 +15,7 @@ import {
 import type { TenantContext, WithAuth } from '@tenantry/util'
 import type { APIGatewayProxyEventV2, APIGatewayProxyResult, Context } from 'aws-lambda'
 import type { AwsClientsOptions, ClientClasses, GuardViolation, WithClients } from '../src/index.js'
-import { awsClients } from '../src/index.js'
+import { awsClients, clearClientCache } from '../src/index.js'
 
 export const roleArn = 'arn:aws:iam::000000000000:role/tenant-data-access'
 export const table = 'tenant-data'
@@ -25,6 +25,8 @@ export interface Stack {
 	sts: LocalSts
 	/** An unguarded client with the stack's own credentials, for seeding and checking. */
 	admin: DynamoDBClient
+	/** Between tests: no cached clients, no recorded requests or STS calls, no faults. */
+	reset(): void
 	stop(): Promise<void>
 }
 
@@ -47,6 +49,13 @@ export const startStack = async (stsOptions: StartStsOptions = {}): Promise<Stac
 		dynamodb,
 		sts,
 		admin,
+		reset: () => {
+			clearClientCache()
+			dynamodb.clearRequests()
+			dynamodb.faults.clear()
+			sts.resetCalls()
+			sts.faults.clear()
+		},
 		stop: async () => {
 			for (const [name, value] of Object.entries(previous)) {
 				if (value === undefined) delete process.env[name]

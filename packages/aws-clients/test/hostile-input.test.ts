@@ -11,7 +11,7 @@ import httpErrorHandler from '@middy/http-error-handler'
 import { httpApiEvent, lambdaContext } from '@tenantry/testing'
 import type { APIGatewayProxyResult, Context } from 'aws-lambda'
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest'
-import { awsClients, clearClientCache, getClientCacheSize } from '../src/index.js'
+import { awsClients, getClientCacheSize } from '../src/index.js'
 import {
 	countingDynamoDb,
 	pipeline,
@@ -35,11 +35,7 @@ beforeAll(async () => {
 	before = await tableItems(stack)
 })
 afterAll(() => stack.stop())
-beforeEach(() => {
-	clearClientCache()
-	stack.dynamodb.clearRequests()
-	stack.sts.resetCalls()
-})
+beforeEach(() => stack.reset())
 
 const get = (Key: unknown) =>
 	new GetItemCommand({ TableName: table, Key: Key as GetItemCommand['input']['Key'] })

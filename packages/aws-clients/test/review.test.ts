@@ -8,7 +8,6 @@ import {
 	UpdateItemCommand,
 } from '@aws-sdk/client-dynamodb'
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest'
-import { clearClientCache } from '../src/index.js'
 import { pipeline, roleArn, type Stack, startStack, table } from './harness.js'
 
 /**
@@ -62,12 +61,7 @@ beforeAll(async () => {
 	}
 })
 afterAll(() => stack.stop())
-beforeEach(() => {
-	clearClientCache()
-	stack.dynamodb.clearRequests()
-	stack.sts.resetCalls()
-	stack.sts.faults.clear()
-})
+beforeEach(() => stack.reset())
 afterEach(() => {
 	vi.useRealTimers()
 })

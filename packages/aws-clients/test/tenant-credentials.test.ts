@@ -1,6 +1,5 @@
 import { DynamoDBClient, GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb'
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest'
-import { clearClientCache } from '../src/index.js'
 import {
 	pipeline,
 	roleArn,
@@ -17,12 +16,7 @@ beforeAll(async () => {
 	stack = await startStack()
 })
 afterAll(() => stack.stop())
-beforeEach(() => {
-	clearClientCache()
-	stack.dynamodb.clearRequests()
-	stack.sts.resetCalls()
-	stack.sts.faults.clear()
-})
+beforeEach(() => stack.reset())
 afterEach(() => {
 	vi.useRealTimers()
 })
