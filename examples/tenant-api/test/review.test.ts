@@ -1,10 +1,7 @@
-import { httpApiEvent, type LocalStack, lambdaContext, startLocalStack } from '@tenantry/testing'
-import type {
-	APIGatewayProxyEventV2,
-	APIGatewayProxyResultV2,
-	APIGatewayProxyStructuredResultV2,
-} from 'aws-lambda'
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
+import { httpApiEvent, type LocalStack, lambdaContext } from '@tenantry/testing'
+import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { audience, type Handler, startTenantApi } from './local-tenant-api.js'
 
 /**
  * Review findings for the tenant-api example: JSON bodies any authenticated caller can send
@@ -12,25 +9,11 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
  * ValidationException) instead of a 4xx. Each test fails on the current code.
  */
 
-const tableName = 'tenant-items'
-const audience = 'tenant-api'
 let stack: LocalStack
-let handler: (event: APIGatewayProxyEventV2, context: unknown) => Promise<APIGatewayProxyResultV2>
+let handler: Handler
 
 beforeAll(async () => {
-	vi.spyOn(console, 'error').mockImplementation(() => undefined)
-	stack = await startLocalStack()
-	await stack.dynamodb.createTable(tableName, { ttlAttribute: 'expiresAt' })
-	stack.applyEnv()
-	Object.assign(process.env, stack.xray.lambdaEnv('tenant-api'), {
-		ISSUER: stack.identityProvider.issuer,
-		AUDIENCE: audience,
-		DYNAMODB_TABLE_NAME: tableName,
-		TENANT_ROLE_ARN: 'arn:aws:iam::000000000000:role/tenant-data',
-		RATE_LIMIT_REQUESTS: '1000',
-		RATE_LIMIT_WINDOW_SEC: '86400',
-	})
-	;({ handler } = (await import('../handler.js')) as unknown as { handler: typeof handler })
+	;({ stack, handler } = await startTenantApi({ rateLimitRequests: 1000 }))
 })
 afterAll(() => stack.stop())
 

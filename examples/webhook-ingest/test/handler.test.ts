@@ -1,39 +1,20 @@
 import { GetItemCommand, ScanCommand } from '@aws-sdk/client-dynamodb'
 import { signRequest } from '@tenantry/hmac-auth'
-import { httpApiEvent, type LocalStack, lambdaContext, startLocalStack } from '@tenantry/testing'
-import type {
-	APIGatewayProxyEventV2,
-	APIGatewayProxyResultV2,
-	APIGatewayProxyStructuredResultV2,
-} from 'aws-lambda'
-import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest'
+import { httpApiEvent, type LocalStack, lambdaContext } from '@tenantry/testing'
+import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda'
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
+import { eventsTable, type Handler, startWebhookIngest } from './local-webhook-ingest.js'
 
-const eventsTable = 'webhook-events'
 const secrets = {
 	acme: 'acme-shared-secret',
 	globex: 'globex-shared-secret',
 	initech: 'initech-shared-secret',
 }
 let stack: LocalStack
-let handler: (event: APIGatewayProxyEventV2, context: unknown) => Promise<APIGatewayProxyResultV2>
+let handler: Handler
 
 beforeAll(async () => {
-	// @middy/http-error-handler logs every refusal; the assertions below look at the responses.
-	vi.spyOn(console, 'error').mockImplementation(() => undefined)
-	stack = await startLocalStack()
-	await stack.dynamodb.createTable(eventsTable)
-	await stack.dynamodb.createTable('webhook-replay', { ttlAttribute: 'expiresAt' })
-	for (const [tenant, secret] of Object.entries(secrets))
-		stack.secretsManager.putSecret(`tenants/${tenant}`, { shared_secret: secret })
-	stack.secretsManager.putSecret('webhook-ingest/pseudonym-key', 'app-wide-pseudonym-key')
-	stack.applyEnv()
-	Object.assign(process.env, {
-		SECRET_PREFIX: 'tenants',
-		DYNAMODB_TABLE_NAME: eventsTable,
-		REPLAY_TABLE_NAME: 'webhook-replay',
-		PSEUDONYM_KEY_SECRET_ID: 'webhook-ingest/pseudonym-key',
-	})
-	;({ handler } = (await import('../handler.js')) as unknown as { handler: typeof handler })
+	;({ stack, handler } = await startWebhookIngest(secrets))
 })
 afterAll(() => stack.stop())
 beforeEach(() => stack.secretsManager.faults.clear())

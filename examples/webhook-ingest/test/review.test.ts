@@ -1,11 +1,8 @@
 import { signRequest } from '@tenantry/hmac-auth'
-import { httpApiEvent, type LocalStack, lambdaContext, startLocalStack } from '@tenantry/testing'
-import type {
-	APIGatewayProxyEventV2,
-	APIGatewayProxyResultV2,
-	APIGatewayProxyStructuredResultV2,
-} from 'aws-lambda'
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
+import { httpApiEvent, type LocalStack, lambdaContext } from '@tenantry/testing'
+import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { type Handler, startWebhookIngest } from './local-webhook-ingest.js'
 
 /**
  * Review finding for the webhook-ingest example: hmacAuth accepts bodies up to 1 MiB
@@ -14,26 +11,12 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
  * webhook senders treat as "retry", so it comes back again and again. Fails on the current code.
  */
 
-const eventsTable = 'webhook-events'
 const secret = 'acme-shared-secret'
 let stack: LocalStack
-let handler: (event: APIGatewayProxyEventV2, context: unknown) => Promise<APIGatewayProxyResultV2>
+let handler: Handler
 
 beforeAll(async () => {
-	vi.spyOn(console, 'error').mockImplementation(() => undefined)
-	stack = await startLocalStack()
-	await stack.dynamodb.createTable(eventsTable)
-	await stack.dynamodb.createTable('webhook-replay', { ttlAttribute: 'expiresAt' })
-	stack.secretsManager.putSecret('tenants/acme', { shared_secret: secret })
-	stack.secretsManager.putSecret('webhook-ingest/pseudonym-key', 'app-wide-pseudonym-key')
-	stack.applyEnv()
-	Object.assign(process.env, {
-		SECRET_PREFIX: 'tenants',
-		DYNAMODB_TABLE_NAME: eventsTable,
-		REPLAY_TABLE_NAME: 'webhook-replay',
-		PSEUDONYM_KEY_SECRET_ID: 'webhook-ingest/pseudonym-key',
-	})
-	;({ handler } = (await import('../handler.js')) as unknown as { handler: typeof handler })
+	;({ stack, handler } = await startWebhookIngest({ acme: secret }))
 })
 afterAll(() => stack.stop())
 
