@@ -8,11 +8,16 @@ import type { BenchFactory, Comparison, Report } from './bench-kit.js'
 /**
  * Runs every `packages/*\/bench/*.bench.ts` and `examples/*\/bench/*.bench.ts` (or those whose
  * path contains one of the arguments). Each comparison runs ours and its peers in
- * alternation for several rounds and reports the median of the per-round ratios of median
- * latencies, so drift on a shared machine hits both sides alike.
+ * alternation for many short rounds, ours first in one round and last in the next, and
+ * reports the median of the per-round ratios of median latencies. These shared machines
+ * change speed for seconds at a time; short paired rounds keep both sides of a ratio inside
+ * the same spell, which long rounds did not (identical code measured 1.20× to 1.48×).
  */
-const rounds = Number(process.env.BENCH_ROUNDS ?? 5)
-const timeMs = Number(process.env.BENCH_TIME_MS ?? 250)
+const rounds = Number(process.env.BENCH_ROUNDS ?? 21)
+const timeMs = Number(process.env.BENCH_TIME_MS ?? 50)
+/** The first round warms the code up; later rounds only need the caches refilled. */
+const firstWarmupMs = 100
+const laterWarmupMs = 10
 const root = resolve(import.meta.dirname, '..')
 const filters = process.argv.slice(2)
 
@@ -42,8 +47,12 @@ const formatTime = (ms: number): string => {
 	return `${(ms * 1_000_000).toFixed(0)} ns`
 }
 
-const medianLatency = async (name: string, run: () => unknown): Promise<number> => {
-	const bench = new Bench({ time: timeMs, warmupTime: Math.min(100, timeMs) })
+const medianLatency = async (
+	name: string,
+	run: () => unknown,
+	warmupMs: number,
+): Promise<number> => {
+	const bench = new Bench({ time: timeMs, warmupTime: warmupMs })
 	bench.add(name, run)
 	await bench.run()
 	const result = bench.tasks[0]?.result
@@ -60,10 +69,18 @@ const compare = async (file: string, comparison: Comparison): Promise<Row[]> => 
 	const peers = comparison.peers.map(() => [] as number[])
 	const ratios = comparison.peers.map(() => [] as number[])
 	for (let round = 0; round < rounds; round++) {
-		const oursLatency = await medianLatency(`${comparison.name} (ours)`, comparison.ours)
+		const warmupMs = round === 0 ? firstWarmupMs : laterWarmupMs
+		const measureOurs = () => medianLatency(`${comparison.name} (ours)`, comparison.ours, warmupMs)
+		// Neither side always runs right after the other and inherits its garbage.
+		const oursEarly = round % 2 === 0 ? await measureOurs() : undefined
+		const peerLatencies: number[] = []
+		for (const peer of comparison.peers)
+			peerLatencies.push(
+				await medianLatency(`${comparison.name} (${peer.name})`, peer.run, warmupMs),
+			)
+		const oursLatency = oursEarly ?? (await measureOurs())
 		ours.push(oursLatency)
-		for (const [index, peer] of comparison.peers.entries()) {
-			const peerLatency = await medianLatency(`${comparison.name} (${peer.name})`, peer.run)
+		for (const [index, peerLatency] of peerLatencies.entries()) {
 			peers[index]?.push(peerLatency)
 			ratios[index]?.push(oursLatency / peerLatency)
 		}
