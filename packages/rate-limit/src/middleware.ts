@@ -6,6 +6,7 @@ import {
 	isValidTenantId,
 	misconfigured,
 	serviceUnavailable,
+	type TenantContext,
 	tooManyRequests,
 	type WithTenant,
 } from '@tenantry/util'
@@ -49,6 +50,26 @@ export const tenantRateLimit = <TEvent = unknown, TResult = unknown>(
 	})
 	const viewOf = createPlanViews()
 	let storeErrorLoggedForWindow: number | undefined
+	let lastValidatedTenant: TenantContext | undefined
+
+	/**
+	 * The id to count under. Checked here too, unless tenant isolation built the context: an id
+	 * that cannot form a key would fail in the store and, with onStoreError 'allow', turn rate
+	 * limiting off. Tenant isolation hands out one frozen context per tenant, so the last one
+	 * found valid is remembered.
+	 */
+	const tenantIdOf = (tenant: Partial<TenantContext> | undefined): string => {
+		if (tenant !== undefined && tenant === lastValidatedTenant) return lastValidatedTenant.id
+		const validated = isValidatedTenantContext(tenant)
+		const tenantId = tenant?.id
+		if (typeof tenantId !== 'string' || (!validated && !isValidTenantId(tenantId))) {
+			throw misconfigured(
+				'@tenantry/rate-limit: context.tenant is missing or invalid; use tenantRateLimit after tenantIsolation',
+			)
+		}
+		if (validated) lastValidatedTenant = tenant
+		return tenantId
+	}
 
 	const reject = (
 		tenantId: string,
@@ -107,9 +128,12 @@ export const tenantRateLimit = <TEvent = unknown, TResult = unknown>(
 		const window = view.windowAt(now())
 		// A plan of zero requests (a suspended tenant) needs no counter.
 		if (limit.requests === 0) reject(tenantId, limit, view, window, true)
-		const seen = exhausted.peek(tenantId)
-		if (seen?.start === window.start && seen.plan === limit)
-			reject(tenantId, limit, view, window, true)
+		// Most of the time no tenant is exhausted, and then there is nothing to look up.
+		if (exhausted.size !== 0) {
+			const seen = exhausted.peek(tenantId)
+			if (seen?.start === window.start && seen.plan === limit)
+				reject(tenantId, limit, view, window, true)
+		}
 		let consumed: ConsumeResult | Promise<ConsumeResult>
 		try {
 			consumed = store.consume({
@@ -133,18 +157,7 @@ export const tenantRateLimit = <TEvent = unknown, TResult = unknown>(
 	const before = (
 		request: Request<TEvent, TResult, Error, Context>,
 	): Promise<undefined> | undefined => {
-		const tenant = (request.context as Partial<WithTenant>).tenant
-		const tenantId = tenant?.id
-		// Checked here too, unless tenant isolation built the context: an id that cannot form a
-		// key would fail in the store and, with onStoreError 'allow', turn rate limiting off.
-		if (
-			typeof tenantId !== 'string' ||
-			(!isValidatedTenantContext(tenant) && !isValidTenantId(tenantId))
-		) {
-			throw misconfigured(
-				'@tenantry/rate-limit: context.tenant is missing or invalid; use tenantRateLimit after tenantIsolation',
-			)
-		}
+		const tenantId = tenantIdOf((request.context as Partial<WithTenant>).tenant)
 		let limit: RateLimit | Promise<RateLimit>
 		try {
 			limit = limitFor(tenantId)

@@ -14,12 +14,19 @@ export interface PlanView {
  */
 export const createPlanViews = (): ((limit: RateLimit) => PlanView) => {
 	const views = new WeakMap<RateLimit, PlanView>()
+	// A static limit, or a run of requests from one tenant, asks for the same plan again and
+	// again: answering that from the last lookup skips the weak map.
+	let lastPlan: RateLimit | undefined
+	let lastView: PlanView | undefined
 	return (limit) => {
+		if (limit === lastPlan && lastView !== undefined) return lastView
 		let view = views.get(limit)
 		if (view === undefined) {
 			view = { windowAt: windowClock(limit.windowSec), headers: rateLimitHeaders(limit) }
 			views.set(limit, view)
 		}
+		lastPlan = limit
+		lastView = view
 		return view
 	}
 }

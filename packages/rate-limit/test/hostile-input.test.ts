@@ -1,3 +1,8 @@
+import middy from '@middy/core'
+import httpErrorHandler from '@middy/http-error-handler'
+import { httpApiEvent, lambdaContext } from '@tenantry/testing'
+import type { WithTenant } from '@tenantry/util'
+import type { Context } from 'aws-lambda'
 import { describe, expect, it, vi } from 'vitest'
 import { memoryRateLimitStore, type RateLimitStore, tenantRateLimit } from '../src/index.js'
 import { countStatuses, pipeline } from './setup.js'
@@ -19,6 +24,29 @@ describe('hostile input', () => {
 			expect(calls.handler).toBe(0)
 		},
 	)
+
+	it('checks every hand-set context, even right after a valid one and when mutated in place', async () => {
+		const store = countingStore()
+		const { invoke } = pipeline(tenantRateLimit({ store }))
+		expect((await invoke('acme')).statusCode).toBe(200)
+		expect((await invoke(undefined, { 'x-raw-tenant': '../x' })).statusCode).toBe(500)
+
+		const handSet = { id: 'acme', keyPrefix: 'TENANT#acme#', key: () => 'TENANT#acme#' }
+		const mutated = middy(async () => ({ statusCode: 200, body: 'ok' }))
+			.use(httpErrorHandler({ logger: false }))
+			.use({
+				before: (request) => {
+					;(request.context as Context & WithTenant).tenant = handSet
+				},
+			})
+			.use(tenantRateLimit({ store }))
+		const invokeMutated = () =>
+			mutated(httpApiEvent(), lambdaContext()) as Promise<{ statusCode: number }>
+		expect((await invokeMutated()).statusCode).toBe(200)
+		handSet.id = 'acme#RATE#0'
+		expect((await invokeMutated()).statusCode).toBe(500)
+		expect(store.consume).toHaveBeenCalledTimes(2)
+	})
 
 	it.each([
 		{ requests: -1, windowSec: 60 },

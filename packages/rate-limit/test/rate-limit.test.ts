@@ -207,6 +207,27 @@ describe('per-tenant plans', () => {
 		expect(plans).toHaveBeenCalledTimes(2)
 	})
 
+	it('answers each tenant with its own plan when requests of different plans interleave', async () => {
+		const plans = async (tenantId: string) =>
+			tenantId === 'gold' ? { requests: 5, windowSec: 60 } : { requests: 2, windowSec: 3600 }
+		const { invoke } = pipeline(
+			tenantRateLimit({ limits: plans, store: memoryRateLimitStore(), now: () => start }),
+		)
+		const policies = []
+		for (const tenant of ['gold', 'free', 'gold', 'free', 'gold', 'free']) {
+			const { headers } = await invoke(tenant)
+			policies.push(`${tenant} ${headers['RateLimit-Policy']} ${headers['RateLimit-Remaining']}`)
+		}
+		expect(policies).toEqual([
+			'gold 5;w=60 4',
+			'free 2;w=3600 1',
+			'gold 5;w=60 3',
+			'free 2;w=3600 0',
+			'gold 5;w=60 2',
+			'free 2;w=3600 0',
+		])
+	})
+
 	it('treats a plan lookup failure like a store failure', async () => {
 		const { invoke } = pipeline(
 			tenantRateLimit({
