@@ -181,6 +181,12 @@ export class InvalidTenantError extends JwtAuthError {
 	}
 }
 
+export class ConflictingTenantClaimsError extends JwtAuthError {
+	constructor(claims: readonly string[]) {
+		super('jwt_tenant_conflict', `tenant claims ${claims.join(', ')} name different tenants`)
+	}
+}
+
 // 503: the issuer's JWKS could not be had, so nothing can be verified.
 
 export abstract class JwksError extends JwtAuthError {}

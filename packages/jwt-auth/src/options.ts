@@ -70,7 +70,7 @@ export interface JwtAuthOptions {
 	typ?: string
 	/** Scopes (from `scope` or `scp`) the token must carry all of, else 403 `insufficient_scope`. */
 	requiredScopes?: readonly string[]
-	/** Claim(s) holding the tenant id, first present wins. Default `custom:tenant_id`, `tenant_id`. */
+	/** Claim(s) holding the tenant id; all present must agree. Default `custom:tenant_id`, `tenant_id`. */
 	tenantClaim?: string | readonly string[]
 	/** Default true: a token without a tenant claim gets 403. */
 	tenantRequired?: boolean

@@ -1,5 +1,6 @@
 import { forbidden, serviceUnavailable, unauthorized } from '@tenantry/util'
 import {
+	ConflictingTenantClaimsError,
 	InsufficientScopeError,
 	InvalidTenantError,
 	JwksError,
@@ -37,7 +38,8 @@ export const createResponses = (
 			if (
 				error instanceof MissingGroupError ||
 				error instanceof MissingTenantError ||
-				error instanceof InvalidTenantError
+				error instanceof InvalidTenantError ||
+				error instanceof ConflictingTenantClaimsError
 			)
 				return forbidden(error)
 			return unauthorized(invalid, error)

@@ -1,26 +1,29 @@
 import { isValidTenantId } from '@tenantry/util'
 import type { Claims } from './claims.js'
-import { InvalidTenantError, MissingTenantError } from './errors.js'
+import { ConflictingTenantClaimsError, InvalidTenantError, MissingTenantError } from './errors.js'
 
 export interface TenantRules {
-	/** Claim names tried in order; the first one present decides. */
+	/** Claim names that may carry the tenant id; all that are present must agree. */
 	readonly claims: readonly string[]
 	readonly pattern: RegExp
 	readonly required: boolean
 }
 
 /**
- * The tenant id from the first tenant claim the token carries, validated against the
- * (anchored) tenant id pattern before anything uses it as a key. A present but invalid
- * claim is refused even when a tenant is optional.
+ * The tenant id the token's tenant claims carry, validated against the (anchored) tenant id
+ * pattern before anything uses it as a key. A present but invalid claim is refused even when a
+ * tenant is optional, and so are claims that name different tenants: an identity provider that
+ * writes one of them from a user-editable attribute must not let it pick the tenant.
  */
 export const readTenant = (claims: Claims, rules: TenantRules): string | undefined => {
+	let tenantId: string | undefined
 	for (const name of rules.claims) {
 		if (!Object.hasOwn(claims, name)) continue
 		const value = claims[name]
 		if (!isValidTenantId(value, rules.pattern)) throw new InvalidTenantError()
-		return value
+		if (tenantId === undefined) tenantId = value
+		else if (value !== tenantId) throw new ConflictingTenantClaimsError(rules.claims)
 	}
-	if (rules.required) throw new MissingTenantError()
-	return undefined
+	if (tenantId === undefined && rules.required) throw new MissingTenantError()
+	return tenantId
 }

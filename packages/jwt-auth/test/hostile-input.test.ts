@@ -598,6 +598,18 @@ describe('authorisation (403)', () => {
 			reason: 'jwt_tenant_invalid',
 		},
 		{
+			name: 'tenant claims that name different tenants',
+			token: () => signed(rsa, claims({ 'custom:tenant_id': 'globex', tenant_id: 'acme' })),
+			status: 403,
+			reason: 'jwt_tenant_conflict',
+		},
+		{
+			name: 'a valid tenant claim beside an invalid one',
+			token: () => signed(rsa, claims({ 'custom:tenant_id': 'acme', tenant_id: '../acme' })),
+			status: 403,
+			reason: 'jwt_tenant_invalid',
+		},
+		{
 			name: 'a tenant id that is not a string',
 			token: () => signed(rsa, claims({ tenant_id: { id: 'acme' } })),
 			status: 403,

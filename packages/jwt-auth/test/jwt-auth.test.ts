@@ -251,13 +251,23 @@ describe('scopes and tenant', () => {
 		])
 	})
 
-	it('prefers custom:tenant_id, then tenant_id', async () => {
+	it('reads custom:tenant_id or tenant_id, and both when they agree', async () => {
 		const run = pipeline(options())
 		await run.withToken(
-			await idp.sign(claims({ 'custom:tenant_id': 'first', tenant_id: 'second' })),
+			await idp.sign(claims({ 'custom:tenant_id': 'first', tenant_id: undefined })),
 		)
 		await run.withToken(await idp.sign(claims({ tenant_id: 'second' })))
-		expect(run.seen.map((auth) => auth.tenantId)).toEqual(['first', 'second'])
+		await run.withToken(await idp.sign(claims({ 'custom:tenant_id': 'third', tenant_id: 'third' })))
+		expect(run.seen.map((auth) => auth.tenantId)).toEqual(['first', 'second', 'third'])
+	})
+
+	it('refuses a token whose tenant claims name different tenants', async () => {
+		const run = pipeline(options())
+		const response = await run.withToken(
+			await idp.sign(claims({ 'custom:tenant_id': 'first', tenant_id: 'second' })),
+		)
+		expect(response.statusCode).toBe(403)
+		expect(run.seen).toEqual([])
 	})
 
 	it('reads a configured tenant claim and validates it with an anchored pattern', async () => {
