@@ -1,8 +1,12 @@
-import { createTtlCache } from '@tenantry/cache'
+import { assertOption, isPositiveInteger } from '@tenantry/util'
+import { packageName } from './package-name.js'
 import type { RateLimitStore } from './store.js'
 
 export interface MemoryRateLimitStoreOptions {
-	/** Tenants tracked at once, least recently seen dropped first. Default 10,000. */
+	/**
+	 * Counters kept per window length, one per tenant. Beyond it, counters of ended windows go
+	 * first, then the one whose window began earliest. Default 10,000.
+	 */
 	maxEntries?: number
 }
 
@@ -17,31 +21,42 @@ interface Counter {
  * tagged with their window, so the store needs no clock of its own.
  */
 export const memoryRateLimitStore = (options: MemoryRateLimitStoreOptions = {}): RateLimitStore => {
-	// Keyed by the tenant id itself, whose hash the engine keeps, rather than a key built per
-	// request: hashing a fresh string was most of this store's cost. Each tenant holds one
-	// counter per window length, so limits of different lengths count apart. Counters carry
-	// their window, so they never need to expire by time: least recently seen tenants are
-	// dropped beyond maxEntries, and the hot path never reads the clock.
-	const tenants = createTtlCache<Map<number, Counter>>({
-		ttlMs: Number.POSITIVE_INFINITY,
-		maxEntries: options.maxEntries ?? 10_000,
-	})
+	const maxEntries = options.maxEntries ?? 10_000
+	assertOption(
+		isPositiveInteger(maxEntries),
+		packageName,
+		'memoryRateLimitStore maxEntries',
+		'must be a positive integer',
+	)
+	// Window length -> tenant id -> counter, so limits of different lengths count apart and the
+	// tenant id is the key as it comes, with no key string built per request. A counter moves to
+	// the back of its map when its window starts; the front therefore holds counters of windows
+	// that have ended (worthless, they restart on the next request) before any running one, and
+	// beyond maxEntries the front is dropped. A plain map, not the LRU cache, because reordering
+	// on every request was a measurable share of the whole middleware's cost.
+	const byLength = new Map<number, Map<string, Counter>>()
 	return {
 		consume({ tenantId, windowStart, windowEnd, limit }) {
-			let windows = tenants.lookup(tenantId)
-			if (windows === undefined) {
-				windows = new Map()
-				tenants.set(tenantId, windows)
-			}
 			const length = windowEnd - windowStart
-			const counter = windows.get(length)
-			if (counter?.windowStart !== windowStart) {
-				windows.set(length, { windowStart, count: 1 })
-				return { allowed: true, count: 1 }
+			let counters = byLength.get(length)
+			if (counters === undefined) {
+				counters = new Map()
+				byLength.set(length, counters)
 			}
-			if (counter.count >= limit) return { allowed: false, count: counter.count }
-			counter.count++
-			return { allowed: true, count: counter.count }
+			const counter = counters.get(tenantId)
+			if (counter?.windowStart === windowStart) {
+				if (counter.count >= limit) return { allowed: false, count: counter.count }
+				counter.count++
+				return { allowed: true, count: counter.count }
+			}
+			if (limit < 1) return { allowed: false, count: 0 }
+			if (counter !== undefined) counters.delete(tenantId)
+			else if (counters.size >= maxEntries) {
+				const front = counters.keys().next()
+				if (front.done !== true) counters.delete(front.value)
+			}
+			counters.set(tenantId, { windowStart, count: 1 })
+			return { allowed: true, count: 1 }
 		},
 	}
 }
