@@ -4,15 +4,23 @@ import type { RateLimitStore } from './store.js'
 
 export interface MemoryRateLimitStoreOptions {
 	/**
-	 * Counters kept per window length, one per tenant. Beyond it, counters of ended windows go
-	 * first, then the one whose window began earliest. Default 10,000.
+	 * Tenants tracked at once. Beyond it, a tenant not seen since the last eviction pass is
+	 * dropped (least recently used, approximately). Default 10,000.
 	 */
 	maxEntries?: number
 }
 
 interface Counter {
+	readonly windowLength: number
 	windowStart: number
 	count: number
+}
+
+interface TenantCounters {
+	/** Set on every request, cleared by an eviction pass that spares the tenant once. */
+	recent: boolean
+	/** One per window length in use: limits of different lengths count apart. */
+	counters: Counter[]
 }
 
 /**
@@ -28,35 +36,49 @@ export const memoryRateLimitStore = (options: MemoryRateLimitStoreOptions = {}):
 		'memoryRateLimitStore maxEntries',
 		'must be a positive integer',
 	)
-	// Window length -> tenant id -> counter, so limits of different lengths count apart and the
-	// tenant id is the key as it comes, with no key string built per request. A counter moves to
-	// the back of its map when its window starts; the front therefore holds counters of windows
-	// that have ended (worthless, they restart on the next request) before any running one, and
-	// beyond maxEntries the front is dropped. A plain map, not the LRU cache, because reordering
-	// on every request was a measurable share of the whole middleware's cost.
-	const byLength = new Map<number, Map<string, Counter>>()
+	// Keyed by the tenant id as it comes, so no key string is built per request. Eviction is the
+	// clock (second-chance) approximation of LRU: a request only sets a flag, where moving the
+	// tenant to the back of the map on every request was a measurable share of the middleware.
+	const tenants = new Map<string, TenantCounters>()
+
+	const evictOne = () => {
+		for (const [tenantId, entry] of tenants) {
+			tenants.delete(tenantId)
+			if (!entry.recent) return
+			entry.recent = false
+			tenants.set(tenantId, entry)
+		}
+	}
+
+	const counterFor = (entry: TenantCounters, windowLength: number, windowStart: number) => {
+		for (const counter of entry.counters) if (counter.windowLength === windowLength) return counter
+		// A new window length for this tenant: counters of lengths whose window has ended go.
+		entry.counters = entry.counters.filter(
+			(counter) => counter.windowStart + counter.windowLength > windowStart,
+		)
+		const counter: Counter = { windowLength, windowStart, count: 0 }
+		entry.counters.push(counter)
+		return counter
+	}
+
 	return {
 		consume({ tenantId, windowStart, windowEnd, limit }) {
-			const length = windowEnd - windowStart
-			let counters = byLength.get(length)
-			if (counters === undefined) {
-				counters = new Map()
-				byLength.set(length, counters)
+			let entry = tenants.get(tenantId)
+			if (entry === undefined) {
+				if (tenants.size >= maxEntries) evictOne()
+				entry = { recent: false, counters: [] }
+				tenants.set(tenantId, entry)
+			} else entry.recent = true
+			const counter = counterFor(entry, windowEnd - windowStart, windowStart)
+			// Only a later window starts a new count: a clock stepping back keeps counting in the
+			// window already reached rather than granting a fresh quota.
+			if (windowStart > counter.windowStart) {
+				counter.windowStart = windowStart
+				counter.count = 0
 			}
-			const counter = counters.get(tenantId)
-			if (counter?.windowStart === windowStart) {
-				if (counter.count >= limit) return { allowed: false, count: counter.count }
-				counter.count++
-				return { allowed: true, count: counter.count }
-			}
-			if (limit < 1) return { allowed: false, count: 0 }
-			if (counter !== undefined) counters.delete(tenantId)
-			else if (counters.size >= maxEntries) {
-				const front = counters.keys().next()
-				if (front.done !== true) counters.delete(front.value)
-			}
-			counters.set(tenantId, { windowStart, count: 1 })
-			return { allowed: true, count: 1 }
+			if (counter.count >= limit) return { allowed: false, count: counter.count }
+			counter.count++
+			return { allowed: true, count: counter.count }
 		},
 	}
 }

@@ -128,11 +128,16 @@ export const tenantRateLimit = <TEvent = unknown, TResult = unknown>(
 		const window = view.windowAt(now())
 		// A plan of zero requests (a suspended tenant) needs no counter.
 		if (limit.requests === 0) reject(tenantId, limit, view, window, true)
-		// Most of the time no tenant is exhausted, and then there is nothing to look up.
+		// Most of the time no tenant is exhausted, and then there is nothing to look up. An entry
+		// of an ended window or a replaced plan is dropped when its tenant comes back, so the
+		// cache empties again once floods end.
 		if (exhausted.size !== 0) {
 			const seen = exhausted.peek(tenantId)
-			if (seen?.start === window.start && seen.plan === limit)
-				reject(tenantId, limit, view, window, true)
+			if (seen !== undefined) {
+				if (seen.start === window.start && seen.plan === limit)
+					reject(tenantId, limit, view, window, true)
+				exhausted.delete(tenantId)
+			}
 		}
 		let consumed: ConsumeResult | Promise<ConsumeResult>
 		try {

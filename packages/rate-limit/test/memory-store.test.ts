@@ -47,35 +47,36 @@ describe('memoryRateLimitStore', () => {
 		})
 	})
 
-	it('beyond maxEntries drops counters of ended windows before running ones', () => {
+	it('beyond maxEntries drops a tenant not seen lately, never the one that keeps asking', () => {
 		const store = memoryRateLimitStore({ maxEntries: 2 })
-		store.consume({ tenantId: 'busy', ...window(0), limit: 10 })
-		store.consume({ tenantId: 'idle', ...window(0), limit: 10 })
-		store.consume({ tenantId: 'busy', ...window(minute), limit: 10 })
-		store.consume({ tenantId: 'new', ...window(minute), limit: 10 })
-		expect(store.consume({ tenantId: 'busy', ...window(minute), limit: 10 })).toEqual({
-			allowed: true,
-			count: 2,
-		})
-		expect(store.consume({ tenantId: 'new', ...window(minute), limit: 10 })).toEqual({
-			allowed: true,
-			count: 2,
-		})
+		const consume = (tenantId: string) => store.consume({ tenantId, ...window(0), limit: 3 })
+		consume('busy')
+		consume('busy')
+		consume('idle')
+		consume('busy')
+		consume('other')
+		expect(consume('busy')).toEqual({ allowed: false, count: 3 })
+		expect(consume('other')).toEqual({ allowed: true, count: 2 })
+		expect(consume('idle')).toEqual({ allowed: true, count: 1 })
 	})
 
-	it('beyond maxEntries within one window drops the counter whose window began earliest', () => {
-		const store = memoryRateLimitStore({ maxEntries: 3 })
-		for (const tenantId of ['a', 'b', 'c', 'd'])
-			store.consume({ tenantId, ...window(0), limit: 10 })
-		const counts = ['b', 'c', 'd', 'a'].map((tenantId) =>
-			store.consume({ tenantId, ...window(0), limit: 10 }),
-		)
-		expect(counts).toEqual([
-			{ allowed: true, count: 2 },
-			{ allowed: true, count: 2 },
-			{ allowed: true, count: 2 },
-			{ allowed: true, count: 1 },
-		])
+	it('keeps counting a steady tenant through a flood of one-off tenants', () => {
+		const store = memoryRateLimitStore({ maxEntries: 10 })
+		const results = []
+		for (let i = 0; i < 100; i++) {
+			results.push(store.consume({ tenantId: 'steady', ...window(0), limit: 1_000 }))
+			store.consume({ tenantId: `one-off-${i}`, ...window(0), limit: 1_000 })
+		}
+		expect(results.at(-1)).toEqual({ allowed: true, count: 100 })
+	})
+
+	it('grants no fresh quota when the clock steps back into an earlier window', () => {
+		const store = memoryRateLimitStore()
+		store.consume({ tenantId: 'acme', ...window(minute), limit: 1 })
+		expect(store.consume({ tenantId: 'acme', ...window(0), limit: 1 })).toEqual({
+			allowed: false,
+			count: 1,
+		})
 	})
 
 	it.each([0, -1, 1.5, Number.NaN, '10'])('refuses maxEntries %j at construction', (maxEntries) => {
