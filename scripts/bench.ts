@@ -7,13 +7,14 @@ import type { BenchFactory, Comparison, Report } from './bench-kit.js'
 
 /**
  * Runs every `packages/*\/bench/*.bench.ts` and `examples/*\/bench/*.bench.ts` (or those whose
- * path contains one of the arguments). Each comparison runs ours and its peers in
- * alternation for many short rounds, ours first in one round and last in the next, and
- * reports the median of the per-round ratios of median latencies. These shared machines
- * change speed for seconds at a time; short paired rounds keep both sides of a ratio inside
- * the same spell, which long rounds did not (identical code measured 1.20× to 1.48×).
+ * path contains one of the arguments). Each comparison runs ours and its peers in many short
+ * rounds, in an order that rotates each round, and reports the median of the per-round ratios
+ * of median latencies. These shared machines change speed for seconds at a time; short rounds
+ * keep both sides of a ratio inside the same spell, which long rounds did not (identical code
+ * measured 1.20× to 1.48×).
  */
-const rounds = Number(process.env.BENCH_ROUNDS ?? 21)
+/** Divisible by 2, 3 and 4, so the rotating order is balanced for up to three peers. */
+const rounds = Number(process.env.BENCH_ROUNDS ?? 24)
 const timeMs = Number(process.env.BENCH_TIME_MS ?? 50)
 /** The first round warms the code up; later rounds only need the caches refilled. */
 const firstWarmupMs = 100
@@ -68,17 +69,23 @@ const compare = async (file: string, comparison: Comparison): Promise<Row[]> => 
 	const ours: number[] = []
 	const peers = comparison.peers.map(() => [] as number[])
 	const ratios = comparison.peers.map(() => [] as number[])
+	const tasks = [
+		{ name: `${comparison.name} (ours)`, run: comparison.ours },
+		...comparison.peers.map((peer) => ({
+			name: `${comparison.name} (${peer.name})`,
+			run: peer.run,
+		})),
+	]
 	for (let round = 0; round < rounds; round++) {
 		const warmupMs = round === 0 ? firstWarmupMs : laterWarmupMs
-		const measureOurs = () => medianLatency(`${comparison.name} (ours)`, comparison.ours, warmupMs)
-		// Neither side always runs right after the other and inherits its garbage.
-		const oursEarly = round % 2 === 0 ? await measureOurs() : undefined
-		const peerLatencies: number[] = []
-		for (const peer of comparison.peers)
-			peerLatencies.push(
-				await medianLatency(`${comparison.name} (${peer.name})`, peer.run, warmupMs),
-			)
-		const oursLatency = oursEarly ?? (await measureOurs())
+		const latencies: number[] = []
+		// The order rotates by one each round, so every task takes every place equally often.
+		for (let step = 0; step < tasks.length; step++) {
+			const index = (round + step) % tasks.length
+			const task = tasks[index]
+			if (task !== undefined) latencies[index] = await medianLatency(task.name, task.run, warmupMs)
+		}
+		const [oursLatency = Number.NaN, ...peerLatencies] = latencies
 		ours.push(oursLatency)
 		for (const [index, peerLatency] of peerLatencies.entries()) {
 			peers[index]?.push(peerLatency)

@@ -12,8 +12,9 @@ export interface TenantRules {
 /**
  * The tenant id the token's tenant claims carry, validated against the (anchored) tenant id
  * pattern before anything uses it as a key. A present but invalid claim is refused even when a
- * tenant is optional, and so are claims that name different tenants: an identity provider that
- * writes one of them from a user-editable attribute must not let it pick the tenant.
+ * tenant is optional, and so are claims that name different tenants: a token that is ambiguous
+ * about its tenant has no right answer. (This does not make a user-writable claim safe: alone in
+ * a token it is still taken, which is why the README says to list only claims users cannot write.)
  */
 export const readTenant = (claims: Claims, rules: TenantRules): string | undefined => {
 	let tenantId: string | undefined
