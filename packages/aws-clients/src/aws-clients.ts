@@ -24,7 +24,7 @@ import {
 import { attachGuard } from './dynamo-guard.js'
 import { packageName } from './errors.js'
 import { type AwsClientsOptions, resolveOptions } from './options.js'
-import { enterRequest } from './request-facts.js'
+import type { RequestFacts } from './request-facts.js'
 import {
 	createTenantCredentialSource,
 	type StsClientLike,
@@ -123,6 +123,7 @@ export const awsClients = <const C extends ClientClasses>(
 ): MiddlewareObj<unknown, unknown, Error, Context & WithClients<C>> => {
 	const resolved = resolveOptions(options)
 	const { guard, tracer, tableName, onViolation, requiresTenant, httpHandler } = resolved
+	const facts: RequestFacts = { requestId: undefined, path: undefined, method: undefined }
 	const instance = {}
 	const roleArn = resolved.tenantCredentials?.roleArn
 	const bindings = tracer === undefined ? [] : [tracer]
@@ -137,6 +138,7 @@ export const awsClients = <const C extends ClientClasses>(
 		}
 		credentials = createTenantCredentialSource(
 			resolved.tenantCredentials,
+			facts,
 			sts,
 			async () => AssumeRoleCommand,
 		)
@@ -166,7 +168,7 @@ export const awsClients = <const C extends ClientClasses>(
 			credentials === undefined ? {} : { credentials: credentials.providerFor(tenant) },
 		)
 		if (guard !== undefined && serviceIdOf(client) === 'DynamoDB')
-			attachGuard(client, tenant, guard, onViolation)
+			attachGuard(client, tenant, guard, facts, onViolation)
 		return client
 	}
 
@@ -200,11 +202,9 @@ export const awsClients = <const C extends ClientClasses>(
 			)
 		}
 		const event = asEvent(request.event)
-		enterRequest({
-			requestId: requestIdOf(event, context),
-			path: clipFact(pathOf(event)),
-			method: clipFact(methodOf(event)),
-		})
+		facts.requestId = requestIdOf(event, context)
+		facts.path = clipFact(pathOf(event))
+		facts.method = clipFact(methodOf(event))
 		if (tenant !== undefined) annotateTenant(tracer, tenant.id)
 		context.clients = new Clients(tenant)
 		context.tableName = tableName

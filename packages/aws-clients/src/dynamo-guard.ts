@@ -20,7 +20,7 @@ import {
 } from './errors.js'
 import { indexKeyFinding } from './index-keys.js'
 import { partitionKeyBinding } from './key-condition.js'
-import { currentRequestFacts } from './request-facts.js'
+import type { RequestFacts } from './request-facts.js'
 import type { GuardViolationCode, GuardViolationReporter } from './violation.js'
 
 export interface DynamoTenantGuardOptions {
@@ -174,13 +174,13 @@ export const attachGuard = (
 	client: object,
 	tenant: TenantContext,
 	guard: ResolvedGuard,
+	facts: RequestFacts,
 	reporter: GuardViolationReporter,
 ): void => {
 	const middleware: GuardMiddleware = (next, context) => (args) => {
 		const operation = operationOf(context.commandName)
 		const refusal = refusalFor(operation, args.input, tenant, guard)
 		if (refusal === undefined) return next(args)
-		const facts = currentRequestFacts()
 		reportViolation(reporter, {
 			code: refusal.code,
 			tenant: tenant.id,

@@ -429,8 +429,9 @@ describe('where the guard applies', () => {
 	it('is added once, under its name, however often it is attached', () => {
 		const client = stack.dynamodb.client()
 		const tenant = { id: 'acme', keyPrefix: 'TENANT#acme#', key: () => '' }
-		attachGuard(client, tenant, guardDefaults, () => undefined)
-		attachGuard(client, tenant, guardDefaults, () => undefined)
+		const facts = { requestId: undefined, path: undefined, method: undefined }
+		attachGuard(client, tenant, guardDefaults, facts, () => undefined)
+		attachGuard(client, tenant, guardDefaults, facts, () => undefined)
 		const names = client.middlewareStack
 			.identify()
 			.filter((entry) => entry.startsWith(guardMiddlewareName))
