@@ -55,8 +55,9 @@ const interleaved = (work: (client: DynamoDBClient, tenantKey: string) => Promis
 }
 
 describe('concurrent invocations in one process', () => {
-	it('refuses the cross-tenant read of the invocation that made it, whatever runs beside it', async () => {
-		const { run, both } = interleaved((client) =>
+	/** acme reads globex's item while globex's invocation is in flight. */
+	const crossTenantRead = () =>
+		interleaved((client) =>
 			client.send(
 				new GetItemCommand({
 					TableName: table,
@@ -64,6 +65,9 @@ describe('concurrent invocations in one process', () => {
 				}),
 			),
 		)
+
+	it('refuses the cross-tenant read of the invocation that made it, whatever runs beside it', async () => {
+		const { run, both } = crossTenantRead()
 		const [acme, globex] = await both
 		expect(acme.statusCode).toBe(403)
 		expect(globex.statusCode).toBe(200)
@@ -74,20 +78,9 @@ describe('concurrent invocations in one process', () => {
 	})
 
 	it.fails('a guard violation names its own request, not the one that started last', async () => {
-		const { run, both } = interleaved((client) =>
-			client.send(
-				new GetItemCommand({
-					TableName: table,
-					Key: { pk: { S: 'TENANT#globex#item#1' }, sk: { S: '1' } },
-				}),
-			),
-		)
-		const [acme, globex] = await both
-		expect(acme.statusCode).toBe(403)
-		expect(globex.statusCode).toBe(200)
-		expect(run.violations).toEqual([
-			expect.objectContaining({ tenant: 'acme', claimedTenant: 'globex', requestId: 'req-acme' }),
-		])
+		const { run, both } = crossTenantRead()
+		await both
+		expect(run.violations).toEqual([expect.objectContaining({ requestId: 'req-acme' })])
 	})
 
 	it.fails("the STS session of a tenant is named after that tenant's request", async () => {
