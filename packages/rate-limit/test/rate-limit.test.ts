@@ -142,6 +142,93 @@ describe('tenantRateLimit with the DynamoDB store (dynalite)', () => {
 		})
 	})
 
+	it('gives requests that overlap in one container (Lambda Managed Instances) each their own headers', async () => {
+		const overlapping = async () => {
+			await new Promise((resolve) => setTimeout(resolve, 5))
+			return { statusCode: 200, body: 'ok' }
+		}
+		const memory = pipeline(
+			tenantRateLimit({
+				limits: { requests: 5, windowSec: 60 },
+				store: memoryRateLimitStore(),
+				now: () => start,
+			}),
+			overlapping,
+		)
+		const inMemory = await Promise.all(Array.from({ length: 5 }, () => memory.invoke('acme')))
+		expect(inMemory.map((result) => result.headers['RateLimit-Remaining'])).toEqual([
+			'4',
+			'3',
+			'2',
+			'1',
+			'0',
+		])
+		const shared = pipeline(
+			tenantRateLimit({
+				limits: { requests: 5, windowSec: 60 },
+				store: dynamoRateLimitStore({ tableName, client }),
+				now: () => start,
+			}),
+			overlapping,
+		)
+		const inDynamoDb = await Promise.all(Array.from({ length: 5 }, () => shared.invoke('acme')))
+		expect(inDynamoDb.map((result) => result.headers['RateLimit-Remaining']).sort()).toEqual([
+			'0',
+			'1',
+			'2',
+			'3',
+			'4',
+		])
+	})
+
+	it('reports the stacked limit closest to exhaustion, in either order', async () => {
+		const reported = async (order: 'burst first' | 'hourly first') => {
+			const burst = tenantRateLimit({
+				limits: { requests: 10, windowSec: 1 },
+				store: memoryRateLimitStore(),
+				now: () => start,
+			})
+			const hourly = tenantRateLimit({
+				limits: { requests: 3, windowSec: 3_600 },
+				store: memoryRateLimitStore(),
+				now: () => start,
+			})
+			const { invoke } = pipeline(
+				order === 'burst first' ? [burst, hourly] : [hourly, burst],
+				async () => ({ statusCode: 200, headers: { 'Content-Type': 'text/plain' }, body: 'ok' }),
+			)
+			const lines: string[] = []
+			for (let i = 0; i < 3; i++) {
+				const { headers } = await invoke('acme')
+				lines.push(
+					`${headers['Content-Type']} ${headers['RateLimit-Policy']} ${headers['RateLimit-Remaining']}`,
+				)
+			}
+			return lines
+		}
+		const expected = ['text/plain 3;w=3600 2', 'text/plain 3;w=3600 1', 'text/plain 3;w=3600 0']
+		expect(await reported('burst first')).toEqual(expected)
+		expect(await reported('hourly first')).toEqual(expected)
+	})
+
+	it('never hands the headers of a request whose handler failed to the next response', async () => {
+		let calls = 0
+		const { invoke } = pipeline(
+			tenantRateLimit({
+				limits: { requests: 5, windowSec: 60 },
+				store: memoryRateLimitStore(),
+				now: () => start,
+			}),
+			async () => {
+				if (++calls === 1) throw new Error('handler failed')
+				return { statusCode: 200, body: 'ok' }
+			},
+		)
+		expect((await invoke('acme')).statusCode).toBe(500)
+		expect((await invoke('acme')).headers['RateLimit-Remaining']).toBe('3')
+		expect((await invoke('acme')).headers['RateLimit-Remaining']).toBe('2')
+	})
+
 	describe('when the store fails', () => {
 		it("allows requests by default and logs once per window ('allow')", async () => {
 			const logger = vi.fn()

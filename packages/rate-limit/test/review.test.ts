@@ -1,4 +1,4 @@
-import type { DynamoDBClient } from '@aws-sdk/client-dynamodb'
+import { type DynamoDBClient, GetItemCommand } from '@aws-sdk/client-dynamodb'
 import { type LocalDynamoDb, startDynamoDb } from '@tenantry/testing'
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import {
@@ -43,14 +43,38 @@ describe('review: windows of different lengths collide', () => {
 		])
 		const results = []
 		for (let i = 0; i < 5; i++) results.push(await invoke('acme'))
+		const counted = async (windowSec: number) => {
+			const { Item } = await client.send(
+				new GetItemCommand({
+					TableName: tableName,
+					Key: { pk: { S: `TENANT#acme#RATE#${hour / 1000}+${windowSec}s` }, sk: { S: 'RATE' } },
+				}),
+			)
+			return Item?.count?.N
+		}
 		// Expected: five requests in the first second of the hour are within both limits, and
 		// the hourly limit has 995 left. Observed: both middlewares increment the same item
 		// (`TENANT#acme#RATE#<hour>`), so each request counts twice in each.
 		expect({
 			statuses: results.map((result) => result.statusCode),
 			handlerRuns: calls.handler,
-			hourlyRemaining: results[0]?.headers['RateLimit-Remaining'],
-		}).toEqual({ statuses: [200, 200, 200, 200, 200], handlerRuns: 5, hourlyRemaining: '999' })
+			burstCount: await counted(1),
+			hourlyCount: await counted(3_600),
+		}).toEqual({
+			statuses: [200, 200, 200, 200, 200],
+			handlerRuns: 5,
+			burstCount: '5',
+			hourlyCount: '5',
+		})
+		// Each response reports the limit closest to exhaustion: the burst limit.
+		expect(results.map((result) => result.headers['RateLimit-Remaining'])).toEqual([
+			'4',
+			'3',
+			'2',
+			'1',
+			'0',
+		])
+		expect(results[0]?.headers['RateLimit-Policy']).toBe('5;w=1')
 	})
 
 	it('a tenant upgraded from a per-minute to a per-hour plan is not held at 429 by the old window', async () => {
