@@ -24,7 +24,7 @@ import {
 import { attachGuard } from './dynamo-guard.js'
 import { packageName } from './errors.js'
 import { type AwsClientsOptions, resolveOptions } from './options.js'
-import type { RequestFacts } from './request-facts.js'
+import { requestFactsSlot } from './request-facts.js'
 import {
 	createTenantCredentialSource,
 	type StsClientLike,
@@ -123,7 +123,7 @@ export const awsClients = <const C extends ClientClasses>(
 ): MiddlewareObj<unknown, unknown, Error, Context & WithClients<C>> => {
 	const resolved = resolveOptions(options)
 	const { guard, tracer, tableName, onViolation, requiresTenant, httpHandler } = resolved
-	const facts: RequestFacts = { requestId: undefined, path: undefined, method: undefined }
+	const facts = requestFactsSlot(resolved.concurrentInvocations)
 	const instance = {}
 	const roleArn = resolved.tenantCredentials?.roleArn
 	const bindings = tracer === undefined ? [] : [tracer]
@@ -202,9 +202,7 @@ export const awsClients = <const C extends ClientClasses>(
 			)
 		}
 		const event = asEvent(request.event)
-		facts.requestId = requestIdOf(event, context)
-		facts.path = clipFact(pathOf(event))
-		facts.method = clipFact(methodOf(event))
+		facts.enter(requestIdOf(event, context), clipFact(pathOf(event)), clipFact(methodOf(event)))
 		if (tenant !== undefined) annotateTenant(tracer, tenant.id)
 		context.clients = new Clients(tenant)
 		context.tableName = tableName

@@ -20,7 +20,7 @@ import {
 } from './errors.js'
 import { indexKeyFinding } from './index-keys.js'
 import { partitionKeyBinding } from './key-condition.js'
-import type { RequestFacts } from './request-facts.js'
+import type { RequestFactsSlot } from './request-facts.js'
 import type { GuardViolationCode, GuardViolationReporter } from './violation.js'
 
 export interface DynamoTenantGuardOptions {
@@ -174,21 +174,22 @@ export const attachGuard = (
 	client: object,
 	tenant: TenantContext,
 	guard: ResolvedGuard,
-	facts: RequestFacts,
+	facts: RequestFactsSlot,
 	reporter: GuardViolationReporter,
 ): void => {
 	const middleware: GuardMiddleware = (next, context) => (args) => {
 		const operation = operationOf(context.commandName)
 		const refusal = refusalFor(operation, args.input, tenant, guard)
 		if (refusal === undefined) return next(args)
+		const request = facts.current()
 		reportViolation(reporter, {
 			code: refusal.code,
 			tenant: tenant.id,
 			claimedTenant: tenantNamedBy(refusal.claimed),
 			source: `dynamodb:${operation || 'unknown'}`,
-			requestId: facts.requestId,
-			path: facts.path,
-			method: facts.method,
+			requestId: request.requestId,
+			path: request.path,
+			method: request.method,
 		})
 		return Promise.reject(forbidden(refusal.reason))
 	}

@@ -42,6 +42,12 @@ export interface AwsClientsOptions<C extends ClientClasses> {
 	tableName?: string
 	/** Called with every request the guard refuses. Default: one JSON line via `console.warn`. */
 	onViolation?: GuardViolationReporter
+	/**
+	 * Several invocations run at once in this thread (Lambda Managed Instances), so the request
+	 * named in violation reports and STS session names is tracked per async context. Default:
+	 * `AWS_LAMBDA_MAX_CONCURRENCY` above 1, which Lambda sets for Managed Instances.
+	 */
+	concurrentInvocations?: boolean
 }
 
 export const defaults = {
@@ -53,6 +59,7 @@ export const defaults = {
 	tracer: undefined,
 	tableName: undefined,
 	onViolation: logViolation,
+	concurrentInvocations: undefined,
 } as const
 
 export interface ResolvedOptions {
@@ -67,6 +74,7 @@ export interface ResolvedOptions {
 	tracer: ClientTracer | undefined
 	tableName: string | undefined
 	onViolation: GuardViolationReporter
+	concurrentInvocations: boolean
 }
 
 const known = [
@@ -79,6 +87,7 @@ const known = [
 	'tracer',
 	'tableName',
 	'onViolation',
+	'concurrentInvocations',
 ] as const
 const knownHandler = ['maxSockets', 'connectionTimeout', 'requestTimeout'] as const
 const knownCredentials = [
@@ -278,6 +287,14 @@ export const resolveOptions = <C extends ClientClasses>(
 		'must be a table name',
 	)
 	assertOption(isFunction(given.onViolation), packageName, 'onViolation', 'must be a function')
+	const concurrentInvocations =
+		given.concurrentInvocations ?? Number(process.env.AWS_LAMBDA_MAX_CONCURRENCY) > 1
+	assertOption(
+		typeof concurrentInvocations === 'boolean',
+		packageName,
+		'concurrentInvocations',
+		'must be a boolean',
+	)
 	const tenantCredentials = resolveCredentials(given.tenantCredentials)
 	return {
 		clients,
@@ -292,5 +309,6 @@ export const resolveOptions = <C extends ClientClasses>(
 		tracer,
 		tableName: tableName || undefined,
 		onViolation: given.onViolation,
+		concurrentInvocations,
 	}
 }

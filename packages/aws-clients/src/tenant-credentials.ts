@@ -2,7 +2,7 @@ import type { AssumeRoleCommand } from '@aws-sdk/client-sts'
 import { createTtlCache } from '@tenantry/cache'
 import { misconfigured, serviceUnavailable, type TenantContext } from '@tenantry/util'
 import { packageName, TenantCredentialsUnavailableError } from './errors.js'
-import type { RequestFacts } from './request-facts.js'
+import type { RequestFactsSlot } from './request-facts.js'
 import { roleSessionName } from './session-name.js'
 
 /** The slice of an `STSClient` used: `send(new AssumeRoleCommand(…))`. */
@@ -81,7 +81,7 @@ export interface TenantCredentialSource {
  */
 export const createTenantCredentialSource = (
 	options: ResolvedTenantCredentials,
-	facts: RequestFacts,
+	facts: RequestFactsSlot,
 	sts: () => Promise<StsClientLike>,
 	assumeRoleCommand: () => Promise<typeof AssumeRoleCommand>,
 ): TenantCredentialSource => {
@@ -115,7 +115,7 @@ export const createTenantCredentialSource = (
 			output = (await client.send(
 				new AssumeRoleCommand({
 					RoleArn: options.roleArn,
-					RoleSessionName: roleSessionName(tenant.id, facts.requestId),
+					RoleSessionName: roleSessionName(tenant.id, facts.current().requestId),
 					DurationSeconds: durationSeconds,
 					Tags,
 					...(Policy === undefined ? {} : { Policy }),

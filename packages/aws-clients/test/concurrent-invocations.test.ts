@@ -13,12 +13,12 @@ beforeEach(() => stack.reset())
 /**
  * Lambda Managed Instances run many invocations at once in one Node.js thread, sharing the
  * middleware instance. Here acme's handler waits until globex's request has been set up, then
- * does its work. Known limitation (README, "Concurrent invocations"): the request facts live on
- * the middleware instance, so the report and the session name carry the request that started
- * last. Tenant, key and credentials are always the right tenant's. `it.fails` records that;
- * keeping the facts per async context cost more than the warm-path target allows.
+ * does its work, so anything kept per middleware instance would name globex's request.
  */
-const interleaved = (work: (client: DynamoDBClient, tenantKey: string) => Promise<unknown>) => {
+const interleaved = (
+	work: (client: DynamoDBClient, tenantKey: string) => Promise<unknown>,
+	concurrentInvocations?: boolean,
+) => {
 	let globexStarted = () => {}
 	const gate = new Promise<void>((resolve) => {
 		globexStarted = resolve
@@ -32,6 +32,7 @@ const interleaved = (work: (client: DynamoDBClient, tenantKey: string) => Promis
 			clients: { dynamodb: DynamoDBClient },
 			perClient: { dynamodb: { endpoint: stack.dynamodb.endpoint, maxAttempts: 1 } },
 			tenantCredentials: { roleArn, sts: stack.sts.client({ maxAttempts: 1 }) },
+			concurrentInvocations,
 		},
 		async (context) => {
 			if (context.tenant.id === 'globex') {
@@ -56,41 +57,69 @@ const interleaved = (work: (client: DynamoDBClient, tenantKey: string) => Promis
 
 describe('concurrent invocations in one process', () => {
 	/** acme reads globex's item while globex's invocation is in flight. */
-	const crossTenantRead = () =>
-		interleaved((client) =>
-			client.send(
-				new GetItemCommand({
-					TableName: table,
-					Key: { pk: { S: 'TENANT#globex#item#1' }, sk: { S: '1' } },
-				}),
-			),
+	const crossTenantRead = (concurrentInvocations?: boolean) =>
+		interleaved(
+			(client) =>
+				client.send(
+					new GetItemCommand({
+						TableName: table,
+						Key: { pk: { S: 'TENANT#globex#item#1' }, sk: { S: '1' } },
+					}),
+				),
+			concurrentInvocations,
 		)
 
-	it('refuses the cross-tenant read of the invocation that made it, whatever runs beside it', async () => {
-		const { run, both } = crossTenantRead()
-		const [acme, globex] = await both
-		expect(acme.statusCode).toBe(403)
-		expect(globex.statusCode).toBe(200)
-		expect(run.violations).toEqual([
-			expect.objectContaining({ tenant: 'acme', claimedTenant: 'globex' }),
-		])
-		expect(stack.dynamodb.requests.filter((r) => r.operation === 'GetItem')).toEqual([])
-	})
+	it.each([false, true])(
+		'refuses the cross-tenant read of the invocation that made it, whatever runs beside it (concurrentInvocations: %s)',
+		async (concurrentInvocations) => {
+			const { run, both } = crossTenantRead(concurrentInvocations)
+			const [acme, globex] = await both
+			expect(acme.statusCode).toBe(403)
+			expect(globex.statusCode).toBe(200)
+			expect(run.violations).toEqual([
+				expect.objectContaining({ tenant: 'acme', claimedTenant: 'globex' }),
+			])
+			expect(stack.dynamodb.requests.filter((r) => r.operation === 'GetItem')).toEqual([])
+		},
+	)
 
-	it.fails('a guard violation names its own request, not the one that started last', async () => {
-		const { run, both } = crossTenantRead()
+	it('a guard violation names its own request, not the one that started last', async () => {
+		const { run, both } = crossTenantRead(true)
 		await both
-		expect(run.violations).toEqual([expect.objectContaining({ requestId: 'req-acme' })])
+		expect(run.violations).toEqual([
+			expect.objectContaining({ requestId: 'req-acme', path: '/items', method: 'POST' }),
+		])
 	})
 
-	it.fails("the STS session of a tenant is named after that tenant's request", async () => {
-		const { both } = interleaved((client, key) =>
-			client.send(
-				new GetItemCommand({ TableName: table, Key: { pk: { S: key }, sk: { S: '1' } } }),
-			),
+	it("the STS session of a tenant is named after that tenant's request", async () => {
+		const { both } = interleaved(
+			(client, key) =>
+				client.send(
+					new GetItemCommand({ TableName: table, Key: { pk: { S: key }, sk: { S: '1' } } }),
+				),
+			true,
 		)
 		const [acme] = await both
 		expect(acme.statusCode).toBe(200)
 		expect(stack.sts.assumeRoleCalls.map((call) => call.roleSessionName)).toEqual(['acme@req-acme'])
+	})
+
+	it('tracks requests per async context by default where Lambda sets AWS_LAMBDA_MAX_CONCURRENCY', async () => {
+		const previous = process.env.AWS_LAMBDA_MAX_CONCURRENCY
+		process.env.AWS_LAMBDA_MAX_CONCURRENCY = '64'
+		try {
+			const { run, both } = crossTenantRead()
+			await both
+			expect(run.violations).toEqual([expect.objectContaining({ requestId: 'req-acme' })])
+		} finally {
+			if (previous === undefined) delete process.env.AWS_LAMBDA_MAX_CONCURRENCY
+			else process.env.AWS_LAMBDA_MAX_CONCURRENCY = previous
+		}
+	})
+
+	it('keeps one record per instance elsewhere: Lambda then serves one request at a time', async () => {
+		const { run, both } = crossTenantRead()
+		await both
+		expect(run.violations).toEqual([expect.objectContaining({ requestId: 'req-globex' })])
 	})
 })

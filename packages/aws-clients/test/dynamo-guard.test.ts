@@ -29,6 +29,7 @@ import {
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import { attachGuard, guardDefaults, guardMiddlewareName } from '../src/dynamo-guard.js'
 import type { AwsClientsOptions } from '../src/index.js'
+import { requestFactsSlot } from '../src/request-facts.js'
 import { pipeline, type Stack, startStack, table, tableItems } from './harness.js'
 
 let stack: Stack
@@ -429,7 +430,7 @@ describe('where the guard applies', () => {
 	it('is added once, under its name, however often it is attached', () => {
 		const client = stack.dynamodb.client()
 		const tenant = { id: 'acme', keyPrefix: 'TENANT#acme#', key: () => '' }
-		const facts = { requestId: undefined, path: undefined, method: undefined }
+		const facts = requestFactsSlot(false)
 		attachGuard(client, tenant, guardDefaults, facts, () => undefined)
 		attachGuard(client, tenant, guardDefaults, facts, () => undefined)
 		const names = client.middlewareStack

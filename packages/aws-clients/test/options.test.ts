@@ -108,6 +108,11 @@ describe('factory-time validation', () => {
 		],
 		['an empty table name', { ...base, tableName: '' }, 'tableName'],
 		['onViolation not a function', { ...base, onViolation: 'log' }, 'onViolation'],
+		[
+			'concurrentInvocations not a boolean',
+			{ ...base, concurrentInvocations: 'yes' },
+			'concurrentInvocations',
+		],
 	])('%s', (_name, options, option) => {
 		expect(build(options)).toThrow(TypeError)
 		expect(build(options)).toThrow(
@@ -130,6 +135,7 @@ describe('factory-time validation', () => {
 	it('lists every option and its default', () => {
 		expect(Object.keys(defaults).sort()).toEqual(
 			[
+				'concurrentInvocations',
 				'config',
 				'dynamoTenantGuard',
 				'httpHandler',
