@@ -24,8 +24,8 @@ const fallbackWindowAt = windowClock(60)
 
 const isPromise = <T>(value: T | Promise<T>): value is Promise<T> => value instanceof Promise
 
-/** Where `before` leaves the headers for `after`: middy's per-request channel between middlewares. */
-const internalKey = '@tenantry/rate-limit'
+/** Numbers each middleware instance, so stacked limits keep apart in `request.internal`. */
+let instances = 0
 
 type RequestWithInternal = { internal: Record<string, unknown> }
 
@@ -51,6 +51,7 @@ export const tenantRateLimit = <TEvent = unknown, TResult = unknown>(
 	const viewOf = createPlanViews()
 	let storeErrorLoggedForWindow: number | undefined
 	let lastValidatedTenant: TenantContext | undefined
+	const internalKey = `@tenantry/rate-limit#${++instances}`
 	// The headers for the one request between its `before` and `after`, kept here rather than in
 	// `request.internal` (a dictionary-mode object, whose insert and lookup cost a measurable
 	// share of a warm request). Requests that overlap (Lambda Managed Instances) or whose

@@ -1,20 +1,30 @@
+/**
+ * The fields a rate limit attached to a response, kept on the response under a symbol (which
+ * JSON leaves out) so that a stacked limit knows what its sibling reported for this request,
+ * and never mistakes a handler's own headers for it.
+ */
+const reported = Symbol('@tenantry/rate-limit reported')
+
 type HttpResponse = {
 	statusCode: number
 	headers?: Record<string, string | number | boolean>
 	body?: unknown
+	[reported]?: Record<string, string>
 }
 
 /**
- * When limits are stacked (a burst limit and an hourly one), the response reports the one
- * closest to exhaustion, as the draft's example of several quota policies does: a limit with
- * more requests left does not replace what another limit already reported.
+ * Whether `fields` bind more than `others`: fewer requests left, or as many for longer. When
+ * limits are stacked (a burst limit and an hourly one), the response reports the one closest to
+ * exhaustion, as the draft's example of several quota policies does.
  */
-const reportsFewerRemaining = (
-	present: Record<string, string | number | boolean>,
-	headers: Record<string, string>,
-): boolean => {
-	const remaining = present['RateLimit-Remaining']
-	return remaining !== undefined && Number(remaining) < Number(headers['RateLimit-Remaining'])
+const bindsMore = (fields: Record<string, string>, others: Record<string, string>): boolean => {
+	const remaining = Number(fields['RateLimit-Remaining'])
+	const othersRemaining = Number(others['RateLimit-Remaining'])
+	return (
+		remaining < othersRemaining ||
+		(remaining === othersRemaining &&
+			Number(fields['RateLimit-Reset']) > Number(others['RateLimit-Reset']))
+	)
 }
 
 /**
@@ -26,15 +36,20 @@ const reportsFewerRemaining = (
 export const withHeaders = (response: unknown, headers: Record<string, string>): HttpResponse => {
 	if (typeof response === 'object' && response !== null && 'statusCode' in response) {
 		const http = response as HttpResponse
-		if (http.headers === undefined) http.headers = headers
-		else if (!reportsFewerRemaining(http.headers, headers)) Object.assign(http.headers, headers)
+		const sibling = http[reported]
+		if (sibling !== undefined && bindsMore(sibling, headers)) return http
+		http[reported] = headers
+		http.headers = http.headers === undefined ? headers : Object.assign(http.headers, headers)
 		return http
 	}
-	if (response === undefined || response === null) return { statusCode: 200, headers }
-	if (typeof response === 'string') return { statusCode: 200, body: response, headers }
+	if (response === undefined || response === null)
+		return { statusCode: 200, headers, [reported]: headers }
+	if (typeof response === 'string')
+		return { statusCode: 200, body: response, headers, [reported]: headers }
 	return {
 		statusCode: 200,
 		body: JSON.stringify(response),
 		headers: { 'Content-Type': 'application/json', ...headers },
+		[reported]: headers,
 	}
 }

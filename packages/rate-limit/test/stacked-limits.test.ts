@@ -1,0 +1,100 @@
+import { describe, expect, it } from 'vitest'
+import { memoryRateLimitStore, type RateLimitStore, tenantRateLimit } from '../src/index.js'
+import { pipeline } from './setup.js'
+
+const start = Date.UTC(2026, 10, 23, 10, 0, 0)
+
+const limit = (requests: number, windowSec: number, store = memoryRateLimitStore()) =>
+	tenantRateLimit({ limits: { requests, windowSec }, store, now: () => start })
+
+const overlapping = async () => {
+	await new Promise((resolve) => setTimeout(resolve, 5))
+	return { statusCode: 200, body: 'ok' }
+}
+
+describe('response headers with stacked limits, shared header objects and failed requests', () => {
+	it('reports the stacked limit closest to exhaustion when requests overlap', async () => {
+		const { invoke } = pipeline([limit(3, 1), limit(100, 3_600)], overlapping)
+		const results = await Promise.all([invoke('acme'), invoke('acme')])
+		expect(
+			results.map((r) => `${r.headers['RateLimit-Policy']} ${r.headers['RateLimit-Remaining']}`),
+		).toEqual(['3;w=1 2', '3;w=1 1'])
+	})
+
+	it('reports, of stacked limits with as many requests left, the one that resets later', async () => {
+		for (const order of [
+			[limit(10, 1), limit(10, 3_600)],
+			[limit(10, 3_600), limit(10, 1)],
+		]) {
+			const { headers } = await pipeline(order).invoke('acme')
+			expect([headers['RateLimit-Policy'], headers['RateLimit-Remaining']]).toEqual([
+				'10;w=3600',
+				'9',
+			])
+		}
+	})
+
+	it('reports each request its own count when the handler returns one shared headers object', async () => {
+		const corsHeaders = { 'Access-Control-Allow-Origin': '*' }
+		let clock = start
+		const { invoke } = pipeline(
+			tenantRateLimit({
+				limits: { requests: 2, windowSec: 60 },
+				store: memoryRateLimitStore(),
+				now: () => clock,
+			}),
+			async () => ({ statusCode: 200, headers: corsHeaders, body: 'ok' }),
+		)
+		expect((await invoke('acme')).headers['RateLimit-Remaining']).toBe('1')
+		expect((await invoke('acme')).headers['RateLimit-Remaining']).toBe('0')
+		expect((await invoke('globex')).headers['RateLimit-Remaining']).toBe('1')
+		clock = start + 60_000
+		const next = await invoke('acme')
+		expect([next.headers['RateLimit-Remaining'], next.headers['RateLimit-Reset']]).toEqual([
+			'1',
+			'60',
+		])
+	})
+
+	it("sets all of its headers over a handler's own RateLimit-Remaining", async () => {
+		const { invoke } = pipeline(limit(5, 60), async () => ({
+			statusCode: 200,
+			headers: { 'RateLimit-Remaining': '0' },
+			body: 'ok',
+		}))
+		expect((await invoke('acme')).headers).toMatchObject({
+			'RateLimit-Limit': '5',
+			'RateLimit-Remaining': '4',
+			'RateLimit-Policy': '5;w=60',
+		})
+	})
+
+	it('gives no headers to a request allowed without counting after one whose handler failed', async () => {
+		const memory = memoryRateLimitStore()
+		let storeUp = true
+		const store: RateLimitStore = {
+			consume: (request) => {
+				if (!storeUp) throw new Error('store down')
+				return memory.consume(request)
+			},
+		}
+		let calls = 0
+		const { invoke } = pipeline(
+			tenantRateLimit({
+				limits: { requests: 5, windowSec: 60 },
+				store,
+				now: () => start,
+				logger: () => undefined,
+			}),
+			async () => {
+				if (++calls === 1) throw new Error('handler failed')
+				return { statusCode: 200, body: 'ok' }
+			},
+		)
+		expect((await invoke('acme')).statusCode).toBe(500)
+		storeUp = false
+		const allowed = await invoke('acme')
+		expect(allowed.statusCode).toBe(200)
+		expect(allowed.headers?.['RateLimit-Remaining']).toBeUndefined()
+	})
+})
