@@ -62,6 +62,13 @@ export default defineBench(async () => {
 		Key: { pk: { S: tenant.key('order', '1') }, sk: { S: 'v1' } },
 	})
 	let sink = 0
+	const mapLookup = {
+		name: 'module-level client map lookup',
+		run: () => {
+			const r = request()
+			sink += byTenant.get(r.context.tenant.id) === singleton ? 1 : 0
+		},
+	}
 
 	return {
 		comparisons: [
@@ -72,16 +79,7 @@ export default defineBench(async () => {
 					before(r)
 					sink += r.context.clients?.dynamodb === guarded ? 1 : 0
 				},
-				peers: [
-					{
-						name: 'module-level client map lookup',
-						run: () => {
-							const r = request()
-							sink += byTenant.get(r.context.tenant.id) === singleton ? 1 : 0
-						},
-						target: 4,
-					},
-				],
+				peers: [{ ...mapLookup, target: 4 }],
 			},
 			{
 				name: 'GetItem send with the tenant guard',
@@ -98,15 +96,7 @@ export default defineBench(async () => {
 					concurrentBefore(r)
 					sink += r.context.clients?.dynamodb === undefined ? 0 : 1
 				},
-				peers: [
-					{
-						name: 'module-level client map lookup',
-						run: () => {
-							const r = request()
-							sink += byTenant.get(r.context.tenant.id) === singleton ? 1 : 0
-						},
-					},
-				],
+				peers: [mapLookup],
 			},
 		],
 		teardown: () => {
