@@ -50,7 +50,7 @@ const interleaved = (
 	)
 	const both = Promise.all([
 		run.invoke('acme', { requestId: 'req-acme' }),
-		run.invoke('globex', { requestId: 'req-globex' }),
+		run.invoke('globex', { requestId: 'req-globex', rawPath: '/other' }),
 	])
 	return { run, both }
 }
@@ -104,18 +104,30 @@ describe('concurrent invocations in one process', () => {
 		expect(stack.sts.assumeRoleCalls.map((call) => call.roleSessionName)).toEqual(['acme@req-acme'])
 	})
 
-	it('tracks requests per async context by default where Lambda sets AWS_LAMBDA_MAX_CONCURRENCY', async () => {
+	const withMaxConcurrency = async (value: string, run: () => Promise<void>) => {
 		const previous = process.env.AWS_LAMBDA_MAX_CONCURRENCY
-		process.env.AWS_LAMBDA_MAX_CONCURRENCY = '64'
+		process.env.AWS_LAMBDA_MAX_CONCURRENCY = value
 		try {
-			const { run, both } = crossTenantRead()
-			await both
-			expect(run.violations).toEqual([expect.objectContaining({ requestId: 'req-acme' })])
+			await run()
 		} finally {
 			if (previous === undefined) delete process.env.AWS_LAMBDA_MAX_CONCURRENCY
 			else process.env.AWS_LAMBDA_MAX_CONCURRENCY = previous
 		}
-	})
+	}
+
+	it('tracks requests per async context by default where Lambda sets AWS_LAMBDA_MAX_CONCURRENCY', () =>
+		withMaxConcurrency('64', async () => {
+			const { run, both } = crossTenantRead()
+			await both
+			expect(run.violations).toEqual([expect.objectContaining({ requestId: 'req-acme' })])
+		}))
+
+	it('lets an explicit concurrentInvocations: false win over AWS_LAMBDA_MAX_CONCURRENCY', () =>
+		withMaxConcurrency('64', async () => {
+			const { run, both } = crossTenantRead(false)
+			await both
+			expect(run.violations).toEqual([expect.objectContaining({ requestId: 'req-globex' })])
+		}))
 
 	it('keeps one record per instance elsewhere: Lambda then serves one request at a time', async () => {
 		const { run, both } = crossTenantRead()
