@@ -181,36 +181,6 @@ describe('tenantRateLimit with the DynamoDB store (dynalite)', () => {
 		])
 	})
 
-	it('reports the stacked limit closest to exhaustion, in either order', async () => {
-		const reported = async (order: 'burst first' | 'hourly first') => {
-			const burst = tenantRateLimit({
-				limits: { requests: 10, windowSec: 1 },
-				store: memoryRateLimitStore(),
-				now: () => start,
-			})
-			const hourly = tenantRateLimit({
-				limits: { requests: 3, windowSec: 3_600 },
-				store: memoryRateLimitStore(),
-				now: () => start,
-			})
-			const { invoke } = pipeline(
-				order === 'burst first' ? [burst, hourly] : [hourly, burst],
-				async () => ({ statusCode: 200, headers: { 'Content-Type': 'text/plain' }, body: 'ok' }),
-			)
-			const lines: string[] = []
-			for (let i = 0; i < 3; i++) {
-				const { headers } = await invoke('acme')
-				lines.push(
-					`${headers['Content-Type']} ${headers['RateLimit-Policy']} ${headers['RateLimit-Remaining']}`,
-				)
-			}
-			return lines
-		}
-		const expected = ['text/plain 3;w=3600 2', 'text/plain 3;w=3600 1', 'text/plain 3;w=3600 0']
-		expect(await reported('burst first')).toEqual(expected)
-		expect(await reported('hourly first')).toEqual(expected)
-	})
-
 	it('never hands the headers of a request whose handler failed to the next response', async () => {
 		let calls = 0
 		const { invoke } = pipeline(

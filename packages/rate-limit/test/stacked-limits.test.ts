@@ -13,6 +13,36 @@ const overlapping = async () => {
 }
 
 describe('response headers with stacked limits, shared header objects and failed requests', () => {
+	it('reports the stacked limit closest to exhaustion, in either order', async () => {
+		const reported = async (order: 'burst first' | 'hourly first') => {
+			const burst = tenantRateLimit({
+				limits: { requests: 10, windowSec: 1 },
+				store: memoryRateLimitStore(),
+				now: () => start,
+			})
+			const hourly = tenantRateLimit({
+				limits: { requests: 3, windowSec: 3_600 },
+				store: memoryRateLimitStore(),
+				now: () => start,
+			})
+			const { invoke } = pipeline(
+				order === 'burst first' ? [burst, hourly] : [hourly, burst],
+				async () => ({ statusCode: 200, headers: { 'Content-Type': 'text/plain' }, body: 'ok' }),
+			)
+			const lines: string[] = []
+			for (let i = 0; i < 3; i++) {
+				const { headers } = await invoke('acme')
+				lines.push(
+					`${headers['Content-Type']} ${headers['RateLimit-Policy']} ${headers['RateLimit-Remaining']}`,
+				)
+			}
+			return lines
+		}
+		const expected = ['text/plain 3;w=3600 2', 'text/plain 3;w=3600 1', 'text/plain 3;w=3600 0']
+		expect(await reported('burst first')).toEqual(expected)
+		expect(await reported('hourly first')).toEqual(expected)
+	})
+
 	it('reports the stacked limit closest to exhaustion when requests overlap', async () => {
 		const { invoke } = pipeline([limit(3, 1), limit(100, 3_600)], overlapping)
 		const results = await Promise.all([invoke('acme'), invoke('acme')])
