@@ -10,17 +10,22 @@ export interface MemoryRateLimitStoreOptions {
 	maxEntries?: number
 }
 
+/** A tenant's count in windows of one length. */
 interface Counter {
 	readonly windowLength: number
 	windowStart: number
 	count: number
+	/** The tenant's counter for another window length, when its limits use more than one. */
+	next: Counter | undefined
 }
 
-interface TenantCounters {
+/**
+ * The counter a tenant used first heads its list, so the common case (one window length per
+ * tenant) is one object reached by one map lookup.
+ */
+interface TenantCounters extends Counter {
 	/** Set on every request, cleared by an eviction pass that spares the tenant once. */
 	recent: boolean
-	/** One per window length in use: limits of different lengths count apart. */
-	counters: Counter[]
 }
 
 /**
@@ -50,26 +55,33 @@ export const memoryRateLimitStore = (options: MemoryRateLimitStoreOptions = {}):
 		}
 	}
 
-	const counterFor = (entry: TenantCounters, windowLength: number, windowStart: number) => {
-		for (const counter of entry.counters) if (counter.windowLength === windowLength) return counter
-		// A new window length for this tenant: counters of lengths whose window has ended go.
-		entry.counters = entry.counters.filter(
-			(counter) => counter.windowStart + counter.windowLength > windowStart,
-		)
-		const counter: Counter = { windowLength, windowStart, count: 0 }
-		entry.counters.push(counter)
+	/**
+	 * A counter other than the head's. Those passed on the way whose window has ended are
+	 * dropped, so a tenant whose plan changes window length keeps only counters still running.
+	 */
+	const otherCounter = (head: TenantCounters, windowLength: number, windowStart: number) => {
+		let previous: Counter = head
+		for (let counter = head.next; counter !== undefined; counter = counter.next) {
+			if (counter.windowLength === windowLength) return counter
+			if (counter.windowStart + counter.windowLength <= windowStart) previous.next = counter.next
+			else previous = counter
+		}
+		const counter: Counter = { windowLength, windowStart, count: 0, next: undefined }
+		previous.next = counter
 		return counter
 	}
 
 	return {
 		consume({ tenantId, windowStart, windowEnd, limit }) {
-			let entry = tenants.get(tenantId)
-			if (entry === undefined) {
+			const windowLength = windowEnd - windowStart
+			let head = tenants.get(tenantId)
+			if (head === undefined) {
 				if (tenants.size >= maxEntries) evictOne()
-				entry = { recent: false, counters: [] }
-				tenants.set(tenantId, entry)
-			} else entry.recent = true
-			const counter = counterFor(entry, windowEnd - windowStart, windowStart)
+				head = { recent: false, windowLength, windowStart, count: 0, next: undefined }
+				tenants.set(tenantId, head)
+			} else head.recent = true
+			const counter =
+				head.windowLength === windowLength ? head : otherCounter(head, windowLength, windowStart)
 			// Only a later window starts a new count: a clock stepping back keeps counting in the
 			// window already reached rather than granting a fresh quota.
 			if (windowStart > counter.windowStart) {

@@ -39,6 +39,22 @@ describe('memoryRateLimitStore', () => {
 		})
 	})
 
+	it('keeps a running count when counters of other lengths come and go', () => {
+		const store = memoryRateLimitStore()
+		const consume = (start: number, length: number) =>
+			store.consume({ tenantId: 'acme', ...window(start, length), limit: 5 })
+		consume(0, 10_000)
+		consume(0, minute)
+		consume(0, hour)
+		// Two minutes in, the first minute window has ended and its counter goes, while the hour
+		// that started at 0 keeps counting.
+		consume(2 * minute, 1_000)
+		expect(consume(0, hour)).toEqual({ allowed: true, count: 2 })
+		expect(consume(2 * minute, minute)).toEqual({ allowed: true, count: 1 })
+		expect(consume(2 * minute, 1_000)).toEqual({ allowed: true, count: 2 })
+		expect(consume(2 * minute, 10_000)).toEqual({ allowed: true, count: 1 })
+	})
+
 	it('refuses everything under a limit of zero', () => {
 		const store = memoryRateLimitStore()
 		expect(store.consume({ tenantId: 'acme', ...window(0), limit: 0 })).toEqual({
