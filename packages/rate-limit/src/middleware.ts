@@ -201,7 +201,8 @@ export const tenantRateLimit = <TEvent = unknown, TResult = unknown>(
 				| Record<string, string>
 				| undefined
 		}
-		if (headers !== undefined) request.response = withHeaders(request.response, headers) as TResult
+		if (headers !== undefined)
+			request.response = withHeaders(request, request.response, headers) as TResult
 	}
 
 	return { before, after }

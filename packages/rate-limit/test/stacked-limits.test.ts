@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { memoryRateLimitStore, type RateLimitStore, tenantRateLimit } from '../src/index.js'
-import { pipeline } from './setup.js'
+import { type HttpResult, pipeline } from './setup.js'
 
 const start = Date.UTC(2026, 10, 23, 10, 0, 0)
 
@@ -84,6 +84,75 @@ describe('response headers with stacked limits, shared header objects and failed
 			'1',
 			'60',
 		])
+	})
+
+	it("never changes the handler's response, so a module constant carries no tenant's counts", async () => {
+		const ok = { statusCode: 200, body: 'ok' }
+		const { invoke } = pipeline(limit(5, 60), async () => ok)
+		for (let i = 0; i < 5; i++) await invoke('acme')
+		expect((await invoke('globex')).headers['RateLimit-Remaining']).toBe('4')
+		expect(ok).toEqual({ statusCode: 200, body: 'ok' })
+		expect(Object.getOwnPropertySymbols(ok)).toEqual([])
+	})
+
+	it('reports its own counts on a response replayed from an earlier request', async () => {
+		// An in-memory idempotency cache hands back the response an earlier request was sent.
+		let replay: HttpResult | undefined
+		const { invoke } = pipeline(limit(5, 60), async () => replay ?? { statusCode: 200, body: 'ok' })
+		for (let i = 0; i < 5; i++) replay = await invoke('acme')
+		expect(replay?.headers['RateLimit-Remaining']).toBe('0')
+		expect((await invoke('globex')).headers['RateLimit-Remaining']).toBe('4')
+	})
+
+	it('sends overlapping requests that return one shared headers object their own counts', async () => {
+		const corsHeaders = { 'Access-Control-Allow-Origin': '*' }
+		const store = memoryRateLimitStore()
+		for (let i = 0; i < 3; i++)
+			store.consume({ tenantId: 'acme', windowStart: start, windowEnd: start + 60_000, limit: 5 })
+		let release = () => {}
+		const released = new Promise<void>((resolve) => {
+			release = resolve
+		})
+		const { invoke } = pipeline(limit(5, 60, store), async () => {
+			await released
+			return { statusCode: 200, headers: corsHeaders, body: 'ok' }
+		})
+		// What the Lambda runtime sends: the response serialised as soon as its invocation ends.
+		const sent = (tenant: string) =>
+			invoke(tenant).then((response) => JSON.parse(JSON.stringify(response)) as HttpResult)
+		const [acme, globex] = [sent('acme'), sent('globex')]
+		release()
+		expect([(await acme).headers, (await globex).headers]).toEqual([
+			expect.objectContaining({ 'Access-Control-Allow-Origin': '*', 'RateLimit-Remaining': '1' }),
+			expect.objectContaining({ 'Access-Control-Allow-Origin': '*', 'RateLimit-Remaining': '4' }),
+		])
+		expect(corsHeaders).toEqual({ 'Access-Control-Allow-Origin': '*' })
+	})
+
+	it("leaves no tenant's counts in a shared headers object for a request allowed uncounted", async () => {
+		const corsHeaders = { 'Access-Control-Allow-Origin': '*' }
+		const memory = memoryRateLimitStore()
+		let storeUp = true
+		const store: RateLimitStore = {
+			consume: (request) => {
+				if (!storeUp) throw new Error('store down')
+				return memory.consume(request)
+			},
+		}
+		const { invoke } = pipeline(
+			tenantRateLimit({
+				limits: { requests: 5, windowSec: 60 },
+				store,
+				now: () => start,
+				logger: () => undefined,
+			}),
+			async () => ({ statusCode: 200, headers: corsHeaders, body: 'ok' }),
+		)
+		for (let i = 0; i < 5; i++) await invoke('acme')
+		storeUp = false
+		const globex = await invoke('globex')
+		expect(globex.statusCode).toBe(200)
+		expect(globex.headers).toEqual({ 'Access-Control-Allow-Origin': '*' })
 	})
 
 	it("sets all of its headers over a handler's own RateLimit-Remaining", async () => {
