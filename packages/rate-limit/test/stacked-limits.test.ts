@@ -12,6 +12,29 @@ const overlapping = async () => {
 	return { statusCode: 200, body: 'ok' }
 }
 
+/** A limit of 5 a minute over a store that fails once taken down (the limit then allows). */
+const limitOverStoreThatGoesDown = () => {
+	const memory = memoryRateLimitStore()
+	let up = true
+	const store: RateLimitStore = {
+		consume: (request) => {
+			if (!up) throw new Error('store down')
+			return memory.consume(request)
+		},
+	}
+	return {
+		limit: tenantRateLimit({
+			limits: { requests: 5, windowSec: 60 },
+			store,
+			now: () => start,
+			logger: () => undefined,
+		}),
+		takeDown: () => {
+			up = false
+		},
+	}
+}
+
 describe('response headers with stacked limits, shared header objects and failed requests', () => {
 	it('reports the stacked limit closest to exhaustion, in either order', async () => {
 		const reported = async (order: 'burst first' | 'hourly first') => {
@@ -131,25 +154,14 @@ describe('response headers with stacked limits, shared header objects and failed
 
 	it("leaves no tenant's counts in a shared headers object for a request allowed uncounted", async () => {
 		const corsHeaders = { 'Access-Control-Allow-Origin': '*' }
-		const memory = memoryRateLimitStore()
-		let storeUp = true
-		const store: RateLimitStore = {
-			consume: (request) => {
-				if (!storeUp) throw new Error('store down')
-				return memory.consume(request)
-			},
-		}
-		const { invoke } = pipeline(
-			tenantRateLimit({
-				limits: { requests: 5, windowSec: 60 },
-				store,
-				now: () => start,
-				logger: () => undefined,
-			}),
-			async () => ({ statusCode: 200, headers: corsHeaders, body: 'ok' }),
-		)
+		const { limit: failing, takeDown } = limitOverStoreThatGoesDown()
+		const { invoke } = pipeline(failing, async () => ({
+			statusCode: 200,
+			headers: corsHeaders,
+			body: 'ok',
+		}))
 		for (let i = 0; i < 5; i++) await invoke('acme')
-		storeUp = false
+		takeDown()
 		const globex = await invoke('globex')
 		expect(globex.statusCode).toBe(200)
 		expect(globex.headers).toEqual({ 'Access-Control-Allow-Origin': '*' })
@@ -169,29 +181,14 @@ describe('response headers with stacked limits, shared header objects and failed
 	})
 
 	it('gives no headers to a request allowed without counting after one whose handler failed', async () => {
-		const memory = memoryRateLimitStore()
-		let storeUp = true
-		const store: RateLimitStore = {
-			consume: (request) => {
-				if (!storeUp) throw new Error('store down')
-				return memory.consume(request)
-			},
-		}
+		const { limit: failing, takeDown } = limitOverStoreThatGoesDown()
 		let calls = 0
-		const { invoke } = pipeline(
-			tenantRateLimit({
-				limits: { requests: 5, windowSec: 60 },
-				store,
-				now: () => start,
-				logger: () => undefined,
-			}),
-			async () => {
-				if (++calls === 1) throw new Error('handler failed')
-				return { statusCode: 200, body: 'ok' }
-			},
-		)
+		const { invoke } = pipeline(failing, async () => {
+			if (++calls === 1) throw new Error('handler failed')
+			return { statusCode: 200, body: 'ok' }
+		})
 		expect((await invoke('acme')).statusCode).toBe(500)
-		storeUp = false
+		takeDown()
 		const allowed = await invoke('acme')
 		expect(allowed.statusCode).toBe(200)
 		expect(allowed.headers?.['RateLimit-Remaining']).toBeUndefined()
