@@ -62,7 +62,8 @@ const splitTopLevel = (text: string, separator: RegExp): string[] | undefined =>
 	return parts
 }
 
-const clausePattern = /\b(SET|REMOVE|ADD|DELETE)\b/gi
+/** A clause keyword, not a name or value placeholder (`#set`, `:add`) or a nested path (`a.delete`). */
+const clausePattern = /(?<![#:.\w])(SET|REMOVE|ADD|DELETE)\b/gi
 
 /** `SET a = :v, b = :w REMOVE c` → [['SET', 'a = :v, b = :w'], ['REMOVE', 'c']]; parentheses never hold a clause keyword. */
 const clausesOf = (expression: string): [string, string][] | undefined => {
@@ -139,6 +140,20 @@ const updateFinding = (
 	return undefined
 }
 
+/** An index partition key that `attributes` (an item or a key) set outside the tenant's prefix. */
+const foreignIndexKey = (
+	attributes: unknown,
+	indexKeys: ReadonlySet<string>,
+	keyPrefix: string,
+): IndexKeyFinding => {
+	if (!isRecord(attributes)) return undefined
+	for (const key of indexKeys) {
+		if (Object.hasOwn(attributes, key) && !isTenantKey(attributes[key], keyPrefix))
+			return { claimed: attributes[key], reason: key }
+	}
+	return undefined
+}
+
 /** The first index partition key a write would set outside the tenant's prefix, if any. */
 export const indexKeyFinding = (
 	operation: KeyedOperation,
@@ -148,13 +163,15 @@ export const indexKeyFinding = (
 ): IndexKeyFinding => {
 	if (indexKeys.size === 0) return undefined
 	for (const item of storedItems(operation, input)) {
-		for (const key of indexKeys) {
-			if (isRecord(item) && Object.hasOwn(item, key) && !isTenantKey(item[key], keyPrefix))
-				return { claimed: item[key], reason: key }
-		}
+		const finding = foreignIndexKey(item, indexKeys, keyPrefix)
+		if (finding !== undefined) return finding
 	}
 	for (const update of updateRequests(operation, input)) {
-		const finding = updateFinding(update, indexKeys, keyPrefix)
+		// An update creates a missing item with the attributes of its Key, and a table key (often
+		// the sort key) may be an index's partition key.
+		const finding =
+			foreignIndexKey(own(update, 'Key'), indexKeys, keyPrefix) ??
+			updateFinding(update, indexKeys, keyPrefix)
 		if (finding !== undefined) return finding
 	}
 	return undefined

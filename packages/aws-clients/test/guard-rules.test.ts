@@ -248,6 +248,52 @@ describe('refusalFor', () => {
 		expect(
 			check('UpdateItem', { Key: key, AttributeUpdates: { gsi1pk: { Action: 'DELETE' } } }, guard),
 		).toBeUndefined()
+		// An update creates a missing item from its Key: an index keyed on the table's sort key.
+		const inverted: ResolvedGuard = { ...guardDefaults, indexes: { inverted: 'sk' } }
+		const plantingKey = { pk: mine, sk: theirs }
+		expect(check('UpdateItem', { Key: plantingKey }, inverted)).toBe('dynamodb_cross_tenant_key')
+		expect(
+			check(
+				'TransactWriteItems',
+				{
+					TransactItems: [
+						{
+							Update: {
+								Key: plantingKey,
+								UpdateExpression: 'SET a = :a',
+								ExpressionAttributeValues: { ':a': { S: 'x' } },
+							},
+						},
+					],
+				},
+				inverted,
+			),
+		).toBe('dynamodb_cross_tenant_key')
+		expect(
+			check('UpdateItem', update('SET a = :a', { ':a': own }), {
+				...inverted,
+				indexes: { inverted: 'sk' },
+			}),
+		).toBeUndefined()
+		expect(check('UpdateItem', { Key: { pk: mine, sk: own } }, inverted)).toBeUndefined()
+		// Clause keywords inside placeholders and paths are not clauses.
+		expect(
+			check(
+				'UpdateItem',
+				update(
+					'SET #set = #set + :add, a.delete = :remove',
+					{
+						':add': { N: '1' },
+						':remove': { S: 'x' },
+					},
+					{ '#set': 'qty' },
+				),
+				guard,
+			),
+		).toBeUndefined()
+		expect(
+			check('UpdateItem', update('SET #g = :set', { ':set': theirs }, { '#g': 'gsi1pk' }), guard),
+		).toBe('dynamodb_cross_tenant_key')
 		const transact = (entry: Record<string, unknown>) => ({
 			TransactItems: [{ Put: { TableName: 't', Item: { pk: mine } } }, entry],
 		})
