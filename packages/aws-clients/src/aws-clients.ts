@@ -4,7 +4,9 @@ import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts'
 import type { MiddlewareObj, Request } from '@middy/core'
 import {
 	annotateTenant,
+	createTenantContext,
 	type HttpEventLike,
+	isValidatedTenantContext,
 	methodOf,
 	misconfigured,
 	pathOf,
@@ -89,27 +91,29 @@ const clipFact = (value: string | undefined): string | undefined =>
 const asEvent = (event: unknown): HttpEventLike =>
 	typeof event === 'object' && event !== null ? (event as HttpEventLike) : {}
 
-/** Frozen tenant contexts already checked; tenant isolation hands out one per tenant. */
-const checkedTenants = new WeakSet<TenantContext>()
-
-/** The request's tenant, checked to be what tenant isolation builds (the guard trusts its prefix). */
+/**
+ * The request's tenant as a context built by `createTenantContext` (what tenant isolation hands
+ * out: frozen, one per tenant). A context set by hand is checked and replaced by such a copy:
+ * cached clients keep their tenant for the container's life, so they must never hold an object
+ * that could later name another tenant.
+ */
 const tenantOf = (context: ClientsRequest['context']): TenantContext | undefined => {
-	const tenant = context.tenant
-	if (tenant === undefined || checkedTenants.has(tenant)) return tenant
+	const tenant: Partial<TenantContext> | undefined = context.tenant
+	if (tenant === undefined || isValidatedTenantContext(tenant)) return tenant
+	// A custom middleware may have put anything there, `null` included.
+	const id = typeof tenant === 'object' && tenant !== null ? tenant.id : undefined
 	let prefix: string | undefined
 	try {
-		prefix = typeof tenant?.id === 'string' ? tenantKeyPrefix(tenant.id) : undefined
+		prefix = typeof id === 'string' ? tenantKeyPrefix(id) : undefined
 	} catch {
 		prefix = undefined
 	}
-	if (prefix === undefined || tenant.keyPrefix !== prefix) {
+	if (id === undefined || prefix === undefined || tenant.keyPrefix !== prefix) {
 		throw misconfigured(
 			`${packageName}: context.tenant is not a tenant context from tenantIsolation()`,
 		)
 	}
-	// A frozen context cannot change its prefix after this check.
-	if (Object.isFrozen(tenant)) checkedTenants.add(tenant)
-	return tenant
+	return createTenantContext(id)
 }
 
 /**
