@@ -1,4 +1,9 @@
-import { DynamoDBClient, type DynamoDBClientConfig, ScanCommand } from '@aws-sdk/client-dynamodb'
+import {
+	CreateTableCommand,
+	DynamoDBClient,
+	type DynamoDBClientConfig,
+	ScanCommand,
+} from '@aws-sdk/client-dynamodb'
 import middy, { type MiddlewareObj } from '@middy/core'
 import httpErrorHandler from '@middy/http-error-handler'
 import { tenantIsolation } from '@tenantry/tenant-isolation'
@@ -164,3 +169,37 @@ export const tenantOfRequest = (
 	stack: Stack,
 	accessKeyId: string | undefined,
 ): string | undefined => stack.sts.callForAccessKey(accessKeyId)?.tags.tenant_id
+
+/**
+ * Creates a `pk`/`sk` table with one global secondary index on `indexKeys` (hash, then range),
+ * declaring every attribute the keys use.
+ */
+export const createTableWithIndex = async (
+	stack: Stack,
+	tableName: string,
+	indexName: string,
+	indexKeys: [string, ...string[]],
+): Promise<void> => {
+	const attributes = [...new Set(['pk', 'sk', ...indexKeys])]
+	await stack.admin.send(
+		new CreateTableCommand({
+			TableName: tableName,
+			BillingMode: 'PAY_PER_REQUEST',
+			AttributeDefinitions: attributes.map((name) => ({ AttributeName: name, AttributeType: 'S' })),
+			KeySchema: [
+				{ AttributeName: 'pk', KeyType: 'HASH' },
+				{ AttributeName: 'sk', KeyType: 'RANGE' },
+			],
+			GlobalSecondaryIndexes: [
+				{
+					IndexName: indexName,
+					KeySchema: indexKeys.map((name, position) => ({
+						AttributeName: name,
+						KeyType: position === 0 ? 'HASH' : 'RANGE',
+					})),
+					Projection: { ProjectionType: 'ALL' },
+				},
+			],
+		}),
+	)
+}

@@ -1,6 +1,5 @@
 import {
 	BatchWriteItemCommand,
-	CreateTableCommand,
 	DynamoDBClient,
 	GetItemCommand,
 	PutItemCommand,
@@ -8,7 +7,14 @@ import {
 	UpdateItemCommand,
 } from '@aws-sdk/client-dynamodb'
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest'
-import { pipeline, roleArn, type Stack, startStack, table } from './harness.js'
+import {
+	createTableWithIndex,
+	pipeline,
+	roleArn,
+	type Stack,
+	startStack,
+	table,
+} from './harness.js'
 
 /**
  * Review findings for the DynamoDB tenant guard. Every test here fails on the current code
@@ -24,28 +30,7 @@ beforeAll(async () => {
 	stack = await startStack()
 	// A table with a global secondary index keyed by tenant too, the shape the README's
 	// `indexes: { byStatus: 'gsi1pk' }` example describes.
-	await stack.admin.send(
-		new CreateTableCommand({
-			TableName: gsiTable,
-			BillingMode: 'PAY_PER_REQUEST',
-			AttributeDefinitions: [
-				{ AttributeName: 'pk', AttributeType: 'S' },
-				{ AttributeName: 'sk', AttributeType: 'S' },
-				{ AttributeName: 'gsi1pk', AttributeType: 'S' },
-			],
-			KeySchema: [
-				{ AttributeName: 'pk', KeyType: 'HASH' },
-				{ AttributeName: 'sk', KeyType: 'RANGE' },
-			],
-			GlobalSecondaryIndexes: [
-				{
-					IndexName: 'byStatus',
-					KeySchema: [{ AttributeName: 'gsi1pk', KeyType: 'HASH' }],
-					Projection: { ProjectionType: 'ALL' },
-				},
-			],
-		}),
-	)
+	await createTableWithIndex(stack, gsiTable, 'byStatus', ['gsi1pk'])
 	for (const view of views) {
 		await stack.admin.send(
 			new PutItemCommand({

@@ -1,5 +1,4 @@
 import {
-	CreateTableCommand,
 	DynamoDBClient,
 	GetItemCommand,
 	PutItemCommand,
@@ -13,7 +12,15 @@ import { createTenantContext } from '@tenantry/util'
 import type { APIGatewayProxyResult, Context } from 'aws-lambda'
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest'
 import { awsClients } from '../src/index.js'
-import { pipeline, roleArn, type Stack, startStack, table, tenantOfRequest } from './harness.js'
+import {
+	createTableWithIndex,
+	pipeline,
+	roleArn,
+	type Stack,
+	startStack,
+	table,
+	tenantOfRequest,
+} from './harness.js'
 
 /**
  * Against dynalite and the STS endpoint: what must hold when writes go through an update's Key
@@ -25,30 +32,7 @@ const invTable = 'tenant-data-inverted'
 beforeAll(async () => {
 	stack = await startStack()
 	// Single-table design's "inverted index": a GSI keyed on the table's sort key.
-	await stack.admin.send(
-		new CreateTableCommand({
-			TableName: invTable,
-			BillingMode: 'PAY_PER_REQUEST',
-			AttributeDefinitions: [
-				{ AttributeName: 'pk', AttributeType: 'S' },
-				{ AttributeName: 'sk', AttributeType: 'S' },
-			],
-			KeySchema: [
-				{ AttributeName: 'pk', KeyType: 'HASH' },
-				{ AttributeName: 'sk', KeyType: 'RANGE' },
-			],
-			GlobalSecondaryIndexes: [
-				{
-					IndexName: 'inverted',
-					KeySchema: [
-						{ AttributeName: 'sk', KeyType: 'HASH' },
-						{ AttributeName: 'pk', KeyType: 'RANGE' },
-					],
-					Projection: { ProjectionType: 'ALL' },
-				},
-			],
-		}),
-	)
+	await createTableWithIndex(stack, invTable, 'inverted', ['sk', 'pk'])
 	await stack.admin.send(
 		new PutItemCommand({
 			TableName: invTable,
