@@ -26,6 +26,7 @@ import {
 import { attachGuard } from './dynamo-guard.js'
 import { packageName } from './errors.js'
 import { type AwsClientsOptions, resolveOptions } from './options.js'
+import { bindToTenantRequests } from './request-binding.js'
 import { requestFactsSlot } from './request-facts.js'
 import {
 	createTenantCredentialSource,
@@ -171,6 +172,7 @@ export const awsClients = <const C extends ClientClasses>(
 			entry.scoped,
 			credentials === undefined ? {} : { credentials: credentials.providerFor(tenant) },
 		)
+		bindToTenantRequests(client, tenant, facts, onViolation)
 		if (guard !== undefined && serviceIdOf(client) === 'DynamoDB')
 			attachGuard(client, tenant, guard, facts, onViolation)
 		return client
@@ -199,14 +201,28 @@ export const awsClients = <const C extends ClientClasses>(
 
 	const before = (request: ClientsRequest): void => {
 		const { context } = request
-		const tenant = tenantOf(context)
+		// A context object reused between invocations (some hosts and tests do) must not hand
+		// the previous request's clients to onError handlers when this request fails below.
+		context.clients = undefined
+		const event = asEvent(request.event)
+		let tenant: TenantContext | undefined
+		try {
+			tenant = tenantOf(context)
+		} finally {
+			// Entered even when the tenant is refused: clients bound to the previous request's
+			// tenant must not serve this one.
+			facts.enter(
+				tenant?.id,
+				requestIdOf(event, context),
+				clipFact(pathOf(event)),
+				clipFact(methodOf(event)),
+			)
+		}
 		if (tenant === undefined && requiresTenant) {
 			throw misconfigured(
 				`${packageName}: tenantCredentials and dynamoTenantGuard need context.tenant; use tenantIsolation() before awsClients()`,
 			)
 		}
-		const event = asEvent(request.event)
-		facts.enter(requestIdOf(event, context), clipFact(pathOf(event)), clipFact(methodOf(event)))
 		if (tenant !== undefined) annotateTenant(tracer, tenant.id)
 		context.clients = new Clients(tenant)
 		context.tableName = tableName

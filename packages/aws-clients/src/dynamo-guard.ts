@@ -20,8 +20,9 @@ import {
 } from './errors.js'
 import { indexKeyFinding } from './index-keys.js'
 import { partitionKeyBinding } from './key-condition.js'
+import { addToStack, operationOf } from './middleware-stack.js'
 import type { RequestFactsSlot } from './request-facts.js'
-import type { GuardViolationCode, GuardViolationReporter } from './violation.js'
+import type { DynamoKeyViolationCode, GuardViolationReporter } from './violation.js'
 
 export interface DynamoTenantGuardOptions {
 	/** The partition key attribute of every table the client reaches. Default `pk`. */
@@ -55,14 +56,10 @@ export const guardDefaults = {
 export const guardMiddlewareName = 'tenantryDynamoDbTenantGuard'
 
 interface Refusal {
-	code: GuardViolationCode
+	code: DynamoKeyViolationCode
 	reason: TenantryError
 	claimed: unknown
 }
-
-/** The operation name of a command, e.g. `GetItemCommand` → `GetItem`. */
-const operationOf = (commandName: unknown): string =>
-	typeof commandName === 'string' ? commandName.replace(/Command$/, '') : ''
 
 const isKeyed = (operation: string): operation is KeyedOperation =>
 	(keyedOperations as readonly string[]).includes(operation)
@@ -153,16 +150,6 @@ export const refusalFor = (
 			}
 }
 
-type Next = (args: { input: unknown }) => Promise<unknown>
-type GuardMiddleware = (next: Next, context: { commandName?: string }) => Next
-
-interface StackLike {
-	add(
-		middleware: GuardMiddleware,
-		options: { step: 'build'; name: string; override: boolean; tags: string[] },
-	): void
-}
-
 /**
  * Adds the guard to one tenant's DynamoDB client. It sits in the `build` step, after
  * serialisation: the input it checks is the marshalled one the request body was just
@@ -177,7 +164,7 @@ export const attachGuard = (
 	facts: RequestFactsSlot,
 	reporter: GuardViolationReporter,
 ): void => {
-	const middleware: GuardMiddleware = (next, context) => (args) => {
+	addToStack(client, 'build', guardMiddlewareName, (next, context) => (args) => {
 		const operation = operationOf(context.commandName)
 		const refusal = refusalFor(operation, args.input, tenant, guard)
 		if (refusal === undefined) return next(args)
@@ -192,12 +179,5 @@ export const attachGuard = (
 			method: request.method,
 		})
 		return Promise.reject(forbidden(refusal.reason))
-	}
-	const stack = (client as { middlewareStack: StackLike }).middlewareStack
-	stack.add(middleware, {
-		step: 'build',
-		name: guardMiddlewareName,
-		override: true,
-		tags: ['TENANTRY'],
 	})
 }

@@ -42,3 +42,18 @@ export class CommandRefusedError extends TenantryError {
 		super(packageName, 'dynamodb_command_refused', `${command} is not allowed on a guarded client`)
 	}
 }
+
+/**
+ * A tenant's client used while a request of another tenant, or of none, was served (403): the
+ * client was kept past the request it was read in, or invocations overlap in one thread
+ * without `concurrentInvocations`.
+ */
+export class ClientOfAnotherTenantError extends TenantryError {
+	constructor(operation: string) {
+		super(
+			packageName,
+			'client_of_another_tenant',
+			`${operation} sent through a client read in another tenant's request`,
+		)
+	}
+}

@@ -10,6 +10,7 @@ export type {
 } from './client-class.js'
 export { type DynamoTenantGuardOptions, guardDefaults } from './dynamo-guard.js'
 export {
+	ClientOfAnotherTenantError,
 	CommandRefusedError,
 	CrossTenantKeyError,
 	ScanRefusedError,
@@ -24,4 +25,11 @@ export {
 	type TenantCredentialsOptions,
 	tenantCredentialsDefaults,
 } from './tenant-credentials.js'
-export type { GuardViolation, GuardViolationCode, GuardViolationReporter } from './violation.js'
+export type {
+	DynamoKeyViolation,
+	DynamoKeyViolationCode,
+	ForeignClientViolation,
+	GuardViolation,
+	GuardViolationCode,
+	GuardViolationReporter,
+} from './violation.js'

@@ -1,8 +1,11 @@
 /**
- * The request being served, for reports and STS session names made from code that outlives
- * one request (a cached client's guard or credential provider).
+ * The request being served, for code that outlives one request (a cached client's guard,
+ * request binding and credential provider): its tenant, and what reports and STS session
+ * names tell about it.
  */
 export interface RequestFacts {
+	/** `undefined` while no tenant was established for the request. */
+	readonly tenantId: string | undefined
 	readonly requestId: string | undefined
 	readonly path: string | undefined
 	readonly method: string | undefined
@@ -10,11 +13,17 @@ export interface RequestFacts {
 
 /** Where a middleware instance keeps the facts of the request it serves. */
 export interface RequestFactsSlot {
-	enter(requestId: string | undefined, path: string | undefined, method: string | undefined): void
+	enter(
+		tenantId: string | undefined,
+		requestId: string | undefined,
+		path: string | undefined,
+		method: string | undefined,
+	): void
 	current(): RequestFacts
 }
 
 const unknownRequest: RequestFacts = Object.freeze({
+	tenantId: undefined,
 	requestId: undefined,
 	path: undefined,
 	method: undefined,
@@ -22,11 +31,17 @@ const unknownRequest: RequestFacts = Object.freeze({
 
 /** One request at a time per sandbox, Lambda's usual model: one record, rewritten per request. */
 const sequentialSlot = (): RequestFactsSlot => {
-	const facts = { requestId: undefined, path: undefined, method: undefined } as {
+	const facts = {
+		tenantId: undefined,
+		requestId: undefined,
+		path: undefined,
+		method: undefined,
+	} as {
 		-readonly [K in keyof RequestFacts]: RequestFacts[K]
 	}
 	return {
-		enter(requestId, path, method) {
+		enter(tenantId, requestId, path, method) {
+			facts.tenantId = tenantId
 			facts.requestId = requestId
 			facts.path = path
 			facts.method = method
@@ -43,8 +58,8 @@ const concurrentSlot = (): RequestFactsSlot => {
 	const { AsyncLocalStorage } = process.getBuiltinModule('node:async_hooks')
 	const facts = new AsyncLocalStorage<RequestFacts>()
 	return {
-		enter(requestId, path, method) {
-			facts.enterWith({ requestId, path, method })
+		enter(tenantId, requestId, path, method) {
+			facts.enterWith({ tenantId, requestId, path, method })
 		},
 		current: () => facts.getStore() ?? unknownRequest,
 	}

@@ -69,19 +69,54 @@ describe('concurrent invocations in one process', () => {
 			concurrentInvocations,
 		)
 
-	it.each([false, true])(
+	it.each([
+		[true, { code: 'dynamodb_cross_tenant_key', tenant: 'acme', claimedTenant: 'globex' }],
+		// One record per instance names the request that started last, globex's: acme's client
+		// is then refused as another tenant's before its key is looked at.
+		[false, { code: 'client_of_another_tenant', tenant: 'globex', claimedTenant: 'acme' }],
+	])(
 		'refuses the cross-tenant read of the invocation that made it, whatever runs beside it (concurrentInvocations: %s)',
-		async (concurrentInvocations) => {
+		async (concurrentInvocations, violation) => {
 			const { run, both } = crossTenantRead(concurrentInvocations)
 			const [acme, globex] = await both
 			expect(acme.statusCode).toBe(403)
 			expect(globex.statusCode).toBe(200)
-			expect(run.violations).toEqual([
-				expect.objectContaining({ tenant: 'acme', claimedTenant: 'globex' }),
-			])
+			expect(run.violations).toEqual([expect.objectContaining(violation)])
 			expect(stack.dynamodb.requests.filter((r) => r.operation === 'GetItem')).toEqual([])
 		},
 	)
+
+	const ownRead = (concurrentInvocations: boolean) =>
+		interleaved(
+			(client, key) =>
+				client.send(
+					new GetItemCommand({ TableName: table, Key: { pk: { S: key }, sk: { S: '1' } } }),
+				),
+			concurrentInvocations,
+		)
+
+	it("serves each tenant's own reads while another tenant's invocation is in flight, with concurrentInvocations", async () => {
+		const { run, both } = ownRead(true)
+		const [acme, globex] = await both
+		expect({
+			acme: acme.statusCode,
+			globex: globex.statusCode,
+			violations: run.violations,
+		}).toEqual({ acme: 200, globex: 200, violations: [] })
+	})
+
+	it("fails closed without concurrentInvocations: acme's own read is refused while globex's request is the one on record", async () => {
+		const { run, both } = ownRead(false)
+		const [acme, globex] = await both
+		expect({ acme: acme.statusCode, globex: globex.statusCode }).toEqual({ acme: 403, globex: 200 })
+		expect(run.violations).toEqual([
+			expect.objectContaining({ code: 'client_of_another_tenant', tenant: 'globex' }),
+		])
+		expect({ sent: stack.dynamodb.requests.length, stsCalls: stack.sts.assumeRoleCalls }).toEqual({
+			sent: 0,
+			stsCalls: [],
+		})
+	})
 
 	it('a guard violation names its own request, not the one that started last', async () => {
 		const { run, both } = crossTenantRead(true)

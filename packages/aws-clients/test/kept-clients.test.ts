@@ -1,0 +1,235 @@
+import { DynamoDBClient, GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb'
+import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager'
+import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb'
+import middy from '@middy/core'
+import httpErrorHandler from '@middy/http-error-handler'
+import { httpApiEvent, type LocalSecretsManager, startSecretsManager } from '@tenantry/testing'
+import { createTenantContext } from '@tenantry/util'
+import type { APIGatewayProxyResult, Context } from 'aws-lambda'
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
+import { awsClients, type GuardViolation } from '../src/index.js'
+import { requestBindingName } from '../src/request-binding.js'
+import { pipeline, roleArn, type Stack, startStack, table } from './harness.js'
+
+/**
+ * Clients are cached per container, so one kept past its request (`kept ??=
+ * context.clients.dynamodb` at module scope, the lazy-singleton habit) would serve later
+ * requests of other tenants with the first tenant's session; its keys pass that tenant's
+ * guard. Against dynalite, the STS endpoint and the Secrets Manager endpoint.
+ */
+let stack: Stack
+let secrets: LocalSecretsManager
+
+beforeAll(async () => {
+	;[stack, secrets] = await Promise.all([startStack(), startSecretsManager()])
+	for (const pk of ['TENANT#acme#secret', 'TENANT#globex#secret']) {
+		await stack.admin.send(
+			new PutItemCommand({ TableName: table, Item: { pk: { S: pk }, sk: { S: '1' } } }),
+		)
+	}
+	secrets.putSecret('acme/api-key', 'acme-key')
+})
+afterAll(() => Promise.all([stack.stop(), secrets.stop()]))
+beforeEach(() => {
+	stack.reset()
+	secrets.resetCalls()
+})
+
+const getSecretItem = (pk: string) =>
+	new GetItemCommand({ TableName: table, Key: { pk: { S: pk }, sk: { S: '1' } } })
+
+describe('a tenant client kept past its request', () => {
+	const keeping = () => {
+		let kept: DynamoDBClient | undefined
+		let wanted = 'TENANT#acme#secret'
+		const run = pipeline(
+			{
+				clients: { dynamodb: DynamoDBClient },
+				perClient: { dynamodb: { endpoint: stack.dynamodb.endpoint, maxAttempts: 1 } },
+				tenantCredentials: { roleArn, sts: stack.sts.client({ maxAttempts: 1 }) },
+			},
+			async (context) => {
+				kept ??= context.clients.dynamodb
+				const { Item } = await kept.send(getSecretItem(wanted))
+				return Item?.pk?.S ?? null
+			},
+		)
+		return {
+			run,
+			want: (pk: string) => {
+				wanted = pk
+			},
+		}
+	}
+
+	it("refuses globex's request through acme's kept client before anything is sent", async () => {
+		const { run, want } = keeping()
+		expect((await run.invoke('acme')).statusCode).toBe(200)
+		const sentBefore = stack.dynamodb.requests.length
+		const stsCallsBefore = stack.sts.assumeRoleCalls.length
+		const globex = await run.invoke('globex', { requestId: 'req-globex' })
+		want('TENANT#acme#secret')
+		expect({
+			status: globex.statusCode,
+			body: globex.body,
+			sent: stack.dynamodb.requests.length - sentBefore,
+			stsCalls: stack.sts.assumeRoleCalls.length - stsCallsBefore,
+			violations: run.violations,
+		}).toEqual({
+			status: 403,
+			body: expect.not.stringContaining('acme'),
+			sent: 0,
+			stsCalls: 0,
+			violations: [
+				{
+					code: 'client_of_another_tenant',
+					tenant: 'globex',
+					claimedTenant: 'acme',
+					source: 'dynamodb:GetItem',
+					requestId: 'req-globex',
+					path: '/items',
+					method: 'POST',
+				} satisfies GuardViolation,
+			],
+		})
+	})
+
+	it('is refused whatever key it names, and keeps serving its own tenant', async () => {
+		const { run, want } = keeping()
+		await run.invoke('acme')
+		want('TENANT#globex#secret')
+		const globex = await run.invoke('globex')
+		want('TENANT#acme#secret')
+		const acmeAgain = await run.invoke('acme')
+		expect({
+			globex: globex.statusCode,
+			acme: [acmeAgain.statusCode, JSON.parse(acmeAgain.body)],
+		}).toEqual({ globex: 403, acme: [200, 'TENANT#acme#secret'] })
+	})
+
+	it('is refused through a DynamoDBDocumentClient made from it', async () => {
+		let kept: DynamoDBDocumentClient | undefined
+		const run = pipeline(
+			{
+				clients: { dynamodb: DynamoDBClient },
+				perClient: { dynamodb: { endpoint: stack.dynamodb.endpoint, maxAttempts: 1 } },
+				tenantCredentials: { roleArn, sts: stack.sts.client({ maxAttempts: 1 }) },
+			},
+			async (context) => {
+				kept ??= DynamoDBDocumentClient.from(context.clients.dynamodb)
+				const { Item } = await kept.send(
+					new GetCommand({ TableName: table, Key: { pk: 'TENANT#acme#secret', sk: '1' } }),
+				)
+				return Item?.pk ?? null
+			},
+		)
+		const acme = await run.invoke('acme')
+		const sentBefore = stack.dynamodb.requests.length
+		const globex = await run.invoke('globex')
+		expect({
+			acme: acme.statusCode,
+			globex: globex.statusCode,
+			sent: stack.dynamodb.requests.length - sentBefore,
+		}).toEqual({ acme: 200, globex: 403, sent: 0 })
+	})
+
+	it('is refused for clients the DynamoDB guard does not cover, e.g. Secrets Manager', async () => {
+		let kept: SecretsManagerClient | undefined
+		const run = pipeline(
+			{
+				clients: { secrets: SecretsManagerClient },
+				perClient: { secrets: { endpoint: secrets.endpoint, maxAttempts: 1 } },
+				tenantCredentials: { roleArn, sts: stack.sts.client({ maxAttempts: 1 }) },
+			},
+			async (context) => {
+				kept ??= context.clients.secrets
+				const { SecretString } = await kept.send(
+					new GetSecretValueCommand({ SecretId: 'acme/api-key' }),
+				)
+				return SecretString
+			},
+		)
+		const acme = await run.invoke('acme')
+		const globex = await run.invoke('globex')
+		expect({
+			acme: [acme.statusCode, JSON.parse(acme.body)],
+			globex: globex.statusCode,
+			calls: secrets.calls('acme/api-key'),
+			violations: run.violations.map(({ code, source }) => ({ code, source })),
+		}).toEqual({
+			acme: [200, 'acme-key'],
+			globex: 403,
+			calls: 1,
+			violations: [{ code: 'client_of_another_tenant', source: 'secretsmanager:GetSecretValue' }],
+		})
+	})
+
+	it('is checked once per client, in the initialize step, however often it is bound', async () => {
+		const run = pipeline(
+			{
+				clients: { dynamodb: DynamoDBClient },
+				perClient: { dynamodb: { endpoint: stack.dynamodb.endpoint, maxAttempts: 1 } },
+			},
+			async (context) =>
+				context.clients.dynamodb.middlewareStack
+					.identify()
+					.filter((entry) => entry.startsWith(requestBindingName)),
+		)
+		await run.invoke('acme')
+		expect(JSON.parse((await run.invoke('acme')).body)).toEqual([
+			expect.stringMatching(/initialize/),
+		])
+	})
+})
+
+describe('a context object reused between invocations', () => {
+	it("gives onError handlers no clients of the previous request, and the previous tenant's clients refuse to serve it", async () => {
+		let kept: DynamoDBClient | undefined
+		const seenInOnError: unknown[] = []
+		const context = { awsRequestId: 'reused', getRemainingTimeInMillis: () => 10_000 }
+		let tenant: unknown = createTenantContext('acme')
+		const handler = middy(
+			async (_event: unknown, ctx: { clients: { dynamodb: DynamoDBClient } }) => {
+				kept ??= ctx.clients.dynamodb
+				return { statusCode: 200, body: '' }
+			},
+		)
+			.use(httpErrorHandler({ logger: false }))
+			.use({
+				// An outer middleware, e.g. an audit log, still at work when the request failed.
+				onError: async (request) => {
+					const ctx = request.context as unknown as { clients?: unknown }
+					seenInOnError.push(ctx.clients)
+					const outcome = await kept?.send(getSecretItem('TENANT#acme#secret')).then(
+						() => 'sent',
+						(error: { statusCode?: number }) => error.statusCode,
+					)
+					seenInOnError.push(outcome)
+				},
+			})
+			.use({
+				before: (request) => {
+					;(request.context as unknown as { tenant: unknown }).tenant = tenant
+				},
+			})
+			.use(
+				awsClients({
+					clients: { dynamodb: DynamoDBClient },
+					perClient: { dynamodb: { endpoint: stack.dynamodb.endpoint, maxAttempts: 1 } },
+					tenantCredentials: { roleArn, sts: stack.sts.client({ maxAttempts: 1 }) },
+					onViolation: () => undefined,
+				}),
+			) as unknown as (event: unknown, context: Context) => Promise<APIGatewayProxyResult>
+		const reused = context as unknown as Context
+		expect((await handler(httpApiEvent(), reused)).statusCode).toBe(200)
+		// A custom tenant middleware hands over something that is not a tenant context.
+		tenant = { id: 'globex' }
+		const sentBefore = stack.dynamodb.requests.length
+		const failed = await handler(httpApiEvent(), reused)
+		expect({
+			status: failed.statusCode,
+			seenInOnError,
+			sent: stack.dynamodb.requests.length - sentBefore,
+		}).toEqual({ status: 500, seenInOnError: [undefined, 403], sent: 0 })
+	})
+})
