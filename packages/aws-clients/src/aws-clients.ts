@@ -199,24 +199,29 @@ export const awsClients = <const C extends ClientClasses>(
 		})
 	}
 
+	const enter = (request: ClientsRequest, tenant: TenantContext | undefined): void => {
+		const event = asEvent(request.event)
+		facts.enter(
+			request,
+			tenant?.id,
+			requestIdOf(event, request.context),
+			clipFact(pathOf(event)),
+			clipFact(methodOf(event)),
+		)
+	}
+
 	const before = (request: ClientsRequest): void => {
 		const { context } = request
 		// A context object reused between invocations (some hosts and tests do) must not hand
 		// the previous request's clients to onError handlers when this request fails below.
 		context.clients = undefined
-		const event = asEvent(request.event)
 		let tenant: TenantContext | undefined
 		try {
 			tenant = tenantOf(context)
 		} finally {
 			// Entered even when the tenant is refused: clients bound to the previous request's
 			// tenant must not serve this one.
-			facts.enter(
-				tenant?.id,
-				requestIdOf(event, context),
-				clipFact(pathOf(event)),
-				clipFact(methodOf(event)),
-			)
+			enter(request, tenant)
 		}
 		if (tenant === undefined && requiresTenant) {
 			throw misconfigured(
@@ -228,7 +233,16 @@ export const awsClients = <const C extends ClientClasses>(
 		context.tableName = tableName
 	}
 
-	return { before, name: 'awsClients' } as MiddlewareObj<
+	// A request that failed before reaching `before` (refused by authentication or tenant
+	// isolation) is entered here, ahead of the onError handlers of the middlewares before this
+	// one: clients kept from an earlier request must not serve them.
+	const onError = (request: ClientsRequest): void => {
+		if (facts.current().request === request) return
+		request.context.clients = undefined
+		enter(request, undefined)
+	}
+
+	return { before, onError, name: 'awsClients' } as MiddlewareObj<
 		unknown,
 		unknown,
 		Error,

@@ -1,6 +1,6 @@
 /**
- * An AWS SDK v3 client class, e.g. `DynamoDBClient`. Any constructor fits; the
- * configuration type is read from its first parameter.
+ * An AWS SDK v3 client class, e.g. `DynamoDBClient` (checked at factory time: its instances
+ * `send`). The configuration type is read from its first parameter.
  */
 export type ClientClass = new (...args: never) => object
 

@@ -49,11 +49,11 @@ export class CommandRefusedError extends TenantryError {
  * without `concurrentInvocations`.
  */
 export class ClientOfAnotherTenantError extends TenantryError {
-	constructor(operation: string) {
+	constructor(use: string) {
 		super(
 			packageName,
 			'client_of_another_tenant',
-			`${operation} sent through a client read in another tenant's request`,
+			`${use} refused: the client was read in another tenant's request`,
 		)
 	}
 }

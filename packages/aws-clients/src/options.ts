@@ -128,7 +128,13 @@ const resolveClients = (clients: unknown): ClientClasses => {
 			`clients.${name}`,
 			'must be a plain identifier',
 		)
-		assertOption(isFunction(value), packageName, `clients.${name}`, 'must be a client class')
+		assertOption(
+			isFunction(value) &&
+				isFunction((value as { prototype?: { send?: unknown } }).prototype?.send),
+			packageName,
+			`clients.${name}`,
+			'must be an AWS SDK v3 client class',
+		)
 	}
 	return clients as ClientClasses
 }

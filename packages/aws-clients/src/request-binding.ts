@@ -1,19 +1,24 @@
-import { forbidden, reportViolation, type TenantContext } from '@tenantry/util'
+import { forbidden, misconfigured, reportViolation, type TenantContext } from '@tenantry/util'
 import { serviceIdOf } from './client-class.js'
-import { ClientOfAnotherTenantError } from './errors.js'
+import { ClientOfAnotherTenantError, packageName } from './errors.js'
 import { addToStack, operationOf } from './middleware-stack.js'
 import type { RequestFactsSlot } from './request-facts.js'
 import type { GuardViolationReporter } from './violation.js'
 
 export const requestBindingName = 'tenantryRequestBinding'
 
+type CredentialProvider = (options?: unknown) => Promise<unknown>
+
 /**
  * Binds one tenant's client to that tenant's requests. Clients are cached per container, so a
  * client kept past its request (`kept ??= context.clients.dynamodb` at module scope) would
  * serve every later request with the first tenant's session, and the first tenant's keys pass
- * its guard: neither the guard nor IAM could tell. The check sits in the `initialize` step,
- * ahead of serialisation, the guard, the credential provider and signing, so a refused
- * request calls nothing and sends nothing. Adding it again replaces it.
+ * its guard: neither the guard nor IAM could tell.
+ *
+ * Sends are checked in the `initialize` step, ahead of serialisation, the guard, the credential
+ * provider and signing, so a refused request calls nothing and sends nothing. The credentials
+ * are checked too: presigners such as `createPresignedPost` read `config.credentials()` directly,
+ * and so can any code holding the client. Binding again replaces the check.
  */
 export const bindToTenantRequests = (
 	client: object,
@@ -22,19 +27,42 @@ export const bindToTenantRequests = (
 	reporter: GuardViolationReporter,
 ): void => {
 	const service = (serviceIdOf(client) ?? 'aws').replace(/\s+/g, '').toLowerCase()
-	addToStack(client, 'initialize', requestBindingName, (next, context) => (args) => {
+	const refusal = (use: string): Promise<never> | undefined => {
 		const request = facts.current()
-		if (request.tenantId === tenant.id) return next(args)
-		const operation = operationOf(context.commandName)
+		if (request.tenantId === tenant.id) return undefined
 		reportViolation(reporter, {
 			code: 'client_of_another_tenant',
 			tenant: request.tenantId,
 			claimedTenant: tenant.id,
-			source: `${service}:${operation || 'unknown'}`,
+			source: `${service}:${use}`,
 			requestId: request.requestId,
 			path: request.path,
 			method: request.method,
 		})
-		return Promise.reject(forbidden(new ClientOfAnotherTenantError(operation || 'a command')))
+		return Promise.reject(forbidden(new ClientOfAnotherTenantError(use)))
+	}
+	if (!('middlewareStack' in client)) {
+		throw misconfigured(
+			`${packageName}: a tenant's client needs a middlewareStack (an AWS SDK v3 client) to be bound to its requests`,
+		)
+	}
+	addToStack(
+		client,
+		'initialize',
+		requestBindingName,
+		(next, context) => (args) =>
+			refusal(operationOf(context.commandName) || 'unknown') ?? next(args),
+	)
+	const config = (client as { config?: { credentials?: unknown } }).config
+	const provider = config?.credentials
+	if (config === undefined || typeof provider !== 'function') return
+	const checked: CredentialProvider = (options) =>
+		refusal('credentials') ?? (provider as CredentialProvider)(options)
+	// Replaces the SDK's accessor, whose setter would wrap `checked` in a memoizing provider
+	// that asks it only once.
+	Object.defineProperty(config, 'credentials', {
+		get: () => checked,
+		enumerable: true,
+		configurable: true,
 	})
 }

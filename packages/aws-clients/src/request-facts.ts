@@ -1,9 +1,11 @@
 /**
- * The request being served, for code that outlives one request (a cached client's guard,
- * request binding and credential provider): its tenant, and what reports and STS session
- * names tell about it.
+ * The request being served, for code that outlives one request (a cached client's request
+ * binding, guard and credential provider): its tenant, and what reports and STS session names
+ * tell about it.
  */
 export interface RequestFacts {
+	/** The middy request these facts were entered for. */
+	readonly request: object | undefined
 	/** `undefined` while no tenant was established for the request. */
 	readonly tenantId: string | undefined
 	readonly requestId: string | undefined
@@ -11,9 +13,10 @@ export interface RequestFacts {
 	readonly method: string | undefined
 }
 
-/** Where a middleware instance keeps the facts of the request it serves. */
+/** Where the facts of the request being served are kept. */
 export interface RequestFactsSlot {
 	enter(
+		request: object,
 		tenantId: string | undefined,
 		requestId: string | undefined,
 		path: string | undefined,
@@ -23,6 +26,7 @@ export interface RequestFactsSlot {
 }
 
 const unknownRequest: RequestFacts = Object.freeze({
+	request: undefined,
 	tenantId: undefined,
 	requestId: undefined,
 	path: undefined,
@@ -31,16 +35,10 @@ const unknownRequest: RequestFacts = Object.freeze({
 
 /** One request at a time per sandbox, Lambda's usual model: one record, rewritten per request. */
 const sequentialSlot = (): RequestFactsSlot => {
-	const facts = {
-		tenantId: undefined,
-		requestId: undefined,
-		path: undefined,
-		method: undefined,
-	} as {
-		-readonly [K in keyof RequestFacts]: RequestFacts[K]
-	}
+	const facts: { -readonly [K in keyof RequestFacts]: RequestFacts[K] } = { ...unknownRequest }
 	return {
-		enter(tenantId, requestId, path, method) {
+		enter(request, tenantId, requestId, path, method) {
+			facts.request = request
 			facts.tenantId = tenantId
 			facts.requestId = requestId
 			facts.path = path
@@ -58,12 +56,23 @@ const concurrentSlot = (): RequestFactsSlot => {
 	const { AsyncLocalStorage } = process.getBuiltinModule('node:async_hooks')
 	const facts = new AsyncLocalStorage<RequestFacts>()
 	return {
-		enter(tenantId, requestId, path, method) {
-			facts.enterWith({ tenantId, requestId, path, method })
+		enter(request, tenantId, requestId, path, method) {
+			facts.enterWith({ request, tenantId, requestId, path, method })
 		},
 		current: () => facts.getStore() ?? unknownRequest,
 	}
 }
 
-export const requestFactsSlot = (concurrentInvocations: boolean): RequestFactsSlot =>
-	concurrentInvocations ? concurrentSlot() : sequentialSlot()
+// One slot per kind for the whole process, shared by every awsClients instance: a client kept
+// from one middy handler (a route) must see the requests another handler's instance serves.
+let sequential: RequestFactsSlot | undefined
+let concurrent: RequestFactsSlot | undefined
+
+export const requestFactsSlot = (concurrentInvocations: boolean): RequestFactsSlot => {
+	if (concurrentInvocations) {
+		concurrent ??= concurrentSlot()
+		return concurrent
+	}
+	sequential ??= sequentialSlot()
+	return sequential
+}

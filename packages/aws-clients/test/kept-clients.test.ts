@@ -1,7 +1,7 @@
 import { DynamoDBClient, GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb'
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager'
-import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb'
-import middy from '@middy/core'
+import { DynamoDBDocumentClient, GetCommand, paginateQuery } from '@aws-sdk/lib-dynamodb'
+import middy, { type MiddlewareObj } from '@middy/core'
 import httpErrorHandler from '@middy/http-error-handler'
 import { httpApiEvent, type LocalSecretsManager, startSecretsManager } from '@tenantry/testing'
 import { createTenantContext } from '@tenantry/util'
@@ -179,6 +179,130 @@ describe('a tenant client kept past its request', () => {
 		expect(JSON.parse((await run.invoke('acme')).body)).toEqual([
 			expect.stringMatching(/initialize/),
 		])
+	})
+})
+
+describe('a kept client in code that runs outside the handler', () => {
+	const options = (concurrentInvocations: boolean) => ({
+		clients: { dynamodb: DynamoDBClient },
+		perClient: { dynamodb: { endpoint: stack.dynamodb.endpoint, maxAttempts: 1 } },
+		tenantCredentials: { roleArn, sts: stack.sts.client({ maxAttempts: 1 }) },
+		concurrentInvocations,
+	})
+	const outcomeOf = (send: Promise<{ Item?: Record<string, { S?: string }> }> | undefined) =>
+		send?.then(
+			(output) => output.Item?.pk?.S,
+			(error: { statusCode?: number }) => error.statusCode,
+		)
+
+	it.each([false, true])(
+		'is refused in an outer onError of a request that failed before awsClients ran (concurrentInvocations: %s)',
+		async (concurrentInvocations) => {
+			let kept: DynamoDBClient | undefined
+			const outcomes: unknown[] = []
+			// An error-audit middleware placed first, writing with a client it kept earlier.
+			const audit: MiddlewareObj<unknown, unknown, Error, Context> = {
+				onError: async () => {
+					outcomes.push(await outcomeOf(kept?.send(getSecretItem('TENANT#acme#secret'))))
+				},
+			}
+			const run = pipeline(
+				options(concurrentInvocations),
+				async (context) => {
+					kept ??= context.clients.dynamodb
+					return 'ok'
+				},
+				{ first: audit },
+			)
+			expect((await run.invoke('acme')).statusCode).toBe(200)
+			const sentBefore = stack.dynamodb.requests.length
+			// No tenant: tenant isolation answers 401 before awsClients' before runs.
+			const refused = await run.invoke(undefined)
+			expect({
+				status: refused.statusCode,
+				outcomes,
+				sent: stack.dynamodb.requests.length - sentBefore,
+				violations: run.violations.map(({ code, tenant, claimedTenant }) => ({
+					code,
+					tenant,
+					claimedTenant,
+				})),
+			}).toEqual({
+				status: 401,
+				outcomes: [403],
+				sent: 0,
+				violations: [
+					{ code: 'client_of_another_tenant', tenant: undefined, claimedTenant: 'acme' },
+				],
+			})
+		},
+	)
+
+	it("is refused in another middy handler's request (a router with one handler per route)", async () => {
+		let kept: DynamoDBClient | undefined
+		const routeA = pipeline(options(false), async (context) => {
+			kept ??= context.clients.dynamodb
+			return 'a'
+		})
+		const routeB = pipeline(options(false), async () =>
+			outcomeOf(kept?.send(getSecretItem('TENANT#acme#secret'))),
+		)
+		await routeA.invoke('acme')
+		const sentBefore = stack.dynamodb.requests.length
+		const globex = await routeB.invoke('globex')
+		expect({
+			body: JSON.parse(globex.body),
+			sent: stack.dynamodb.requests.length - sentBefore,
+		}).toEqual({ body: 403, sent: 0 })
+	})
+
+	it("does not hand its tenant's credentials to another tenant's request (as createPresignedPost reads them)", async () => {
+		let kept: DynamoDBClient | undefined
+		const run = pipeline(options(false), async (context) => {
+			if (kept === undefined) {
+				kept = context.clients.dynamodb
+				return (await kept.send(getSecretItem('TENANT#acme#secret'))).Item?.pk?.S
+			}
+			const { accessKeyId } = await kept.config.credentials()
+			return accessKeyId
+		})
+		const acme = await run.invoke('acme')
+		const globex = await run.invoke('globex')
+		expect({
+			acme: [acme.statusCode, JSON.parse(acme.body)],
+			globex: [globex.statusCode, globex.body],
+			violations: run.violations.map(({ code, source }) => ({ code, source })),
+		}).toEqual({
+			acme: [200, 'TENANT#acme#secret'],
+			globex: [403, expect.not.stringMatching(/ASIA|acme/)],
+			violations: [{ code: 'client_of_another_tenant', source: 'dynamodb:credentials' }],
+		})
+	})
+
+	it("is refused when a paginator made in its request is read in another tenant's", async () => {
+		let pages: AsyncIterable<unknown> | undefined
+		const run = pipeline(options(false), async (context) => {
+			if (pages === undefined) {
+				pages = paginateQuery(
+					{ client: DynamoDBDocumentClient.from(context.clients.dynamodb), pageSize: 1 },
+					{
+						TableName: table,
+						KeyConditionExpression: 'pk = :p',
+						ExpressionAttributeValues: { ':p': 'TENANT#acme#secret' },
+					},
+				)
+				return 'made'
+			}
+			for await (const page of pages) return page
+			return 'empty'
+		})
+		await run.invoke('acme')
+		const sentBefore = stack.dynamodb.requests.length
+		const globex = await run.invoke('globex')
+		expect({
+			status: globex.statusCode,
+			sent: stack.dynamodb.requests.length - sentBefore,
+		}).toEqual({ status: 403, sent: 0 })
 	})
 })
 

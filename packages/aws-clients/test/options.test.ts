@@ -25,6 +25,11 @@ describe('factory-time validation', () => {
 			{ clients: { dynamodb: 'DynamoDBClient' } },
 			'clients.dynamodb',
 		],
+		[
+			'a class that is not an AWS SDK v3 client (nothing to bind to its tenant)',
+			{ clients: { cache: class TenantCache {} } },
+			'clients.cache',
+		],
 		['a reserved client name', { clients: { constructor: DynamoDBClient } }, 'clients.constructor'],
 		['config not an object', { ...base, config: 'us-east-1' }, 'config'],
 		['perClient for no client', { ...base, perClient: { s3: {} } }, 'perClient.s3'],
