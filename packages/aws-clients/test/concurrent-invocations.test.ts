@@ -1,6 +1,6 @@
-import { DynamoDBClient, GetItemCommand } from '@aws-sdk/client-dynamodb'
+import { type DynamoDBClient, GetItemCommand } from '@aws-sdk/client-dynamodb'
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
-import { pipeline, roleArn, type Stack, startStack, table } from './harness.js'
+import { pipeline, type Stack, startStack, table, tenantDynamoDbOptions } from './harness.js'
 
 let stack: Stack
 
@@ -27,27 +27,19 @@ const interleaved = (
 	const globexGate = new Promise<void>((resolve) => {
 		globexMayFinish = resolve
 	})
-	const run = pipeline(
-		{
-			clients: { dynamodb: DynamoDBClient },
-			perClient: { dynamodb: { endpoint: stack.dynamodb.endpoint, maxAttempts: 1 } },
-			tenantCredentials: { roleArn, sts: stack.sts.client({ maxAttempts: 1 }) },
-			concurrentInvocations,
-		},
-		async (context) => {
-			if (context.tenant.id === 'globex') {
-				globexStarted()
-				await globexGate
-				return 'globex done'
-			}
-			await gate
-			try {
-				return await work(context.clients.dynamodb, context.tenant.key('item', '1'))
-			} finally {
-				globexMayFinish()
-			}
-		},
-	)
+	const run = pipeline(tenantDynamoDbOptions(stack, { concurrentInvocations }), async (context) => {
+		if (context.tenant.id === 'globex') {
+			globexStarted()
+			await globexGate
+			return 'globex done'
+		}
+		await gate
+		try {
+			return await work(context.clients.dynamodb, context.tenant.key('item', '1'))
+		} finally {
+			globexMayFinish()
+		}
+	})
 	const both = Promise.all([
 		run.invoke('acme', { requestId: 'req-acme' }),
 		run.invoke('globex', { requestId: 'req-globex', rawPath: '/other' }),

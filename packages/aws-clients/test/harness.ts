@@ -85,6 +85,31 @@ export const testAuth = (): MiddlewareObj<unknown, unknown, Error, Context & Wit
 	},
 })
 
+/** A custom tenant middleware: puts whatever `tenantOf()` returns on `context.tenant`, unchecked. */
+export const handSetTenant = (
+	tenantOf: () => unknown,
+): MiddlewareObj<unknown, unknown, Error, Context> => ({
+	before: (request) => {
+		;(request.context as unknown as { tenant: unknown }).tenant = tenantOf()
+	},
+})
+
+/**
+ * Options for one DynamoDB client on the stack, one attempt per call, signed with each tenant's
+ * session from the stack's STS endpoint.
+ */
+export const tenantDynamoDbOptions = <
+	E extends Partial<AwsClientsOptions<{ dynamodb: typeof DynamoDBClient }>>,
+>(
+	stack: Stack,
+	extra: E = {} as E,
+) => ({
+	clients: { dynamodb: DynamoDBClient },
+	perClient: { dynamodb: { endpoint: stack.dynamodb.endpoint, maxAttempts: 1 } },
+	tenantCredentials: { roleArn, sts: stack.sts.client({ maxAttempts: 1 }) },
+	...extra,
+})
+
 /** A DynamoDB client class counting its constructions. */
 export const countingDynamoDb = () => {
 	const counter = { built: 0 }

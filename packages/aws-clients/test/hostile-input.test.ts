@@ -14,6 +14,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vites
 import { awsClients, getClientCacheSize } from '../src/index.js'
 import {
 	countingDynamoDb,
+	handSetTenant,
 	pipeline,
 	roleArn,
 	type Stack,
@@ -90,11 +91,7 @@ describe('hostile input: a forged context.tenant', () => {
 			},
 		)
 			.use(httpErrorHandler({ logger: false }))
-			.use({
-				before: (request) => {
-					;(request.context as unknown as { tenant: unknown }).tenant = tenant
-				},
-			})
+			.use(handSetTenant(() => tenant))
 			.use(
 				awsClients({
 					clients: { dynamodb: CountedDynamoDBClient },
@@ -124,11 +121,7 @@ describe('hostile input: a forged context.tenant', () => {
 			},
 		)
 			.use(httpErrorHandler({ logger: false }))
-			.use({
-				before: (request) => {
-					;(request.context as unknown as { tenant: unknown }).tenant = tenant
-				},
-			})
+			.use(handSetTenant(() => tenant))
 			.use(
 				awsClients({
 					clients: { dynamodb: DynamoDBClient },

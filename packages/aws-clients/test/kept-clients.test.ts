@@ -9,7 +9,15 @@ import type { APIGatewayProxyResult, Context } from 'aws-lambda'
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import { awsClients, type GuardViolation } from '../src/index.js'
 import { requestBindingName } from '../src/request-binding.js'
-import { pipeline, roleArn, type Stack, startStack, table } from './harness.js'
+import {
+	handSetTenant,
+	pipeline,
+	roleArn,
+	type Stack,
+	startStack,
+	table,
+	tenantDynamoDbOptions,
+} from './harness.js'
 
 /**
  * Clients are cached per container, so one kept past its request (`kept ??=
@@ -42,18 +50,11 @@ describe('a tenant client kept past its request', () => {
 	const keeping = () => {
 		let kept: DynamoDBClient | undefined
 		let wanted = 'TENANT#acme#secret'
-		const run = pipeline(
-			{
-				clients: { dynamodb: DynamoDBClient },
-				perClient: { dynamodb: { endpoint: stack.dynamodb.endpoint, maxAttempts: 1 } },
-				tenantCredentials: { roleArn, sts: stack.sts.client({ maxAttempts: 1 }) },
-			},
-			async (context) => {
-				kept ??= context.clients.dynamodb
-				const { Item } = await kept.send(getSecretItem(wanted))
-				return Item?.pk?.S ?? null
-			},
-		)
+		const run = pipeline(tenantDynamoDbOptions(stack), async (context) => {
+			kept ??= context.clients.dynamodb
+			const { Item } = await kept.send(getSecretItem(wanted))
+			return Item?.pk?.S ?? null
+		})
 		return {
 			run,
 			want: (pk: string) => {
@@ -109,20 +110,13 @@ describe('a tenant client kept past its request', () => {
 
 	it('is refused through a DynamoDBDocumentClient made from it', async () => {
 		let kept: DynamoDBDocumentClient | undefined
-		const run = pipeline(
-			{
-				clients: { dynamodb: DynamoDBClient },
-				perClient: { dynamodb: { endpoint: stack.dynamodb.endpoint, maxAttempts: 1 } },
-				tenantCredentials: { roleArn, sts: stack.sts.client({ maxAttempts: 1 }) },
-			},
-			async (context) => {
-				kept ??= DynamoDBDocumentClient.from(context.clients.dynamodb)
-				const { Item } = await kept.send(
-					new GetCommand({ TableName: table, Key: { pk: 'TENANT#acme#secret', sk: '1' } }),
-				)
-				return Item?.pk ?? null
-			},
-		)
+		const run = pipeline(tenantDynamoDbOptions(stack), async (context) => {
+			kept ??= DynamoDBDocumentClient.from(context.clients.dynamodb)
+			const { Item } = await kept.send(
+				new GetCommand({ TableName: table, Key: { pk: 'TENANT#acme#secret', sk: '1' } }),
+			)
+			return Item?.pk ?? null
+		})
 		const acme = await run.invoke('acme')
 		const sentBefore = stack.dynamodb.requests.length
 		const globex = await run.invoke('globex')
@@ -183,12 +177,8 @@ describe('a tenant client kept past its request', () => {
 })
 
 describe('a kept client in code that runs outside the handler', () => {
-	const options = (concurrentInvocations: boolean) => ({
-		clients: { dynamodb: DynamoDBClient },
-		perClient: { dynamodb: { endpoint: stack.dynamodb.endpoint, maxAttempts: 1 } },
-		tenantCredentials: { roleArn, sts: stack.sts.client({ maxAttempts: 1 }) },
-		concurrentInvocations,
-	})
+	const options = (concurrentInvocations: boolean) =>
+		tenantDynamoDbOptions(stack, { concurrentInvocations })
 	const outcomeOf = (send: Promise<{ Item?: Record<string, { S?: string }> }> | undefined) =>
 		send?.then(
 			(output) => output.Item?.pk?.S,
@@ -331,18 +321,9 @@ describe('a context object reused between invocations', () => {
 					seenInOnError.push(outcome)
 				},
 			})
-			.use({
-				before: (request) => {
-					;(request.context as unknown as { tenant: unknown }).tenant = tenant
-				},
-			})
+			.use(handSetTenant(() => tenant))
 			.use(
-				awsClients({
-					clients: { dynamodb: DynamoDBClient },
-					perClient: { dynamodb: { endpoint: stack.dynamodb.endpoint, maxAttempts: 1 } },
-					tenantCredentials: { roleArn, sts: stack.sts.client({ maxAttempts: 1 }) },
-					onViolation: () => undefined,
-				}),
+				awsClients(tenantDynamoDbOptions(stack, { onViolation: () => undefined })),
 			) as unknown as (event: unknown, context: Context) => Promise<APIGatewayProxyResult>
 		const reused = context as unknown as Context
 		expect((await handler(httpApiEvent(), reused)).statusCode).toBe(200)

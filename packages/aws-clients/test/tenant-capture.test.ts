@@ -14,11 +14,12 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } 
 import { awsClients } from '../src/index.js'
 import {
 	createTableWithIndex,
+	handSetTenant,
 	pipeline,
-	roleArn,
 	type Stack,
 	startStack,
 	table,
+	tenantDynamoDbOptions,
 	tenantOfRequest,
 } from './harness.js'
 
@@ -110,18 +111,9 @@ describe('a context.tenant set by hand', () => {
 			},
 		)
 			.use(httpErrorHandler({ logger: false }))
-			.use({
-				before: (request) => {
-					;(request.context as unknown as { tenant: unknown }).tenant = current
-				},
-			})
+			.use(handSetTenant(() => current))
 			.use(
-				awsClients({
-					clients: { dynamodb: DynamoDBClient },
-					perClient: { dynamodb: { endpoint: stack.dynamodb.endpoint, maxAttempts: 1 } },
-					tenantCredentials: { roleArn, sts: stack.sts.client({ maxAttempts: 1 }) },
-					onViolation: () => undefined,
-				}),
+				awsClients(tenantDynamoDbOptions(stack, { onViolation: () => undefined })),
 			) as unknown as (event: unknown, context: Context) => Promise<APIGatewayProxyResult>
 		vi.useFakeTimers({ toFake: ['Date'] })
 		vi.setSystemTime(Date.now())
