@@ -33,5 +33,16 @@ export const startWebhookIngest = async (
 		PSEUDONYM_KEY_SECRET_ID: 'webhook-ingest/pseudonym-key',
 	})
 	const { handler } = (await import('../handler.js')) as unknown as { handler: Handler }
+	// @middy/secrets-manager fetches the pseudonym key as the module loads (prefetch), and
+	// nothing awaits it when every request of a file is refused before that middleware: wait
+	// until the fetch has reached the endpoint, so that stopping the stack does not cut it off
+	// (an unhandled rejection under load).
+	await vi.waitFor(
+		() => {
+			if (stack.secretsManager.calls('webhook-ingest/pseudonym-key') === 0)
+				throw new Error('the pseudonym key prefetch has not reached Secrets Manager yet')
+		},
+		{ timeout: 5_000 },
+	)
 	return { stack, handler }
 }
