@@ -11,7 +11,7 @@ import middy from '@middy/core'
 import httpErrorHandler from '@middy/http-error-handler'
 import httpJsonBodyParser from '@middy/http-json-body-parser'
 import { createError } from '@middy/util'
-import { awsClients, getClient } from '@tenantry/aws-clients'
+import { awsClients, awsClientsPlugin, getClient } from '@tenantry/aws-clients'
 import { jwtAuth } from '@tenantry/jwt-auth'
 import { dynamoRateLimitStore, tenantRateLimit } from '@tenantry/rate-limit'
 import { tenantIsolation } from '@tenantry/tenant-isolation'
@@ -81,7 +81,8 @@ const hasOnlyExactNumbers = (body: unknown): boolean => {
  * verified token; the path must name the same tenant; the DynamoDB client it gets is signed
  * with that tenant's STS session and refuses any key outside `TENANT#<tenant>#`.
  */
-export const handler = middy<APIGatewayProxyEventV2, APIGatewayProxyResultV2>()
+// awsClientsPlugin(): tenant clients learn where each request starts and ends.
+export const handler = middy<APIGatewayProxyEventV2, APIGatewayProxyResultV2>(awsClientsPlugin())
 	.use(captureLambdaHandler(tracer))
 	.use(jwtAuth({ ...authentication, tracer }))
 	.use(httpJsonBodyParser({ disableContentTypeError: true }))

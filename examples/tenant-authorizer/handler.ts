@@ -1,7 +1,7 @@
 import { DynamoDBClient, GetItemCommand } from '@aws-sdk/client-dynamodb'
 import middy from '@middy/core'
 import httpErrorHandler from '@middy/http-error-handler'
-import { awsClients } from '@tenantry/aws-clients'
+import { awsClients, awsClientsPlugin } from '@tenantry/aws-clients'
 import { tenantIsolation } from '@tenantry/tenant-isolation'
 import type {
 	APIGatewayProxyEventV2WithLambdaAuthorizer,
@@ -19,7 +19,7 @@ const tableName = process.env.DYNAMODB_TABLE_NAME
 export const handler = middy<
 	APIGatewayProxyEventV2WithLambdaAuthorizer<TenantAuthorizerContext>,
 	APIGatewayProxyResultV2
->()
+>(awsClientsPlugin())
 	.use(tenantIsolation({ match: { pathParameter: 'tenantId' } }))
 	.use(awsClients({ clients: { dynamodb: DynamoDBClient }, tableName }))
 	.use(httpErrorHandler())

@@ -9,7 +9,7 @@ import httpErrorHandler from '@middy/http-error-handler'
 import httpJsonBodyParser from '@middy/http-json-body-parser'
 import secretsManager, { secret } from '@middy/secrets-manager'
 import { createError } from '@middy/util'
-import { awsClients, getClient } from '@tenantry/aws-clients'
+import { awsClients, awsClientsPlugin, getClient } from '@tenantry/aws-clients'
 import { dynamoReplayStore, hmacAuth } from '@tenantry/hmac-auth'
 import { tenantIsolation } from '@tenantry/tenant-isolation'
 import type { APIGatewayProxyEventV2, APIGatewayProxyResultV2 } from 'aws-lambda'
@@ -50,7 +50,8 @@ const isWebhook = (body: unknown): body is Webhook => {
  * the sender's e-mail replaced by a keyed hash: the key is one app-wide secret, the job of
  * the stock `@middy/secrets-manager`; per-tenant secrets are the job of `hmacAuth`.
  */
-export const handler = middy<APIGatewayProxyEventV2, APIGatewayProxyResultV2>()
+// awsClientsPlugin(): tenant clients learn where each request starts and ends.
+export const handler = middy<APIGatewayProxyEventV2, APIGatewayProxyResultV2>(awsClientsPlugin())
 	.use(
 		hmacAuth({
 			secrets: { prefix: env('SECRET_PREFIX') },

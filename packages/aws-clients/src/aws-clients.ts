@@ -27,7 +27,7 @@ import { attachGuard } from './dynamo-guard.js'
 import { packageName } from './errors.js'
 import { type AwsClientsOptions, resolveOptions } from './options.js'
 import { bindToTenantRequests } from './request-binding.js'
-import { requestFactsSlot } from './request-facts.js'
+import { requestFacts, trackRequestsPerAsyncContext } from './request-facts.js'
 import {
 	createTenantCredentialSource,
 	type StsClientLike,
@@ -128,7 +128,7 @@ export const awsClients = <const C extends ClientClasses>(
 ): MiddlewareObj<unknown, unknown, Error, Context & WithClients<C>> => {
 	const resolved = resolveOptions(options)
 	const { guard, tracer, tableName, onViolation, requiresTenant, httpHandler } = resolved
-	const facts = requestFactsSlot(resolved.concurrentInvocations)
+	if (resolved.concurrentInvocations) trackRequestsPerAsyncContext()
 	const instance = {}
 	const roleArn = resolved.tenantCredentials?.roleArn
 	const bindings = tracer === undefined ? [] : [tracer]
@@ -143,7 +143,7 @@ export const awsClients = <const C extends ClientClasses>(
 		}
 		credentials = createTenantCredentialSource(
 			resolved.tenantCredentials,
-			facts,
+			requestFacts,
 			sts,
 			async () => AssumeRoleCommand,
 		)
@@ -172,9 +172,9 @@ export const awsClients = <const C extends ClientClasses>(
 			entry.scoped,
 			credentials === undefined ? {} : { credentials: credentials.providerFor(tenant) },
 		)
-		bindToTenantRequests(client, tenant, facts, onViolation)
+		bindToTenantRequests(client, tenant, requestFacts, onViolation)
 		if (guard !== undefined && serviceIdOf(client) === 'DynamoDB')
-			attachGuard(client, tenant, guard, facts, onViolation)
+			attachGuard(client, tenant, guard, requestFacts, onViolation)
 		return client
 	}
 
@@ -201,7 +201,7 @@ export const awsClients = <const C extends ClientClasses>(
 
 	const enter = (request: ClientsRequest, tenant: TenantContext | undefined): void => {
 		const event = asEvent(request.event)
-		facts.enter(
+		requestFacts.enter(
 			request,
 			tenant?.id,
 			requestIdOf(event, request.context),
@@ -237,7 +237,7 @@ export const awsClients = <const C extends ClientClasses>(
 	// isolation) is entered here, ahead of the onError handlers of the middlewares before this
 	// one: clients kept from an earlier request must not serve them.
 	const onError = (request: ClientsRequest): void => {
-		if (facts.current().request === request) return
+		if (requestFacts.current().request === request) return
 		request.context.clients = undefined
 		enter(request, undefined)
 	}

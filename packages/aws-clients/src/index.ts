@@ -19,6 +19,7 @@ export {
 } from './errors.js'
 export { type HttpHandlerOptions, httpHandlerDefaults } from './http-handler.js'
 export { type AwsClientsOptions, type ClientTracer, defaults } from './options.js'
+export { type AwsClientsPlugin, awsClientsPlugin } from './plugin.js'
 export {
 	type StsClientLike,
 	type TenantCredentials,

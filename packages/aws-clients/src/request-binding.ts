@@ -56,12 +56,22 @@ export const bindToTenantRequests = (
 	const config = (client as { config?: { credentials?: unknown } }).config
 	const provider = config?.credentials
 	if (config === undefined || typeof provider !== 'function') return
-	const checked: CredentialProvider = (options) =>
-		refusal('credentials') ?? (provider as CredentialProvider)(options)
+	// Marked as the SDK marks a provider it has memoized and bound: a client built from it
+	// (`new S3Client({ credentials: kept.config.credentials })`) then calls it, and so the
+	// check, on every request instead of memoizing it once.
+	const checked = Object.assign(
+		(options?: unknown) => refusal('credentials') ?? (provider as CredentialProvider)(options),
+		{ memoized: true, configBound: true },
+	)
 	// Replaces the SDK's accessor, whose setter would wrap `checked` in a memoizing provider
 	// that asks it only once.
 	Object.defineProperty(config, 'credentials', {
 		get: () => checked,
+		set: () => {
+			throw misconfigured(
+				`${packageName}: the credentials of a tenant's client cannot be replaced; they come from tenantCredentials`,
+			)
+		},
 		enumerable: true,
 		configurable: true,
 	})

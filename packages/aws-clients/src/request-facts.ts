@@ -1,10 +1,12 @@
+import type { AsyncLocalStorage } from 'node:async_hooks'
+
 /**
  * The request being served, for code that outlives one request (a cached client's request
  * binding, guard and credential provider): its tenant, and what reports and STS session names
  * tell about it.
  */
 export interface RequestFacts {
-	/** The middy request these facts were entered for. */
+	/** The middy request these facts were entered for; `undefined` between requests. */
 	readonly request: object | undefined
 	/** `undefined` while no tenant was established for the request. */
 	readonly tenantId: string | undefined
@@ -13,10 +15,10 @@ export interface RequestFacts {
 	readonly method: string | undefined
 }
 
-/** Where the facts of the request being served are kept. */
+/** Where the facts of the request being served are kept: one place per process. */
 export interface RequestFactsSlot {
 	enter(
-		request: object,
+		request: object | undefined,
 		tenantId: string | undefined,
 		requestId: string | undefined,
 		path: string | undefined,
@@ -33,46 +35,44 @@ const unknownRequest: RequestFacts = Object.freeze({
 	method: undefined,
 })
 
-/** One request at a time per sandbox, Lambda's usual model: one record, rewritten per request. */
-const sequentialSlot = (): RequestFactsSlot => {
-	const facts: { -readonly [K in keyof RequestFacts]: RequestFacts[K] } = { ...unknownRequest }
-	return {
-		enter(request, tenantId, requestId, path, method) {
-			facts.request = request
-			facts.tenantId = tenantId
-			facts.requestId = requestId
-			facts.path = path
-			facts.method = method
-		},
-		current: () => facts,
-	}
-}
+// One request at a time per sandbox, Lambda's usual model: one record, rewritten per request.
+const record: { -readonly [K in keyof RequestFacts]: RequestFacts[K] } = { ...unknownRequest }
+
+// Lambda Managed Instances run many invocations at once in one thread: the facts then follow
+// each request's async context, at about 150–200 ns per request for entering it. Created by
+// the first awsClients that asks for it; from then on every instance uses it, so that clients
+// of all middy handlers in the process check against the same request.
+let perAsyncContext: AsyncLocalStorage<RequestFacts> | undefined
 
 /**
- * Lambda Managed Instances run many invocations at once in one thread: the facts then follow
- * each request's async context, at about 150–200 ns per request for entering it.
+ * The process's record of the request being served. Every awsClients instance (every middy
+ * handler, e.g. a router's routes) shares it: a client kept in one handler must see the
+ * requests another serves.
  */
-const concurrentSlot = (): RequestFactsSlot => {
-	const { AsyncLocalStorage } = process.getBuiltinModule('node:async_hooks')
-	const facts = new AsyncLocalStorage<RequestFacts>()
-	return {
-		enter(request, tenantId, requestId, path, method) {
-			facts.enterWith({ request, tenantId, requestId, path, method })
-		},
-		current: () => facts.getStore() ?? unknownRequest,
-	}
+export const requestFacts: RequestFactsSlot = {
+	enter(request, tenantId, requestId, path, method) {
+		if (perAsyncContext !== undefined) {
+			perAsyncContext.enterWith({ request, tenantId, requestId, path, method })
+			return
+		}
+		record.request = request
+		record.tenantId = tenantId
+		record.requestId = requestId
+		record.path = path
+		record.method = method
+	},
+	current: () =>
+		perAsyncContext === undefined ? record : (perAsyncContext.getStore() ?? unknownRequest),
 }
 
-// One slot per kind for the whole process, shared by every awsClients instance: a client kept
-// from one middy handler (a route) must see the requests another handler's instance serves.
-let sequential: RequestFactsSlot | undefined
-let concurrent: RequestFactsSlot | undefined
+/** Tracks requests per async context from now on, for every awsClients in the process. */
+export const trackRequestsPerAsyncContext = (): void => {
+	if (perAsyncContext !== undefined) return
+	const { AsyncLocalStorage } = process.getBuiltinModule('node:async_hooks')
+	perAsyncContext = new AsyncLocalStorage<RequestFacts>()
+}
 
-export const requestFactsSlot = (concurrentInvocations: boolean): RequestFactsSlot => {
-	if (concurrentInvocations) {
-		concurrent ??= concurrentSlot()
-		return concurrent
-	}
-	sequential ??= sequentialSlot()
-	return sequential
+/** Marks the time between requests: no request, no tenant. */
+export const leaveRequest = (): void => {
+	requestFacts.enter(undefined, undefined, undefined, undefined, undefined)
 }

@@ -29,7 +29,7 @@ import {
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import { attachGuard, guardDefaults, guardMiddlewareName } from '../src/dynamo-guard.js'
 import type { AwsClientsOptions } from '../src/index.js'
-import { requestFactsSlot } from '../src/request-facts.js'
+import { requestFacts } from '../src/request-facts.js'
 import { pipeline, type Stack, startStack, table, tableItems } from './harness.js'
 
 let stack: Stack
@@ -430,9 +430,8 @@ describe('where the guard applies', () => {
 	it('is added once, under its name, however often it is attached', () => {
 		const client = stack.dynamodb.client()
 		const tenant = { id: 'acme', keyPrefix: 'TENANT#acme#', key: () => '' }
-		const facts = requestFactsSlot(false)
-		attachGuard(client, tenant, guardDefaults, facts, () => undefined)
-		attachGuard(client, tenant, guardDefaults, facts, () => undefined)
+		attachGuard(client, tenant, guardDefaults, requestFacts, () => undefined)
+		attachGuard(client, tenant, guardDefaults, requestFacts, () => undefined)
 		const names = client.middlewareStack
 			.identify()
 			.filter((entry) => entry.startsWith(guardMiddlewareName))

@@ -2,6 +2,7 @@ import {
 	CreateTableCommand,
 	DynamoDBClient,
 	type DynamoDBClientConfig,
+	GetItemCommand,
 	ScanCommand,
 } from '@aws-sdk/client-dynamodb'
 import middy, { type MiddlewareObj } from '@middy/core'
@@ -19,7 +20,13 @@ import {
 } from '@tenantry/testing'
 import type { TenantContext, WithAuth } from '@tenantry/util'
 import type { APIGatewayProxyEventV2, APIGatewayProxyResult, Context } from 'aws-lambda'
-import type { AwsClientsOptions, ClientClasses, GuardViolation, WithClients } from '../src/index.js'
+import type {
+	AwsClientsOptions,
+	AwsClientsPlugin,
+	ClientClasses,
+	GuardViolation,
+	WithClients,
+} from '../src/index.js'
 import { awsClients, clearClientCache } from '../src/index.js'
 
 export const roleArn = 'arn:aws:iam::000000000000:role/tenant-data-access'
@@ -148,24 +155,34 @@ export const pipeline = <C extends ClientClasses>(
 	{
 		isolation = true,
 		first,
+		last,
+		plugin,
 	}: {
 		isolation?: boolean
 		/** A middleware to run first of all, e.g. Powertools' `captureLambdaHandler`. */
 		first?: MiddlewareObj<unknown, unknown, Error, Context>
+		/** A middleware registered after awsClients. */
+		last?: MiddlewareObj<unknown, unknown, Error, Context>
+		/** middy's plugin argument, e.g. `awsClientsPlugin()`. */
+		plugin?: AwsClientsPlugin
 	} = {},
 ): Pipeline => {
 	const violations: GuardViolation[] = []
 	const errors: unknown[] = []
-	const handler = middy(async (event: Record<string, unknown>, context: HandlerContext<C>) => ({
-		statusCode: 200,
-		body: JSON.stringify((await work(context, event)) ?? null),
-	}))
+	const handler = middy(
+		async (event: Record<string, unknown>, context: HandlerContext<C>) => ({
+			statusCode: 200,
+			body: JSON.stringify((await work(context, event)) ?? null),
+		}),
+		plugin,
+	)
 	if (first !== undefined) handler.use(first)
 	handler.use(httpErrorHandler({ logger: (error: unknown) => errors.push(error) })).use(testAuth())
 	if (isolation) handler.use(tenantIsolation({ onViolation: () => undefined }))
 	handler.use(
 		awsClients({ onViolation: (violation) => void violations.push(violation), ...options }),
 	)
+	if (last !== undefined) handler.use(last)
 	const run = handler as unknown as (
 		event: unknown,
 		context: Context,
@@ -227,4 +244,128 @@ export const createTableWithIndex = async (
 			],
 		}),
 	)
+}
+
+/**
+ * Lambda Managed Instances run many invocations at once in one Node.js thread, sharing the
+ * middleware instance. Here acme's handler waits until globex's request has been set up, then
+ * does its `work`, so anything kept per process or per instance would name globex's request.
+ */
+export const interleaved = (
+	stack: Stack,
+	work: (client: DynamoDBClient, tenantKey: string) => Promise<unknown>,
+	concurrentInvocations?: boolean,
+) => {
+	let globexStarted = () => {}
+	const gate = new Promise<void>((resolve) => {
+		globexStarted = resolve
+	})
+	let globexMayFinish = () => {}
+	const globexGate = new Promise<void>((resolve) => {
+		globexMayFinish = resolve
+	})
+	const run = pipeline(tenantDynamoDbOptions(stack, { concurrentInvocations }), async (context) => {
+		if (context.tenant.id === 'globex') {
+			globexStarted()
+			await globexGate
+			return 'globex done'
+		}
+		await gate
+		try {
+			return await work(context.clients.dynamodb, context.tenant.key('item', '1'))
+		} finally {
+			globexMayFinish()
+		}
+	})
+	const both = Promise.all([
+		run.invoke('acme', { requestId: 'req-acme' }),
+		run.invoke('globex', { requestId: 'req-globex', rawPath: '/other' }),
+	])
+	return { run, both }
+}
+
+/** acme reads globex's item while globex's invocation is in flight. */
+export const crossTenantRead = (stack: Stack, concurrentInvocations?: boolean) =>
+	interleaved(
+		stack,
+		(client) =>
+			client.send(
+				new GetItemCommand({
+					TableName: table,
+					Key: { pk: { S: 'TENANT#globex#item#1' }, sk: { S: '1' } },
+				}),
+			),
+		concurrentInvocations,
+	)
+
+/** acme reads its own item while globex's invocation is in flight. */
+export const ownRead = (stack: Stack, concurrentInvocations?: boolean) =>
+	interleaved(
+		stack,
+		(client, key) =>
+			client.send(
+				new GetItemCommand({ TableName: table, Key: { pk: { S: key }, sk: { S: '1' } } }),
+			),
+		concurrentInvocations,
+	)
+
+/** Runs `run` with `AWS_LAMBDA_MAX_CONCURRENCY` set as Lambda sets it for Managed Instances. */
+export const withMaxConcurrency = async (value: string, run: () => Promise<void>) => {
+	const previous = process.env.AWS_LAMBDA_MAX_CONCURRENCY
+	process.env.AWS_LAMBDA_MAX_CONCURRENCY = value
+	try {
+		await run()
+	} finally {
+		if (previous === undefined) delete process.env.AWS_LAMBDA_MAX_CONCURRENCY
+		else process.env.AWS_LAMBDA_MAX_CONCURRENCY = previous
+	}
+}
+
+/** Where code holding a tenant client kept from an earlier request runs, relative to awsClients. */
+export type KeptClientSpot =
+	| 'before of an earlier middleware'
+	| 'onError of an earlier middleware'
+	| 'onError of a later middleware'
+
+/**
+ * acme's handler keeps its client; a middleware at `spot` reads acme's secret item with it in
+ * every later request. `outcomes` collects what each read got: the item's key, or the status.
+ */
+export const keptClientAt = (
+	stack: Stack,
+	spot: KeptClientSpot,
+	{
+		concurrentInvocations = false,
+		plugin,
+	}: { concurrentInvocations?: boolean; plugin?: AwsClientsPlugin } = {},
+) => {
+	let kept: DynamoDBClient | undefined
+	const outcomes: unknown[] = []
+	const use = async () => {
+		if (kept === undefined) return
+		outcomes.push(
+			await kept
+				.send(
+					new GetItemCommand({
+						TableName: table,
+						Key: { pk: { S: 'TENANT#acme#secret' }, sk: { S: '1' } },
+					}),
+				)
+				.then(
+					(output) => output.Item?.pk?.S,
+					(error: { statusCode?: number }) => error.statusCode,
+				),
+		)
+	}
+	const spy: MiddlewareObj<unknown, unknown, Error, Context> =
+		spot === 'before of an earlier middleware' ? { before: use } : { onError: use }
+	const run = pipeline(
+		tenantDynamoDbOptions(stack, { concurrentInvocations }),
+		async (context) => {
+			kept ??= context.clients.dynamodb
+			return 'ok'
+		},
+		spot === 'onError of a later middleware' ? { last: spy, plugin } : { first: spy, plugin },
+	)
+	return { run, outcomes }
 }

@@ -1,16 +1,17 @@
 import { DynamoDBClient, GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb'
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager'
 import { DynamoDBDocumentClient, GetCommand, paginateQuery } from '@aws-sdk/lib-dynamodb'
-import middy, { type MiddlewareObj } from '@middy/core'
+import middy from '@middy/core'
 import httpErrorHandler from '@middy/http-error-handler'
 import { httpApiEvent, type LocalSecretsManager, startSecretsManager } from '@tenantry/testing'
 import { createTenantContext } from '@tenantry/util'
 import type { APIGatewayProxyResult, Context } from 'aws-lambda'
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
-import { awsClients, type GuardViolation } from '../src/index.js'
+import { awsClients, awsClientsPlugin, type GuardViolation } from '../src/index.js'
 import { requestBindingName } from '../src/request-binding.js'
 import {
 	handSetTenant,
+	keptClientAt,
 	pipeline,
 	roleArn,
 	type Stack,
@@ -185,48 +186,63 @@ describe('a kept client in code that runs outside the handler', () => {
 			(error: { statusCode?: number }) => error.statusCode,
 		)
 
-	it.each([false, true])(
-		'is refused in an outer onError of a request that failed before awsClients ran (concurrentInvocations: %s)',
-		async (concurrentInvocations) => {
-			let kept: DynamoDBClient | undefined
-			const outcomes: unknown[] = []
-			// An error-audit middleware placed first, writing with a client it kept earlier.
-			const audit: MiddlewareObj<unknown, unknown, Error, Context> = {
-				onError: async () => {
-					outcomes.push(await outcomeOf(kept?.send(getSecretItem('TENANT#acme#secret'))))
-				},
-			}
-			const run = pipeline(
-				options(concurrentInvocations),
-				async (context) => {
-					kept ??= context.clients.dynamodb
-					return 'ok'
-				},
-				{ first: audit },
-			)
+	it('is refused in the onError of an earlier middleware, for a request that failed before awsClients ran', async () => {
+		const { run, outcomes } = keptClientAt(stack, 'onError of an earlier middleware')
+		expect((await run.invoke('acme')).statusCode).toBe(200)
+		const sentBefore = stack.dynamodb.requests.length
+		// No tenant: tenant isolation answers 401 before awsClients' before runs.
+		const refused = await run.invoke(undefined)
+		expect({
+			status: refused.statusCode,
+			outcomes,
+			sent: stack.dynamodb.requests.length - sentBefore,
+			violations: run.violations.map(({ code, tenant, claimedTenant }) => ({
+				code,
+				tenant,
+				claimedTenant,
+			})),
+		}).toEqual({
+			status: 401,
+			outcomes: [403],
+			sent: 0,
+			violations: [{ code: 'client_of_another_tenant', tenant: undefined, claimedTenant: 'acme' }],
+		})
+	})
+
+	describe('with awsClientsPlugin(), which marks where requests start and end', () => {
+		it.each([
+			['before of an earlier middleware', 'globex'],
+			['onError of a later middleware', undefined],
+		] as const)('is refused in the %s', async (spot, tenant) => {
+			const { run, outcomes } = keptClientAt(stack, spot, { plugin: awsClientsPlugin() })
 			expect((await run.invoke('acme')).statusCode).toBe(200)
 			const sentBefore = stack.dynamodb.requests.length
-			// No tenant: tenant isolation answers 401 before awsClients' before runs.
-			const refused = await run.invoke(undefined)
-			expect({
-				status: refused.statusCode,
-				outcomes,
-				sent: stack.dynamodb.requests.length - sentBefore,
-				violations: run.violations.map(({ code, tenant, claimedTenant }) => ({
-					code,
-					tenant,
-					claimedTenant,
-				})),
-			}).toEqual({
-				status: 401,
+			await run.invoke(tenant)
+			expect({ outcomes, sent: stack.dynamodb.requests.length - sentBefore }).toEqual({
 				outcomes: [403],
 				sent: 0,
-				violations: [
-					{ code: 'client_of_another_tenant', tenant: undefined, claimedTenant: 'acme' },
-				],
 			})
-		},
-	)
+		})
+
+		it('is refused between requests, and still serves its own tenant in the next', async () => {
+			let kept: DynamoDBClient | undefined
+			const run = pipeline(
+				tenantDynamoDbOptions(stack),
+				async (context) => {
+					kept ??= context.clients.dynamodb
+					return (await kept.send(getSecretItem('TENANT#acme#secret'))).Item?.pk?.S
+				},
+				{ plugin: awsClientsPlugin() },
+			)
+			expect((await run.invoke('acme')).statusCode).toBe(200)
+			const between = await outcomeOf(kept?.send(getSecretItem('TENANT#acme#secret')))
+			const next = await run.invoke('acme')
+			expect({ between, next: [next.statusCode, JSON.parse(next.body)] }).toEqual({
+				between: 403,
+				next: [200, 'TENANT#acme#secret'],
+			})
+		})
+	})
 
 	it("is refused in another middy handler's request (a router with one handler per route)", async () => {
 		let kept: DynamoDBClient | undefined
@@ -266,6 +282,41 @@ describe('a kept client in code that runs outside the handler', () => {
 			acme: [200, 'TENANT#acme#secret'],
 			globex: [403, expect.not.stringMatching(/ASIA|acme/)],
 			violations: [{ code: 'client_of_another_tenant', source: 'dynamodb:credentials' }],
+		})
+	})
+
+	it("does not let a client built from its credentials provider serve another tenant's request", async () => {
+		let derived: DynamoDBClient | undefined
+		const run = pipeline(options(false), async (context) => {
+			derived ??= new DynamoDBClient({
+				endpoint: stack.dynamodb.endpoint,
+				maxAttempts: 1,
+				credentials: context.clients.dynamodb.config.credentials,
+			})
+			return outcomeOf(derived.send(getSecretItem('TENANT#acme#secret')))
+		})
+		const acme = await run.invoke('acme')
+		const sentBefore = stack.dynamodb.requests.length
+		const globex = await run.invoke('globex')
+		expect({
+			acme: JSON.parse(acme.body),
+			globex: JSON.parse(globex.body),
+			sent: stack.dynamodb.requests.length - sentBefore,
+		}).toEqual({ acme: 'TENANT#acme#secret', globex: 403, sent: 0 })
+	})
+
+	it("refuses to replace a tenant client's credentials (a 500, not a silent no-op)", async () => {
+		const run = pipeline(options(false), async (context) => {
+			context.clients.dynamodb.config.credentials = async () => ({
+				accessKeyId: 'AKIDEXAMPLE',
+				secretAccessKey: 'secret',
+			})
+			return 'replaced'
+		})
+		const response = await run.invoke('acme')
+		expect({ status: response.statusCode, body: response.body }).toEqual({
+			status: 500,
+			body: undefined,
 		})
 	})
 
