@@ -49,15 +49,22 @@ describe('concurrent invocations in one process, tracked per async context', () 
 		expect(stack.dynamodb.requests.filter((r) => r.operation === 'GetItem')).toEqual([])
 	})
 
-	it("serves each tenant's own reads while another tenant's invocation is in flight", async () => {
-		const { run, both } = ownRead(stack, true)
-		const [acme, globex] = await both
-		expect({
-			acme: acme.statusCode,
-			globex: globex.statusCode,
-			violations: run.violations,
-		}).toEqual({ acme: 200, globex: 200, violations: [] })
-	})
+	it.each([
+		{ concurrentInvocations: true, instance: 'given concurrentInvocations' },
+		// The setting holds for the whole process once one awsClients asks for it.
+		{ concurrentInvocations: false, instance: 'given false, once another asked for it' },
+	])(
+		"serves each tenant's own reads while another tenant's invocation is in flight ($instance)",
+		async ({ concurrentInvocations }) => {
+			const { run, both } = ownRead(stack, concurrentInvocations)
+			const [acme, globex] = await both
+			expect({
+				acme: acme.statusCode,
+				globex: globex.statusCode,
+				violations: run.violations,
+			}).toEqual({ acme: 200, globex: 200, violations: [] })
+		},
+	)
 
 	it('a guard violation names its own request, not the one that started last', async () => {
 		const { run, both } = crossTenantRead(stack, true)
@@ -72,16 +79,6 @@ describe('concurrent invocations in one process, tracked per async context', () 
 		const [acme] = await both
 		expect(acme.statusCode).toBe(200)
 		expect(stack.sts.assumeRoleCalls.map((call) => call.roleSessionName)).toEqual(['acme@req-acme'])
-	})
-
-	it('applies to every awsClients in the process once one asks for it, whatever the others were given', async () => {
-		const { run, both } = ownRead(stack, false)
-		const [acme, globex] = await both
-		expect({
-			acme: acme.statusCode,
-			globex: globex.statusCode,
-			violations: run.violations,
-		}).toEqual({ acme: 200, globex: 200, violations: [] })
 	})
 
 	it('refuses a kept client in the onError of an earlier middleware, for a request that failed before awsClients ran', async () => {
