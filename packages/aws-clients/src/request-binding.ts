@@ -27,9 +27,9 @@ export const bindToTenantRequests = (
 	reporter: GuardViolationReporter,
 ): void => {
 	const service = (serviceIdOf(client) ?? 'aws').replace(/\s+/g, '').toLowerCase()
-	const refusal = (use: string): Promise<never> | undefined => {
+	const serves = (): boolean => facts.current().tenantId === tenant.id
+	const refuse = (use: string): Promise<never> => {
 		const request = facts.current()
-		if (request.tenantId === tenant.id) return undefined
 		reportViolation(reporter, {
 			code: 'client_of_another_tenant',
 			tenant: request.tenantId,
@@ -51,7 +51,7 @@ export const bindToTenantRequests = (
 		'initialize',
 		requestBindingName,
 		(next, context) => (args) =>
-			refusal(operationOf(context.commandName) || 'unknown') ?? next(args),
+			serves() ? next(args) : refuse(operationOf(context.commandName) || 'unknown'),
 	)
 	const config = (client as { config?: { credentials?: unknown } }).config
 	const provider = config?.credentials
@@ -60,7 +60,8 @@ export const bindToTenantRequests = (
 	// (`new S3Client({ credentials: kept.config.credentials })`) then calls it, and so the
 	// check, on every request instead of memoizing it once.
 	const checked = Object.assign(
-		(options?: unknown) => refusal('credentials') ?? (provider as CredentialProvider)(options),
+		(options?: unknown) =>
+			serves() ? (provider as CredentialProvider)(options) : refuse('credentials'),
 		{ memoized: true, configBound: true },
 	)
 	// Replaces the SDK's accessor, whose setter would wrap `checked` in a memoizing provider
@@ -68,9 +69,7 @@ export const bindToTenantRequests = (
 	Object.defineProperty(config, 'credentials', {
 		get: () => checked,
 		set: () => {
-			throw misconfigured(
-				`${packageName}: the credentials of a tenant's client cannot be replaced; they come from tenantCredentials`,
-			)
+			throw misconfigured(`${packageName}: the credentials of a tenant's client cannot be replaced`)
 		},
 		enumerable: true,
 		configurable: true,
