@@ -1,9 +1,9 @@
-import { leaveRequest } from './request-facts.js'
+import { closeRequestScope, openRequestScope } from './request-facts.js'
 
 /** The hooks of `awsClientsPlugin()`, a middy plugin object. */
 export interface AwsClientsPlugin {
-	requestStart: () => void
-	requestEnd: () => void
+	requestStart: (request: { readonly context: unknown }) => void
+	requestEnd: (request: { readonly context: unknown }) => void
 }
 
 /**
@@ -12,9 +12,11 @@ export interface AwsClientsPlugin {
  * `before`, or its `onError` when the request failed earlier), so code that runs earlier in a
  * request (middlewares before it, or registered after it for their `onError`) still sees the
  * previous request's tenant. With it, that code, and code running between requests, sees no
- * request: a tenant client kept from an earlier request is refused there too.
+ * request: a tenant client kept from an earlier request is refused there too. A middy handler
+ * called inside another's request with the same Lambda context (a router's route) belongs to
+ * that request.
  */
 export const awsClientsPlugin = (): AwsClientsPlugin => ({
-	requestStart: leaveRequest,
-	requestEnd: leaveRequest,
+	requestStart: openRequestScope,
+	requestEnd: closeRequestScope,
 })

@@ -6,6 +6,11 @@ import type { AsyncLocalStorage } from 'node:async_hooks'
  * tell about it.
  */
 export interface RequestFacts {
+	/**
+	 * The outermost middy request of the invocation being served, set by `awsClientsPlugin()`
+	 * (`undefined` without it, and between requests).
+	 */
+	readonly scope: { readonly context: unknown } | undefined
 	/** The middy request these facts were entered for; `undefined` between requests. */
 	readonly request: object | undefined
 	/** `undefined` while no tenant was established for the request. */
@@ -28,6 +33,7 @@ export interface RequestFactsSlot {
 }
 
 const unknownRequest: RequestFacts = Object.freeze({
+	scope: undefined,
 	request: undefined,
 	tenantId: undefined,
 	requestId: undefined,
@@ -52,7 +58,8 @@ let perAsyncContext: AsyncLocalStorage<RequestFacts> | undefined
 export const requestFacts: RequestFactsSlot = {
 	enter(request, tenantId, requestId, path, method) {
 		if (perAsyncContext !== undefined) {
-			perAsyncContext.enterWith({ request, tenantId, requestId, path, method })
+			const { scope } = perAsyncContext.getStore() ?? unknownRequest
+			perAsyncContext.enterWith({ scope, request, tenantId, requestId, path, method })
 			return
 		}
 		record.request = request
@@ -72,7 +79,28 @@ export const trackRequestsPerAsyncContext = (): void => {
 	perAsyncContext = new AsyncLocalStorage<RequestFacts>()
 }
 
-/** Marks the time between requests: no request, no tenant. */
-export const leaveRequest = (): void => {
-	requestFacts.enter(undefined, undefined, undefined, undefined, undefined)
+const enterScope = (scope: RequestFacts['scope']): void => {
+	if (perAsyncContext !== undefined) {
+		perAsyncContext.enterWith(scope === undefined ? unknownRequest : { ...unknownRequest, scope })
+		return
+	}
+	Object.assign(record, unknownRequest)
+	record.scope = scope
+}
+
+/**
+ * A middy request starts: no tenant until awsClients enters it. A middy handler called inside
+ * another's request with the same Lambda context (a router's route) is part of that request
+ * and changes nothing; any other request, including one that finds an earlier request's facts
+ * in its async context, starts afresh.
+ */
+export const openRequestScope = (request: { readonly context: unknown }): void => {
+	const open = requestFacts.current().scope
+	if (open !== undefined && open.context === request.context) return
+	enterScope(request)
+}
+
+/** The request that opened the scope has ended: no request, no tenant, until the next. */
+export const closeRequestScope = (request: { readonly context: unknown }): void => {
+	if (requestFacts.current().scope === request) enterScope(undefined)
 }

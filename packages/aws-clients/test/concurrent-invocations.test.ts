@@ -1,4 +1,4 @@
-import { type DynamoDBClient, GetItemCommand } from '@aws-sdk/client-dynamodb'
+import { type DynamoDBClient, GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb'
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import { awsClientsPlugin } from '../src/index.js'
 import {
@@ -6,6 +6,7 @@ import {
 	keptClientAt,
 	ownRead,
 	pipeline,
+	routedRequest,
 	type Stack,
 	startStack,
 	table,
@@ -22,6 +23,12 @@ let stack: Stack
 
 beforeAll(async () => {
 	stack = await startStack()
+	await stack.admin.send(
+		new PutItemCommand({
+			TableName: table,
+			Item: { pk: { S: 'TENANT#acme#secret' }, sk: { S: '1' } },
+		}),
+	)
 })
 afterAll(() => stack.stop())
 beforeEach(() => stack.reset())
@@ -140,4 +147,12 @@ describe('concurrent invocations in one process, tracked per async context', () 
 			})
 		},
 	)
+
+	it("treats a middy handler called inside a request with its context (a router's route) as part of that request, with awsClientsPlugin()", async () => {
+		const acme = await routedRequest(stack, true).invoke('acme')
+		expect([acme.statusCode, JSON.parse(acme.body)]).toEqual([
+			200,
+			{ routed: 'TENANT#acme#secret', after: 'TENANT#acme#secret' },
+		])
+	})
 })

@@ -27,7 +27,7 @@ import type {
 	GuardViolation,
 	WithClients,
 } from '../src/index.js'
-import { awsClients, clearClientCache } from '../src/index.js'
+import { awsClients, awsClientsPlugin, clearClientCache } from '../src/index.js'
 
 export const roleArn = 'arn:aws:iam::000000000000:role/tenant-data-access'
 export const table = 'tenant-data'
@@ -368,4 +368,39 @@ export const keptClientAt = (
 		spot === 'onError of a later middleware' ? { last: spy, plugin } : { first: spy, plugin },
 	)
 	return { run, outcomes }
+}
+
+/**
+ * With `awsClientsPlugin()` on both: acme's request calls a route, a middy handler with its own
+ * awsClients, with the same Lambda context, as a router does; both read acme's secret item, the
+ * request once more after the route returned. The body is `{ routed, after }`: each read's
+ * item key, or its status.
+ */
+export const routedRequest = (stack: Stack, concurrentInvocations = false) => {
+	const options = tenantDynamoDbOptions(stack, { concurrentInvocations })
+	const readSecret = (client: DynamoDBClient) =>
+		client
+			.send(
+				new GetItemCommand({
+					TableName: table,
+					Key: { pk: { S: 'TENANT#acme#secret' }, sk: { S: '1' } },
+				}),
+			)
+			.then(
+				(output) => output.Item?.pk?.S,
+				(error: { statusCode?: number }) => error.statusCode,
+			)
+	const route = middy(
+		async (_event: unknown, context: { clients: { dynamodb: DynamoDBClient } }) =>
+			readSecret(context.clients.dynamodb),
+		awsClientsPlugin(),
+	).use(awsClients(options)) as unknown as (event: unknown, context: unknown) => Promise<unknown>
+	return pipeline(
+		options,
+		async (context, event) => {
+			const routed = await route(event, context)
+			return { routed, after: await readSecret(context.clients.dynamodb) }
+		},
+		{ plugin: awsClientsPlugin() },
+	)
 }

@@ -14,6 +14,7 @@ import {
 	keptClientAt,
 	pipeline,
 	roleArn,
+	routedRequest,
 	type Stack,
 	startStack,
 	table,
@@ -241,6 +242,14 @@ describe('a kept client in code that runs outside the handler', () => {
 				between: 403,
 				next: [200, 'TENANT#acme#secret'],
 			})
+		})
+
+		it("treats a middy handler called inside a request with its context (a router's route) as part of that request", async () => {
+			const acme = await routedRequest(stack).invoke('acme')
+			expect([acme.statusCode, JSON.parse(acme.body)]).toEqual([
+				200,
+				{ routed: 'TENANT#acme#secret', after: 'TENANT#acme#secret' },
+			])
 		})
 	})
 
