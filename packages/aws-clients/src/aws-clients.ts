@@ -199,6 +199,9 @@ export const awsClients = <const C extends ClientClasses>(
 		})
 	}
 
+	// Marks the requests this instance's `before` has seen, for `onError`.
+	const entered = Symbol('awsClients entered')
+
 	const enter = (request: ClientsRequest, tenant: TenantContext | undefined): void => {
 		const event = asEvent(request.event)
 		requestFacts.enter(
@@ -212,6 +215,7 @@ export const awsClients = <const C extends ClientClasses>(
 
 	const before = (request: ClientsRequest): void => {
 		const { context } = request
+		;(request as ClientsRequest & { [entered]?: true })[entered] = true
 		// A context object reused between invocations (some hosts and tests do) must not hand
 		// the previous request's clients to onError handlers when this request fails below.
 		context.clients = undefined
@@ -236,8 +240,8 @@ export const awsClients = <const C extends ClientClasses>(
 	// A request that failed before reaching `before` (refused by authentication or tenant
 	// isolation) is entered here, ahead of the onError handlers of the middlewares before this
 	// one: clients kept from an earlier request must not serve them.
-	const onError = (request: ClientsRequest): void => {
-		if (requestFacts.current().request === request) return
+	const onError = (request: ClientsRequest & { [entered]?: true }): void => {
+		if (request[entered] === true) return
 		request.context.clients = undefined
 		enter(request, undefined)
 	}

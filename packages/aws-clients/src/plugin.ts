@@ -13,8 +13,8 @@ export interface AwsClientsPlugin {
  * request (middlewares before it, or registered after it for their `onError`) still sees the
  * previous request's tenant. With it, that code, and code running between requests, sees no
  * request: a tenant client kept from an earlier request is refused there too. A middy handler
- * called inside another's request with the same Lambda context (a router's route) belongs to
- * that request.
+ * called inside a request of the same invocation (a router's route) gets a request of its own
+ * and hands the caller's back when it returns.
  */
 export const awsClientsPlugin = (): AwsClientsPlugin => ({
 	requestStart: openRequestScope,

@@ -41,14 +41,41 @@ const unknownRequest: RequestFacts = Object.freeze({
 	method: undefined,
 })
 
+type Facts = { -readonly [K in keyof RequestFacts]: RequestFacts[K] } & {
+	/** The request this one was called inside of (a router's route inside the router's request). */
+	parent: Facts | undefined
+	/** The request has ended; the facts of `parent`, if any, apply again. */
+	ended: boolean
+}
+
+const newFacts = (scope: RequestFacts['scope'], parent: Facts | undefined): Facts => ({
+	...unknownRequest,
+	scope,
+	parent,
+	ended: false,
+})
+
+/** The facts in force: an ended request gives way to the request it was called inside of. */
+const resolve = (facts: Facts | undefined): Facts | undefined => {
+	let open = facts
+	while (open?.ended) open = open.parent
+	return open
+}
+
 // One request at a time per sandbox, Lambda's usual model: one record, rewritten per request.
-const record: { -readonly [K in keyof RequestFacts]: RequestFacts[K] } = { ...unknownRequest }
+let sequential: Facts = newFacts(undefined, undefined)
 
 // Lambda Managed Instances run many invocations at once in one thread: the facts then follow
 // each request's async context, at about 150–200 ns per request for entering it. Created by
 // the first awsClients that asks for it; from then on every instance uses it, so that clients
-// of all middy handlers in the process check against the same request.
-let perAsyncContext: AsyncLocalStorage<RequestFacts> | undefined
+// of all middy handlers in the process check against the same request. With
+// `awsClientsPlugin()` each invocation gets one record when it starts, which awsClients fills
+// in and the end of the invocation ends: everything that saw the record, whenever it runs
+// (the response stream, the code that invoked the handler, a timer), sees the same request.
+let perAsyncContext: AsyncLocalStorage<Facts> | undefined
+
+const currentFacts = (): Facts | undefined =>
+	resolve(perAsyncContext === undefined ? sequential : perAsyncContext.getStore())
 
 /**
  * The process's record of the request being served. Every awsClients instance (every middy
@@ -57,50 +84,72 @@ let perAsyncContext: AsyncLocalStorage<RequestFacts> | undefined
  */
 export const requestFacts: RequestFactsSlot = {
 	enter(request, tenantId, requestId, path, method) {
-		if (perAsyncContext !== undefined) {
-			const { scope } = perAsyncContext.getStore() ?? unknownRequest
-			perAsyncContext.enterWith({ scope, request, tenantId, requestId, path, method })
-			return
+		let facts = currentFacts()
+		if (perAsyncContext !== undefined && facts?.scope === undefined) {
+			facts = newFacts(undefined, undefined)
+			perAsyncContext.enterWith(facts)
+		} else if (facts === undefined) {
+			facts = newFacts(undefined, undefined)
+			sequential = facts
 		}
-		record.request = request
-		record.tenantId = tenantId
-		record.requestId = requestId
-		record.path = path
-		record.method = method
+		facts.request = request
+		facts.tenantId = tenantId
+		facts.requestId = requestId
+		facts.path = path
+		facts.method = method
 	},
-	current: () =>
-		perAsyncContext === undefined ? record : (perAsyncContext.getStore() ?? unknownRequest),
+	current: () => currentFacts() ?? unknownRequest,
 }
 
-/** Tracks requests per async context from now on, for every awsClients in the process. */
+/**
+ * Tracks requests per async context from now on, for every awsClients in the process. The
+ * request in flight, if any, keeps its facts.
+ */
 export const trackRequestsPerAsyncContext = (): void => {
 	if (perAsyncContext !== undefined) return
 	const { AsyncLocalStorage } = process.getBuiltinModule('node:async_hooks')
-	perAsyncContext = new AsyncLocalStorage<RequestFacts>()
+	perAsyncContext = new AsyncLocalStorage<Facts>()
+	const inFlight = resolve(sequential)
+	if (inFlight?.request !== undefined || inFlight?.scope !== undefined)
+		perAsyncContext.enterWith(inFlight)
 }
 
-const enterScope = (scope: RequestFacts['scope']): void => {
-	if (perAsyncContext !== undefined) {
-		perAsyncContext.enterWith(scope === undefined ? unknownRequest : { ...unknownRequest, scope })
-		return
-	}
-	Object.assign(record, unknownRequest)
-	record.scope = scope
+const awsRequestIdOf = (context: unknown): unknown =>
+	typeof context === 'object' && context !== null
+		? (context as { awsRequestId?: unknown }).awsRequestId
+		: undefined
+
+/** Whether two Lambda contexts belong to one invocation: the same object, or the same id. */
+const sameInvocation = (a: unknown, b: unknown): boolean => {
+	if (a === b) return true
+	const id = awsRequestIdOf(a)
+	return typeof id === 'string' && id === awsRequestIdOf(b)
 }
 
 /**
  * A middy request starts: no tenant until awsClients enters it. A middy handler called inside
- * another's request with the same Lambda context (a router's route) is part of that request
- * and changes nothing; any other request, including one that finds an earlier request's facts
- * in its async context, starts afresh.
+ * a request of the same invocation (a router's route) gets its own facts and hands the
+ * caller's back when it ends. Any other request, including one that finds an earlier request's
+ * facts in its async context, starts afresh.
  */
 export const openRequestScope = (request: { readonly context: unknown }): void => {
-	const open = requestFacts.current().scope
-	if (open !== undefined && open.context === request.context) return
-	enterScope(request)
+	const open = currentFacts()
+	const caller =
+		open?.scope !== undefined && sameInvocation(open.scope.context, request.context)
+			? open
+			: undefined
+	const facts = newFacts(request, caller)
+	if (perAsyncContext !== undefined) perAsyncContext.enterWith(facts)
+	else sequential = facts
 }
 
-/** The request that opened the scope has ended: no request, no tenant, until the next. */
+/**
+ * The request that opened the scope has ended, for every async context that holds its facts:
+ * the caller's apply again, or none.
+ */
 export const closeRequestScope = (request: { readonly context: unknown }): void => {
-	if (requestFacts.current().scope === request) enterScope(undefined)
+	const facts = currentFacts()
+	if (facts?.scope !== request) return
+	Object.assign(facts, unknownRequest, { ended: true })
+	if (perAsyncContext === undefined) sequential = resolve(facts) ?? newFacts(undefined, undefined)
 }

@@ -1,16 +1,25 @@
+import { PassThrough, Readable } from 'node:stream'
+import { setTimeout } from 'node:timers/promises'
 import { type DynamoDBClient, GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb'
+import middy, { type MiddlewareObj } from '@middy/core'
+import { executionModeStreamifyResponse } from '@middy/core/StreamifyResponse'
+import { tenantIsolation } from '@tenantry/tenant-isolation'
+import { httpApiEvent, lambdaContext } from '@tenantry/testing'
+import type { Context } from 'aws-lambda'
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
-import { awsClientsPlugin } from '../src/index.js'
+import { awsClients, awsClientsPlugin } from '../src/index.js'
 import {
 	crossTenantRead,
 	keptClientAt,
 	ownRead,
 	pipeline,
+	reentrantRequest,
 	routedRequest,
 	type Stack,
 	startStack,
 	table,
 	tenantDynamoDbOptions,
+	testAuth,
 	withMaxConcurrency,
 } from './harness.js'
 
@@ -32,6 +41,78 @@ beforeAll(async () => {
 })
 afterAll(() => stack.stop())
 beforeEach(() => stack.reset())
+
+const asyncBefore: MiddlewareObj<unknown, unknown, Error, Context> = {
+	before: () => setTimeout(1).then(() => undefined),
+}
+
+const readSecret = (client: DynamoDBClient | undefined) =>
+	client
+		?.send(
+			new GetItemCommand({
+				TableName: table,
+				Key: { pk: { S: 'TENANT#acme#secret' }, sk: { S: '1' } },
+			}),
+		)
+		.then(
+			(output) => output.Item?.pk?.S,
+			(error: { statusCode?: number }) => error.statusCode,
+		)
+
+/** Runs `run` with Lambda's response streaming, as far as middy's streaming mode uses it. */
+const withResponseStreaming = async <T>(run: () => Promise<T>): Promise<T> => {
+	const runtime = globalThis as { awslambda?: unknown }
+	const previous = runtime.awslambda
+	runtime.awslambda = {
+		streamifyResponse: (handler: unknown) => handler,
+		HttpResponseStream: { from: (stream: unknown) => stream },
+	}
+	try {
+		return await run()
+	} finally {
+		if (previous === undefined) delete runtime.awslambda
+		else runtime.awslambda = previous
+	}
+}
+
+/**
+ * acme's request, in middy's streaming mode with awsClientsPlugin(), returns a body that reads
+ * acme's secret item while middy pipes it into the response stream; what the stream got.
+ */
+const streamedBody = (first: MiddlewareObj<unknown, unknown, Error, Context> | undefined) =>
+	withResponseStreaming(async () => {
+		const handler = middy(
+			async (_event: unknown, context: { clients: { dynamodb: DynamoDBClient } }) => {
+				const { dynamodb } = context.clients
+				return Readable.from(
+					(async function* () {
+						await setTimeout(5)
+						yield String(await readSecret(dynamodb))
+					})(),
+				)
+			},
+			{ ...awsClientsPlugin(), executionMode: executionModeStreamifyResponse },
+		)
+		if (first !== undefined) handler.use(first)
+		handler
+			.use(testAuth())
+			.use(tenantIsolation({ onViolation: () => undefined }))
+			.use(awsClients(tenantDynamoDbOptions(stack, { concurrentInvocations: true })))
+		const chunks: string[] = []
+		const stream = new PassThrough()
+		stream.on('data', (chunk) => chunks.push(String(chunk)))
+		const invoke = handler as unknown as (
+			event: unknown,
+			stream: unknown,
+			context: unknown,
+		) => Promise<void>
+		const event = httpApiEvent({ method: 'POST', headers: { 'x-test-tenant': 'acme' } })
+		// A fresh async context, as the runtime gives each invocation.
+		await new Promise<void>((resolve, reject) => {
+			setImmediate(() => invoke(event, stream, lambdaContext()).then(resolve, reject))
+		})
+		return chunks.join('')
+	})
 
 describe('concurrent invocations in one process, tracked per async context', () => {
 	it('tracks requests per async context by default where Lambda sets AWS_LAMBDA_MAX_CONCURRENCY', () =>
@@ -155,4 +236,45 @@ describe('concurrent invocations in one process, tracked per async context', () 
 			{ routed: 'TENANT#acme#secret', after: 'TENANT#acme#secret' },
 		])
 	})
+
+	it.each([
+		{ befores: 'synchronous befores', first: undefined },
+		{ befores: 'an asynchronous before ahead of awsClients', first: asyncBefore },
+	])(
+		"gives a handler of another tenant called inside a request its own tenant, and the caller's back when it returns ($befores)",
+		async ({ first }) => {
+			const acme = await reentrantRequest(stack, { concurrentInvocations: true, first }).invoke(
+				'acme',
+			)
+			expect([acme.statusCode, JSON.parse(acme.body)]).toEqual([
+				200,
+				{ inside: 403, own: 'TENANT#acme#secret', viaGlobexClient: 403 },
+			])
+		},
+	)
+
+	it('with awsClientsPlugin(), refuses a tenant client to the code that invoked the handler, after it returned', async () => {
+		let kept: DynamoDBClient | undefined
+		const run = pipeline(
+			tenantDynamoDbOptions(stack, { concurrentInvocations: true }),
+			async (context) => {
+				kept = context.clients.dynamodb
+				return 'ok'
+			},
+			{ plugin: awsClientsPlugin() },
+		)
+		await run.invoke('acme')
+		expect(await readSecret(kept)).toBe(403)
+	})
+
+	it.each([
+		{ befores: 'synchronous befores', first: undefined },
+		{ befores: 'an asynchronous before ahead of awsClients', first: asyncBefore },
+	])(
+		'with awsClientsPlugin(), serves a streamed response body that reads while middy pipes it ($befores)',
+		async ({ first }) => {
+			const body = await streamedBody(first)
+			expect(body).toBe('TENANT#acme#secret')
+		},
+	)
 })

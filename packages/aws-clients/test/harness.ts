@@ -18,7 +18,7 @@ import {
 	startDynamoDb,
 	startSts,
 } from '@tenantry/testing'
-import type { TenantContext, WithAuth } from '@tenantry/util'
+import { createTenantContext, type TenantContext, type WithAuth } from '@tenantry/util'
 import type { APIGatewayProxyEventV2, APIGatewayProxyResult, Context } from 'aws-lambda'
 import type {
 	AwsClientsOptions,
@@ -402,5 +402,64 @@ export const routedRequest = (stack: Stack, concurrentInvocations = false) => {
 			return { routed, after: await readSecret(context.clients.dynamodb) }
 		},
 		{ plugin: awsClientsPlugin() },
+	)
+}
+
+/**
+ * With `awsClientsPlugin()` on both: acme's request calls a handler of globex with a copy of
+ * its Lambda context (the same invocation) that keeps globex's client and reads acme's secret
+ * item with acme's client; then acme reads it again with its own client and with globex's.
+ * The body is `{ inside, own, viaGlobexClient }`: each read's item key, or its status.
+ */
+export const reentrantRequest = (
+	stack: Stack,
+	{
+		concurrentInvocations = false,
+		first,
+	}: {
+		concurrentInvocations?: boolean
+		first?: MiddlewareObj<unknown, unknown, Error, Context>
+	} = {},
+) => {
+	const options = tenantDynamoDbOptions(stack, { concurrentInvocations })
+	const readSecret = (client: DynamoDBClient | undefined) =>
+		client
+			?.send(
+				new GetItemCommand({
+					TableName: table,
+					Key: { pk: { S: 'TENANT#acme#secret' }, sk: { S: '1' } },
+				}),
+			)
+			.then(
+				(output) => output.Item?.pk?.S,
+				(error: { statusCode?: number }) => error.statusCode,
+			)
+	let acmeClient: DynamoDBClient | undefined
+	let globexClient: DynamoDBClient | undefined
+	const globexHandler = middy(
+		async (_event: unknown, context: { clients: { dynamodb: DynamoDBClient } }) => {
+			globexClient = context.clients.dynamodb
+			return readSecret(acmeClient)
+		},
+		awsClientsPlugin(),
+	)
+	if (first !== undefined) globexHandler.use(first)
+	globexHandler.use(handSetTenant(() => createTenantContext('globex'))).use(awsClients(options))
+	const callGlobex = globexHandler as unknown as (
+		event: unknown,
+		context: unknown,
+	) => Promise<unknown>
+	return pipeline(
+		options,
+		async (context, event) => {
+			acmeClient = context.clients.dynamodb
+			const inside = await callGlobex(event, { ...context })
+			return {
+				inside,
+				own: await readSecret(acmeClient),
+				viaGlobexClient: await readSecret(globexClient),
+			}
+		},
+		{ plugin: awsClientsPlugin(), first },
 	)
 }

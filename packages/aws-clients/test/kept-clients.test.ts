@@ -13,6 +13,7 @@ import {
 	handSetTenant,
 	keptClientAt,
 	pipeline,
+	reentrantRequest,
 	roleArn,
 	routedRequest,
 	type Stack,
@@ -251,6 +252,40 @@ describe('a kept client in code that runs outside the handler', () => {
 				{ routed: 'TENANT#acme#secret', after: 'TENANT#acme#secret' },
 			])
 		})
+
+		it("gives a handler of another tenant called inside a request its own tenant, and the caller's back when it returns", async () => {
+			const acme = await reentrantRequest(stack).invoke('acme')
+			expect([acme.statusCode, JSON.parse(acme.body)]).toEqual([
+				200,
+				{ inside: 403, own: 'TENANT#acme#secret', viaGlobexClient: 403 },
+			])
+		})
+	})
+
+	it('leaves the clients of a request whose handler called another middy handler to its onError handlers', async () => {
+		const seen: unknown[] = []
+		const route = middy(async () => 'routed').use(
+			awsClients(tenantDynamoDbOptions(stack)),
+		) as unknown as (event: unknown, context: unknown) => Promise<unknown>
+		const run = pipeline(
+			options(false),
+			async (context, event) => {
+				await route(event, context)
+				throw new Error('the handler fails after the route returned')
+			},
+			{
+				first: {
+					onError: async (request) => {
+						const { clients } = request.context as unknown as {
+							clients?: { dynamodb: DynamoDBClient }
+						}
+						seen.push(await outcomeOf(clients?.dynamodb.send(getSecretItem('TENANT#acme#secret'))))
+					},
+				},
+			},
+		)
+		await run.invoke('acme')
+		expect(seen).toEqual(['TENANT#acme#secret'])
 	})
 
 	it("is refused in another middy handler's request (a router with one handler per route)", async () => {

@@ -1,10 +1,22 @@
+import { GetItemCommand } from '@aws-sdk/client-dynamodb'
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
-import { crossTenantRead, ownRead, type Stack, startStack, withMaxConcurrency } from './harness.js'
+import { awsClients } from '../src/index.js'
+import {
+	crossTenantRead,
+	ownRead,
+	pipeline,
+	type Stack,
+	startStack,
+	table,
+	tenantDynamoDbOptions,
+	withMaxConcurrency,
+} from './harness.js'
 
 /**
  * Without `concurrentInvocations`: one record of the request being served, Lambda's usual model
- * of one request at a time per sandbox. No awsClients in this file asks for per-async-context
- * tracking, which would hold for the rest of the process (see `concurrent-invocations.test.ts`).
+ * of one request at a time per sandbox. Until its last test, no awsClients in this file asks
+ * for per-async-context tracking, which holds for the rest of the process once asked for (see
+ * `concurrent-invocations.test.ts`).
  */
 let stack: Stack
 
@@ -54,4 +66,24 @@ describe('invocations that overlap without concurrentInvocations', () => {
 			await both
 			expect(run.violations).toEqual([expect.objectContaining({ requestId: 'req-globex' })])
 		}))
+
+	// Last in this file: from here on the process tracks requests per async context.
+	it('keep the request in flight when an awsClients with concurrentInvocations is built during it (a route imported lazily)', async () => {
+		const run = pipeline(tenantDynamoDbOptions(stack), async (context) => {
+			awsClients(tenantDynamoDbOptions(stack, { concurrentInvocations: true }))
+			return context.clients.dynamodb
+				.send(
+					new GetItemCommand({
+						TableName: table,
+						Key: { pk: { S: context.tenant.key('item', '1') }, sk: { S: '1' } },
+					}),
+				)
+				.then(
+					() => 'sent',
+					(error: { statusCode?: number }) => error.statusCode,
+				)
+		})
+		const acme = await run.invoke('acme')
+		expect([acme.statusCode, JSON.parse(acme.body)]).toEqual([200, 'sent'])
+	})
 })
