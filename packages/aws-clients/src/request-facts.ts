@@ -49,8 +49,12 @@ type Facts = { -readonly [K in keyof RequestFacts]: RequestFacts[K] } & {
 }
 
 const newFacts = (scope: RequestFacts['scope'], parent: Facts | undefined): Facts => ({
-	...unknownRequest,
 	scope,
+	request: undefined,
+	tenantId: undefined,
+	requestId: undefined,
+	path: undefined,
+	method: undefined,
 	parent,
 	ended: false,
 })
