@@ -130,6 +130,10 @@ const sameInvocation = (a: unknown, b: unknown): boolean => {
 	return typeof id === 'string' && id === awsRequestIdOf(b)
 }
 
+/** The record a request opened, kept on the middy request so its end finds it in any order. */
+const opened = Symbol('request facts')
+type ScopedRequest = { readonly context: unknown; [opened]?: Facts }
+
 /**
  * A middy request starts: no tenant until awsClients enters it. A middy handler called inside
  * a request of the same invocation (a router's route) gets its own facts and hands the
@@ -143,17 +147,20 @@ export const openRequestScope = (request: { readonly context: unknown }): void =
 			? open
 			: undefined
 	const facts = newFacts(request, caller)
+	;(request as ScopedRequest)[opened] = facts
 	if (perAsyncContext !== undefined) perAsyncContext.enterWith(facts)
 	else sequential = facts
 }
 
 /**
- * The request that opened the scope has ended, for every async context that holds its facts:
- * the caller's apply again, or none.
+ * A request has ended, whichever ends first of requests that overlap: its facts end for every
+ * async context that holds them, and those of the request it was called inside of, if any,
+ * apply again.
  */
 export const closeRequestScope = (request: { readonly context: unknown }): void => {
-	const facts = currentFacts()
-	if (facts?.scope !== request) return
+	const facts = (request as ScopedRequest)[opened]
+	if (facts === undefined || facts.ended) return
 	Object.assign(facts, unknownRequest, { ended: true })
-	if (perAsyncContext === undefined) sequential = resolve(facts) ?? newFacts(undefined, undefined)
+	if (perAsyncContext === undefined)
+		sequential = resolve(sequential) ?? newFacts(undefined, undefined)
 }

@@ -248,7 +248,7 @@ describe('concurrent invocations in one process, tracked per async context', () 
 			)
 			expect([acme.statusCode, JSON.parse(acme.body)]).toEqual([
 				200,
-				{ inside: 403, own: 'TENANT#acme#secret', viaGlobexClient: 403 },
+				{ inside: [403], own: 'TENANT#acme#secret', viaInner: [403] },
 			])
 		},
 	)
@@ -277,4 +277,15 @@ describe('concurrent invocations in one process, tracked per async context', () 
 			expect(body).toBe('TENANT#acme#secret')
 		},
 	)
+
+	it("gives handlers of other tenants called at once inside a request their own tenants, and the caller's back when they return", async () => {
+		const acme = await reentrantRequest(stack, {
+			concurrentInvocations: true,
+			inner: ['globex', 'initech'],
+		}).invoke('acme')
+		expect([acme.statusCode, JSON.parse(acme.body)]).toEqual([
+			200,
+			{ inside: [403, 403], own: 'TENANT#acme#secret', viaInner: [403, 403] },
+		])
+	})
 })

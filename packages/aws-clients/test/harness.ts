@@ -406,19 +406,22 @@ export const routedRequest = (stack: Stack, concurrentInvocations = false) => {
 }
 
 /**
- * With `awsClientsPlugin()` on both: acme's request calls a handler of globex with a copy of
- * its Lambda context (the same invocation) that keeps globex's client and reads acme's secret
- * item with acme's client; then acme reads it again with its own client and with globex's.
- * The body is `{ inside, own, viaGlobexClient }`: each read's item key, or its status.
+ * With `awsClientsPlugin()` everywhere: acme's request calls handlers of `inner` tenants with
+ * copies of its Lambda context (the same invocation), at once, each keeping its client and
+ * reading acme's secret item with acme's client; then acme reads it again with its own client
+ * and with each inner tenant's. The body is `{ inside, own, viaInner }`: each read's item key,
+ * or its status.
  */
 export const reentrantRequest = (
 	stack: Stack,
 	{
 		concurrentInvocations = false,
 		first,
+		inner = ['globex'],
 	}: {
 		concurrentInvocations?: boolean
 		first?: MiddlewareObj<unknown, unknown, Error, Context>
+		inner?: string[]
 	} = {},
 ) => {
 	const options = tenantDynamoDbOptions(stack, { concurrentInvocations })
@@ -435,29 +438,29 @@ export const reentrantRequest = (
 				(error: { statusCode?: number }) => error.statusCode,
 			)
 	let acmeClient: DynamoDBClient | undefined
-	let globexClient: DynamoDBClient | undefined
-	const globexHandler = middy(
-		async (_event: unknown, context: { clients: { dynamodb: DynamoDBClient } }) => {
-			globexClient = context.clients.dynamodb
-			return readSecret(acmeClient)
-		},
-		awsClientsPlugin(),
-	)
-	if (first !== undefined) globexHandler.use(first)
-	globexHandler.use(handSetTenant(() => createTenantContext('globex'))).use(awsClients(options))
-	const callGlobex = globexHandler as unknown as (
-		event: unknown,
-		context: unknown,
-	) => Promise<unknown>
+	const innerClients: DynamoDBClient[] = []
+	const handlerOf = (tenant: string) => {
+		const handler = middy(
+			async (_event: unknown, context: { clients: { dynamodb: DynamoDBClient } }) => {
+				innerClients.push(context.clients.dynamodb)
+				return readSecret(acmeClient)
+			},
+			awsClientsPlugin(),
+		)
+		if (first !== undefined) handler.use(first)
+		handler.use(handSetTenant(() => createTenantContext(tenant))).use(awsClients(options))
+		return handler as unknown as (event: unknown, context: unknown) => Promise<unknown>
+	}
+	const handlers = inner.map(handlerOf)
 	return pipeline(
 		options,
 		async (context, event) => {
 			acmeClient = context.clients.dynamodb
-			const inside = await callGlobex(event, { ...context })
+			const inside = await Promise.all(handlers.map((handler) => handler(event, { ...context })))
 			return {
 				inside,
 				own: await readSecret(acmeClient),
-				viaGlobexClient: await readSecret(globexClient),
+				viaInner: await Promise.all(innerClients.map(readSecret)),
 			}
 		},
 		{ plugin: awsClientsPlugin(), first },
