@@ -142,10 +142,11 @@ type ScopedRequest = { readonly context: unknown; [opened]?: Facts }
  */
 export const openRequestScope = (request: { readonly context: unknown }): void => {
 	const open = currentFacts()
+	// The caller opened its request with the plugin (scope) or only through awsClients (request).
+	const callerContext = (open?.scope ?? (open?.request as { context?: unknown } | undefined))
+		?.context
 	const caller =
-		open?.scope !== undefined && sameInvocation(open.scope.context, request.context)
-			? open
-			: undefined
+		callerContext !== undefined && sameInvocation(callerContext, request.context) ? open : undefined
 	const facts = newFacts(request, caller)
 	;(request as ScopedRequest)[opened] = facts
 	if (perAsyncContext !== undefined) perAsyncContext.enterWith(facts)

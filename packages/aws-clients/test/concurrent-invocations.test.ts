@@ -1,6 +1,6 @@
 import { PassThrough, Readable } from 'node:stream'
 import { setTimeout } from 'node:timers/promises'
-import { type DynamoDBClient, GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb'
+import { type DynamoDBClient, GetItemCommand } from '@aws-sdk/client-dynamodb'
 import middy, { type MiddlewareObj } from '@middy/core'
 import { executionModeStreamifyResponse } from '@middy/core/StreamifyResponse'
 import { tenantIsolation } from '@tenantry/tenant-isolation'
@@ -13,9 +13,12 @@ import {
 	keptClientAt,
 	ownRead,
 	pipeline,
+	readSecret,
 	reentrantRequest,
 	routedRequest,
+	routeLeftRunning,
 	type Stack,
+	seedSecrets,
 	startStack,
 	table,
 	tenantDynamoDbOptions,
@@ -32,12 +35,7 @@ let stack: Stack
 
 beforeAll(async () => {
 	stack = await startStack()
-	await stack.admin.send(
-		new PutItemCommand({
-			TableName: table,
-			Item: { pk: { S: 'TENANT#acme#secret' }, sk: { S: '1' } },
-		}),
-	)
+	await seedSecrets(stack, ['acme'])
 })
 afterAll(() => stack.stop())
 beforeEach(() => stack.reset())
@@ -45,19 +43,6 @@ beforeEach(() => stack.reset())
 const asyncBefore: MiddlewareObj<unknown, unknown, Error, Context> = {
 	before: () => setTimeout(1).then(() => undefined),
 }
-
-const readSecret = (client: DynamoDBClient | undefined) =>
-	client
-		?.send(
-			new GetItemCommand({
-				TableName: table,
-				Key: { pk: { S: 'TENANT#acme#secret' }, sk: { S: '1' } },
-			}),
-		)
-		.then(
-			(output) => output.Item?.pk?.S,
-			(error: { statusCode?: number }) => error.statusCode,
-		)
 
 /** Runs `run` with Lambda's response streaming, as far as middy's streaming mode uses it. */
 const withResponseStreaming = async <T>(run: () => Promise<T>): Promise<T> => {
@@ -287,5 +272,9 @@ describe('concurrent invocations in one process, tracked per async context', () 
 			200,
 			{ inside: [403, 403], own: 'TENANT#acme#secret', viaInner: [403, 403] },
 		])
+	})
+
+	it('with awsClientsPlugin(), ends the request that called a handler and left it running: a client kept in it is refused afterwards', async () => {
+		expect(await routeLeftRunning(stack, true)).toEqual({ statusCode: 200, afterwards: 403 })
 	})
 })

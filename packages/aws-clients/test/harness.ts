@@ -3,6 +3,7 @@ import {
 	DynamoDBClient,
 	type DynamoDBClientConfig,
 	GetItemCommand,
+	PutItemCommand,
 	ScanCommand,
 } from '@aws-sdk/client-dynamodb'
 import middy, { type MiddlewareObj } from '@middy/core'
@@ -342,20 +343,7 @@ export const keptClientAt = (
 	let kept: DynamoDBClient | undefined
 	const outcomes: unknown[] = []
 	const use = async () => {
-		if (kept === undefined) return
-		outcomes.push(
-			await kept
-				.send(
-					new GetItemCommand({
-						TableName: table,
-						Key: { pk: { S: 'TENANT#acme#secret' }, sk: { S: '1' } },
-					}),
-				)
-				.then(
-					(output) => output.Item?.pk?.S,
-					(error: { statusCode?: number }) => error.statusCode,
-				),
-		)
+		if (kept !== undefined) outcomes.push(await readSecret(kept))
 	}
 	const spy: MiddlewareObj<unknown, unknown, Error, Context> =
 		spot === 'before of an earlier middleware' ? { before: use } : { onError: use }
@@ -378,23 +366,10 @@ export const keptClientAt = (
  */
 export const routedRequest = (stack: Stack, concurrentInvocations = false) => {
 	const options = tenantDynamoDbOptions(stack, { concurrentInvocations })
-	const readSecret = (client: DynamoDBClient) =>
-		client
-			.send(
-				new GetItemCommand({
-					TableName: table,
-					Key: { pk: { S: 'TENANT#acme#secret' }, sk: { S: '1' } },
-				}),
-			)
-			.then(
-				(output) => output.Item?.pk?.S,
-				(error: { statusCode?: number }) => error.statusCode,
-			)
-	const route = middy(
-		async (_event: unknown, context: { clients: { dynamodb: DynamoDBClient } }) =>
-			readSecret(context.clients.dynamodb),
-		awsClientsPlugin(),
-	).use(awsClients(options)) as unknown as (event: unknown, context: unknown) => Promise<unknown>
+	const route = nestedHandler(stack, {
+		concurrentInvocations,
+		work: async (client) => readSecret(client),
+	})
 	return pipeline(
 		options,
 		async (context, event) => {
@@ -425,33 +400,19 @@ export const reentrantRequest = (
 	} = {},
 ) => {
 	const options = tenantDynamoDbOptions(stack, { concurrentInvocations })
-	const readSecret = (client: DynamoDBClient | undefined) =>
-		client
-			?.send(
-				new GetItemCommand({
-					TableName: table,
-					Key: { pk: { S: 'TENANT#acme#secret' }, sk: { S: '1' } },
-				}),
-			)
-			.then(
-				(output) => output.Item?.pk?.S,
-				(error: { statusCode?: number }) => error.statusCode,
-			)
 	let acmeClient: DynamoDBClient | undefined
 	const innerClients: DynamoDBClient[] = []
-	const handlerOf = (tenant: string) => {
-		const handler = middy(
-			async (_event: unknown, context: { clients: { dynamodb: DynamoDBClient } }) => {
-				innerClients.push(context.clients.dynamodb)
+	const handlers = inner.map((tenant) =>
+		nestedHandler(stack, {
+			tenant,
+			concurrentInvocations,
+			first,
+			work: async (client) => {
+				innerClients.push(client)
 				return readSecret(acmeClient)
 			},
-			awsClientsPlugin(),
-		)
-		if (first !== undefined) handler.use(first)
-		handler.use(handSetTenant(() => createTenantContext(tenant))).use(awsClients(options))
-		return handler as unknown as (event: unknown, context: unknown) => Promise<unknown>
-	}
-	const handlers = inner.map(handlerOf)
+		}),
+	)
 	return pipeline(
 		options,
 		async (context, event) => {
@@ -460,9 +421,107 @@ export const reentrantRequest = (
 			return {
 				inside,
 				own: await readSecret(acmeClient),
-				viaInner: await Promise.all(innerClients.map(readSecret)),
+				viaInner: await Promise.all(innerClients.map((client) => readSecret(client))),
 			}
 		},
 		{ plugin: awsClientsPlugin(), first },
 	)
+}
+
+/** Reads `tenant`'s secret item through `client`: the item's key, or the status of the refusal. */
+export const readSecret = (client: DynamoDBClient | undefined, tenant = 'acme') =>
+	client
+		?.send(
+			new GetItemCommand({
+				TableName: table,
+				Key: { pk: { S: `TENANT#${tenant}#secret` }, sk: { S: '1' } },
+			}),
+		)
+		.then(
+			(output) => output.Item?.pk?.S,
+			(error: { statusCode?: number }) => error.statusCode,
+		)
+
+/** A promise to wait on and the function that resolves it. */
+export const gate = () => {
+	let open = () => {}
+	const opened = new Promise<void>((resolve) => {
+		open = resolve
+	})
+	return { open, opened }
+}
+
+/**
+ * A middy handler of its own awsClients, to be called inside another request: for `tenant`
+ * (else the tenant on the context it is given), with `awsClientsPlugin()` unless `plugin` is
+ * false; its handler does `work` with its DynamoDB client.
+ */
+export const nestedHandler = (
+	stack: Stack,
+	{
+		tenant,
+		plugin = true,
+		concurrentInvocations = false,
+		first,
+		work,
+	}: {
+		tenant?: string
+		plugin?: boolean
+		concurrentInvocations?: boolean
+		first?: MiddlewareObj<unknown, unknown, Error, Context>
+		work: (client: DynamoDBClient) => Promise<unknown>
+	},
+) => {
+	const handler = middy(
+		async (_event: unknown, context: { clients: { dynamodb: DynamoDBClient } }) =>
+			work(context.clients.dynamodb),
+		plugin ? awsClientsPlugin() : undefined,
+	)
+	if (first !== undefined) handler.use(first)
+	if (tenant !== undefined) handler.use(handSetTenant(() => createTenantContext(tenant)))
+	handler.use(awsClients(tenantDynamoDbOptions(stack, { concurrentInvocations })))
+	return handler as unknown as (event: unknown, context: unknown) => Promise<unknown>
+}
+
+/** Puts each tenant's secret item into the stack's table. */
+export const seedSecrets = async (stack: Stack, tenants: readonly string[]) => {
+	for (const tenant of tenants) {
+		await stack.admin.send(
+			new PutItemCommand({
+				TableName: table,
+				Item: { pk: { S: `TENANT#${tenant}#secret` }, sk: { S: '1' } },
+			}),
+		)
+	}
+}
+
+/**
+ * With `awsClientsPlugin()` on both: acme's request calls a route that keeps its client and
+ * returns without waiting for it; once the request has been answered, the route ends. What
+ * the request answered, and what the kept client then reads.
+ */
+export const routeLeftRunning = async (stack: Stack, concurrentInvocations = false) => {
+	let kept: DynamoDBClient | undefined
+	const routeMayEnd = gate()
+	let routeDone: Promise<unknown> = Promise.resolve()
+	const route = nestedHandler(stack, {
+		concurrentInvocations,
+		work: async (client) => {
+			kept = client
+			await routeMayEnd.opened
+			return 'routed'
+		},
+	})
+	const run = pipeline(
+		tenantDynamoDbOptions(stack, { concurrentInvocations }),
+		async (context, event) => {
+			routeDone = route(event, context)
+			return 'ok'
+		},
+		{ plugin: awsClientsPlugin() },
+	)
+	const { statusCode } = await run.invoke('acme')
+	routeMayEnd.open()
+	await routeDone
+	return { statusCode, afterwards: await readSecret(kept) }
 }
