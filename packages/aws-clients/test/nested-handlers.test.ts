@@ -93,3 +93,42 @@ it("give the caller's tenant back when only they have awsClientsPlugin()", async
 		{ own: 'TENANT#acme#secret', globexItemInAcmeRequest: 403 },
 	])
 })
+
+it.each([
+	{ caller: 'with awsClientsPlugin()', plugin: awsClientsPlugin() },
+	{ caller: 'without it', plugin: undefined },
+])(
+	"give the caller's tenant back when they have no awsClientsPlugin(), the caller $caller",
+	async ({ plugin }) => {
+		let globexClient: DynamoDBClient | undefined
+		const globex = nestedHandler(stack, {
+			tenant: 'globex',
+			plugin: false,
+			work: async (client) => {
+				globexClient = client
+				return readSecret(client, 'globex')
+			},
+		})
+		const run = pipeline(
+			tenantDynamoDbOptions(stack),
+			async (context, event) => {
+				const inside = await globex(event, { ...context })
+				return {
+					inside,
+					own: await readSecret(context.clients.dynamodb),
+					globexItemInAcmeRequest: await readSecret(globexClient, 'globex'),
+				}
+			},
+			{ plugin },
+		)
+		const acme = await run.invoke('acme')
+		expect([acme.statusCode, JSON.parse(acme.body)]).toEqual([
+			200,
+			{
+				inside: 'TENANT#globex#secret',
+				own: 'TENANT#acme#secret',
+				globexItemInAcmeRequest: 403,
+			},
+		])
+	},
+)
