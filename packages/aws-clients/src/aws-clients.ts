@@ -27,7 +27,7 @@ import { attachGuard } from './dynamo-guard.js'
 import { packageName } from './errors.js'
 import { type AwsClientsOptions, resolveOptions } from './options.js'
 import { bindToTenantRequests } from './request-binding.js'
-import { leaveRequest, requestFacts, trackRequestsPerAsyncContext } from './request-facts.js'
+import { requestFacts, trackRequestsPerAsyncContext } from './request-facts.js'
 import {
 	createTenantCredentialSource,
 	type StsClientLike,
@@ -241,16 +241,12 @@ export const awsClients = <const C extends ClientClasses>(
 	// isolation) is entered here, ahead of the onError handlers of the middlewares before this
 	// one: clients kept from an earlier request must not serve them.
 	const onError = (request: ClientsRequest & { [entered]?: true }): void => {
-		if (request[entered] === true) {
-			leaveRequest(request)
-			return
-		}
+		if (request[entered] === true) return
 		request.context.clients = undefined
 		enter(request, undefined)
-		leaveRequest(request)
 	}
 
-	return { before, after: leaveRequest, onError, name: 'awsClients' } as MiddlewareObj<
+	return { before, onError, name: 'awsClients' } as MiddlewareObj<
 		unknown,
 		unknown,
 		Error,

@@ -23,7 +23,7 @@ export interface RequestFacts {
 /** Where the facts of the request being served are kept: one place per process. */
 export interface RequestFactsSlot {
 	enter(
-		request: object,
+		request: object | undefined,
 		tenantId: string | undefined,
 		requestId: string | undefined,
 		path: string | undefined,
@@ -46,8 +46,6 @@ type Facts = { -readonly [K in keyof RequestFacts]: RequestFacts[K] } & {
 	parent: Facts | undefined
 	/** The request has ended; the facts of `parent`, if any, apply again. */
 	ended: boolean
-	/** `request` is between awsClients' `before` and its `after` or `onError`: it may call others. */
-	running: boolean
 }
 
 const newFacts = (scope: RequestFacts['scope'], parent: Facts | undefined): Facts => ({
@@ -59,7 +57,6 @@ const newFacts = (scope: RequestFacts['scope'], parent: Facts | undefined): Fact
 	method: undefined,
 	parent,
 	ended: false,
-	running: false,
 })
 
 /** The facts in force: an ended request gives way to the request it was called inside of. */
@@ -84,46 +81,6 @@ let perAsyncContext: AsyncLocalStorage<Facts> | undefined
 const currentFacts = (): Facts | undefined =>
 	resolve(perAsyncContext === undefined ? sequential : perAsyncContext.getStore())
 
-const awsRequestIdOf = (context: unknown): unknown =>
-	typeof context === 'object' && context !== null
-		? (context as { awsRequestId?: unknown }).awsRequestId
-		: undefined
-
-/** Whether two Lambda contexts belong to one invocation: the same object, or the same id. */
-const sameInvocation = (a: unknown, b: unknown): boolean => {
-	if (a === b) return true
-	const id = awsRequestIdOf(a)
-	return typeof id === 'string' && id === awsRequestIdOf(b)
-}
-
-const contextOf = (request: object): unknown => (request as { context?: unknown }).context
-
-/**
- * The record a request opened, kept on the middy request so its end finds it in any order: by
- * `awsClientsPlugin()` at its start, or by awsClients for a request called inside another
- * without the plugin.
- */
-const opened = Symbol('request facts')
-const openedByClients = Symbol('request facts opened by awsClients')
-type ScopedRequest = {
-	readonly context: unknown
-	[opened]?: Facts
-	[openedByClients]?: Facts
-}
-
-const place = (facts: Facts): void => {
-	if (perAsyncContext !== undefined) perAsyncContext.enterWith(facts)
-	else sequential = facts
-}
-
-/** Ends a request's record for every async context that holds it; its caller's apply again. */
-const end = (facts: Facts | undefined): void => {
-	if (facts === undefined || facts.ended) return
-	Object.assign(facts, unknownRequest, { ended: true })
-	if (perAsyncContext === undefined)
-		sequential = resolve(sequential) ?? newFacts(undefined, undefined)
-}
-
 /**
  * The process's record of the request being served. Every awsClients instance (every middy
  * handler, e.g. a router's routes) shares it: a client kept in one handler must see the
@@ -132,30 +89,18 @@ const end = (facts: Facts | undefined): void => {
 export const requestFacts: RequestFactsSlot = {
 	enter(request, tenantId, requestId, path, method) {
 		let facts = currentFacts()
-		const caller = facts?.running === true ? facts.request : undefined
-		if (
-			caller !== undefined &&
-			caller !== request &&
-			sameInvocation(contextOf(caller), contextOf(request))
-		) {
-			// Called inside another request without the plugin: a record of its own, which
-			// `leaveRequest` ends.
-			facts = newFacts(undefined, facts)
-			;(request as ScopedRequest)[openedByClients] = facts
-			place(facts)
-		} else if (perAsyncContext !== undefined && facts?.scope === undefined) {
+		if (perAsyncContext !== undefined && facts?.scope === undefined) {
 			facts = newFacts(undefined, undefined)
-			place(facts)
+			perAsyncContext.enterWith(facts)
 		} else if (facts === undefined) {
 			facts = newFacts(undefined, undefined)
-			place(facts)
+			sequential = facts
 		}
 		facts.request = request
 		facts.tenantId = tenantId
 		facts.requestId = requestId
 		facts.path = path
 		facts.method = method
-		facts.running = true
 	},
 	current: () => currentFacts() ?? unknownRequest,
 }
@@ -173,6 +118,22 @@ export const trackRequestsPerAsyncContext = (): void => {
 		perAsyncContext.enterWith(inFlight)
 }
 
+const awsRequestIdOf = (context: unknown): unknown =>
+	typeof context === 'object' && context !== null
+		? (context as { awsRequestId?: unknown }).awsRequestId
+		: undefined
+
+/** Whether two Lambda contexts belong to one invocation: the same object, or the same id. */
+const sameInvocation = (a: unknown, b: unknown): boolean => {
+	if (a === b) return true
+	const id = awsRequestIdOf(a)
+	return typeof id === 'string' && id === awsRequestIdOf(b)
+}
+
+/** The record a request opened, kept on the middy request so its end finds it in any order. */
+const opened = Symbol('request facts')
+type ScopedRequest = { readonly context: unknown; [opened]?: Facts }
+
 /**
  * A middy request starts: no tenant until awsClients enters it. A middy handler called inside
  * a request of the same invocation (a router's route) gets its own facts and hands the
@@ -182,14 +143,14 @@ export const trackRequestsPerAsyncContext = (): void => {
 export const openRequestScope = (request: { readonly context: unknown }): void => {
 	const open = currentFacts()
 	// The caller opened its request with the plugin (scope) or only through awsClients (request).
-	const callerContext = (
-		open?.scope ?? (open?.running === true ? (open.request as { context?: unknown }) : undefined)
-	)?.context
+	const callerContext = (open?.scope ?? (open?.request as { context?: unknown } | undefined))
+		?.context
 	const caller =
 		callerContext !== undefined && sameInvocation(callerContext, request.context) ? open : undefined
 	const facts = newFacts(request, caller)
 	;(request as ScopedRequest)[opened] = facts
-	place(facts)
+	if (perAsyncContext !== undefined) perAsyncContext.enterWith(facts)
+	else sequential = facts
 }
 
 /**
@@ -198,19 +159,9 @@ export const openRequestScope = (request: { readonly context: unknown }): void =
  * apply again.
  */
 export const closeRequestScope = (request: { readonly context: unknown }): void => {
-	end((request as ScopedRequest)[opened])
-}
-
-/**
- * awsClients is done with a request (its `after` or `onError`): a record it opened for a request
- * called inside another ends, and the caller's facts apply again.
- */
-export const leaveRequest = (request: object): void => {
-	const facts = (request as ScopedRequest)[openedByClients]
-	if (facts !== undefined) {
-		end(facts)
-		return
-	}
-	const current = currentFacts()
-	if (current?.request === request) current.running = false
+	const facts = (request as ScopedRequest)[opened]
+	if (facts === undefined || facts.ended) return
+	Object.assign(facts, unknownRequest, { ended: true })
+	if (perAsyncContext === undefined)
+		sequential = resolve(sequential) ?? newFacts(undefined, undefined)
 }

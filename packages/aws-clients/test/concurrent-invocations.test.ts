@@ -11,7 +11,6 @@ import { awsClients, awsClientsPlugin } from '../src/index.js'
 import {
 	crossTenantRead,
 	keptClientAt,
-	nestedHandler,
 	ownRead,
 	pipeline,
 	readSecret,
@@ -277,33 +276,5 @@ describe('concurrent invocations in one process, tracked per async context', () 
 
 	it('with awsClientsPlugin(), ends the request that called a handler and left it running: a client kept in it is refused afterwards', async () => {
 		expect(await routeLeftRunning(stack, true)).toEqual({ statusCode: 200, afterwards: 403 })
-	})
-
-	it("gives the caller's tenant back after a handler of another tenant without awsClientsPlugin() returns", async () => {
-		let globexClient: DynamoDBClient | undefined
-		const globex = nestedHandler(stack, {
-			tenant: 'globex',
-			plugin: false,
-			concurrentInvocations: true,
-			work: async (client) => {
-				globexClient = client
-				return 'globex'
-			},
-		})
-		const run = pipeline(
-			tenantDynamoDbOptions(stack, { concurrentInvocations: true }),
-			async (context, event) => {
-				await globex(event, { ...context })
-				return {
-					own: await readSecret(context.clients.dynamodb),
-					globexItemInAcmeRequest: await readSecret(globexClient, 'globex'),
-				}
-			},
-		)
-		const acme = await run.invoke('acme')
-		expect([acme.statusCode, JSON.parse(acme.body)]).toEqual([
-			200,
-			{ own: 'TENANT#acme#secret', globexItemInAcmeRequest: 403 },
-		])
 	})
 })
