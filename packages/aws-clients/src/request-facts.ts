@@ -81,6 +81,12 @@ let perAsyncContext: AsyncLocalStorage<Facts> | undefined
 const currentFacts = (): Facts | undefined =>
 	resolve(perAsyncContext === undefined ? sequential : perAsyncContext.getStore())
 
+/** Puts `facts` in force for this async context, or for the process. */
+const place = (facts: Facts): void => {
+	if (perAsyncContext !== undefined) perAsyncContext.enterWith(facts)
+	else sequential = facts
+}
+
 /**
  * The process's record of the request being served. Every awsClients instance (every middy
  * handler, e.g. a router's routes) shares it: a client kept in one handler must see the
@@ -89,12 +95,10 @@ const currentFacts = (): Facts | undefined =>
 export const requestFacts: RequestFactsSlot = {
 	enter(request, tenantId, requestId, path, method) {
 		let facts = currentFacts()
-		if (perAsyncContext !== undefined && facts?.scope === undefined) {
+		// Per async context, a request without the plugin's record gets one of its own.
+		if (facts === undefined || (perAsyncContext !== undefined && facts.scope === undefined)) {
 			facts = newFacts(undefined, undefined)
-			perAsyncContext.enterWith(facts)
-		} else if (facts === undefined) {
-			facts = newFacts(undefined, undefined)
-			sequential = facts
+			place(facts)
 		}
 		facts.request = request
 		facts.tenantId = tenantId
@@ -149,8 +153,7 @@ export const openRequestScope = (request: { readonly context: unknown }): void =
 		callerContext !== undefined && sameInvocation(callerContext, request.context) ? open : undefined
 	const facts = newFacts(request, caller)
 	;(request as ScopedRequest)[opened] = facts
-	if (perAsyncContext !== undefined) perAsyncContext.enterWith(facts)
-	else sequential = facts
+	place(facts)
 }
 
 /**
