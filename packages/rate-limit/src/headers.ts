@@ -1,3 +1,4 @@
+import { decimalText } from './decimal-text.js'
 import type { RateLimit } from './options.js'
 
 /**
@@ -20,7 +21,7 @@ export const rateLimitHeaders = (
 		}
 		return {
 			'RateLimit-Limit': limitText,
-			'RateLimit-Remaining': String(Math.max(0, remaining)),
+			'RateLimit-Remaining': decimalText(Math.max(0, remaining)),
 			'RateLimit-Reset': resetText,
 			'RateLimit-Policy': policy,
 		}
