@@ -1,5 +1,4 @@
 import type { MiddlewareObj, Request } from '@middy/core'
-import { createTtlCache } from '@tenantry/cache'
 import {
 	isHttpError,
 	isValidatedTenantContext,
@@ -12,6 +11,7 @@ import {
 } from '@tenantry/util'
 import type { Context } from 'aws-lambda'
 import { RateLimitExceededError, RateLimitStoreError } from './errors.js'
+import { createExhaustedWindows } from './exhausted-windows.js'
 import { createLimitResolver } from './limits.js'
 import { type RateLimit, resolveOptions, type TenantRateLimitOptions } from './options.js'
 import { createPlanViews, type PlanView } from './plan-view.js'
@@ -41,13 +41,7 @@ export const tenantRateLimit = <TEvent = unknown, TResult = unknown>(
 	const { store, limits, onStoreError, limitsCacheTtlMs, logger, tracer, now } =
 		resolveOptions(options)
 	const limitFor = createLimitResolver(limits, limitsCacheTtlMs, now)
-	// Tenant -> the exhausted window and the plan it was exhausted under. Both are compared
-	// exactly (windows of other lengths may start at the same instant, and a changed plan is a
-	// new object), so entries never need to expire by time.
-	const exhausted = createTtlCache<{ start: number; plan: RateLimit }>({
-		ttlMs: Number.POSITIVE_INFINITY,
-		maxEntries: 10_000,
-	})
+	const exhausted = createExhaustedWindows()
 	const viewOf = createPlanViews()
 	let storeErrorLoggedForWindow: number | undefined
 	let lastValidatedTenant: TenantContext | undefined
@@ -120,7 +114,7 @@ export const tenantRateLimit = <TEvent = unknown, TResult = unknown>(
 		result: ConsumeResult,
 	): undefined => {
 		if (!result.allowed || result.count >= limit.requests)
-			exhausted.set(tenantId, { start: window.start, plan: limit })
+			exhausted.mark(tenantId, window.start, limit)
 		if (!result.allowed) reject(tenantId, limit, view, window, false)
 		if (pendingRequest !== undefined) pendingRequest.internal[internalKey] = pendingHeaders
 		pendingRequest = request
@@ -137,17 +131,7 @@ export const tenantRateLimit = <TEvent = unknown, TResult = unknown>(
 		const window = view.windowAt(now())
 		// A plan of zero requests (a suspended tenant) needs no counter.
 		if (limit.requests === 0) reject(tenantId, limit, view, window, true)
-		// Most of the time no tenant is exhausted, and then there is nothing to look up. An entry
-		// of an ended window or a replaced plan is dropped when its tenant comes back, so the
-		// cache empties again once floods end.
-		if (exhausted.size !== 0) {
-			const seen = exhausted.peek(tenantId)
-			if (seen !== undefined) {
-				if (seen.start === window.start && seen.plan === limit)
-					reject(tenantId, limit, view, window, true)
-				exhausted.delete(tenantId)
-			}
-		}
+		if (exhausted.has(tenantId, window.start, limit)) reject(tenantId, limit, view, window, true)
 		let consumed: ConsumeResult | Promise<ConsumeResult>
 		try {
 			consumed = store.consume({
