@@ -24,10 +24,8 @@ const fallbackWindowAt = windowClock(60)
 
 const isPromise = <T>(value: T | Promise<T>): value is Promise<T> => value instanceof Promise
 
-/** Numbers each middleware instance, so stacked limits keep apart in `request.internal`. */
-let instances = 0
-
-type RequestWithInternal = { internal: Record<string, unknown> }
+/** A middy request carrying, from `before` to `after`, the headers one limiter reported. */
+type RequestWithHeaders = Record<symbol, Record<string, string> | undefined>
 
 /**
  * Per-tenant fixed-window rate limiting. Runs after tenant isolation and reads
@@ -40,18 +38,16 @@ export const tenantRateLimit = <TEvent = unknown, TResult = unknown>(
 ): MiddlewareObj<TEvent, TResult, Error, Context> => {
 	const { store, limits, onStoreError, limitsCacheTtlMs, logger, tracer, now } =
 		resolveOptions(options)
-	const limitFor = createLimitResolver(limits, limitsCacheTtlMs, now)
 	const exhausted = createExhaustedWindows()
 	const viewOf = createPlanViews()
 	let storeErrorLoggedForWindow: number | undefined
 	let lastValidatedTenant: TenantContext | undefined
-	const internalKey = `@tenantry/rate-limit#${++instances}`
-	// The headers for the one request between its `before` and `after`, kept here rather than in
-	// `request.internal` (a dictionary-mode object, whose insert and lookup cost a measurable
-	// share of a warm request). Requests that overlap (Lambda Managed Instances) or whose
-	// `after` never ran hand theirs over to `request.internal` when the next one arrives.
-	let pendingRequest: RequestWithInternal | undefined
-	let pendingHeaders: Record<string, string> | undefined
+	// The headers travel on the middy request itself, under a key of this instance's own (so
+	// stacked limits keep apart): overlapping requests (Lambda Managed Instances) each carry
+	// theirs, and nothing outlives a request whose `after` never runs. `request.internal` would
+	// do the same, but it is a dictionary-mode object whose insert and lookup cost a measurable
+	// share of a warm request.
+	const headersKey = Symbol('@tenantry/rate-limit headers')
 
 	/**
 	 * The id to count under. Checked here too, unless tenant isolation built the context: an id
@@ -106,7 +102,7 @@ export const tenantRateLimit = <TEvent = unknown, TResult = unknown>(
 	}
 
 	const record = (
-		request: RequestWithInternal,
+		request: object,
 		tenantId: string,
 		limit: RateLimit,
 		view: PlanView,
@@ -116,18 +112,19 @@ export const tenantRateLimit = <TEvent = unknown, TResult = unknown>(
 		if (!result.allowed || result.count >= limit.requests)
 			exhausted.mark(tenantId, window.start, limit)
 		if (!result.allowed) reject(tenantId, limit, view, window, false)
-		if (pendingRequest !== undefined) pendingRequest.internal[internalKey] = pendingHeaders
-		pendingRequest = request
-		pendingHeaders = view.headers(limit.requests - result.count, window.resetSec)
+		;(request as RequestWithHeaders)[headersKey] = view.headers(
+			limit.requests - result.count,
+			window.resetSec,
+		)
 		return undefined
 	}
 
 	const check = (
-		request: RequestWithInternal,
+		request: object,
 		tenantId: string,
 		limit: RateLimit,
+		view: PlanView,
 	): Promise<undefined> | undefined => {
-		const view = viewOf(limit)
 		const window = view.windowAt(now())
 		// A plan of zero requests (a suspended tenant) needs no counter.
 		if (limit.requests === 0) reject(tenantId, limit, view, window, true)
@@ -150,41 +147,51 @@ export const tenantRateLimit = <TEvent = unknown, TResult = unknown>(
 		)
 	}
 
-	// Synchronous unless a plan lookup or the store is asynchronous: middy awaits whatever
-	// `before` returns, and each avoided promise is a measurable share of a warm request.
-	const before = (
-		request: Request<TEvent, TResult, Error, Context>,
-	): Promise<undefined> | undefined => {
-		const tenantId = tenantIdOf((request.context as Partial<WithTenant>).tenant)
-		let limit: RateLimit | Promise<RateLimit>
-		try {
-			limit = limitFor(tenantId)
-		} catch (error) {
-			return storeFailed(error, tenantId, fallbackWindowAt(now()))
-		}
-		const withInternal = request as RequestWithInternal
-		if (!isPromise(limit)) return check(withInternal, tenantId, limit)
-		return limit.then(
-			(resolved) => check(withInternal, tenantId, resolved),
-			(error: unknown) => {
-				// An invalid plan is a configuration error, never a reason to stop limiting.
-				if (isHttpError(error)) throw error
-				return storeFailed(error, tenantId, fallbackWindowAt(now()))
-			},
-		)
+	const tenantIdOfRequest = (request: Request<TEvent, TResult, Error, Context>) =>
+		tenantIdOf((request.context as Partial<WithTenant>).tenant)
+
+	// `before` is synchronous unless a plan lookup or the store is asynchronous: middy awaits
+	// whatever it returns, and each avoided promise is a measurable share of a warm request.
+	// Which one runs is decided here, so a fixed limit looks nothing up per request.
+	const beforeWithLimit = (limit: RateLimit) => {
+		const view = viewOf(limit)
+		const before = (
+			request: Request<TEvent, TResult, Error, Context>,
+		): Promise<undefined> | undefined => check(request, tenantIdOfRequest(request), limit, view)
+		return before
 	}
 
-	const after = (request: Request<TEvent, TResult, Error, Context>): void => {
-		let headers: Record<string, string> | undefined
-		if (request === pendingRequest) {
-			headers = pendingHeaders
-			pendingRequest = undefined
-			pendingHeaders = undefined
-		} else {
-			headers = (request as RequestWithInternal).internal[internalKey] as
-				| Record<string, string>
-				| undefined
+	const beforeWithPlans = (limitFor: (tenantId: string) => RateLimit | Promise<RateLimit>) => {
+		const before = (
+			request: Request<TEvent, TResult, Error, Context>,
+		): Promise<undefined> | undefined => {
+			const tenantId = tenantIdOfRequest(request)
+			let limit: RateLimit | Promise<RateLimit>
+			try {
+				limit = limitFor(tenantId)
+			} catch (error) {
+				return storeFailed(error, tenantId, fallbackWindowAt(now()))
+			}
+			if (!isPromise(limit)) return check(request, tenantId, limit, viewOf(limit))
+			return limit.then(
+				(resolved) => check(request, tenantId, resolved, viewOf(resolved)),
+				(error: unknown) => {
+					// An invalid plan is a configuration error, never a reason to stop limiting.
+					if (isHttpError(error)) throw error
+					return storeFailed(error, tenantId, fallbackWindowAt(now()))
+				},
+			)
 		}
+		return before
+	}
+
+	const before =
+		typeof limits === 'function'
+			? beforeWithPlans(createLimitResolver(limits, limitsCacheTtlMs, now))
+			: beforeWithLimit(limits)
+
+	const after = (request: Request<TEvent, TResult, Error, Context>): void => {
+		const headers = (request as object as RequestWithHeaders)[headersKey]
 		if (headers !== undefined)
 			request.response = withHeaders(request, request.response, headers) as TResult
 	}
