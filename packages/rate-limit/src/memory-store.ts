@@ -71,15 +71,26 @@ export const memoryRateLimitStore = (options: MemoryRateLimitStoreOptions = {}):
 		return counter
 	}
 
+	// Apart from `consume`, which runs on every request and stays small enough for V8 to inline.
+	const addTenant = (tenantId: string, windowLength: number, windowStart: number) => {
+		if (tenants.size >= maxEntries) evictOne()
+		const head: TenantCounters = {
+			recent: false,
+			windowLength,
+			windowStart,
+			count: 0,
+			next: undefined,
+		}
+		tenants.set(tenantId, head)
+		return head
+	}
+
 	return {
 		consume({ tenantId, windowStart, windowEnd, limit }) {
 			const windowLength = windowEnd - windowStart
 			let head = tenants.get(tenantId)
-			if (head === undefined) {
-				if (tenants.size >= maxEntries) evictOne()
-				head = { recent: false, windowLength, windowStart, count: 0, next: undefined }
-				tenants.set(tenantId, head)
-			} else head.recent = true
+			if (head === undefined) head = addTenant(tenantId, windowLength, windowStart)
+			else head.recent = true
 			const counter =
 				head.windowLength === windowLength ? head : otherCounter(head, windowLength, windowStart)
 			// Only a later window starts a new count: a clock stepping back keeps counting in the

@@ -55,8 +55,12 @@ export const tenantRateLimit = <TEvent = unknown, TResult = unknown>(
 	 * limiting off. Tenant isolation hands out one frozen context per tenant, so the last one
 	 * found valid is remembered.
 	 */
-	const tenantIdOf = (tenant: Partial<TenantContext> | undefined): string => {
-		if (tenant !== undefined && tenant === lastValidatedTenant) return lastValidatedTenant.id
+	const tenantIdOf = (tenant: Partial<TenantContext> | undefined): string =>
+		tenant !== undefined && tenant === lastValidatedTenant
+			? lastValidatedTenant.id
+			: validatedTenantId(tenant)
+
+	const validatedTenantId = (tenant: Partial<TenantContext> | undefined): string => {
 		const validated = isValidatedTenantContext(tenant)
 		const tenantId = tenant?.id
 		if (typeof tenantId !== 'string' || (!validated && !isValidTenantId(tenantId))) {
@@ -119,6 +123,21 @@ export const tenantRateLimit = <TEvent = unknown, TResult = unknown>(
 		return undefined
 	}
 
+	// Apart from `check`, so that the closures it creates do not make every synchronous check
+	// allocate a context for the variables they capture.
+	const recordWhenConsumed = (
+		consumed: Promise<ConsumeResult>,
+		request: object,
+		tenantId: string,
+		limit: RateLimit,
+		view: PlanView,
+		window: Window,
+	): Promise<undefined> =>
+		consumed.then(
+			(result) => record(request, tenantId, limit, view, window, result),
+			(error: unknown) => storeFailed(error, tenantId, window),
+		)
+
 	const check = (
 		request: object,
 		tenantId: string,
@@ -127,8 +146,8 @@ export const tenantRateLimit = <TEvent = unknown, TResult = unknown>(
 	): Promise<undefined> | undefined => {
 		const window = view.windowAt(now())
 		// A plan of zero requests (a suspended tenant) needs no counter.
-		if (limit.requests === 0) reject(tenantId, limit, view, window, true)
-		if (exhausted.has(tenantId, window.start, limit)) reject(tenantId, limit, view, window, true)
+		if (limit.requests === 0 || exhausted.has(tenantId, window.start, limit))
+			reject(tenantId, limit, view, window, true)
 		let consumed: ConsumeResult | Promise<ConsumeResult>
 		try {
 			consumed = store.consume({
@@ -141,10 +160,7 @@ export const tenantRateLimit = <TEvent = unknown, TResult = unknown>(
 			return storeFailed(error, tenantId, window)
 		}
 		if (!isPromise(consumed)) return record(request, tenantId, limit, view, window, consumed)
-		return consumed.then(
-			(result) => record(request, tenantId, limit, view, window, result),
-			(error: unknown) => storeFailed(error, tenantId, window),
-		)
+		return recordWhenConsumed(consumed, request, tenantId, limit, view, window)
 	}
 
 	const tenantIdOfRequest = (request: Request<TEvent, TResult, Error, Context>) =>
