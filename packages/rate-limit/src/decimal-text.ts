@@ -19,9 +19,9 @@ let lastThousandsText = ''
  * The decimal text of a non-negative safe integer, joined from three-digit groups. `String(n)`
  * gives the same text, but V8 keeps every number it formats that way in a cache that each
  * young-generation collection treats as live: a count that changes on every request fills it
- * with strings that are copied and promoted to old space, and that collection work cost more
- * per request than the rest of the rate limiter. The common case, below a thousand, stays small
- * enough for V8 to inline into the middleware.
+ * with strings that are copied and promoted to old space, which made each scavenge some twenty
+ * times slower and old space grow until a full collection. The common case, below a thousand,
+ * stays small enough for V8 to inline into the middleware.
  */
 export const decimalText = (value: number): string =>
 	value < 1000 && groups !== undefined ? (groups.leading[value] as string) : longDecimalText(value)
