@@ -22,4 +22,8 @@ it('starts the app-wide secret fetch at cold start without making module evaluat
 	await vi.waitFor(() => expect(secretsManager.calls('webhook-ingest/pseudonym-key')).toBe(1))
 	// Tenant secrets are per request: none is fetched before one arrives.
 	expect(secretsManager.calls()).toBe(1)
+	// Let the held fetch be answered: cut off by the stack stopping, it would reject with
+	// nothing awaiting it (the handler is never invoked here), an unhandled rejection.
+	secretsManager.faults.clear()
+	await new Promise((resolve) => setTimeout(resolve, 100))
 })

@@ -33,6 +33,7 @@ export interface InjectOptions {
 
 export interface FaultControl {
 	inject(fault: Fault, options?: InjectOptions): void
+	/** Removes every planned fault, and answers now the requests a `delay` is holding. */
 	clear(): void
 }
 
@@ -45,10 +46,13 @@ interface Planned {
 export interface FaultPlan extends FaultControl {
 	/** The fault for a request to `targets` (any of them may match), consuming one use. */
 	take(...targets: (string | undefined)[]): Fault | undefined
+	/** Aborts when a `delay` should end early: the endpoint is stopping, or `clear()` ran. */
+	delayEnds(stopping: AbortSignal): AbortSignal
 }
 
 export const createFaultPlan = (): FaultPlan => {
 	let planned: Planned[] = []
+	let cleared = new AbortController()
 	return {
 		inject(fault, options = {}) {
 			planned.push({
@@ -59,6 +63,8 @@ export const createFaultPlan = (): FaultPlan => {
 		},
 		clear() {
 			planned = []
+			cleared.abort()
+			cleared = new AbortController()
 		},
 		take(...targets) {
 			const match = planned.find((p) => p.target === undefined || targets.includes(p.target))
@@ -67,6 +73,7 @@ export const createFaultPlan = (): FaultPlan => {
 			if (match.remaining <= 0) planned = planned.filter((p) => p !== match)
 			return match.fault
 		},
+		delayEnds: (stopping) => AbortSignal.any([stopping, cleared.signal]),
 	}
 }
 

@@ -110,6 +110,15 @@ describe('local Secrets Manager through the real SecretsManagerClient', () => {
 		await expect(getSecret('tenants/f')).resolves.toMatchObject({ SecretString: 'f' })
 	})
 
+	it('answers a request held by a delay at once when the faults are cleared', async () => {
+		secretsManager.putSecret('tenants/held', 'held')
+		secretsManager.faults.inject({ type: 'delay', ms: 60_000 }, { times: 1 })
+		const held = getSecret('tenants/held')
+		await expect.poll(() => secretsManager.calls('tenants/held')).toBe(1)
+		secretsManager.faults.clear()
+		await expect(held).resolves.toMatchObject({ SecretString: 'held' })
+	})
+
 	it('leaves other secrets alone when a fault targets one', async () => {
 		secretsManager.putSecret('tenants/x', 'x')
 		secretsManager.putSecret('tenants/y', 'y')
