@@ -14,8 +14,9 @@ export interface PlanView {
  */
 export const createPlanViews = (): ((limit: RateLimit) => PlanView) => {
 	const views = new WeakMap<RateLimit, PlanView>()
-	// A static limit, or a run of requests from one tenant, asks for the same plan again and
-	// again: answering that from the last lookup skips the weak map.
+	// A run of requests from one tenant asks for the same plan again and again: answering that
+	// from the last lookup skips the weak map. (A fixed limit looks its view up once, when the
+	// middleware is built.)
 	let lastPlan: RateLimit | undefined
 	let lastView: PlanView | undefined
 	return (limit) => {
