@@ -189,17 +189,25 @@ export const tenantRateLimit = <TEvent = unknown, TResult = unknown>(
 				return storeFailed(error, tenantId, fallbackWindowAt(now()))
 			}
 			if (!isPromise(limit)) return check(request, tenantId, limit, viewOf(limit))
-			return limit.then(
-				(resolved) => check(request, tenantId, resolved, viewOf(resolved)),
-				(error: unknown) => {
-					// An invalid plan is a configuration error, never a reason to stop limiting.
-					if (isHttpError(error)) throw error
-					return storeFailed(error, tenantId, fallbackWindowAt(now()))
-				},
-			)
+			return checkWhenPlanned(limit, request, tenantId)
 		}
 		return before
 	}
+
+	// Apart from `before`, for the same reason as `recordWhenConsumed`.
+	const checkWhenPlanned = (
+		limit: Promise<RateLimit>,
+		request: object,
+		tenantId: string,
+	): Promise<undefined> =>
+		limit.then(
+			(resolved) => check(request, tenantId, resolved, viewOf(resolved)),
+			(error: unknown) => {
+				// An invalid plan is a configuration error, never a reason to stop limiting.
+				if (isHttpError(error)) throw error
+				return storeFailed(error, tenantId, fallbackWindowAt(now()))
+			},
+		)
 
 	const before =
 		typeof limits === 'function'
