@@ -16,17 +16,19 @@ let lastThousands = -1
 let lastThousandsText = ''
 
 /**
- * The decimal text of a non-negative safe integer, joined from three-digit groups. `String(n)`
- * gives the same text, but V8 keeps every number it formats that way in a cache that each
- * young-generation collection treats as live: a count that changes on every request fills it
+ * The text `String(value)` gives, joined from three-digit groups for a non-negative safe integer.
+ * V8 keeps every number `String()` formats in a cache that each young-generation collection
+ * treats as live: a count that changes on every request fills it
  * with strings that are copied and promoted to old space, which made each scavenge some twenty
  * times slower and old space grow until a full collection. The common case, below a thousand,
  * stays small enough for V8 to inline into the middleware.
  */
 export const decimalText = (value: number): string =>
-	value < 1000 && groups !== undefined ? (groups.leading[value] as string) : longDecimalText(value)
+	groups?.leading[value] ?? longDecimalText(value)
 
 const longDecimalText = (value: number): string => {
+	// A custom store may count in fractions or worse; those keep String()'s text.
+	if (!Number.isSafeInteger(value) || value < 0) return String(value)
 	groups ??= makeGroups()
 	if (value < 1000) return groups.leading[value] as string
 	const low = value % 1000

@@ -109,4 +109,17 @@ describe('hostile input', () => {
 		now += 20_000
 		expect((await invoke('acme')).statusCode).toBe(429)
 	})
+
+	it.each([2.5, Number.NaN, -3, 2 ** 60])(
+		'reports a custom store count of %d as String() would, without failing the request',
+		async (count) => {
+			const store: RateLimitStore = { consume: () => ({ allowed: true, count }) }
+			const { invoke } = pipeline(
+				tenantRateLimit({ limits: { requests: 10, windowSec: 60 }, store }),
+			)
+			const result = await invoke('acme')
+			expect(result.statusCode).toBe(200)
+			expect(result.headers['RateLimit-Remaining']).toBe(String(Math.max(0, 10 - count)))
+		},
+	)
 })
