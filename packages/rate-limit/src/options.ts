@@ -87,7 +87,9 @@ export const resolveOptions = (options: TenantRateLimitOptions): ResolvedOptions
 		'store',
 		'must be a rate limit store (dynamoRateLimitStore or memoryRateLimitStore)',
 	)
-	if (typeof resolved.limits !== 'function') assertRateLimit(resolved.limits, 'limits')
+	// The validated copy: a limit the caller changes later must not bypass the checks above.
+	if (typeof resolved.limits !== 'function')
+		resolved.limits = assertRateLimit(resolved.limits, 'limits')
 	assertOption(
 		resolved.onStoreError === 'allow' || resolved.onStoreError === 'deny',
 		packageName,

@@ -110,6 +110,16 @@ describe('hostile input', () => {
 		expect((await invoke('acme')).statusCode).toBe(429)
 	})
 
+	it('keeps the limit it validated when the caller changes the object afterwards', async () => {
+		const limits = { requests: 2, windowSec: 60 }
+		const { invoke } = pipeline(tenantRateLimit({ limits, store: memoryRateLimitStore() }))
+		limits.requests = -1
+		limits.windowSec = 0.5
+		const statuses = [await invoke('acme'), await invoke('acme'), await invoke('acme')]
+		expect(statuses.map((result) => result.statusCode)).toEqual([200, 200, 429])
+		expect(statuses[0]?.headers['RateLimit-Policy']).toBe('2;w=60')
+	})
+
 	it.each([2.5, Number.NaN, -3, 2 ** 60])(
 		'reports a custom store count of %d as String() would, without failing the request',
 		async (count) => {
