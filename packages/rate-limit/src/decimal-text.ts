@@ -18,10 +18,10 @@ let lastThousandsText = ''
 /**
  * The text `String(value)` gives, joined from three-digit groups for a non-negative safe integer.
  * V8 keeps every number `String()` formats in a cache that each young-generation collection
- * treats as live: a count that changes on every request fills it
- * with strings that are copied and promoted to old space, which made each scavenge some twenty
- * times slower and old space grow until a full collection. The common case, below a thousand,
- * stays small enough for V8 to inline into the middleware.
+ * treats as live: a count that changes on every request fills it with strings that are copied
+ * and promoted to old space, which made each scavenge some twenty times slower and old space
+ * grow until a full collection. The common case, below a thousand, stays small enough for V8 to
+ * inline into the middleware.
  */
 export const decimalText = (value: number): string =>
 	groups?.leading[value] ?? longDecimalText(value)

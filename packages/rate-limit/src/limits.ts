@@ -5,9 +5,9 @@ import { packageName } from './package-name.js'
 
 /**
  * Turns a `limits` plan function into a per-tenant lookup. The function is called once per
- * tenant per `limitsCacheTtlMs` (single-flight), and what
- * it returns is validated like an option: a plan that is not one is a configuration error
- * (500), never a reason to stop limiting.
+ * tenant per `limitsCacheTtlMs` (single-flight), and what it returns is validated like an
+ * option: a plan that is not one is a configuration error (500), never a reason to stop
+ * limiting.
  */
 export const createLimitResolver = (
 	limits: (tenantId: string) => RateLimit | Promise<RateLimit>,
