@@ -76,7 +76,12 @@ export const startDynamoDb = async (options: StartDynamoDbOptions = {}): Promise
 	const stopping = new AbortController()
 
 	const answerFault = async (fault: Fault, response: ServerResponse): Promise<boolean> => {
-		const common = await answerCommonFault(fault, response, faults.delayEnds(stopping.signal))
+		const common = await answerCommonFault(
+			fault,
+			response,
+			faults.delayEnds(stopping.signal),
+			(late) => answerFault(late, response),
+		)
 		if (common !== undefined) return common
 		switch (fault.type) {
 			case 'throttle':

@@ -7,7 +7,7 @@ import { sleep } from './loopback-server.js'
  * - `server-error`: a 5xx (`InternalServiceError` and the like)
  * - `not-found`: the service's not-found error
  * - `access-denied`: the service's authorisation error
- * - `delay`: answer normally, `ms` late (for client timeouts)
+ * - `delay`: answer `ms` late (for client timeouts): normally, or with the fault `answer`
  * - `malformed`: a 200 whose body is not valid for the protocol
  * - `down`: the connection is dropped without an answer
  * - `oversized`: a 200 with a body of `bytes` bytes
@@ -18,7 +18,7 @@ export type Fault =
 	| { type: 'server-error' }
 	| { type: 'not-found' }
 	| { type: 'access-denied' }
-	| { type: 'delay'; ms: number }
+	| { type: 'delay'; ms: number; answer?: Fault }
 	| { type: 'malformed' }
 	| { type: 'down' }
 	| { type: 'oversized'; bytes?: number }
@@ -80,12 +80,14 @@ export const createFaultPlan = (): FaultPlan => {
 /**
  * Applies the faults every endpoint answers the same way. Returns `true` when the response
  * is finished, `false` when the request should go on normally (after a delay), and
- * `undefined` when the fault is for the service to answer.
+ * `undefined` when the fault is for the service to answer. A delay's `answer` fault is given
+ * by `answerLate`, unless the delay was ended early (`clear()` or the endpoint stopping).
  */
 export const answerCommonFault = async (
 	fault: Fault,
 	response: ServerResponse,
 	signal: AbortSignal,
+	answerLate: (fault: Fault) => Promise<boolean>,
 ): Promise<boolean | undefined> => {
 	switch (fault.type) {
 		case 'down':
@@ -93,7 +95,7 @@ export const answerCommonFault = async (
 			return true
 		case 'delay':
 			await sleep(fault.ms, signal)
-			return false
+			return fault.answer === undefined || signal.aborted ? false : answerLate(fault.answer)
 		case 'respond':
 			response.writeHead(fault.status, fault.headers).end(fault.body)
 			return true

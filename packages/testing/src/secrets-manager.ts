@@ -183,7 +183,12 @@ export const startSecretsManager = async (
 		send(response, error.status, { __type: error.type, Message: error.message }, error.type)
 
 	const answerFault = async (fault: Fault, response: ServerResponse): Promise<boolean> => {
-		const common = await answerCommonFault(fault, response, faults.delayEnds(stopping.signal))
+		const common = await answerCommonFault(
+			fault,
+			response,
+			faults.delayEnds(stopping.signal),
+			(late) => answerFault(late, response),
+		)
 		if (common !== undefined) return common
 		switch (fault.type) {
 			case 'throttle':

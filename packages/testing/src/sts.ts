@@ -79,7 +79,12 @@ export const startSts = async (options: StartStsOptions = {}): Promise<LocalSts>
 	}
 
 	const answerFault = async (fault: Fault, response: ServerResponse): Promise<boolean> => {
-		const common = await answerCommonFault(fault, response, faults.delayEnds(stopping.signal))
+		const common = await answerCommonFault(
+			fault,
+			response,
+			faults.delayEnds(stopping.signal),
+			(late) => answerFault(late, response),
+		)
 		if (common !== undefined) return common
 		switch (fault.type) {
 			case 'throttle':

@@ -119,6 +119,22 @@ describe('local Secrets Manager through the real SecretsManagerClient', () => {
 		await expect(held).resolves.toMatchObject({ SecretString: 'held' })
 	})
 
+	it('answers a delay with its `answer` fault once it ends, and normally when cleared first', async () => {
+		secretsManager.putSecret('tenants/late', 'late')
+		const lateThenDenied = { type: 'delay', ms: 200, answer: { type: 'access-denied' } } as const
+		secretsManager.faults.inject(lateThenDenied, { times: 1 })
+		const started = performance.now()
+		await expect(getSecret('tenants/late')).rejects.toMatchObject({
+			name: 'AccessDeniedException',
+		})
+		expect(performance.now() - started).toBeGreaterThanOrEqual(190)
+		secretsManager.faults.inject({ ...lateThenDenied, ms: 60_000 }, { times: 1 })
+		const held = getSecret('tenants/late')
+		await expect.poll(() => secretsManager.calls('tenants/late')).toBe(2)
+		secretsManager.faults.clear()
+		await expect(held).resolves.toMatchObject({ SecretString: 'late' })
+	})
+
 	it('leaves other secrets alone when a fault targets one', async () => {
 		secretsManager.putSecret('tenants/x', 'x')
 		secretsManager.putSecret('tenants/y', 'y')
