@@ -4,7 +4,7 @@ import {
 	DynamoDBClient,
 	PutItemCommand,
 } from '@aws-sdk/client-dynamodb'
-import middy from '@middy/core'
+import middy, { type MiddlewareObj } from '@middy/core'
 import httpErrorHandler from '@middy/http-error-handler'
 import httpJsonBodyParser from '@middy/http-json-body-parser'
 import secretsManager, { secret } from '@middy/secrets-manager'
@@ -12,7 +12,8 @@ import { createError } from '@middy/util'
 import { awsClients, awsClientsPlugin, getClient } from '@tenantry/aws-clients'
 import { dynamoReplayStore, hmacAuth } from '@tenantry/hmac-auth'
 import { tenantIsolation } from '@tenantry/tenant-isolation'
-import type { APIGatewayProxyEventV2, APIGatewayProxyResultV2 } from 'aws-lambda'
+import { serviceUnavailable } from '@tenantry/util'
+import type { APIGatewayProxyEventV2, APIGatewayProxyResultV2, Context } from 'aws-lambda'
 
 /** Required configuration, read at cold start so a missing variable fails the first invocation loudly. */
 const env = (name: string): string => {
@@ -45,6 +46,28 @@ const isWebhook = (body: unknown): body is Webhook => {
 }
 
 /**
+ * A stock middleware whose failures mean a dependency is down, answered as such: 503 with
+ * `Retry-After`, which webhook senders retry, where its plain `Error` would become a 500.
+ */
+const unavailableWhenItFails = <
+	TEvent,
+	TResult,
+	TContext extends Context,
+	TInternal extends Record<string, unknown>,
+>(
+	middleware: MiddlewareObj<TEvent, TResult, Error, TContext, TInternal>,
+): MiddlewareObj<TEvent, TResult, Error, TContext, TInternal> => ({
+	...middleware,
+	before: async (request) => {
+		try {
+			await middleware.before?.(request)
+		} catch (error) {
+			throw serviceUnavailable(5, error)
+		}
+	},
+})
+
+/**
  * POST /webhooks: each tenant signs its deliveries with its own secret (Secrets Manager,
  * `${SECRET_PREFIX}/<tenant>`). A verified event is stored once under the tenant's key, with
  * the sender's e-mail replaced by a keyed hash: the key is one app-wide secret, the job of
@@ -68,11 +91,16 @@ export const handler = middy<APIGatewayProxyEventV2, APIGatewayProxyResultV2>(aw
 	// A payload that names a tenant must name the signer.
 	.use(tenantIsolation({ match: { bodyField: 'tenantId' } }))
 	.use(
-		secretsManager({
-			fetchData: { pseudonymKey: secret<string>(env('PSEUDONYM_KEY_SECRET_ID')) },
-			setToContext: true,
-			cacheExpiry: 15 * 60 * 1000,
-		}),
+		unavailableWhenItFails(
+			secretsManager({
+				fetchData: { pseudonymKey: secret<string>(env('PSEUDONYM_KEY_SECRET_ID')) },
+				setToContext: true,
+				// Once per container. With an expiry the middleware refreshes the key from a timer,
+				// and a refresh failing while no delivery awaits it is an unhandled rejection, which
+				// ends the Lambda environment. A fetch that failed is made again by the next delivery.
+				cacheExpiry: -1,
+			}),
+		),
 	)
 	.use(awsClients({ clients: { dynamodb: DynamoDBClient }, tableName: eventsTable }))
 	.use(httpErrorHandler())

@@ -4,7 +4,7 @@ import { afterAll, expect, it, vi } from 'vitest'
 let stack: LocalStack | undefined
 afterAll(() => stack?.stop())
 
-it('starts the app-wide secret fetch at cold start without making module evaluation wait for it', async () => {
+it('starts the app-wide secret fetch at cold start without making module evaluation wait for it, and schedules no refresh', async () => {
 	stack = await startLocalStack()
 	stack.applyEnv()
 	stack.secretsManager.putSecret('webhook-ingest/pseudonym-key', 'key')
@@ -16,10 +16,16 @@ it('starts the app-wide secret fetch at cold start without making module evaluat
 		REPLAY_TABLE_NAME: 'webhook-replay',
 		PSEUDONYM_KEY_SECRET_ID: 'webhook-ingest/pseudonym-key',
 	})
+	const timers = vi.spyOn(globalThis, 'setTimeout')
 	const { handler } = await import('../handler.js')
 	expect(typeof handler).toBe('function')
 	const secretsManager = stack.secretsManager
 	await vi.waitFor(() => expect(secretsManager.calls('webhook-ingest/pseudonym-key')).toBe(1))
+	// The key is not refreshed from a timer: a refresh failing while no delivery awaits it would
+	// be an unhandled rejection, which ends the Lambda environment.
+	const laterThanAMinute = timers.mock.calls.filter(([, ms]) => (ms ?? 0) > 60_000)
+	expect(laterThanAMinute).toEqual([])
+	timers.mockRestore()
 	// Tenant secrets are per request: none is fetched before one arrives.
 	expect(secretsManager.calls()).toBe(1)
 	// Let the held fetch be answered: cut off by the stack stopping, it would reject with

@@ -1,9 +1,14 @@
 import { GetItemCommand, ScanCommand } from '@aws-sdk/client-dynamodb'
-import { signRequest } from '@tenantry/hmac-auth'
-import { httpApiEvent, type LocalStack, lambdaContext } from '@tenantry/testing'
+import { type LocalStack, lambdaContext } from '@tenantry/testing'
 import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda'
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
-import { eventsTable, type Handler, startWebhookIngest } from './local-webhook-ingest.js'
+import {
+	eventsTable,
+	type Handler,
+	pseudonymKeySecretId,
+	signedDelivery,
+	startWebhookIngest,
+} from './local-webhook-ingest.js'
 
 const secrets = {
 	acme: 'acme-shared-secret',
@@ -32,19 +37,8 @@ const deliver = async (
 	body: string,
 	options: { secret?: string; timestamp?: Date; tenantHeader?: string } = {},
 ): Promise<APIGatewayProxyStructuredResultV2> => {
-	const signed = signRequest({
-		secret: options.secret ?? secrets[tenant as keyof typeof secrets] ?? 'unknown',
-		body,
-		tenantId: tenant,
-		...(options.timestamp ? { timestamp: options.timestamp } : {}),
-	})
-	const headers = { ...signed, 'x-tenant-id': options.tenantHeader ?? tenant }
-	const event = httpApiEvent({
-		method: 'POST',
-		path: '/webhooks',
-		headers: { ...headers, 'content-type': 'application/json' },
-		body,
-	})
+	const secret = options.secret ?? secrets[tenant as keyof typeof secrets] ?? 'unknown'
+	const event = signedDelivery(tenant, secret, body, options)
 	return (await handler(event, lambdaContext())) as APIGatewayProxyStructuredResultV2
 }
 
@@ -74,17 +68,9 @@ describe('webhook-ingest', () => {
 	it('refuses a replayed delivery (401), and stores a re-signed retry only once', async () => {
 		const event = webhook()
 		const body = JSON.stringify(event)
-		const headers = signRequest({ secret: secrets.acme, body, tenantId: 'acme' })
-		const send = () =>
-			handler(
-				httpApiEvent({
-					method: 'POST',
-					path: '/webhooks',
-					headers: { ...headers, 'content-type': 'application/json' },
-					body,
-				}),
-				lambdaContext(),
-			)
+		const delivery = signedDelivery('acme', secrets.acme, body)
+		// The body parser replaces the event's body: each send gets its own copy of the delivery.
+		const send = () => handler(structuredClone(delivery), lambdaContext())
 		expect(await send()).toMatchObject({ statusCode: 202 })
 		expect(await send()).toMatchObject({ statusCode: 401, body: 'Unauthorized' })
 		// A sender's retry carries a new timestamp, so a new signature; the event id dedupes it.
@@ -131,7 +117,7 @@ describe('webhook-ingest', () => {
 	})
 
 	it('fetches the app-wide secret once at cold start; warm deliveries fetch nothing', async () => {
-		expect(stack.secretsManager.calls('webhook-ingest/pseudonym-key')).toBe(1)
+		expect(stack.secretsManager.calls(pseudonymKeySecretId)).toBe(1)
 		stack.secretsManager.resetCalls()
 		for (let i = 0; i < 5; i++)
 			expect((await deliver('acme', JSON.stringify(webhook()))).statusCode).toBe(202)

@@ -1,4 +1,5 @@
-import { type LocalStack, startLocalStack } from '@tenantry/testing'
+import { signRequest } from '@tenantry/hmac-auth'
+import { httpApiEvent, type LocalStack, startLocalStack } from '@tenantry/testing'
 import type { APIGatewayProxyEventV2, APIGatewayProxyResultV2 } from 'aws-lambda'
 import { vi } from 'vitest'
 
@@ -9,13 +10,17 @@ export type Handler = (
 	context: unknown,
 ) => Promise<APIGatewayProxyResultV2>
 
+export const pseudonymKeySecretId = 'webhook-ingest/pseudonym-key'
+
 /**
  * Starts the local stack, gives the handler the tables, secrets (`tenants/<id>` per tenant,
  * plus the app-wide pseudonym key) and environment its SAM template gives it, and imports it:
- * once per test file, as a container cold-starts once.
+ * once per test file, as a container cold-starts once. `beforeColdStart` runs just before the
+ * import (to plan faults for the fetches a cold start makes).
  */
 export const startWebhookIngest = async (
 	tenantSecrets: Record<string, string>,
+	beforeColdStart?: (stack: LocalStack) => void,
 ): Promise<{ stack: LocalStack; handler: Handler }> => {
 	// @middy/http-error-handler logs every refusal; the tests look at the responses.
 	vi.spyOn(console, 'error').mockImplementation(() => undefined)
@@ -24,14 +29,15 @@ export const startWebhookIngest = async (
 	await stack.dynamodb.createTable('webhook-replay', { ttlAttribute: 'expiresAt' })
 	for (const [tenant, secret] of Object.entries(tenantSecrets))
 		stack.secretsManager.putSecret(`tenants/${tenant}`, { shared_secret: secret })
-	stack.secretsManager.putSecret('webhook-ingest/pseudonym-key', 'app-wide-pseudonym-key')
+	stack.secretsManager.putSecret(pseudonymKeySecretId, 'app-wide-pseudonym-key')
 	stack.applyEnv()
 	Object.assign(process.env, {
 		SECRET_PREFIX: 'tenants',
 		DYNAMODB_TABLE_NAME: eventsTable,
 		REPLAY_TABLE_NAME: 'webhook-replay',
-		PSEUDONYM_KEY_SECRET_ID: 'webhook-ingest/pseudonym-key',
+		PSEUDONYM_KEY_SECRET_ID: pseudonymKeySecretId,
 	})
+	beforeColdStart?.(stack)
 	const { handler } = (await import('../handler.js')) as unknown as { handler: Handler }
 	// @middy/secrets-manager fetches the pseudonym key as the module loads (prefetch), and
 	// nothing awaits it when every request of a file is refused before that middleware: wait
@@ -39,10 +45,38 @@ export const startWebhookIngest = async (
 	// (an unhandled rejection under load).
 	await vi.waitFor(
 		() => {
-			if (stack.secretsManager.calls('webhook-ingest/pseudonym-key') === 0)
+			if (stack.secretsManager.calls(pseudonymKeySecretId) === 0)
 				throw new Error('the pseudonym key prefetch has not reached Secrets Manager yet')
 		},
 		{ timeout: 5_000 },
 	)
 	return { stack, handler }
+}
+
+/**
+ * The event API Gateway passes for a delivery signed with `secret` as `tenant`'s sender signs
+ * it; `tenantHeader` names another tenant in `x-tenant-id` than the one signing.
+ */
+export const signedDelivery = (
+	tenant: string,
+	secret: string,
+	body: string,
+	options: { timestamp?: Date; tenantHeader?: string } = {},
+): APIGatewayProxyEventV2 => {
+	const signed = signRequest({
+		secret,
+		body,
+		tenantId: tenant,
+		...(options.timestamp ? { timestamp: options.timestamp } : {}),
+	})
+	return httpApiEvent({
+		method: 'POST',
+		path: '/webhooks',
+		headers: {
+			...signed,
+			'x-tenant-id': options.tenantHeader ?? tenant,
+			'content-type': 'application/json',
+		},
+		body,
+	})
 }

@@ -1,8 +1,7 @@
-import { signRequest } from '@tenantry/hmac-auth'
-import { httpApiEvent, type LocalStack, lambdaContext } from '@tenantry/testing'
+import { type LocalStack, lambdaContext } from '@tenantry/testing'
 import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { type Handler, startWebhookIngest } from './local-webhook-ingest.js'
+import { type Handler, signedDelivery, startWebhookIngest } from './local-webhook-ingest.js'
 
 /**
  * Review finding for the webhook-ingest example: hmacAuth accepts bodies up to 1 MiB
@@ -20,16 +19,11 @@ beforeAll(async () => {
 })
 afterAll(() => stack.stop())
 
-const deliver = async (body: string): Promise<APIGatewayProxyStructuredResultV2> => {
-	const headers = signRequest({ secret, body, tenantId: 'acme' })
-	const event = httpApiEvent({
-		method: 'POST',
-		path: '/webhooks',
-		headers: { ...headers, 'x-tenant-id': 'acme', 'content-type': 'application/json' },
-		body,
-	})
-	return (await handler(event, lambdaContext())) as APIGatewayProxyStructuredResultV2
-}
+const deliver = async (body: string): Promise<APIGatewayProxyStructuredResultV2> =>
+	(await handler(
+		signedDelivery('acme', secret, body),
+		lambdaContext(),
+	)) as APIGatewayProxyStructuredResultV2
 
 describe('review: webhook-ingest', () => {
 	it('a signed 500 KB delivery (under maxBodyBytes, over the DynamoDB item limit) is a 413, not a 500', async () => {
