@@ -1,21 +1,20 @@
 /**
- * What a rate limit reported for one request, kept under a symbol (which JSON leaves out) on the
- * response it built for that request, so that a stacked limit knows what its sibling reported
- * and never mistakes a handler's own headers, or another request's, for it.
+ * The rate limit fields a response carries, kept on it under a symbol (which JSON leaves out),
+ * and on the middy request it was built for. A stacked limit finds the same fields object in
+ * both only on a response built for its own request, so it never mistakes a handler's own
+ * headers, or another request's, for its sibling's; and a response kept after its request
+ * holds no reference to that request.
  */
 const reported = Symbol('@tenantry/rate-limit reported')
-
-interface Report {
-	readonly request: object
-	readonly fields: Record<string, string>
-}
 
 type HttpResponse = {
 	statusCode: number
 	headers?: Record<string, string | number | boolean>
 	body?: unknown
-	[reported]?: Report
+	[reported]?: Record<string, string>
 }
+
+type ReportingRequest = { [reported]?: Record<string, string> }
 
 /**
  * Whether `fields` bind more than `others`: fewer requests left, or as many for longer. When
@@ -44,31 +43,40 @@ export const withHeaders = (
 	response: unknown,
 	fields: Record<string, string>,
 ): HttpResponse => {
-	const report: Report = { request, fields }
+	const built = withFields(request as ReportingRequest, response, fields)
+	;(request as ReportingRequest)[reported] = built[reported]
+	return built
+}
+
+const withFields = (
+	request: ReportingRequest,
+	response: unknown,
+	fields: Record<string, string>,
+): HttpResponse => {
 	if (typeof response === 'object' && response !== null && 'statusCode' in response) {
 		const http = response as HttpResponse
 		const sibling = http[reported]
-		if (sibling?.request === request) {
+		if (sibling !== undefined && sibling === request[reported]) {
 			// A stacked limit already built this response for this request.
-			if (bindsMore(sibling.fields, fields)) return http
+			if (bindsMore(sibling, fields)) return http
 			http.headers = { ...http.headers, ...fields }
-			http[reported] = report
+			http[reported] = fields
 			return http
 		}
 		return {
 			...http,
 			headers: http.headers === undefined ? fields : { ...http.headers, ...fields },
-			[reported]: report,
+			[reported]: fields,
 		}
 	}
 	if (response === undefined || response === null)
-		return { statusCode: 200, headers: fields, [reported]: report }
+		return { statusCode: 200, headers: fields, [reported]: fields }
 	if (typeof response === 'string')
-		return { statusCode: 200, body: response, headers: fields, [reported]: report }
+		return { statusCode: 200, body: response, headers: fields, [reported]: fields }
 	return {
 		statusCode: 200,
 		body: JSON.stringify(response),
 		headers: { 'Content-Type': 'application/json', ...fields },
-		[reported]: report,
+		[reported]: fields,
 	}
 }

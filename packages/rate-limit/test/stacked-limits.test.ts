@@ -1,3 +1,7 @@
+import middy from '@middy/core'
+import { httpApiEvent, lambdaContext } from '@tenantry/testing'
+import { createTenantContext, type WithTenant } from '@tenantry/util'
+import type { Context } from 'aws-lambda'
 import { describe, expect, it } from 'vitest'
 import { memoryRateLimitStore, type RateLimitStore, tenantRateLimit } from '../src/index.js'
 import { type HttpResult, pipeline } from './setup.js'
@@ -35,7 +39,38 @@ const limitOverStoreThatGoesDown = () => {
 	}
 }
 
+/** Whether `target` is reachable from `root` through own properties, symbol-keyed ones too. */
+const reaches = (root: unknown, target: object): boolean => {
+	const seen = new Set<unknown>()
+	const pending = [root]
+	while (pending.length > 0) {
+		const value = pending.pop()
+		if (value === target) return true
+		if (typeof value !== 'object' || value === null || seen.has(value)) continue
+		seen.add(value)
+		for (const key of Reflect.ownKeys(value))
+			pending.push(Object.getOwnPropertyDescriptor(value, key)?.value)
+	}
+	return false
+}
+
 describe('response headers with stacked limits, shared header objects and failed requests', () => {
+	it('builds responses that keep nothing of their request alive, for caches that keep responses', async () => {
+		const event = httpApiEvent()
+		const context = lambdaContext() as Context & WithTenant
+		const handler = middy(async () => ({ statusCode: 200, body: 'ok' }))
+			.use({
+				before: (request) => {
+					;(request.context as Context & WithTenant).tenant = createTenantContext('acme')
+				},
+			})
+			.use([limit(3, 1), limit(100, 3_600)])
+		const response = await handler(event, context)
+		expect(response).toMatchObject({ headers: { 'RateLimit-Remaining': '2' } })
+		expect(reaches(response, event)).toBe(false)
+		expect(reaches(response, context)).toBe(false)
+	})
+
 	it('reports the stacked limit closest to exhaustion, in either order', async () => {
 		const reported = async (order: 'burst first' | 'hourly first') => {
 			const burst = tenantRateLimit({
