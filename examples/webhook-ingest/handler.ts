@@ -60,7 +60,7 @@ const unavailableWhenItFails = <
 	...middleware,
 	before: async (request) => {
 		try {
-			await middleware.before?.(request)
+			return await middleware.before?.(request)
 		} catch (error) {
 			throw serviceUnavailable(5, error)
 		}
@@ -99,6 +99,14 @@ export const handler = middy<APIGatewayProxyEventV2, APIGatewayProxyResultV2>(aw
 				// and a refresh failing while no delivery awaits it is an unhandled rejection, which
 				// ends the Lambda environment. A fetch that failed is made again by the next delivery.
 				cacheExpiry: -1,
+				// A Secrets Manager that hangs is down as well: give up in time to answer 503.
+				awsClientOptions: {
+					requestHandler: {
+						connectionTimeout: 1_000,
+						requestTimeout: 1_000,
+						throwOnRequestTimeout: true,
+					},
+				},
 			}),
 		),
 	)

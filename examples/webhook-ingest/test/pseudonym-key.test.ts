@@ -18,7 +18,7 @@ beforeAll(async () => {
 	;({ stack, handler } = await startWebhookIngest({ acme: secret }, (stack) =>
 		// The cold-start fetch of the app-wide key is held, then refused (not retried by the SDK).
 		stack.secretsManager.faults.inject(
-			{ type: 'delay', ms: 1_500, answer: { type: 'access-denied' } },
+			{ type: 'delay', ms: 600, answer: { type: 'access-denied' } },
 			{ target: pseudonymKeySecretId, times: 1 },
 		),
 	))
@@ -31,28 +31,42 @@ const deliver = async (body: string, timestamp?: Date) =>
 		lambdaContext(),
 	)) as APIGatewayProxyStructuredResultV2
 
-it('answers 503 with Retry-After, never 500, while the app-wide key cannot be fetched, and fetches it again for the next delivery', async () => {
+const stored = (id: string) =>
+	stack.dynamodb.client().send(
+		new GetItemCommand({
+			TableName: eventsTable,
+			Key: { pk: { S: `TENANT#acme#EVENT#${id}` }, sk: { S: 'EVENT' } },
+		}),
+	)
+
+const unavailable = {
+	statusCode: 503,
+	body: 'Service Unavailable',
+	headers: { 'Retry-After': '5' },
+}
+
+it('answers 503 with Retry-After, never 500, while Secrets Manager refuses or withholds the app-wide key, and fetches it again for the next delivery', async () => {
 	const body = JSON.stringify({ id: 'evt-key', type: 'invoice.paid', data: { email: 'a@b.c' } })
 	// This delivery reaches the key while its cold-start fetch is still held, and sees it refused.
-	const refused = await deliver(body)
-	expect(refused).toMatchObject({
-		statusCode: 503,
-		body: 'Service Unavailable',
-		headers: { 'Retry-After': '5' },
-	})
-	const stored = () =>
-		stack.dynamodb.client().send(
-			new GetItemCommand({
-				TableName: eventsTable,
-				Key: { pk: { S: 'TENANT#acme#EVENT#evt-key' }, sk: { S: 'EVENT' } },
-			}),
-		)
-	expect((await stored()).Item).toBeUndefined()
-	// The sender's retry, signed anew, is stored: the key is fetched again, once.
-	const retried = await deliver(body, new Date(Date.now() + 1_000))
-	expect(retried.statusCode).toBe(202)
-	expect((await stored()).Item?.sender?.S).toMatch(/^[0-9a-f]{64}$/)
-	expect(stack.secretsManager.calls(pseudonymKeySecretId)).toBe(2)
+	expect(await deliver(body)).toMatchObject(unavailable)
+	expect((await stored('evt-key')).Item).toBeUndefined()
+
+	// A Secrets Manager that answers nothing: the fetch gives up (1 s per attempt) and says so.
+	stack.secretsManager.faults.inject(
+		{ type: 'delay', ms: 60_000 },
+		{ target: pseudonymKeySecretId },
+	)
+	const started = performance.now()
+	expect(await deliver(body, new Date(Date.now() + 1_000))).toMatchObject(unavailable)
+	expect(performance.now() - started).toBeLessThan(10_000)
+	expect((await stored('evt-key')).Item).toBeUndefined()
+	stack.secretsManager.faults.clear()
+
+	// The sender's next retry, signed anew, is stored: the key is fetched again, and kept.
+	stack.secretsManager.resetCalls()
+	expect((await deliver(body, new Date(Date.now() + 2_000))).statusCode).toBe(202)
+	expect((await stored('evt-key')).Item?.sender?.S).toMatch(/^[0-9a-f]{64}$/)
+	expect(stack.secretsManager.calls(pseudonymKeySecretId)).toBe(1)
 	expect((await deliver(body.replace('evt-key', 'evt-key-2'))).statusCode).toBe(202)
-	expect(stack.secretsManager.calls(pseudonymKeySecretId)).toBe(2)
+	expect(stack.secretsManager.calls(pseudonymKeySecretId)).toBe(1)
 })
