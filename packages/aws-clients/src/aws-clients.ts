@@ -26,6 +26,7 @@ import {
 import { attachGuard } from './dynamo-guard.js'
 import { packageName } from './errors.js'
 import { type AwsClientsOptions, resolveOptions } from './options.js'
+import { answerOutagesAsUnavailable } from './outages.js'
 import { bindToTenantRequests } from './request-binding.js'
 import { requestFacts, trackRequestsPerAsyncContext } from './request-facts.js'
 import {
@@ -127,7 +128,7 @@ export const awsClients = <const C extends ClientClasses>(
 	options: AwsClientsOptions<C>,
 ): MiddlewareObj<unknown, unknown, Error, Context & WithClients<C>> => {
 	const resolved = resolveOptions(options)
-	const { guard, tracer, tableName, onViolation, requiresTenant, httpHandler } = resolved
+	const { guard, tracer, tableName, onViolation, requiresTenant, httpHandler, outages } = resolved
 	if (resolved.concurrentInvocations) trackRequestsPerAsyncContext()
 	const instance = {}
 	const roleArn = resolved.tenantCredentials?.roleArn
@@ -173,6 +174,7 @@ export const awsClients = <const C extends ClientClasses>(
 			credentials === undefined ? {} : { credentials: credentials.providerFor(tenant) },
 		)
 		bindToTenantRequests(client, tenant, requestFacts, onViolation)
+		if (outages !== undefined) answerOutagesAsUnavailable(client, outages.retryAfterSec)
 		if (guard !== undefined && serviceIdOf(client) === 'DynamoDB')
 			attachGuard(client, tenant, guard, requestFacts, onViolation)
 		return client

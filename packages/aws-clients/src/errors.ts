@@ -57,3 +57,21 @@ export class ClientOfAnotherTenantError extends TenantryError {
 		)
 	}
 }
+
+/**
+ * An AWS service a tenant's client called is unavailable (503): it answered 5xx, throttled
+ * past the SDK's retries, timed out, was unreachable, or sent an answer that could not be
+ * read. `cause` is the SDK's error.
+ */
+export class AwsServiceUnavailableError extends TenantryError {
+	constructor(operation: string, cause: unknown) {
+		super(
+			packageName,
+			'aws_service_unavailable',
+			`${operation} failed: the service is unavailable`,
+			{
+				cause,
+			},
+		)
+	}
+}

@@ -10,6 +10,7 @@ export type {
 } from './client-class.js'
 export { type DynamoTenantGuardOptions, guardDefaults } from './dynamo-guard.js'
 export {
+	AwsServiceUnavailableError,
 	ClientOfAnotherTenantError,
 	CommandRefusedError,
 	CrossTenantKeyError,
@@ -18,7 +19,14 @@ export {
 	UnprovenKeyConditionError,
 } from './errors.js'
 export { type HttpHandlerOptions, httpHandlerDefaults } from './http-handler.js'
-export { type AwsClientsOptions, type ClientTracer, defaults } from './options.js'
+export {
+	type AwsClientsOptions,
+	type ClientTracer,
+	defaults,
+	type OutagesOptions,
+	outagesDefaults,
+} from './options.js'
+export { isServiceOutage } from './outages.js'
 export { type AwsClientsPlugin, awsClientsPlugin } from './plugin.js'
 export {
 	type StsClientLike,

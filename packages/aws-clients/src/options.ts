@@ -48,7 +48,21 @@ export interface AwsClientsOptions<C extends ClientClasses> {
 	 * `AWS_LAMBDA_MAX_CONCURRENCY` above 1, which Lambda sets for Managed Instances.
 	 */
 	concurrentInvocations?: boolean
+	/**
+	 * A tenant's client whose service is unavailable (5xx, throttling past the SDK's retries,
+	 * timeout, network error, unreadable answer) rejects `send()` with a 503 `HttpError` carrying
+	 * `Retry-After`, its `cause` an `AwsServiceUnavailableError` around the SDK's error. `false`
+	 * leaves the SDK's errors as they are. Default `{ retryAfterSec: 5 }`.
+	 */
+	outages?: OutagesOptions | false
 }
+
+export interface OutagesOptions {
+	/** `Retry-After` of the 503, in seconds (at least 1). Default 5. */
+	retryAfterSec?: number
+}
+
+export const outagesDefaults = { retryAfterSec: 5 } as const
 
 export const defaults = {
 	config: {},
@@ -60,6 +74,7 @@ export const defaults = {
 	tableName: undefined,
 	onViolation: logViolation,
 	concurrentInvocations: undefined,
+	outages: outagesDefaults,
 } as const
 
 export interface ResolvedOptions {
@@ -75,6 +90,7 @@ export interface ResolvedOptions {
 	tableName: string | undefined
 	onViolation: GuardViolationReporter
 	concurrentInvocations: boolean
+	outages: Required<OutagesOptions> | undefined
 }
 
 const known = [
@@ -88,7 +104,9 @@ const known = [
 	'tableName',
 	'onViolation',
 	'concurrentInvocations',
+	'outages',
 ] as const
+const knownOutages = ['retryAfterSec'] as const
 const knownHandler = ['maxSockets', 'connectionTimeout', 'requestTimeout'] as const
 const knownCredentials = [
 	'roleArn',
@@ -218,6 +236,20 @@ const resolveCredentials = (given: unknown): ResolvedTenantCredentials | undefin
 	return resolved
 }
 
+const resolveOutages = (given: unknown): Required<OutagesOptions> | undefined => {
+	if (given === false) return undefined
+	assertOption(isPlainObject(given), packageName, 'outages', 'must be an object or false')
+	assertKnownKeys(packageName, 'outages', given, knownOutages)
+	const resolved = { ...outagesDefaults, ...withoutUndefined(given) }
+	assertOption(
+		isNonNegativeNumber(resolved.retryAfterSec) && resolved.retryAfterSec >= 1,
+		packageName,
+		'outages.retryAfterSec',
+		'must be at least 1 second',
+	)
+	return resolved
+}
+
 const resolveGuard = (given: unknown): ResolvedGuard | undefined => {
 	if (given === false) return undefined
 	assertOption(isPlainObject(given), packageName, 'dynamoTenantGuard', 'must be an object or false')
@@ -316,5 +348,6 @@ export const resolveOptions = <C extends ClientClasses>(
 		tableName: tableName || undefined,
 		onViolation: given.onViolation,
 		concurrentInvocations,
+		outages: resolveOutages(given.outages),
 	}
 }

@@ -230,6 +230,8 @@ describe('connection reuse and timeouts', () => {
 				clients: { dynamodb: DynamoDBClient },
 				perClient: { dynamodb: { endpoint: stack.dynamodb.endpoint, maxAttempts: 1 } },
 				httpHandler: { requestTimeout: 150 },
+				// The SDK's own error, which outages would turn into a 503 (outages.test.ts).
+				outages: false,
 			},
 			async (context) => {
 				try {

@@ -6,6 +6,7 @@ import {
 	defaults,
 	guardDefaults,
 	httpHandlerDefaults,
+	outagesDefaults,
 	tenantCredentialsDefaults,
 } from '../src/index.js'
 
@@ -43,6 +44,13 @@ describe('factory-time validation', () => {
 			'negative timeout',
 			{ ...base, httpHandler: { requestTimeout: -1 } },
 			'httpHandler.requestTimeout',
+		],
+		['outages neither an object nor false', { ...base, outages: true }, 'outages'],
+		['unknown outages option', { ...base, outages: { retryAfter: 5 } }, 'outages.retryAfter'],
+		[
+			'a Retry-After under a second',
+			{ ...base, outages: { retryAfterSec: 0.5 } },
+			'outages.retryAfterSec',
 		],
 		['no role', { ...base, tenantCredentials: {} }, 'tenantCredentials.roleArn'],
 		[
@@ -145,6 +153,7 @@ describe('factory-time validation', () => {
 				'dynamoTenantGuard',
 				'httpHandler',
 				'onViolation',
+				'outages',
 				'perClient',
 				'tableName',
 				'tenantCredentials',
@@ -162,6 +171,7 @@ describe('factory-time validation', () => {
 			retryAfterSec: 5,
 			maxTenants: 1_000,
 		})
+		expect(outagesDefaults).toEqual({ retryAfterSec: 5 })
 		expect(guardDefaults).toEqual({
 			partitionKey: 'pk',
 			indexes: {},

@@ -1,0 +1,86 @@
+import { isHttpError, serviceUnavailable } from '@tenantry/util'
+import { AwsServiceUnavailableError } from './errors.js'
+import { addToStack, operationOf } from './middleware-stack.js'
+
+export const outagesMiddlewareName = 'tenantryOutages'
+
+/** How the SDK marks what went wrong with a call (`@smithy/types` `SdkError`). */
+interface SdkErrorFields {
+	name?: unknown
+	code?: unknown
+	$fault?: unknown
+	$metadata?: { httpStatusCode?: unknown }
+	$retryable?: { throttling?: unknown }
+}
+
+/** Error names AWS services use when they shed load, as the SDK's retry strategy knows them. */
+const throttlingNames = new Set([
+	'BandwidthLimitExceeded',
+	'EC2ThrottledException',
+	'LimitExceededException',
+	'PriorRequestNotComplete',
+	'ProvisionedThroughputExceededException',
+	'RequestLimitExceeded',
+	'RequestThrottled',
+	'RequestThrottledException',
+	'SlowDown',
+	'ThrottledException',
+	'Throttling',
+	'ThrottlingException',
+	'TooManyRequestsException',
+	'TransactionInProgressException',
+])
+const timeoutNames = new Set(['TimeoutError', 'RequestTimeout', 'RequestTimeoutException'])
+/** Node's errors for an endpoint that cannot be reached or drops the connection. */
+const networkCodes = new Set([
+	'ECONNREFUSED',
+	'ECONNRESET',
+	'EPIPE',
+	'ETIMEDOUT',
+	'EHOSTUNREACH',
+	'ENETUNREACH',
+	'ENOTFOUND',
+	'EAI_AGAIN',
+])
+
+/**
+ * Whether an error from `send()` means the service is unavailable rather than that the request
+ * was wrong: a 5xx, throttling, a timeout, a network error, or a 2xx answer the SDK could not
+ * read. A client error (validation, a failed condition, access denied, a missing table) is not.
+ */
+export const isServiceOutage = (error: unknown): boolean => {
+	if (!(error instanceof Error) || isHttpError(error)) return false
+	const { name, code, $fault, $metadata, $retryable } = error as SdkErrorFields
+	const status = typeof $metadata?.httpStatusCode === 'number' ? $metadata.httpStatusCode : 0
+	return (
+		$fault === 'server' ||
+		status >= 500 ||
+		status === 429 ||
+		(status >= 200 && status < 300) ||
+		$retryable?.throttling === true ||
+		throttlingNames.has(name as string) ||
+		timeoutNames.has(name as string) ||
+		networkCodes.has(code as string)
+	)
+}
+
+/**
+ * Makes a client's `send()` reject with a 503 (`Retry-After`) when the service is unavailable,
+ * after the SDK's own retries: `@middy/http-error-handler` answers it as such, where the SDK's
+ * error would be a 500. In the `initialize` step, so it sees what the retries leave.
+ */
+export const answerOutagesAsUnavailable = (client: object, retryAfterSec: number): void => {
+	addToStack(
+		client,
+		'initialize',
+		outagesMiddlewareName,
+		(next, context) => (args) =>
+			next(args).catch((error: unknown) => {
+				if (!isServiceOutage(error)) throw error
+				throw serviceUnavailable(
+					retryAfterSec,
+					new AwsServiceUnavailableError(operationOf(context.commandName) || 'unknown', error),
+				)
+			}),
+	)
+}
