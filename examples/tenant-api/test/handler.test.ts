@@ -139,4 +139,19 @@ describe('tenant-api', () => {
 		expect(handlerSegment?.annotations).toMatchObject({ tenant_id: 'acme' })
 		expect(segments.find((s) => s.name === 'DynamoDB')?.aws).toMatchObject({ operation: 'GetItem' })
 	})
+
+	it('answers 503 with Retry-After, not 500, while DynamoDB fails, and serves again once it is back', async () => {
+		const token = await tokenFor('hooli')
+		stack.dynamodb.faults.inject({ type: 'server-error' }, { target: 'GetItem' })
+		try {
+			expect(await call('GET', '/tenants/hooli/items/42', { token })).toMatchObject({
+				statusCode: 503,
+				body: 'Service Unavailable',
+				headers: { 'Retry-After': '5' },
+			})
+		} finally {
+			stack.dynamodb.faults.clear()
+		}
+		expect((await call('GET', '/tenants/hooli/items/42', { token })).statusCode).toBe(404)
+	})
 })

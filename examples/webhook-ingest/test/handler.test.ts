@@ -124,6 +124,25 @@ describe('webhook-ingest', () => {
 		expect(stack.secretsManager.calls()).toBe(0)
 	})
 
+	it('answers 503 with Retry-After, not 500, while DynamoDB fails, storing nothing; the retry is stored', async () => {
+		const event = webhook()
+		const body = JSON.stringify(event)
+		stack.dynamodb.faults.inject({ type: 'server-error' }, { target: eventsTable })
+		try {
+			expect(await deliver('acme', body)).toMatchObject({
+				statusCode: 503,
+				body: 'Service Unavailable',
+				headers: { 'Retry-After': '5' },
+			})
+		} finally {
+			stack.dynamodb.faults.clear()
+		}
+		expect((await storedEvent('acme', event.id)).Item).toBeUndefined()
+		const retry = { timestamp: new Date(Date.now() + 1_000) }
+		expect((await deliver('acme', body, retry)).statusCode).toBe(202)
+		expect((await storedEvent('acme', event.id)).Item).toBeDefined()
+	})
+
 	it('answers 422 for a verified body that is not a webhook', async () => {
 		expect((await deliver('acme', JSON.stringify({ hello: 'world' }))).statusCode).toBe(422)
 	})
