@@ -11,6 +11,8 @@ interface SdkErrorFields {
 	$fault?: unknown
 	$metadata?: { httpStatusCode?: unknown }
 	$retryable?: { throttling?: unknown }
+	/** DynamoDB's `TransactionCanceledException`: why each item of the transaction failed. */
+	CancellationReasons?: unknown
 }
 
 /** Error names AWS services use when they shed load, as the SDK's retry strategy knows them. */
@@ -31,7 +33,10 @@ const throttlingNames = new Set([
 	'TransactionInProgressException',
 ])
 const timeoutNames = new Set(['TimeoutError', 'RequestTimeout', 'RequestTimeoutException'])
-/** Node's errors for an endpoint that cannot be reached or drops the connection. */
+/**
+ * Node's errors for an endpoint that cannot be reached or drops the connection. Not
+ * `ENOTFOUND`: a host name that does not resolve is a configuration to fix, not a wait.
+ */
 const networkCodes = new Set([
 	'ECONNREFUSED',
 	'ECONNRESET',
@@ -39,19 +44,34 @@ const networkCodes = new Set([
 	'ETIMEDOUT',
 	'EHOSTUNREACH',
 	'ENETUNREACH',
-	'ENOTFOUND',
 	'EAI_AGAIN',
 ])
+/** 5xx answers about the request itself: a feature or HTTP version the service does not support. */
+const requestStatuses = new Set([501, 505])
+/** Cancellation reasons of a DynamoDB transaction that was throttled rather than refused. */
+const throttledReasons = new Set(['ThrottlingError', 'ProvisionedThroughputExceeded', 'None'])
+
+/**
+ * A DynamoDB transaction cancelled only because it was throttled: DynamoDB answers that with a
+ * `TransactionCanceledException` (400) that the SDK does not retry, the throttling named only in
+ * its reasons. One reason of the request's own (a failed condition) makes it the request's.
+ */
+const isThrottledTransaction = (reasons: unknown): boolean =>
+	Array.isArray(reasons) &&
+	reasons.some((reason) => (reason as { Code?: unknown })?.Code !== 'None') &&
+	reasons.every((reason) => throttledReasons.has((reason as { Code?: unknown })?.Code as string))
 
 /**
  * Whether an error from `send()` means the service is unavailable rather than that the request
- * was wrong: a 5xx, throttling, a timeout, a network error, or a 2xx answer the SDK could not
- * read. A client error (validation, a failed condition, access denied, a missing table) is not.
+ * was wrong: a 5xx (but 501 and 505), throttling (a throttled DynamoDB transaction too), a
+ * timeout, a network error, or a 2xx answer the SDK could not read. A client error (validation,
+ * a failed condition, access denied, a missing table or host) is not.
  */
 export const isServiceOutage = (error: unknown): boolean => {
 	if (!(error instanceof Error) || isHttpError(error)) return false
-	const { name, code, $fault, $metadata, $retryable } = error as SdkErrorFields
+	const { name, code, $fault, $metadata, $retryable, CancellationReasons } = error as SdkErrorFields
 	const status = typeof $metadata?.httpStatusCode === 'number' ? $metadata.httpStatusCode : 0
+	if (requestStatuses.has(status)) return false
 	return (
 		$fault === 'server' ||
 		status >= 500 ||
@@ -60,7 +80,8 @@ export const isServiceOutage = (error: unknown): boolean => {
 		$retryable?.throttling === true ||
 		throttlingNames.has(name as string) ||
 		timeoutNames.has(name as string) ||
-		networkCodes.has(code as string)
+		networkCodes.has(code as string) ||
+		(name === 'TransactionCanceledException' && isThrottledTransaction(CancellationReasons))
 	)
 }
 

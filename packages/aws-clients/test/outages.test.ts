@@ -2,6 +2,7 @@ import {
 	ConditionalCheckFailedException,
 	GetItemCommand,
 	PutItemCommand,
+	TransactWriteItemsCommand,
 } from '@aws-sdk/client-dynamodb'
 import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb'
 import type { Fault } from '@tenantry/testing'
@@ -97,6 +98,38 @@ describe('AWS outages through tenant clients', () => {
 		expect(await invoke('acme')).toMatchObject({ statusCode: 503 })
 	})
 
+	it('answers a DynamoDB transaction cancelled by throttling with a 503', async () => {
+		stack.dynamodb.faults.inject(
+			{
+				type: 'respond',
+				status: 400,
+				headers: { 'Content-Type': 'application/x-amz-json-1.0' },
+				body: JSON.stringify({
+					__type: 'com.amazonaws.dynamodb.v20120810#TransactionCanceledException',
+					message:
+						'Transaction cancelled, please refer cancellation reasons for specific reasons [None, ThrottlingError]',
+					CancellationReasons: [
+						{ Code: 'None' },
+						{ Code: 'ThrottlingError', Message: 'Throughput exceeds the current capacity' },
+					],
+				}),
+			},
+			{ target: 'TransactWriteItems' },
+		)
+		const { invoke } = pipeline(tenantDynamoDbOptions(stack), async (context) => {
+			const put = (id: string) => ({
+				Put: {
+					TableName: table,
+					Item: { pk: { S: context.tenant.key('item', id) }, sk: { S: 'item' } },
+				},
+			})
+			return context.clients.dynamodb.send(
+				new TransactWriteItemsCommand({ TransactItems: [put('a'), put('b')] }),
+			)
+		})
+		expect(await invoke('acme')).toMatchObject({ statusCode: 503, headers: { 'Retry-After': '5' } })
+	})
+
 	it("leaves errors that are the request's own as the SDK raised them", async () => {
 		const { invoke } = pipeline(tenantDynamoDbOptions(stack), async (context) => {
 			const put = (condition: string) =>
@@ -150,6 +183,15 @@ describe('isServiceOutage', () => {
 		['a timeout', sdkError('TimeoutError', {})],
 		['an unreachable endpoint', sdkError('Error', { code: 'ECONNREFUSED' })],
 		['an unreadable 2xx answer', sdkError('SyntaxError', { $metadata: { httpStatusCode: 200 } })],
+		['a temporary DNS failure', sdkError('Error', { code: 'EAI_AGAIN' })],
+		[
+			'a DynamoDB transaction cancelled by throttling alone',
+			sdkError('TransactionCanceledException', {
+				$fault: 'client',
+				$metadata: { httpStatusCode: 400 },
+				CancellationReasons: [{ Code: 'None' }, { Code: 'ThrottlingError' }],
+			}),
+		],
 	])('counts %s', (_, error) => {
 		expect(isServiceOutage(error)).toBe(true)
 	})
@@ -168,6 +210,22 @@ describe('isServiceOutage', () => {
 			sdkError('ConditionalCheckFailedException', { $metadata: { httpStatusCode: 400 } }),
 		],
 		['an HttpError (the guard, the request binding, tenant credentials)', new HttpError(503)],
+		[
+			'a 501 (a feature the service does not support)',
+			sdkError('NotImplemented', { $fault: 'server', $metadata: { httpStatusCode: 501 } }),
+		],
+		['a host name that does not resolve', sdkError('Error', { code: 'ENOTFOUND' })],
+		[
+			'a DynamoDB transaction with a failed condition among throttled items',
+			sdkError('TransactionCanceledException', {
+				$metadata: { httpStatusCode: 400 },
+				CancellationReasons: [{ Code: 'ConditionalCheckFailed' }, { Code: 'ThrottlingError' }],
+			}),
+		],
+		[
+			'a DynamoDB transaction cancelled without reasons',
+			sdkError('TransactionCanceledException', { $metadata: { httpStatusCode: 400 } }),
+		],
 		['something that is not an Error', { name: 'TimeoutError' }],
 		['undefined', undefined],
 	])('does not count %s', (_, error) => {
