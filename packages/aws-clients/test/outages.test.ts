@@ -226,6 +226,16 @@ describe('isServiceOutage', () => {
 			'a DynamoDB transaction cancelled without reasons',
 			sdkError('TransactionCanceledException', { $metadata: { httpStatusCode: 400 } }),
 		],
+		[
+			'a transaction whose reasons are not reasons',
+			sdkError('TransactionCanceledException', {
+				CancellationReasons: [null, 'ThrottlingError', {}],
+			}),
+		],
+		[
+			'a transaction whose reasons are all None',
+			sdkError('TransactionCanceledException', { CancellationReasons: [{ Code: 'None' }] }),
+		],
 		['something that is not an Error', { name: 'TimeoutError' }],
 		['undefined', undefined],
 	])('does not count %s', (_, error) => {
