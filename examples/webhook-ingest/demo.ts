@@ -117,6 +117,18 @@ export default defineScenario(async (stack) => {
 				expected: 503,
 				run: () => withSecretsManagerDown(() => deliver('initech')),
 			},
+			{
+				request: 'events table down (DynamoDB 5xx)',
+				expected: 503,
+				run: async () => {
+					stack.dynamodb.faults.inject({ type: 'server-error' }, { target: 'webhook-events' })
+					try {
+						return await deliver('globex')
+					} finally {
+						stack.dynamodb.faults.clear()
+					}
+				},
+			},
 		],
 	}
 })
