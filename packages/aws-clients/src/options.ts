@@ -130,6 +130,15 @@ const withoutUndefined = <T extends object>(value: T): T =>
 
 const isFunction = (value: unknown): boolean => typeof value === 'function'
 
+/** A `Retry-After` in seconds: the header's smallest useful value is 1. */
+const assertRetryAfterSec = (value: unknown, option: string): void =>
+	assertOption(
+		isNonNegativeNumber(value) && value >= 1,
+		packageName,
+		option,
+		'must be at least 1 second',
+	)
+
 const resolveClients = (clients: unknown): ClientClasses => {
 	assertOption(
 		isPlainObject(clients),
@@ -207,12 +216,7 @@ const resolveCredentials = (given: unknown): ResolvedTenantCredentials | undefin
 		'tenantCredentials.refreshBeforeExpiryMs',
 		'must leave at least one minute of use before the refresh',
 	)
-	assertOption(
-		isNonNegativeNumber(resolved.retryAfterSec) && resolved.retryAfterSec >= 1,
-		packageName,
-		'tenantCredentials.retryAfterSec',
-		'must be at least 1 second',
-	)
+	assertRetryAfterSec(resolved.retryAfterSec, 'tenantCredentials.retryAfterSec')
 	assertOption(
 		isPositiveInteger(resolved.maxTenants),
 		packageName,
@@ -241,12 +245,7 @@ const resolveOutages = (given: unknown): Required<OutagesOptions> | undefined =>
 	assertOption(isPlainObject(given), packageName, 'outages', 'must be an object or false')
 	assertKnownKeys(packageName, 'outages', given, knownOutages)
 	const resolved = { ...outagesDefaults, ...withoutUndefined(given) }
-	assertOption(
-		isNonNegativeNumber(resolved.retryAfterSec) && resolved.retryAfterSec >= 1,
-		packageName,
-		'outages.retryAfterSec',
-		'must be at least 1 second',
-	)
+	assertRetryAfterSec(resolved.retryAfterSec, 'outages.retryAfterSec')
 	return resolved
 }
 

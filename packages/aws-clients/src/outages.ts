@@ -2,7 +2,7 @@ import { isHttpError, serviceUnavailable } from '@tenantry/util'
 import { AwsServiceUnavailableError } from './errors.js'
 import { addToStack, operationOf } from './middleware-stack.js'
 
-export const outagesMiddlewareName = 'tenantryOutages'
+const outagesMiddlewareName = 'tenantryOutages'
 
 /** How the SDK marks what went wrong with a call (`@smithy/types` `SdkError`). */
 interface SdkErrorFields {
