@@ -116,6 +116,25 @@ describe('missing and empty credentials', () => {
 		expect(await h.handler(tenants)).toEqual(unauthorizedResponse())
 		expectUntouched(h)
 	})
+
+	it('reads a credential header sent under two spellings as one malformed value', async () => {
+		const { h, valid } = setup()
+		const headers = valid()
+		const twice = { ...headers, 'X-Signature': headers['x-signature'] ?? '' }
+		const multiValue = restApiEvent({ method: 'POST', body, headers: twice })
+		const singleValue = { ...multiValue, multiValueHeaders: {} }
+		for (const event of [multiValue, singleValue]) {
+			expect(await h.handler(event)).toEqual(unauthorizedResponse())
+			expect(lastReason(h)).toBe('hmac_malformed_signature')
+		}
+		const tenants = restApiEvent({
+			method: 'POST',
+			body,
+			headers: { ...headers, 'X-Tenant-Id': 'globex' },
+		})
+		expect(await h.handler(tenants)).toEqual(unauthorizedResponse())
+		expectUntouched(h)
+	})
 })
 
 describe('garbage signatures', () => {

@@ -4,6 +4,7 @@ import {
 	httpApiEvent,
 	type LocalIdentityProvider,
 	lambdaContext,
+	restApiEvent,
 	type SigningKey,
 	startIdentityProvider,
 } from '@tenantry/testing'
@@ -660,6 +661,23 @@ describe('the credential itself', () => {
 		const { outcome, reason } = await send({ authorization: `Bearer ${token} ${token}` })
 		expectRejected(outcome, 401, invalidToken)
 		expect(reason).toBe('jwt_malformed')
+	})
+
+	it('refuses tokens sent under two spellings of Authorization, in either event record', async () => {
+		// A REST API event keeps names as the client spelled them: reading one copy would let the
+		// client choose which token counts, whatever a proxy in front checked.
+		const headers = {
+			Authorization: `Bearer ${signed(rsa)}`,
+			authorization: `Bearer ${signed(rsa, claims({ sub: 'other' }))}`,
+		}
+		const multiValue = restApiEvent({ headers })
+		const singleValue = { ...restApiEvent({ headers }), multiValueHeaders: {} }
+		for (const event of [multiValue, singleValue]) {
+			const run = pipeline(options())
+			expectRejected(await run.invoke(event), 401, invalidToken)
+			expect(run.lastReason()).toBe('jwt_malformed')
+			expect(run.seen).toEqual([])
+		}
 	})
 
 	it('refuses a huge Authorization header before parsing it', async () => {

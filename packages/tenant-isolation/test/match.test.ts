@@ -143,6 +143,13 @@ describe('repeated and oddly shaped references', () => {
 		await expect(run(event)).resolves.toMatchObject({ statusCode: 403 })
 	})
 
+	it('refuses a header sent under two spellings (acme, globex), in either event record', async () => {
+		const multiValue = restApiEvent({ headers: { 'x-tenant-id': 'acme', 'X-Tenant-Id': 'globex' } })
+		const singleValue = { ...multiValue, multiValueHeaders: {} }
+		for (const event of [multiValue, singleValue])
+			await expect(run(event)).resolves.toMatchObject({ statusCode: 403 })
+	})
+
 	it('reads the header in any case', async () => {
 		await expect(
 			run(restApiEvent({ headers: { 'X-TENANT-ID': 'globex' } })),

@@ -67,6 +67,36 @@ describe('header and cookie lookup', () => {
 		expect(getHeader(event, 'authorization')).toBe('Bearer a, Bearer b')
 	})
 
+	it('joins a header sent under several spellings, as one field', () => {
+		const single = { headers: { Authorization: 'Bearer a', authorization: 'Bearer b' } }
+		expect(getHeader(single, 'authorization')).toBe('Bearer a, Bearer b')
+		const multi = {
+			headers: { authorization: 'Bearer b' },
+			multiValueHeaders: { Authorization: ['Bearer a'], AUTHORIZATION: ['Bearer b', 'Bearer c'] },
+		}
+		expect(getHeader(multi, 'authorization')).toBe('Bearer a, Bearer b, Bearer c')
+		expect(getCookie({ headers: { Cookie: 'a=1', cookie: 'b=2' } }, 'b')).toBe('2')
+		expect(getCookie({ multiValueHeaders: { Cookie: ['a=1'], COOKIE: ['b=2; c=3'] } }, 'c')).toBe(
+			'3',
+		)
+	})
+
+	it('takes a payload 2.0 event as API Gateway builds it: lower-case names, duplicates joined', () => {
+		const event = { version: '2.0', headers: { authorization: 'Bearer a', Authorization: 'x' } }
+		expect(getHeader(event, 'authorization')).toBe('Bearer a')
+		expect(getHeader({ version: '2.0', headers: { 'X-Tenant-Id': 'a' } }, 'x-tenant-id')).toBe('a')
+	})
+
+	it('matches names by ASCII case only, and only own keys', () => {
+		// U+212A KELVIN SIGN lower-cases to "k" in JavaScript, but no header name holds it.
+		expect(getHeader({ headers: { 'x-api-\u212Aey': 'a' } }, 'x-api-key')).toBeUndefined()
+		const inherited = Object.create({ authorization: 'Bearer a' }) as Record<string, string>
+		expect(getHeader({ headers: inherited }, 'authorization')).toBeUndefined()
+		expect(
+			getHeader({ headers: { authorization: 42 as unknown as string } }, 'authorization'),
+		).toBe(undefined)
+	})
+
 	it('reads cookies from the header and from the v2 cookies array', () => {
 		expect(getCookie({ headers: { Cookie: 'a=1; token="t.k"' } }, 'token')).toBe('t.k')
 		expect(getCookie({ cookies: ['token=v2'] }, 'token')).toBe('v2')
