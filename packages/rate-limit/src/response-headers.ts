@@ -31,6 +31,49 @@ const bindsMore = (fields: Record<string, string>, others: Record<string, string
 	)
 }
 
+/** Our field names in lower case, and the range of their lengths. */
+const ourNames = new Set([
+	'ratelimit-limit',
+	'ratelimit-remaining',
+	'ratelimit-reset',
+	'ratelimit-policy',
+])
+const shortestName = 15
+const longestName = 19
+
+/** Whether a handler's header is one of our fields under another spelling. */
+const spellsOurField = (key: string, fields: Record<string, string>): boolean =>
+	key.length >= shortestName &&
+	key.length <= longestName &&
+	!Object.hasOwn(fields, key) &&
+	ourNames.has(key.toLowerCase())
+
+/**
+ * The handler's headers with ours set over them. A handler's own spelling of one of our fields
+ * (`ratelimit-remaining`, as an upstream's `fetch` headers spell it) is left out: the response
+ * would otherwise carry the field twice, with two counts.
+ */
+const mergedHeaders = (
+	headers: Record<string, string | number | boolean>,
+	fields: Record<string, string>,
+): Record<string, string | number | boolean> => {
+	for (const key in headers) {
+		if (spellsOurField(key, fields)) return withoutOtherSpellings(headers, fields)
+	}
+	return { ...headers, ...fields }
+}
+
+const withoutOtherSpellings = (
+	headers: Record<string, string | number | boolean>,
+	fields: Record<string, string>,
+): Record<string, string | number | boolean> => {
+	const merged: Record<string, string | number | boolean> = {}
+	for (const [key, value] of Object.entries(headers)) {
+		if (!spellsOurField(key, fields)) merged[key] = value
+	}
+	return Object.assign(merged, fields)
+}
+
 /**
  * The handler's response with the rate limit fields added. The handler's objects are copied,
  * never changed: a handler may return one response or headers object for every request (a
@@ -65,7 +108,7 @@ const withFields = (
 		}
 		return {
 			...http,
-			headers: http.headers === undefined ? fields : { ...http.headers, ...fields },
+			headers: http.headers === undefined ? fields : mergedHeaders(http.headers, fields),
 			[reported]: fields,
 		}
 	}

@@ -215,6 +215,30 @@ describe('response headers with stacked limits, shared header objects and failed
 		})
 	})
 
+	it("replaces a handler's own fields under any spelling, and keeps its other headers", async () => {
+		const upstream = {
+			'content-type': 'application/json',
+			'ratelimit-remaining': '0',
+			'RATELIMIT-POLICY': '10;w=1',
+			'ratelimit-limits': 'kept: not one of ours',
+		}
+		const { invoke } = pipeline(limit(5, 60), async () => ({
+			statusCode: 200,
+			headers: upstream,
+			body: '{}',
+		}))
+		const { headers } = await invoke('acme')
+		expect(headers).toEqual({
+			'content-type': 'application/json',
+			'ratelimit-limits': 'kept: not one of ours',
+			'RateLimit-Limit': '5',
+			'RateLimit-Remaining': '4',
+			'RateLimit-Reset': expect.any(String),
+			'RateLimit-Policy': '5;w=60',
+		})
+		expect(upstream['ratelimit-remaining']).toBe('0')
+	})
+
 	it('gives no headers to a request allowed without counting after one whose handler failed', async () => {
 		const { limit: failing, takeDown } = limitOverStoreThatGoesDown()
 		let calls = 0
