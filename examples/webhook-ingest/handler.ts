@@ -95,6 +95,10 @@ export const handler = middy<APIGatewayProxyEventV2, APIGatewayProxyResultV2>(aw
 			secretsManager({
 				fetchData: { pseudonymKey: secret<string>(env('PSEUDONYM_KEY_SECRET_ID')) },
 				setToContext: true,
+				// Fetched by the first delivery that needs it, not as the module loads: a cold-start
+				// fetch that fails before any delivery awaits it is an unhandled rejection, which
+				// ends the Lambda environment. This way every failure has a delivery to answer 503.
+				disablePrefetch: true,
 				// Once per container. With an expiry the middleware refreshes the key from a timer,
 				// and a refresh failing while no delivery awaits it is an unhandled rejection, which
 				// ends the Lambda environment. A fetch that failed is made again by the next delivery.

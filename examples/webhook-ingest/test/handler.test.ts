@@ -116,7 +116,7 @@ describe('webhook-ingest', () => {
 		expect(Number(cold.headers?.['Retry-After'])).toBeGreaterThan(0)
 	})
 
-	it('fetches the app-wide secret once at cold start; warm deliveries fetch nothing', async () => {
+	it('fetches the app-wide secret once per container; warm deliveries fetch nothing', async () => {
 		expect(stack.secretsManager.calls(pseudonymKeySecretId)).toBe(1)
 		stack.secretsManager.resetCalls()
 		for (let i = 0; i < 5; i++)

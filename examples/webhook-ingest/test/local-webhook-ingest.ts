@@ -16,7 +16,7 @@ export const pseudonymKeySecretId = 'webhook-ingest/pseudonym-key'
  * Starts the local stack, gives the handler the tables, secrets (`tenants/<id>` per tenant,
  * plus the app-wide pseudonym key) and environment its SAM template gives it, and imports it:
  * once per test file, as a container cold-starts once. `beforeColdStart` runs just before the
- * import (to plan faults for the fetches a cold start makes).
+ * import (to plan faults for the fetches the first deliveries make).
  */
 export const startWebhookIngest = async (
 	tenantSecrets: Record<string, string>,
@@ -39,17 +39,6 @@ export const startWebhookIngest = async (
 	})
 	beforeColdStart?.(stack)
 	const { handler } = (await import('../handler.js')) as unknown as { handler: Handler }
-	// @middy/secrets-manager fetches the pseudonym key as the module loads (prefetch), and
-	// nothing awaits it when every request of a file is refused before that middleware: wait
-	// until the fetch has reached the endpoint, so that stopping the stack does not cut it off
-	// (an unhandled rejection under load).
-	await vi.waitFor(
-		() => {
-			if (stack.secretsManager.calls(pseudonymKeySecretId) === 0)
-				throw new Error('the pseudonym key prefetch has not reached Secrets Manager yet')
-		},
-		{ timeout: 5_000 },
-	)
 	return { stack, handler }
 }
 

@@ -16,8 +16,8 @@ let handler: Handler
 
 beforeAll(async () => {
 	;({ stack, handler } = await startWebhookIngest({ acme: secret }, (stack) =>
-		// Secrets Manager answers nothing for the app-wide key: the cold-start fetch gives up after
-		// its three attempts of a second each, long after the first delivery is waiting for it.
+		// Secrets Manager answers nothing for the app-wide key: the first delivery's fetch gives up
+		// after its three attempts of a second each.
 		stack.secretsManager.faults.inject(
 			{ type: 'delay', ms: 60_000 },
 			{ target: pseudonymKeySecretId },
@@ -48,7 +48,7 @@ const unavailable = {
 
 it('answers 503 with Retry-After, never 500, while Secrets Manager withholds or refuses the app-wide key, and fetches it again for the next delivery', async () => {
 	const body = JSON.stringify({ id: 'evt-key', type: 'invoice.paid', data: { email: 'a@b.c' } })
-	// This delivery waits for the cold-start fetch, which times out.
+	// This delivery fetches the key, and the fetch times out.
 	const started = performance.now()
 	expect(await deliver(body)).toMatchObject(unavailable)
 	expect(performance.now() - started).toBeLessThan(10_000)
