@@ -680,6 +680,25 @@ describe('the credential itself', () => {
 		}
 	})
 
+	it('refuses a session cookie sent twice with two tokens, whichever copy comes first', async () => {
+		// Cookie tossing: a sibling domain sets its own `session`, which the browser may send first.
+		const [mine, tossed] = [signed(rsa), signed(rsa, claims({ sub: 'other' }))]
+		const events = [
+			restApiEvent({ headers: { Cookie: `session=${tossed}`, cookie: `session=${mine}` } }),
+			restApiEvent({ headers: { Cookie: `session=${tossed}; theme=dark; session=${mine}` } }),
+			httpApiEvent({ headers: { cookie: `session=${tossed}; session=${mine}` } }),
+		]
+		for (const event of events) {
+			const run = pipeline(options({ tokenSource: { cookie: 'session' } }))
+			expectRejected(await run.invoke(event), 401, invalidToken)
+			expect(run.lastReason()).toBe('jwt_malformed')
+			expect(run.seen).toEqual([])
+		}
+		const twice = pipeline(options({ tokenSource: { cookie: 'session' } }))
+		const sameTokenTwice = httpApiEvent({ headers: { cookie: `session=${mine}; session=${mine}` } })
+		expect(await twice.invoke(sameTokenTwice)).toMatchObject({ statusCode: 200 })
+	})
+
 	it('refuses a huge Authorization header before parsing it', async () => {
 		const { outcome, reason } = await send({ authorization: `Bearer ${'a'.repeat(100_000)}` })
 		expectRejected(outcome, 401, invalidToken)

@@ -6,12 +6,13 @@ export interface HeaderSource {
 	multiValueHeaders?: Record<string, string[] | undefined> | null
 }
 
-/** Whether `key` is `lowerName` in any letter case. Header names are ASCII, so no string is made. */
-const namesField = (key: string, lowerName: string): boolean => {
-	if (key.length !== lowerName.length) return false
+const foldCase = (code: number): number => (code >= 65 && code <= 90 ? code + 32 : code)
+
+/** Whether `key` and `name` are one header name: ASCII letters in any case, nothing else folded. */
+const namesField = (key: string, name: string): boolean => {
+	if (key.length !== name.length) return false
 	for (let index = 0; index < key.length; index++) {
-		const code = key.charCodeAt(index)
-		if ((code >= 65 && code <= 90 ? code + 32 : code) !== lowerName.charCodeAt(index)) return false
+		if (foldCase(key.charCodeAt(index)) !== foldCase(name.charCodeAt(index))) return false
 	}
 	return true
 }
@@ -24,13 +25,13 @@ const namesField = (key: string, lowerName: string): boolean => {
  */
 const joinField = (
 	record: Record<string, unknown> | null | undefined,
-	lowerName: string,
+	name: string,
 	separator: string,
 	multiValue: boolean,
 ): string | undefined => {
 	let joined: string | undefined
 	for (const key in record) {
-		if (!namesField(key, lowerName) || !Object.hasOwn(record, key)) continue
+		if (!namesField(key, name) || !Object.hasOwn(record, key)) continue
 		const value = record[key]
 		const text = multiValue
 			? Array.isArray(value) && value.length > 0
@@ -46,20 +47,20 @@ const joinField = (
 
 const readField = (
 	event: HeaderSource | null | undefined,
-	lowerName: string,
+	name: string,
 	separator: string,
 ): string | undefined => {
 	const headers = event?.headers
 	// Payload 2.0 (HTTP APIs, Function URLs) has lower-case names only, and duplicates already
 	// joined: a hit needs no search for other spellings, which was a measurable share of a
 	// warm request.
-	if (event?.version === '2.0' && headers != null && Object.hasOwn(headers, lowerName)) {
-		const value = headers[lowerName]
+	if (event?.version === '2.0' && headers != null && Object.hasOwn(headers, name)) {
+		const value = headers[name]
 		return typeof value === 'string' ? value : undefined
 	}
 	return (
-		joinField(event?.multiValueHeaders, lowerName, separator, true) ??
-		joinField(headers, lowerName, separator, false)
+		joinField(event?.multiValueHeaders, name, separator, true) ??
+		joinField(headers, name, separator, false)
 	)
 }
 
@@ -69,26 +70,38 @@ const readField = (
  * with `, ` as RFC 9110 combines them, so a duplicated credential header reads as one malformed
  * value, never as the first or last copy an attacker chose.
  *
- * @param lowerName the header name in lower case
+ * @param name the header name, in any case; in lower case it is found without a search in
+ * payload 2.0 events, whose names API Gateway lower-cases
  */
 export const getHeader = (
 	event: HeaderSource | null | undefined,
-	lowerName: string,
-): string | undefined => readField(event, lowerName, ', ')
+	name: string,
+): string | undefined => readField(event, name, ', ')
 
-/** Reads one cookie from the `Cookie` header line(s) or the HTTP API v2 `cookies` array. */
+/**
+ * Reads one cookie from the `Cookie` header line(s) or the HTTP API v2 `cookies` array. A name
+ * sent with different values (a second path, or a cookie tossed in from a sibling domain) reads
+ * as those values joined with `, `, so a credential cookie reads as malformed rather than as the
+ * copy the browser happened to send first; identical copies read as one.
+ */
 export const getCookie = (
-	event: (HeaderSource & { cookies?: string[] | null }) | null | undefined,
+	event: (HeaderSource & { cookies?: unknown }) | null | undefined,
 	name: string,
 ): string | undefined => {
-	const pairs = event?.cookies ?? readField(event, 'cookie', '; ')?.split(';') ?? []
+	const cookies = event?.cookies
+	const pairs: unknown[] = Array.isArray(cookies)
+		? cookies
+		: (readField(event, 'cookie', '; ')?.split(';') ?? [])
+	const values: string[] = []
 	for (const pair of pairs) {
+		if (typeof pair !== 'string') continue
 		const separator = pair.indexOf('=')
 		if (separator === -1 || pair.slice(0, separator).trim() !== name) continue
-		const value = pair.slice(separator + 1).trim()
-		return value.length >= 2 && value.startsWith('"') && value.endsWith('"')
-			? value.slice(1, -1)
-			: value
+		const value = unquoted(pair.slice(separator + 1).trim())
+		if (!values.includes(value)) values.push(value)
 	}
-	return undefined
+	return values.length === 0 ? undefined : values.join(', ')
 }
+
+const unquoted = (value: string): string =>
+	value.length >= 2 && value.startsWith('"') && value.endsWith('"') ? value.slice(1, -1) : value

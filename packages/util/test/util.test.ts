@@ -87,6 +87,26 @@ describe('header and cookie lookup', () => {
 		expect(getHeader({ version: '2.0', headers: { 'X-Tenant-Id': 'a' } }, 'x-tenant-id')).toBe('a')
 	})
 
+	it('finds a header by a name given in any case', () => {
+		expect(getHeader({ headers: { 'X-Api-Key': 'k' } }, 'X-Api-Key')).toBe('k')
+		expect(getHeader({ headers: { 'x-api-key': 'k' } }, 'X-API-KEY')).toBe('k')
+		expect(getHeader({ version: '2.0', headers: { 'x-api-key': 'k' } }, 'X-Api-Key')).toBe('k')
+	})
+
+	it('joins the different values of a cookie sent more than once, and reads identical copies as one', () => {
+		expect(getCookie({ headers: { cookie: 's=a; t=1; s=b' } }, 's')).toBe('a, b')
+		expect(getCookie({ headers: { cookie: 's=a; s="a"' } }, 's')).toBe('a')
+		expect(getCookie({ cookies: ['s=a', 's=b', 's=a'] }, 's')).toBe('a, b')
+		expect(getCookie({ headers: { Cookie: 's=a', cookie: 's=b' } }, 's')).toBe('a, b')
+	})
+
+	it('reads cookies from garbage without throwing', () => {
+		const garbage = [5, null, { s: 'a' }, ['s=a'], 's=b'] as unknown as string[]
+		expect(getCookie({ cookies: garbage }, 's')).toBe('b')
+		const notAnArray = { cookies: {} as unknown as string[], headers: { cookie: 's=c' } }
+		expect(getCookie(notAnArray, 's')).toBe('c')
+	})
+
 	it('matches names by ASCII case only, and only own keys', () => {
 		// U+212A KELVIN SIGN lower-cases to "k" in JavaScript, but no header name holds it.
 		expect(getHeader({ headers: { 'x-api-\u212Aey': 'a' } }, 'x-api-key')).toBeUndefined()
