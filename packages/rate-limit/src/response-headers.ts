@@ -67,11 +67,8 @@ const withoutOtherSpellings = (
 	headers: Record<string, string | number | boolean>,
 	fields: Record<string, string>,
 ): Record<string, string | number | boolean> => {
-	const merged: Record<string, string | number | boolean> = {}
-	for (const [key, value] of Object.entries(headers)) {
-		if (!spellsOurField(key, fields)) merged[key] = value
-	}
-	return Object.assign(merged, fields)
+	const kept = Object.entries(headers).filter(([key]) => !spellsOurField(key, fields))
+	return Object.assign(Object.fromEntries(kept), fields)
 }
 
 /**
