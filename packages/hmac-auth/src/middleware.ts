@@ -5,6 +5,7 @@ import {
 	type AuthContextBase,
 	annotateTenant,
 	type HttpEventLike,
+	isHttpError,
 	isValidTenantId,
 	misconfigured,
 	serviceUnavailable,
@@ -208,6 +209,7 @@ export const hmacAuth = (
 		try {
 			parsed = scheme.parse(event, body)
 		} catch (reason) {
+			if (isHttpError(reason)) throw reason
 			throw reject(reason as HmacAuthError)
 		}
 		let tenantId: string | undefined

@@ -203,6 +203,11 @@ const resolveCustomScheme = (scheme: CustomScheme): CustomScheme => {
 	])
 	check(isFunction(scheme.canonicalize), 'scheme.canonicalize', 'must be a function')
 	check(
+		Object.prototype.toString.call(scheme.canonicalize) !== '[object AsyncFunction]',
+		'scheme.canonicalize',
+		'must return its answer synchronously, not a promise',
+	)
+	check(
 		['hex', 'base64', 'base64url'].includes(scheme.encoding),
 		'scheme.encoding',
 		"must be 'hex', 'base64' or 'base64url'",

@@ -150,4 +150,18 @@ describe('a custom scheme', () => {
 		expect(await h2.handler(e)).toEqual(unauthorizedResponse())
 		expect(lastReason(h2)).toBe('hmac_canonicalize_failed')
 	})
+
+	it('answers 500, not 401 to everyone, when canonicalize returns a promise, and keeps its failure handled', async () => {
+		const returnsPromise: CustomScheme = {
+			canonicalize: () => Promise.reject(new Error('canonicalize must not be async')) as never,
+			encoding: 'hex',
+		}
+		const h = harness({ scheme: returnsPromise, secrets: async () => 'secret' })
+		const event = httpApiEvent({ method: 'POST', body: '{}', headers: { 'x-tenant-id': 'acme' } })
+		const response = await h.handler(event)
+		expect(response.statusCode).toBe(500)
+		expect(response.body ?? '').not.toMatch(/promise|canonicalize/i)
+		expect(h.seen).toEqual([])
+		expect(String(h.logged[0])).toMatch(/scheme.canonicalize returned a promise/)
+	})
 })

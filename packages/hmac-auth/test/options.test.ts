@@ -54,6 +54,10 @@ describe('hmacAuth options', () => {
 		['scheme.encoding', { secrets, scheme: { canonicalize: () => undefined, encoding: 'hex64' } }],
 		['scheme.canonicalize', { secrets, scheme: { encoding: 'hex' } }],
 		[
+			'scheme.canonicalize',
+			{ secrets, scheme: { canonicalize: async () => undefined, encoding: 'hex' } },
+		],
+		[
 			'scheme.algorithm',
 			{ secrets, scheme: { canonicalize: () => undefined, encoding: 'hex', algorithm: 'md5' } },
 		],
