@@ -1,6 +1,7 @@
 import {
 	assertKnownKeys,
 	assertOption,
+	isAsyncFunction,
 	isNonNegativeNumber,
 	isPlainObject,
 	isPositiveInteger,
@@ -229,6 +230,12 @@ const resolveCredentials = (given: unknown): ResolvedTenantCredentials | undefin
 			packageName,
 			`tenantCredentials.${option}`,
 			'must be a function of the tenant',
+		)
+		assertOption(
+			!isAsyncFunction(resolved[option]),
+			packageName,
+			`tenantCredentials.${option}`,
+			'must return its answer synchronously, not a promise',
 		)
 	}
 	assertOption(

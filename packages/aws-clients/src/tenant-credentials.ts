@@ -1,6 +1,12 @@
 import type { AssumeRoleCommand } from '@aws-sdk/client-sts'
 import { createTtlCache } from '@tenantry/cache'
-import { misconfigured, serviceUnavailable, type TenantContext } from '@tenantry/util'
+import {
+	isPromiseLike,
+	misconfigured,
+	returnedPromise,
+	serviceUnavailable,
+	type TenantContext,
+} from '@tenantry/util'
 import { packageName, TenantCredentialsUnavailableError } from './errors.js'
 import type { RequestFactsSlot } from './request-facts.js'
 import { roleSessionName } from './session-name.js'
@@ -97,6 +103,8 @@ export const createTenantCredentialSource = (
 
 	const tagsFor = (tenant: TenantContext): { Key: string; Value: string }[] => {
 		const extra = options.sessionTags?.(tenant) ?? {}
+		if (isPromiseLike(extra))
+			throw returnedPromise(packageName, 'tenantCredentials.sessionTags', extra)
 		if (Object.keys(extra).some((key) => key.toLowerCase() === 'tenant_id')) {
 			throw misconfigured(`${packageName}: tenantCredentials.sessionTags may not set tenant_id`)
 		}
@@ -109,6 +117,8 @@ export const createTenantCredentialSource = (
 	const assume = async (tenant: TenantContext): Promise<Issued> => {
 		const Tags = tagsFor(tenant)
 		const Policy = options.sessionPolicy?.(tenant)
+		if (isPromiseLike(Policy))
+			throw returnedPromise(packageName, 'tenantCredentials.sessionPolicy', Policy)
 		let output: AssumeRoleOutput
 		try {
 			const [client, AssumeRoleCommand] = await Promise.all([sts(), assumeRoleCommand()])

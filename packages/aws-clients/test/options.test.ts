@@ -79,6 +79,16 @@ describe('factory-time validation', () => {
 			'tenantCredentials.sessionTags',
 		],
 		[
+			'async tags',
+			{ ...base, tenantCredentials: { roleArn, sessionTags: async () => ({}) } },
+			'tenantCredentials.sessionTags',
+		],
+		[
+			'an async session policy',
+			{ ...base, tenantCredentials: { roleArn, sessionPolicy: async () => '{}' } },
+			'tenantCredentials.sessionPolicy',
+		],
+		[
 			'sts without send',
 			{ ...base, tenantCredentials: { roleArn, sts: {} } },
 			'tenantCredentials.sts',

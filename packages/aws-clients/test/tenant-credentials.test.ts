@@ -174,6 +174,19 @@ describe('tenant-scoped credentials from STS', () => {
 		expect(stack.sts.assumeRoleCalls).toHaveLength(0)
 	})
 
+	it('answers 500, never a call with tags or a policy missing, when they come back as promises', async () => {
+		for (const given of [
+			{ sessionTags: () => Promise.resolve({ tier: 'gold' }) as never },
+			{ sessionPolicy: () => Promise.resolve('{}') as never },
+		]) {
+			const { invoke, errors } = reader(given)
+			const response = await invoke('acme')
+			expect(response.statusCode).toBe(500)
+			expect(String((errors[0] as Error).message)).toMatch(/returned a promise/)
+		}
+		expect(stack.sts.assumeRoleCalls).toHaveLength(0)
+	})
+
 	it('builds its own STS client from the shared config when none is given', async () => {
 		const previous = process.env.AWS_ENDPOINT_URL_STS
 		process.env.AWS_ENDPOINT_URL_STS = stack.sts.endpoint

@@ -6,8 +6,10 @@ import {
 	annotateTenant,
 	type HttpEventLike,
 	isHttpError,
+	isPromiseLike,
 	isValidTenantId,
 	misconfigured,
+	returnedPromise,
 	serviceUnavailable,
 	unauthorized,
 	type WithAuth,
@@ -218,6 +220,7 @@ export const hmacAuth = (
 		} catch (error) {
 			throw reject(new MissingCredentialsError(tenantLabel, error))
 		}
+		if (isPromiseLike(tenantId)) throw returnedPromise(packageName, 'tenantIdFrom', tenantId)
 		if (typeof tenantId !== 'string' || tenantId === '')
 			throw reject(new MissingCredentialsError(tenantLabel))
 		const at = now()

@@ -6,6 +6,7 @@ import {
 	DEFAULT_TENANT_ID_PATTERN,
 	getHeader,
 	type HttpEventLike,
+	isAsyncFunction,
 	isNonNegativeNumber,
 	isPlainObject,
 	isPositiveInteger,
@@ -203,7 +204,7 @@ const resolveCustomScheme = (scheme: CustomScheme): CustomScheme => {
 	])
 	check(isFunction(scheme.canonicalize), 'scheme.canonicalize', 'must be a function')
 	check(
-		Object.prototype.toString.call(scheme.canonicalize) !== '[object AsyncFunction]',
+		!isAsyncFunction(scheme.canonicalize),
 		'scheme.canonicalize',
 		'must return its answer synchronously, not a promise',
 	)
@@ -379,6 +380,11 @@ export const resolveOptions = (options: HmacAuthOptions): ResolvedOptions => {
 		tenantIdFrom === undefined || isFunction(tenantIdFrom),
 		'tenantIdFrom',
 		'must be a function',
+	)
+	ensure(
+		!isAsyncFunction(tenantIdFrom),
+		'tenantIdFrom',
+		'must return its answer synchronously, not a promise',
 	)
 	const maxBodyBytes = options.maxBodyBytes ?? defaults.maxBodyBytes
 	check(isPositiveInteger(maxBodyBytes), 'maxBodyBytes', 'must be a positive integer')

@@ -144,6 +144,14 @@ describe('a correctly signed request', () => {
 		expect((await h.handler(event)).statusCode).toBe(200)
 		expect(h.seen).toEqual([{ method: 'hmac', tenantId: 'acme' }])
 	})
+
+	it('answers 500, not 401 to everyone, when tenantIdFrom returns a promise', async () => {
+		const { h, sign } = setup({ tenantIdFrom: () => Promise.resolve('acme') as never })
+		const response = await h.handler(signedEvent(sign()))
+		expect(response.statusCode).toBe(500)
+		expect(h.seen).toEqual([])
+		expect(String(h.logged[0])).toMatch(/tenantIdFrom returned a promise/)
+	})
 })
 
 describe('middleware order', () => {

@@ -112,6 +112,7 @@ describe('hmacAuth options', () => {
 		['toleranceSec', { secrets, toleranceSec: 86_401 }],
 		['tenantIdPattern', { secrets, tenantIdPattern: '^[a-z]+$' }],
 		['tenantIdFrom', { secrets, tenantIdFrom: 'tenant' }],
+		['tenantIdFrom', { secrets, tenantIdFrom: async () => 'acme' }],
 		['maxBodyBytes', { secrets, maxBodyBytes: 0 }],
 		['replayStore', { secrets, replayStore: {} }],
 		['tracer', { secrets, tracer: {} }],

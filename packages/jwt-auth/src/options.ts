@@ -3,6 +3,7 @@ import {
 	assertKnownKeys,
 	assertOption,
 	DEFAULT_TENANT_ID_PATTERN,
+	isAsyncFunction,
 	isNonNegativeNumber,
 	isPlainObject,
 	isPositiveInteger,
@@ -310,6 +311,11 @@ const resolveCognito = (
 export const normaliseTyp = (typ: string): string => typ.toLowerCase().replace(/^application\//, '')
 
 const resolveTokenSource = (value: unknown): TokenSource | undefined => {
+	check(
+		!isAsyncFunction(value),
+		'tokenSource',
+		'must return its answer synchronously, not a promise',
+	)
 	if (value === undefined || typeof value === 'function') return value as TokenSource | undefined
 	check(isPlainObject(value), 'tokenSource', 'must be { header }, { cookie } or a function')
 	const keys = Object.keys(value)

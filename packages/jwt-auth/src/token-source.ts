@@ -1,6 +1,13 @@
-import { getCookie, getHeader, type HttpEventLike } from '@tenantry/util'
+import {
+	getCookie,
+	getHeader,
+	type HttpEventLike,
+	isPromiseLike,
+	returnedPromise,
+} from '@tenantry/util'
 import { maxTokenLength } from './compact-jws.js'
 import { MalformedTokenError, TokenSourceError, TokenTooLargeError } from './errors.js'
+import { packageName } from './package-name.js'
 
 /**
  * Where the token is read from: the `Authorization: Bearer` header (default), another
@@ -50,6 +57,7 @@ export const createTokenReader = (source: TokenSource | undefined): TokenReader 
 				throw new TokenSourceError(error)
 			}
 			if (value === undefined || value === '') return undefined
+			if (isPromiseLike(value)) throw returnedPromise(packageName, 'tokenSource', value)
 			if (typeof value !== 'string') throw new TokenSourceError()
 			return value
 		}

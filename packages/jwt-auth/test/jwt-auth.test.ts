@@ -227,6 +227,14 @@ describe('where the token comes from', () => {
 		}
 	})
 
+	it('answers 500, not 401 to everyone, when the function returns a promise', async () => {
+		const token = await idp.sign(claims())
+		const run = pipeline(options({ tokenSource: () => Promise.resolve(token) as never }))
+		const outcome = await run.invoke(httpApiEvent())
+		expect(outcome).toMatchObject({ statusCode: 500 })
+		expect(run.seen).toEqual([])
+	})
+
 	it('uses the configured realm in every challenge', async () => {
 		const run = pipeline(options({ realm: 'items' }))
 		expectRejected(await run.invoke(httpApiEvent()), 401, 'Bearer realm="items"')

@@ -98,6 +98,7 @@ describe('factory-time validation', () => {
 		],
 		['both header and cookie', valid({ tokenSource: { header: 'x', cookie: 'y' } }), 'tokenSource'],
 		['a token source that is a string', valid({ tokenSource: 'authorization' }), 'tokenSource'],
+		['an async token source', valid({ tokenSource: async () => 'token' }), 'tokenSource'],
 		['a realm with a quote', valid({ realm: 'a"b' }), 'realm'],
 		['a zero JWKS timeout', valid({ jwks: { timeoutMs: 0 } }), 'jwks.timeoutMs'],
 		['a fractional maxBytes', valid({ jwks: { maxBytes: 1.5 } }), 'jwks.maxBytes'],

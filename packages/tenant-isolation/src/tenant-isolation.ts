@@ -5,6 +5,7 @@ import {
 	forbidden,
 	type HttpError,
 	type HttpEventLike,
+	isPromiseLike,
 	isValidTenantId,
 	methodOf,
 	pathOf,
@@ -42,9 +43,6 @@ const noEvent: HttpEventLike = Object.freeze({})
 
 const asEvent = (event: unknown): HttpEventLike =>
 	typeof event === 'object' && event !== null ? (event as HttpEventLike) : noEvent
-
-const isPromiseLike = (value: unknown): value is PromiseLike<unknown> =>
-	typeof (value as PromiseLike<unknown> | undefined)?.then === 'function'
 
 /**
  * Resolves the one tenant of the request from every configured source and refuses the

@@ -21,6 +21,7 @@ export {
 	optionError,
 } from './options.js'
 export { own } from './own.js'
+export { isAsyncFunction, isPromiseLike, returnedPromise } from './promise-like.js'
 export {
 	createTenantContext,
 	isValidatedTenantContext,

@@ -8,11 +8,14 @@ import {
 	getCookie,
 	getHeader,
 	HttpError,
+	isAsyncFunction,
+	isPromiseLike,
 	isValidTenantId,
 	logViolation,
 	misconfigured,
 	own,
 	reportViolation,
+	returnedPromise,
 	serviceUnavailable,
 	unauthorized,
 } from '../src/index.js'
@@ -227,5 +230,35 @@ describe('cookies over several header lines', () => {
 		}
 		expect(getCookie(event, 'session')).toBe('abc')
 		expect(getCookie(event, 'theme')).toBe('dark')
+	})
+})
+
+describe('functions that must answer synchronously', () => {
+	it('tells async functions and thenables apart from plain ones', () => {
+		expect(isAsyncFunction(async () => 1)).toBe(true)
+		expect(isAsyncFunction(() => Promise.resolve(1))).toBe(false)
+		expect(isAsyncFunction(undefined)).toBe(false)
+		expect(isPromiseLike(Promise.resolve(1))).toBe(true)
+		// biome-ignore lint/suspicious/noThenProperty: a thenable that is not a Promise is the case here
+		expect(isPromiseLike({ then: () => undefined })).toBe(true)
+		expect(isPromiseLike('then')).toBe(false)
+		expect(isPromiseLike(null)).toBe(false)
+	})
+
+	it('answers a returned promise with a 500 naming the option, and handles its failure', async () => {
+		const unhandled: unknown[] = []
+		const record = (reason: unknown) => unhandled.push(reason)
+		process.on('unhandledRejection', record)
+		try {
+			const error = returnedPromise('@tenantry/x', 'tokenSource', Promise.reject(new Error('late')))
+			expect(error).toMatchObject({ statusCode: 500, expose: false })
+			expect(error.message).toBe(
+				'@tenantry/x: tokenSource returned a promise; it must return its answer synchronously',
+			)
+			await new Promise((resolve) => setTimeout(resolve, 20))
+			expect(unhandled).toEqual([])
+		} finally {
+			process.off('unhandledRejection', record)
+		}
 	})
 })

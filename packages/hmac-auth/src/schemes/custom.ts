@@ -1,4 +1,4 @@
-import { getHeader, type HttpEventLike, misconfigured } from '@tenantry/util'
+import { getHeader, type HttpEventLike, isPromiseLike, returnedPromise } from '@tenantry/util'
 import { decodeSignature, type SignatureEncoding } from '../encoding.js'
 import {
 	CanonicalizeError,
@@ -60,23 +60,6 @@ const contentOf = (content: unknown): readonly (string | Buffer)[] => {
 	)
 }
 
-const isPromiseLike = (value: unknown): value is PromiseLike<unknown> =>
-	typeof value === 'object' &&
-	value !== null &&
-	typeof (value as { then?: unknown }).then === 'function'
-
-/**
- * A configuration error (500), not a request without credentials: answering 401 would refuse
- * every request with nothing to say why. The promise's own failure is handled here, so it
- * cannot end the Lambda environment as an unhandled rejection.
- */
-const canonicalizeReturnedAPromise = (returned: PromiseLike<unknown>) => {
-	Promise.resolve(returned).catch(() => undefined)
-	return misconfigured(
-		`${packageName}: scheme.canonicalize returned a promise; it must return its answer synchronously`,
-	)
-}
-
 export const customScheme = (scheme: CustomScheme, realm: string): Scheme => {
 	const algorithm = scheme.algorithm ?? 'sha256'
 	const digestBytes = digestBytesOf(algorithm)
@@ -100,7 +83,8 @@ export const customScheme = (scheme: CustomScheme, realm: string): Scheme => {
 			} catch (error) {
 				throw new CanonicalizeError(error)
 			}
-			if (isPromiseLike(canonical)) throw canonicalizeReturnedAPromise(canonical)
+			if (isPromiseLike(canonical))
+				throw returnedPromise(packageName, 'scheme.canonicalize', canonical)
 			if (canonical === undefined || canonical === null)
 				throw new MissingCredentialsError('custom scheme credentials')
 			const { signatures: presented, timestamp } = canonical
