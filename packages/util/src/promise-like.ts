@@ -4,9 +4,16 @@ import { type HttpError, misconfigured } from './http-error.js'
 export const isPromiseLike = (value: unknown): value is PromiseLike<unknown> =>
 	typeof (value as PromiseLike<unknown> | undefined)?.then === 'function'
 
-/** Whether a function is declared `async`, and so can only answer with a promise. */
+const asyncFunctionPrototype: unknown = Object.getPrototypeOf(async () => undefined)
+
+/**
+ * Whether a function is declared `async`, and so can only answer with a promise. Read from its
+ * prototype, not its `Symbol.toStringTag`, which a test double copies from the function it
+ * replaces while answering synchronously. Code built for a target before ES2017 has no async
+ * functions: there the answer is checked when it comes.
+ */
 export const isAsyncFunction = (value: unknown): boolean =>
-	Object.prototype.toString.call(value) === '[object AsyncFunction]'
+	typeof value === 'function' && Object.getPrototypeOf(value) === asyncFunctionPrototype
 
 /**
  * The answer when an option's function returned a promise where a value was due: a

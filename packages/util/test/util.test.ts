@@ -238,6 +238,16 @@ describe('functions that must answer synchronously', () => {
 		expect(isAsyncFunction(async () => 1)).toBe(true)
 		expect(isAsyncFunction(() => Promise.resolve(1))).toBe(false)
 		expect(isAsyncFunction(undefined)).toBe(false)
+		const tagged = Object.defineProperty(() => 'acme', Symbol.toStringTag, {
+			value: 'AsyncFunction',
+		})
+		expect(isAsyncFunction(tagged)).toBe(false)
+	})
+
+	it('does not take a synchronous stand-in for an async function as async', () => {
+		const options = { tenantIdFrom: async (): Promise<string> => 'acme' }
+		vi.spyOn(options, 'tenantIdFrom').mockImplementation((() => 'acme') as never)
+		expect(isAsyncFunction(options.tenantIdFrom)).toBe(false)
 		expect(isPromiseLike(Promise.resolve(1))).toBe(true)
 		// biome-ignore lint/suspicious/noThenProperty: a thenable that is not a Promise is the case here
 		expect(isPromiseLike({ then: () => undefined })).toBe(true)
