@@ -7,9 +7,12 @@
  */
 const reported = Symbol('@tenantry/rate-limit reported')
 
+type HeaderValue = string | number | boolean
+
 type HttpResponse = {
 	statusCode: number
-	headers?: Record<string, string | number | boolean>
+	headers?: Record<string, HeaderValue>
+	multiValueHeaders?: Record<string, HeaderValue[]>
 	body?: unknown
 	[reported]?: Record<string, string>
 }
@@ -54,9 +57,9 @@ const spellsOurField = (key: string, fields: Record<string, string>): boolean =>
  * would otherwise carry the field twice, with two counts.
  */
 const mergedHeaders = (
-	headers: Record<string, string | number | boolean>,
+	headers: Record<string, HeaderValue>,
 	fields: Record<string, string>,
-): Record<string, string | number | boolean> => {
+): Record<string, HeaderValue> => {
 	for (const key in headers) {
 		if (spellsOurField(key, fields)) return withoutOtherSpellings(headers, fields)
 	}
@@ -64,11 +67,25 @@ const mergedHeaders = (
 }
 
 const withoutOtherSpellings = (
-	headers: Record<string, string | number | boolean>,
+	headers: Record<string, HeaderValue>,
 	fields: Record<string, string>,
-): Record<string, string | number | boolean> => {
+): Record<string, HeaderValue> => {
 	const kept = Object.entries(headers).filter(([key]) => !spellsOurField(key, fields))
 	return Object.assign(Object.fromEntries(kept), fields)
+}
+
+/**
+ * The response's multi-value headers (REST APIs, ALB) with our fields in them too: API Gateway
+ * sends only the multi-value entry of a name set in both records, and an ALB target group with
+ * multi-value headers reads nothing else. Other spellings of our fields are left out here too.
+ */
+const addToMultiValueHeaders = (response: HttpResponse, fields: Record<string, string>): void => {
+	const multi = response.multiValueHeaders
+	if (typeof multi !== 'object' || multi === null) return
+	const kept = Object.entries(multi).filter(([key]) => !spellsOurField(key, fields))
+	const merged: Record<string, HeaderValue[]> = Object.fromEntries(kept)
+	for (const [name, value] of Object.entries(fields)) merged[name] = [value]
+	response.multiValueHeaders = merged
 }
 
 /**
@@ -100,14 +117,17 @@ const withFields = (
 			// A stacked limit already built this response for this request.
 			if (bindsMore(sibling, fields)) return http
 			http.headers = { ...http.headers, ...fields }
+			addToMultiValueHeaders(http, fields)
 			http[reported] = fields
 			return http
 		}
-		return {
+		const copy: HttpResponse = {
 			...http,
 			headers: http.headers === undefined ? fields : mergedHeaders(http.headers, fields),
 			[reported]: fields,
 		}
+		addToMultiValueHeaders(copy, fields)
+		return copy
 	}
 	if (response === undefined || response === null)
 		return { statusCode: 200, headers: fields, [reported]: fields }

@@ -239,6 +239,46 @@ describe('response headers with stacked limits, shared header objects and failed
 		expect(upstream['ratelimit-remaining']).toBe('0')
 	})
 
+	it('sets its fields in multiValueHeaders too, which API Gateway and ALB send instead of headers', async () => {
+		const upstream = { 'ratelimit-remaining': ['0'], 'RateLimit-Limit': ['1000'], Vary: ['Origin'] }
+		const { invoke } = pipeline(limit(5, 60), async () => ({
+			statusCode: 200,
+			multiValueHeaders: upstream,
+			body: '{}',
+		}))
+		const response = (await invoke('acme')) as HttpResult & {
+			multiValueHeaders?: Record<string, string[]>
+		}
+		expect(response.headers?.['RateLimit-Remaining']).toBe('4')
+		expect(response.multiValueHeaders).toEqual({
+			Vary: ['Origin'],
+			'RateLimit-Limit': ['5'],
+			'RateLimit-Remaining': ['4'],
+			'RateLimit-Reset': [expect.any(String)],
+			'RateLimit-Policy': ['5;w=60'],
+		})
+		expect(upstream['ratelimit-remaining']).toEqual(['0'])
+	})
+
+	it('reports the binding one of stacked limits in multiValueHeaders as in headers', async () => {
+		for (const limits of [
+			[limit(3, 1), limit(100, 3_600)],
+			[limit(100, 3_600), limit(3, 1)],
+		]) {
+			const { invoke } = pipeline(limits, async () => ({
+				statusCode: 200,
+				multiValueHeaders: { Vary: ['Origin'] },
+				body: '{}',
+			}))
+			const response = (await invoke('acme')) as HttpResult & {
+				multiValueHeaders?: Record<string, string[]>
+			}
+			expect(response.headers?.['RateLimit-Policy']).toBe('3;w=1')
+			expect(response.multiValueHeaders?.['RateLimit-Policy']).toEqual(['3;w=1'])
+			expect(response.multiValueHeaders?.['RateLimit-Remaining']).toEqual(['2'])
+		}
+	})
+
 	it('gives no headers to a request allowed without counting after one whose handler failed', async () => {
 		const { limit: failing, takeDown } = limitOverStoreThatGoesDown()
 		let calls = 0
