@@ -94,6 +94,9 @@ export const handler = middy<APIGatewayProxyEventV2, APIGatewayProxyResultV2>(aw
 		unavailableWhenItFails(
 			secretsManager({
 				fetchData: { pseudonymKey: secret<string>(env('PSEUDONYM_KEY_SECRET_ID')) },
+				// Its cache is per process and keyed by this name: another secretsManager() in the
+				// same bundle, left on the default key, would be handed these values.
+				cacheKey: 'webhook-ingest/pseudonym-key',
 				setToContext: true,
 				// Fetched by the first delivery that needs it, not as the module loads: a cold-start
 				// fetch that fails before any delivery awaits it is an unhandled rejection, which
