@@ -242,8 +242,14 @@ export const albEvent = (spec: HttpRequestSpec & { multiValue?: boolean } = {}):
 		: { ...base, headers, queryStringParameters: query }
 }
 
-/** A Lambda `context` with a fresh request id and a remaining time that counts down. */
-export const lambdaContext = (overrides: Partial<Context> = {}): Context => {
+/**
+ * A Lambda `context` with a fresh request id and a remaining time that counts down. Its type is
+ * the context of the handler it is passed to: a middy handler's type includes what its
+ * middlewares add to `context` (`auth`, `tenant`, `clients`), which they set during the call.
+ */
+export const lambdaContext = <TContext extends Context = Context>(
+	overrides: Partial<Context> = {},
+): TContext => {
 	const deadline = Date.now() + 30_000
 	const functionName = overrides.functionName ?? 'tenantry-local'
 	return {
@@ -260,5 +266,5 @@ export const lambdaContext = (overrides: Partial<Context> = {}): Context => {
 		fail: () => undefined,
 		succeed: () => undefined,
 		...overrides,
-	}
+	} as TContext
 }
