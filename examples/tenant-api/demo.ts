@@ -39,7 +39,7 @@ export default defineScenario(async (stack) => {
 			headers: token ? { authorization: `Bearer ${token}` } : {},
 			...(body ? { body } : {}),
 		})
-		return statusOf(handler(event as APIGatewayProxyEventV2, lambdaContext() as never))
+		return statusOf(handler(event as APIGatewayProxyEventV2, lambdaContext()))
 	}
 
 	return {

@@ -26,7 +26,7 @@ export default defineScenario(async (stack) => {
 				path,
 				headers: { authorization: `Bearer ${token}` },
 			}) as APIGatewayRequestAuthorizerEventV2,
-			lambdaContext() as never,
+			lambdaContext(),
 		)) as Decision
 	const describe = (decision: Decision) =>
 		decision.isAuthorized ? `allow ${decision.context?.tenant_id}` : 'deny'
@@ -40,7 +40,7 @@ export default defineScenario(async (stack) => {
 			pathParameters: { tenantId: tenantInPath },
 			authorizer: { lambda: decision.context ?? {} },
 		})
-		return statusOf(downstream(event as never, lambdaContext() as never))
+		return statusOf(downstream(event as never, lambdaContext()))
 	}
 
 	return {

@@ -40,7 +40,7 @@ export default defineScenario(async (stack) => {
 					headers: { ...headers, 'content-type': 'application/json' },
 					body,
 				}) as APIGatewayProxyEventV2,
-				lambdaContext() as never,
+				lambdaContext(),
 			),
 		)
 	const signedBy = (tenant: string, secret: string, body: string, timestamp?: Date) =>

@@ -59,8 +59,7 @@ export const harness = (options: HmacAuthOptions, parser: BodyParser = 'none'): 
 				? base.use(hmacAuth(options)).use(httpJsonBodyParser())
 				: base.use(hmacAuth(options))
 	return {
-		handler: (event) =>
-			wrapped(event as never, lambdaContext() as never) as Promise<APIGatewayProxyResult>,
+		handler: (event) => wrapped(event as never, lambdaContext()) as Promise<APIGatewayProxyResult>,
 		seen,
 		bodies,
 		logged,

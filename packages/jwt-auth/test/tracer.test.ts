@@ -34,7 +34,7 @@ describe('X-Ray', () => {
 
 		const token = await idp.sign({ sub: 'user-1', aud: 'api', tenant_id: 'acme' })
 		const event = httpApiEvent({ headers: { authorization: `Bearer ${token}` } })
-		const response = await handler(event as never, lambdaContext() as never)
+		const response = await handler(event as never, lambdaContext())
 		expect(response).toMatchObject({ statusCode: 200 })
 
 		const jwksName = `JWKS ${new URL(idp.issuer).host}`
@@ -64,7 +64,7 @@ describe('X-Ray', () => {
 			.handler(async () => ({ statusCode: 200 }))
 		const token = await idp.sign({ sub: 'user-1', aud: 'api', tenant_id: 'acme' })
 		const event = httpApiEvent({ headers: { authorization: `Bearer ${token}` } })
-		expect(await handler(event as never, lambdaContext() as never)).toMatchObject({
+		expect(await handler(event as never, lambdaContext())).toMatchObject({
 			statusCode: 200,
 		})
 		expect(idp.jwksCalls()).toBe(1)
