@@ -34,13 +34,21 @@ const joinField = (
 		if (!namesField(key, name) || !Object.hasOwn(record, key)) continue
 		const value = record[key]
 		const text = multiValue
-			? Array.isArray(value) && value.length > 0
-				? value.join(separator)
-				: undefined
+			? joinLines(value, separator)
 			: typeof value === 'string'
 				? value
 				: undefined
 		if (text !== undefined) joined = joined === undefined ? text : joined + separator + text
+	}
+	return joined
+}
+
+/** The string lines of a multi-value entry, joined; anything else in it is not a header line. */
+const joinLines = (lines: unknown, separator: string): string | undefined => {
+	if (!Array.isArray(lines)) return undefined
+	let joined: string | undefined
+	for (const line of lines) {
+		if (typeof line === 'string') joined = joined === undefined ? line : joined + separator + line
 	}
 	return joined
 }

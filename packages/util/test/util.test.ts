@@ -103,6 +103,16 @@ describe('header and cookie lookup', () => {
 		expect(getCookie({ headers: { Cookie: 's=a', cookie: 's=b' } }, 's')).toBe('a, b')
 	})
 
+	it('reads only the string lines of a multi-value entry, whatever else it holds', () => {
+		const lines = ['Bearer a', Symbol('not a line'), 42, null] as unknown as string[]
+		expect(getHeader({ multiValueHeaders: { authorization: lines } }, 'authorization')).toBe(
+			'Bearer a',
+		)
+		const none = [Symbol('x')] as unknown as string[]
+		const event = { multiValueHeaders: { authorization: none }, headers: { authorization: 'b' } }
+		expect(getHeader(event, 'authorization')).toBe('b')
+	})
+
 	it('reads cookies from garbage without throwing', () => {
 		const garbage = [5, null, { s: 'a' }, ['s=a'], 's=b'] as unknown as string[]
 		expect(getCookie({ cookies: garbage }, 's')).toBe('b')
