@@ -61,18 +61,18 @@ const mergedHeaders = (
 	fields: Record<string, string>,
 ): Record<string, HeaderValue> => {
 	for (const key in headers) {
-		if (spellsOurField(key, fields)) return withoutOtherSpellings(headers, fields)
+		if (spellsOurField(key, fields))
+			return Object.assign(withoutOtherSpellings(headers, fields), fields)
 	}
 	return { ...headers, ...fields }
 }
 
-const withoutOtherSpellings = (
-	headers: Record<string, HeaderValue>,
+/** A copy of a header record without our fields under other spellings. */
+const withoutOtherSpellings = <T>(
+	record: Record<string, T>,
 	fields: Record<string, string>,
-): Record<string, HeaderValue> => {
-	const kept = Object.entries(headers).filter(([key]) => !spellsOurField(key, fields))
-	return Object.assign(Object.fromEntries(kept), fields)
-}
+): Record<string, T> =>
+	Object.fromEntries(Object.entries(record).filter(([key]) => !spellsOurField(key, fields)))
 
 /**
  * The response's multi-value headers (REST APIs, ALB) with our fields in them too: API Gateway
@@ -82,8 +82,7 @@ const withoutOtherSpellings = (
 const addToMultiValueHeaders = (response: HttpResponse, fields: Record<string, string>): void => {
 	const multi = response.multiValueHeaders
 	if (typeof multi !== 'object' || multi === null) return
-	const kept = Object.entries(multi).filter(([key]) => !spellsOurField(key, fields))
-	const merged: Record<string, HeaderValue[]> = Object.fromEntries(kept)
+	const merged = withoutOtherSpellings(multi, fields)
 	for (const [name, value] of Object.entries(fields)) merged[name] = [value]
 	response.multiValueHeaders = merged
 }
