@@ -1,15 +1,19 @@
+import middy from '@middy/core'
+import httpErrorHandler from '@middy/http-error-handler'
 import {
 	albEvent,
 	functionUrlEvent,
 	httpApiEvent,
 	type LocalIdentityProvider,
+	lambdaContext,
 	restApiEvent,
 	type SigningAlgorithm,
 	startIdentityProvider,
 } from '@tenantry/testing'
-import type { TracerLike } from '@tenantry/util'
+import { albMultiValueHeaders, type TracerLike } from '@tenantry/util'
+import type { ALBEvent, ALBResult } from 'aws-lambda'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import type { JwtAuthOptions } from '../src/index.js'
+import { type JwtAuthOptions, jwtAuth } from '../src/index.js'
 import { expectRejected, fakeClock, pipeline, privateKeyOf, signWith } from './helpers.js'
 
 const algorithms: SigningAlgorithm[] = [
@@ -239,6 +243,26 @@ describe('where the token comes from', () => {
 		const run = pipeline(options({ realm: 'items' }))
 		expectRejected(await run.invoke(httpApiEvent()), 401, 'Bearer realm="items"')
 		expectRejected(await run.withToken('a.b.c'), 401, 'Bearer realm="items", error="invalid_token"')
+	})
+
+	it('sends the challenge in multiValueHeaders to an ALB target group with multi-value headers', async () => {
+		const handler = middy<ALBEvent, ALBResult>()
+			.use(albMultiValueHeaders())
+			.use(httpErrorHandler({ logger: false }))
+			.use(jwtAuth(options()))
+			.handler(async () => ({ statusCode: 200, body: 'ok' }))
+		const response = await handler(
+			albEvent({ headers: { authorization: 'Bearer a.b.c' }, multiValue: true }),
+			lambdaContext(),
+		)
+		expect(response).toEqual({
+			statusCode: 401,
+			body: 'Unauthorized',
+			multiValueHeaders: {
+				'Content-Type': ['text/plain'],
+				'WWW-Authenticate': ['Bearer realm="api", error="invalid_token"'],
+			},
+		})
 	})
 })
 

@@ -9,7 +9,7 @@ export interface HeaderSource {
 const foldCase = (code: number): number => (code >= 65 && code <= 90 ? code + 32 : code)
 
 /** Whether `key` and `name` are one header name: ASCII letters in any case, nothing else folded. */
-const namesField = (key: string, name: string): boolean => {
+export const namesField = (key: string, name: string): boolean => {
 	if (key.length !== name.length) return false
 	for (let index = 0; index < key.length; index++) {
 		if (foldCase(key.charCodeAt(index)) !== foldCase(name.charCodeAt(index))) return false

@@ -1,3 +1,4 @@
+export { albMultiValueHeaders } from './alb-multi-value-headers.js'
 export type { AuthContextBase, WithAuth } from './auth-context.js'
 export { getCookie, getHeader, type HeaderSource } from './headers.js'
 export {

@@ -1,0 +1,113 @@
+import fc from 'fast-check'
+import { describe, expect, it } from 'vitest'
+import { albMultiValueHeaders } from '../src/index.js'
+
+const multiValueAlbEvent = {
+	requestContext: { elb: { targetGroupArn: 'arn:aws:elasticloadbalancing:::targetgroup/t/1' } },
+	httpMethod: 'GET',
+	path: '/',
+	multiValueHeaders: { accept: ['*/*'] },
+	multiValueQueryStringParameters: {},
+}
+const singleValueAlbEvent = {
+	requestContext: multiValueAlbEvent.requestContext,
+	httpMethod: 'GET',
+	path: '/',
+	headers: { accept: '*/*' },
+	queryStringParameters: {},
+}
+const restApiEvent = {
+	requestContext: { requestId: 'r' },
+	headers: { accept: '*/*' },
+	multiValueHeaders: { accept: ['*/*'] },
+}
+
+const after = (event: unknown, response: unknown) => {
+	const request = { event, response }
+	albMultiValueHeaders().after(request)
+	return request.response
+}
+
+describe('albMultiValueHeaders', () => {
+	it('moves headers into multiValueHeaders for a multi-value ALB target group', () => {
+		expect(
+			after(multiValueAlbEvent, {
+				statusCode: 401,
+				body: 'Unauthorized',
+				headers: { 'WWW-Authenticate': 'Bearer', 'Retry-After': 5, Empty: undefined },
+			}),
+		).toEqual({
+			statusCode: 401,
+			body: 'Unauthorized',
+			multiValueHeaders: { 'WWW-Authenticate': ['Bearer'], 'Retry-After': ['5'] },
+		})
+	})
+
+	it("keeps the response's own multi-value entry for a name in both, in any case", () => {
+		expect(
+			after(multiValueAlbEvent, {
+				statusCode: 200,
+				headers: { 'set-cookie': 'c=3', 'Content-Type': 'text/plain' },
+				multiValueHeaders: { 'Set-Cookie': ['a=1', 'b=2'] },
+			}),
+		).toEqual({
+			statusCode: 200,
+			multiValueHeaders: { 'Set-Cookie': ['a=1', 'b=2'], 'Content-Type': ['text/plain'] },
+		})
+	})
+
+	it("copies the response, never changes the handler's object", () => {
+		const shared = Object.freeze({
+			statusCode: 200,
+			headers: Object.freeze({ 'Content-Type': 'text/plain' }),
+		})
+		expect(after(multiValueAlbEvent, shared)).toEqual({
+			statusCode: 200,
+			multiValueHeaders: { 'Content-Type': ['text/plain'] },
+		})
+		expect(shared.headers).toEqual({ 'Content-Type': 'text/plain' })
+	})
+
+	it('leaves every other event, and responses without headers, untouched', () => {
+		const response = { statusCode: 200, headers: { 'Content-Type': 'text/plain' } }
+		for (const event of [singleValueAlbEvent, restApiEvent, undefined, null, 'event']) {
+			expect(after(event, response)).toBe(response)
+		}
+		const bare = { statusCode: 204 }
+		expect(after(multiValueAlbEvent, bare)).toBe(bare)
+		expect(after(multiValueAlbEvent, 'ok')).toBe('ok')
+		expect(after(multiValueAlbEvent, undefined)).toBeUndefined()
+	})
+
+	it('does the same in onError, for the response an error handler built', () => {
+		const request = {
+			event: multiValueAlbEvent,
+			response: { statusCode: 503, headers: { 'Retry-After': '1' } } as unknown,
+		}
+		albMultiValueHeaders().onError(request)
+		expect(request.response).toEqual({
+			statusCode: 503,
+			multiValueHeaders: { 'Retry-After': ['1'] },
+		})
+		const unanswered = { event: multiValueAlbEvent, response: undefined }
+		albMultiValueHeaders().onError(unanswered)
+		expect(unanswered.response).toBeUndefined()
+	})
+
+	it('never throws, and leaves no headers record on a multi-value ALB answer', () => {
+		fc.assert(
+			fc.property(fc.anything(), fc.anything(), (event, response) => {
+				const answered = after(event, response)
+				const onAlb = after(multiValueAlbEvent, response)
+				if (typeof response !== 'object' || response === null) {
+					expect(onAlb).toBe(response)
+					return
+				}
+				const { headers } = response as { headers?: unknown }
+				if (typeof headers === 'object' && headers !== null)
+					expect(Object.hasOwn(onAlb as object, 'headers')).toBe(false)
+				expect(answered === response || typeof answered === 'object').toBe(true)
+			}),
+		)
+	})
+})
