@@ -7,6 +7,7 @@ import {
 	isPositiveInteger,
 	logViolation,
 	type TracerLike,
+	withoutUndefined,
 } from '@tenantry/util'
 import type { ClientClasses, ClientConfigOf, SharedClientConfig } from './client-class.js'
 import { type DynamoTenantGuardOptions, guardDefaults, type ResolvedGuard } from './dynamo-guard.js'
@@ -125,9 +126,6 @@ const clientName = /^[A-Za-z_$][\w$]*$/
 const reservedNames = new Set(['constructor', '__proto__', 'prototype', 'toString', 'valueOf'])
 const roleArnPattern = /^arn:aws[\w-]*:iam::\d{12}:role\/[\w+=,.@/-]{1,512}$/
 const operationName = /^[A-Z][A-Za-z]{1,63}$/
-
-const withoutUndefined = <T extends object>(value: T): T =>
-	Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as T
 
 const isFunction = (value: unknown): boolean => typeof value === 'function'
 

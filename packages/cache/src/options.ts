@@ -5,6 +5,7 @@ import {
 	isNonNegativeNumber,
 	isPlainObject,
 	isPositiveInteger,
+	withoutUndefined,
 } from '@tenantry/util'
 
 export const packageName = '@tenantry/cache'
@@ -61,7 +62,7 @@ export const resolveOptions = (options: TtlCacheOptions): Required<TtlCacheOptio
 	assertKnownKeys(packageName, '', options as unknown as Record<string, unknown>, knownOptions)
 	const resolved = {
 		...defaults,
-		...options,
+		...withoutUndefined(options),
 		maxNegativeEntries: options.maxNegativeEntries ?? options.maxEntries ?? defaults.maxEntries,
 		now: options.now ?? createTickClock(),
 	}

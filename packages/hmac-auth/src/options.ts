@@ -11,6 +11,7 @@ import {
 	isPlainObject,
 	isPositiveInteger,
 	type TracerLike,
+	withoutUndefined,
 } from '@tenantry/util'
 import { packageName } from './errors.js'
 import type { ReplayStore } from './replay-store.js'
@@ -300,7 +301,7 @@ const resolveCache = (cache: unknown): Required<HmacCacheOptions> => {
 	const given = cache ?? {}
 	check(isPlainObject(given), 'cache', 'must be an object')
 	assertKnownKeys(packageName, 'cache', given, Object.keys(defaults.cache))
-	const resolved = { ...defaults.cache, ...(given as HmacCacheOptions) }
+	const resolved = { ...defaults.cache, ...withoutUndefined(given as HmacCacheOptions) }
 	check(
 		isNonNegativeNumber(resolved.ttlMs) && resolved.ttlMs > 0,
 		'cache.ttlMs',

@@ -9,6 +9,7 @@ import {
 	isPositiveInteger,
 	optionError,
 	type TracerLike,
+	withoutUndefined,
 } from '@tenantry/util'
 import { allAlgorithms, type JwsAlgorithm, refusal } from './algorithms.js'
 import { cognitoIssuer, cognitoRegion, isUserPoolId } from './cognito.js'
@@ -337,7 +338,7 @@ const resolveJwks = (value: unknown): Readonly<Required<JwksOptions>> => {
 	if (value === undefined) return defaults.jwks
 	check(isPlainObject(value), 'jwks', 'must be an object')
 	assertKnownKeys(packageName, 'jwks', value, Object.keys(defaults.jwks))
-	const resolved = { ...defaults.jwks, ...value }
+	const resolved = { ...defaults.jwks, ...withoutUndefined(value) }
 	for (const [name, number] of Object.entries(resolved)) {
 		const allowZero = name === 'staleIfErrorMs' || name === 'cooldownMs'
 		check(

@@ -4,6 +4,7 @@ import {
 	isPlainObject,
 	isPositiveInteger,
 	type TracerLike,
+	withoutUndefined,
 } from '@tenantry/util'
 import { packageName } from './package-name.js'
 import type { RateLimitStore } from './store.js'
@@ -80,7 +81,7 @@ export type ResolvedOptions = Required<Omit<TenantRateLimitOptions, 'tracer'>> &
 export const resolveOptions = (options: TenantRateLimitOptions): ResolvedOptions => {
 	assertOption(isPlainObject(options), packageName, 'options', 'must be an object')
 	assertKnownKeys(packageName, '', options as unknown as Record<string, unknown>, knownOptions)
-	const resolved = { ...defaults, ...options }
+	const resolved = { ...defaults, ...withoutUndefined(options) }
 	assertOption(
 		typeof resolved.store?.consume === 'function',
 		packageName,

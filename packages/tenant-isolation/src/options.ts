@@ -6,6 +6,7 @@ import {
 	type HttpEventLike,
 	isPlainObject,
 	logViolation,
+	withoutUndefined,
 } from '@tenantry/util'
 import type { Context } from 'aws-lambda'
 import { packageName } from './errors.js'
@@ -124,11 +125,7 @@ const resolveMatch = (match: unknown): MatchOptions => {
 export const resolveOptions = (options: TenantIsolationOptions): ResolvedOptions => {
 	assertOption(isPlainObject(options), packageName, 'options', 'must be an object')
 	assertKnownKeys(packageName, '', options, knownOptions)
-	// An option given as `undefined` takes its default, as if it were left out.
-	const given = Object.fromEntries(
-		Object.entries(options).filter(([, value]) => value !== undefined),
-	) as TenantIsolationOptions
-	const resolved = { ...defaults, ...given }
+	const resolved = { ...defaults, ...withoutUndefined(options) }
 	assertOption(
 		Array.isArray(resolved.sources) &&
 			resolved.sources.every((name) => sourceNames.includes(name)) &&

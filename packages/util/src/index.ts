@@ -20,6 +20,7 @@ export {
 	isPlainObject,
 	isPositiveInteger,
 	optionError,
+	withoutUndefined,
 } from './options.js'
 export { own } from './own.js'
 export { isAsyncFunction, isPromiseLike, returnedPromise } from './promise-like.js'

@@ -44,3 +44,10 @@ export const assertKnownKeys = (
 		}
 	}
 }
+
+/**
+ * The options without those given as `undefined`, so spreading them over the defaults leaves
+ * an option given as `undefined` at its default, as if it were left out.
+ */
+export const withoutUndefined = <T extends object>(options: T): T =>
+	Object.fromEntries(Object.entries(options).filter(([, value]) => value !== undefined)) as T
