@@ -442,6 +442,12 @@ describe('clock', () => {
 })
 
 describe('options', () => {
+	it('takes the default for an option given as undefined', () => {
+		expect(() =>
+			createTtlCache({ ttlMs: 1_000, staleIfErrorMs: undefined, failureBackoffMs: undefined }),
+		).not.toThrow()
+	})
+
 	it.each([
 		[{ ttlMs: 0 }, 'ttlMs'],
 		[{ ttlMs: -1 }, 'ttlMs'],

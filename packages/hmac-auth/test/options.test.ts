@@ -45,6 +45,9 @@ describe('hmacAuth options', () => {
 		expect(() => hmacAuth()).not.toThrow()
 		expect(() => hmacAuth({ secrets })).not.toThrow()
 		expect(() => hmacAuth({ secrets: { prefix: 'tenants/hmac' } })).not.toThrow()
+		expect(() =>
+			hmacAuth({ secrets, cache: { ttlMs: undefined, staleIfErrorMs: undefined } }),
+		).not.toThrow()
 	})
 
 	const bad: [string, HmacAuthOptions | unknown][] = [

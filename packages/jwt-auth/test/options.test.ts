@@ -163,6 +163,11 @@ describe('factory-time validation', () => {
 })
 
 describe('resolved options', () => {
+	it('takes the JWKS default for an option given as undefined', () => {
+		const { jwks } = resolveOptions(valid({ jwks: { timeoutMs: undefined, cooldownMs: 5_000 } }))
+		expect(jwks).toMatchObject({ timeoutMs: defaults.jwks.timeoutMs, cooldownMs: 5_000 })
+	})
+
 	it('derives the JWKS URI from the issuer, without doubling a trailing slash', () => {
 		const { issuers } = resolveOptions(
 			valid({ issuers: [{ issuer: 'https://tenant.auth0.com/', audience: 'api' }] }),

@@ -3,7 +3,13 @@ import {
 	type DynamoDBClient,
 	UpdateItemCommand,
 } from '@aws-sdk/client-dynamodb'
-import { assertOption, isPlainObject, tenantKey } from '@tenantry/util'
+import {
+	assertKnownKeys,
+	assertOption,
+	isPlainObject,
+	tenantKey,
+	withoutUndefined,
+} from '@tenantry/util'
 import { packageName } from './package-name.js'
 import type { RateLimitStore } from './store.js'
 
@@ -20,6 +26,25 @@ export interface DynamoRateLimitStoreOptions {
 	ttlAttribute?: string
 }
 
+const storeDefaults = {
+	partitionKey: 'pk',
+	sortKey: 'sk',
+	sortKeyValue: 'RATE',
+	ttlAttribute: 'expiresAt',
+} as const satisfies Required<Omit<DynamoRateLimitStoreOptions, 'tableName' | 'client'>>
+
+const knownOptions = [
+	'tableName',
+	'client',
+	'partitionKey',
+	'sortKey',
+	'sortKeyValue',
+	'ttlAttribute',
+] as const
+
+const isAttributeName = (value: unknown): value is string =>
+	typeof value === 'string' && value.length > 0 && value.length <= 255
+
 /**
  * Counters in DynamoDB, shared by every container: one item per tenant and window
  * (`pk = TENANT#<id>#RATE#<windowStartSec>+<windowSec>s`), incremented with `ADD` under the condition
@@ -28,6 +53,9 @@ export interface DynamoRateLimitStoreOptions {
  */
 export const dynamoRateLimitStore = (options: DynamoRateLimitStoreOptions): RateLimitStore => {
 	assertOption(isPlainObject(options), packageName, 'store', 'options must be an object')
+	// A misspelt key would otherwise fail every write, which onStoreError 'allow' turns into no
+	// rate limiting at all.
+	assertKnownKeys(packageName, 'store', options as unknown as Record<string, unknown>, knownOptions)
 	assertOption(
 		typeof options.tableName === 'string' && options.tableName.length >= 3,
 		packageName,
@@ -40,11 +68,34 @@ export const dynamoRateLimitStore = (options: DynamoRateLimitStoreOptions): Rate
 		'store.client',
 		'must be a DynamoDBClient',
 	)
-	const partitionKey = options.partitionKey ?? 'pk'
-	const sortKey = options.sortKey === undefined ? 'sk' : options.sortKey
-	const sortKeyValue = options.sortKeyValue ?? 'RATE'
-	const ttlAttribute = options.ttlAttribute ?? 'expiresAt'
-	const { client, tableName } = options
+	const { client, tableName, partitionKey, sortKey, sortKeyValue, ttlAttribute } = {
+		...storeDefaults,
+		...withoutUndefined(options),
+	}
+	assertOption(
+		isAttributeName(partitionKey),
+		packageName,
+		'store.partitionKey',
+		'must be an attribute name',
+	)
+	assertOption(
+		sortKey === null || isAttributeName(sortKey),
+		packageName,
+		'store.sortKey',
+		'must be an attribute name, or null for a table without a sort key',
+	)
+	assertOption(
+		typeof sortKeyValue === 'string' && sortKeyValue.length > 0,
+		packageName,
+		'store.sortKeyValue',
+		'must be a non-empty string',
+	)
+	assertOption(
+		isAttributeName(ttlAttribute),
+		packageName,
+		'store.ttlAttribute',
+		'must be an attribute name',
+	)
 
 	return {
 		async consume({ tenantId, windowStart, windowEnd, limit }) {

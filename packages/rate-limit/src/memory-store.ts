@@ -1,4 +1,4 @@
-import { assertOption, isPositiveInteger } from '@tenantry/util'
+import { assertKnownKeys, assertOption, isPlainObject, isPositiveInteger } from '@tenantry/util'
 import { packageName } from './package-name.js'
 import type { RateLimitStore } from './store.js'
 
@@ -34,6 +34,15 @@ interface TenantCounters extends Counter {
  * tagged with their window, so the store needs no clock of its own.
  */
 export const memoryRateLimitStore = (options: MemoryRateLimitStoreOptions = {}): RateLimitStore => {
+	assertOption(
+		isPlainObject(options),
+		packageName,
+		'memoryRateLimitStore',
+		'options must be an object',
+	)
+	assertKnownKeys(packageName, 'memoryRateLimitStore', options as Record<string, unknown>, [
+		'maxEntries',
+	])
 	const maxEntries = options.maxEntries ?? 10_000
 	assertOption(
 		isPositiveInteger(maxEntries),

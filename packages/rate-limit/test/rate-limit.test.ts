@@ -342,4 +342,48 @@ describe('configuration', () => {
 			/store.client/,
 		)
 	})
+
+	it.each([
+		[{ sortkey: null }, 'store.sortkey'],
+		[{ partitionKey: '' }, 'store.partitionKey'],
+		[{ sortKey: '' }, 'store.sortKey'],
+		[{ sortKeyValue: '' }, 'store.sortKeyValue'],
+		[{ ttlAttribute: 42 }, 'store.ttlAttribute'],
+	])(
+		'refuses DynamoDB store option %o, which would fail every write and so limit nothing',
+		(bad, option) => {
+			expect(() => dynamoRateLimitStore({ tableName: 'rate', client, ...bad } as never)).toThrow(
+				expect.objectContaining({
+					name: 'TypeError',
+					cause: { package: '@tenantry/rate-limit', option },
+				}),
+			)
+		},
+	)
+
+	it('refuses a misspelt memory store option', () => {
+		expect(() => memoryRateLimitStore({ maxEntires: 10 } as never)).toThrow(
+			/memoryRateLimitStore.maxEntires/,
+		)
+	})
+
+	it('takes the default for an option given as undefined', async () => {
+		const { invoke } = pipeline(
+			tenantRateLimit({
+				store: memoryRateLimitStore({ maxEntries: undefined }),
+				limits: undefined,
+				onStoreError: undefined,
+				logger: undefined,
+			}),
+		)
+		expect((await invoke('acme')).headers['RateLimit-Limit']).toBe('100')
+		expect(() =>
+			dynamoRateLimitStore({
+				tableName: 'rate',
+				client,
+				sortKey: undefined,
+				ttlAttribute: undefined,
+			}),
+		).not.toThrow()
+	})
 })
