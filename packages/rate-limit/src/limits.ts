@@ -4,6 +4,12 @@ import { assertRateLimit, type RateLimit } from './options.js'
 import { packageName } from './package-name.js'
 
 /**
+ * How long a tenant's last known plan keeps being used while lookups fail: a plans table that
+ * blips must not lift the limit of a tenant whose plan was known a minute ago.
+ */
+const planStaleIfErrorMs = 3_600_000
+
+/**
  * Turns a `limits` plan function into a per-tenant lookup. The function is called once per
  * tenant per `limitsCacheTtlMs` (single-flight), and what it returns is validated like an
  * option: a plan that is not one is a configuration error (500), never a reason to stop
@@ -14,7 +20,12 @@ export const createLimitResolver = (
 	cacheTtlMs: number,
 	now: () => number,
 ): ((tenantId: string) => RateLimit | Promise<RateLimit>) => {
-	const plans = createTtlCache<RateLimit>({ ttlMs: cacheTtlMs, maxEntries: 10_000, now })
+	const plans = createTtlCache<RateLimit>({
+		ttlMs: cacheTtlMs,
+		staleIfErrorMs: planStaleIfErrorMs,
+		maxEntries: 10_000,
+		now,
+	})
 	const load = async (tenantId: string) => {
 		const plan = await limits(tenantId)
 		try {

@@ -1,6 +1,7 @@
 import type { MiddlewareObj, Request } from '@middy/core'
 import {
 	isHttpError,
+	isPromiseLike,
 	isValidatedTenantContext,
 	isValidTenantId,
 	misconfigured,
@@ -22,7 +23,14 @@ import { type Window, windowClock } from './window.js'
 /** Window used to pace logging and `Retry-After` when a tenant's plan cannot be read. */
 const fallbackWindowAt = windowClock(60)
 
-const isPromise = <T>(value: T | Promise<T>): value is Promise<T> => value instanceof Promise
+/**
+ * The longest `Retry-After` of a 503 for a store failure: the store may answer the very next
+ * request, and a client honouring the header must not wait for a long window's end.
+ */
+const storeRetryAfterSec = 5
+
+// Any thenable, so a custom store on another promise type is awaited rather than read as a result.
+const isPromise = <T>(value: T | PromiseLike<T>): value is PromiseLike<T> => isPromiseLike(value)
 
 /** A middy request carrying, from `before` to `after`, the headers one limiter reported. */
 type RequestWithHeaders = Record<symbol, Record<string, string> | undefined>
@@ -40,7 +48,9 @@ export const tenantRateLimit = <TEvent = unknown, TResult = unknown>(
 		resolveOptions(options)
 	const exhausted = createExhaustedWindows()
 	const viewOf = createPlanViews()
-	let storeErrorLoggedForWindow: number | undefined
+	// The window last logged in, per window length: plans of different lengths (and the fallback
+	// window of a failed plan lookup) would otherwise take turns and log on every request.
+	const storeErrorLoggedWindows = new Map<number, number>()
 	let lastValidatedTenant: TenantContext | undefined
 	// The headers travel on the middy request itself, under a key of this instance's own (so
 	// stacked limits keep apart): overlapping requests (Lambda Managed Instances) each carry
@@ -88,8 +98,9 @@ export const tenantRateLimit = <TEvent = unknown, TResult = unknown>(
 
 	/** A store (or plan lookup) failure: log once per window, then allow or answer 503. */
 	const storeFailed = (error: unknown, tenantId: string, window: Window): undefined => {
-		if (storeErrorLoggedForWindow !== window.start) {
-			storeErrorLoggedForWindow = window.start
+		const length = window.end - window.start
+		if (storeErrorLoggedWindows.get(length) !== window.start) {
+			storeErrorLoggedWindows.set(length, window.start)
 			logger(
 				JSON.stringify({
 					level: 'WARN',
@@ -101,7 +112,10 @@ export const tenantRateLimit = <TEvent = unknown, TResult = unknown>(
 			)
 		}
 		if (onStoreError === 'deny')
-			throw serviceUnavailable(window.resetSec, new RateLimitStoreError(error))
+			throw serviceUnavailable(
+				Math.min(window.resetSec, storeRetryAfterSec),
+				new RateLimitStoreError(error),
+			)
 		return undefined
 	}
 
@@ -126,14 +140,14 @@ export const tenantRateLimit = <TEvent = unknown, TResult = unknown>(
 	// Apart from `check`, so that the closures it creates do not make every synchronous check
 	// allocate a context for the variables they capture.
 	const recordWhenConsumed = (
-		consumed: Promise<ConsumeResult>,
+		consumed: PromiseLike<ConsumeResult>,
 		request: object,
 		tenantId: string,
 		limit: RateLimit,
 		view: PlanView,
 		window: Window,
 	): Promise<undefined> =>
-		consumed.then(
+		Promise.resolve(consumed).then(
 			(result) => record(request, tenantId, limit, view, window, result),
 			(error: unknown) => storeFailed(error, tenantId, window),
 		)
@@ -148,7 +162,7 @@ export const tenantRateLimit = <TEvent = unknown, TResult = unknown>(
 		// A plan of zero requests (a suspended tenant) needs no counter.
 		if (limit.requests === 0 || exhausted.has(tenantId, window.start, limit))
 			reject(tenantId, limit, view, window, true)
-		let consumed: ConsumeResult | Promise<ConsumeResult>
+		let consumed: ConsumeResult | PromiseLike<ConsumeResult>
 		try {
 			consumed = store.consume({
 				tenantId,
@@ -182,7 +196,7 @@ export const tenantRateLimit = <TEvent = unknown, TResult = unknown>(
 			request: Request<TEvent, TResult, Error, Context>,
 		): Promise<undefined> | undefined => {
 			const tenantId = tenantIdOfRequest(request)
-			let limit: RateLimit | Promise<RateLimit>
+			let limit: RateLimit | PromiseLike<RateLimit>
 			try {
 				limit = limitFor(tenantId)
 			} catch (error) {
@@ -196,11 +210,11 @@ export const tenantRateLimit = <TEvent = unknown, TResult = unknown>(
 
 	// Apart from `before`, for the same reason as `recordWhenConsumed`.
 	const checkWhenPlanned = (
-		limit: Promise<RateLimit>,
+		limit: PromiseLike<RateLimit>,
 		request: object,
 		tenantId: string,
 	): Promise<undefined> =>
-		limit.then(
+		Promise.resolve(limit).then(
 			(resolved) => check(request, tenantId, resolved, viewOf(resolved)),
 			(error: unknown) => {
 				// An invalid plan is a configuration error, never a reason to stop limiting.

@@ -87,6 +87,12 @@ const addToMultiValueHeaders = (response: HttpResponse, fields: Record<string, s
 	response.multiValueHeaders = merged
 }
 
+/** A Node.js readable or a web stream, as middy's streaming mode tells them apart. */
+const isStream = (value: unknown): boolean =>
+	typeof value === 'object' &&
+	value !== null &&
+	('_readableState' in value || value instanceof ReadableStream)
+
 /**
  * The handler's response with the rate limit fields added. The handler's objects are copied,
  * never changed: a handler may return one response or headers object for every request (a
@@ -128,6 +134,10 @@ const withFields = (
 		addToMultiValueHeaders(copy, fields)
 		return copy
 	}
+	// A streaming handler's bare body (middy's streamifyResponse mode): sent as the body of a
+	// response with our fields, as middy streams `{ statusCode, headers, body }`.
+	if (isStream(response))
+		return { statusCode: 200, headers: fields, body: response, [reported]: fields }
 	if (response === undefined || response === null)
 		return { statusCode: 200, headers: fields, [reported]: fields }
 	if (typeof response === 'string')

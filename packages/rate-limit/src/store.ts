@@ -21,5 +21,5 @@ export interface ConsumeResult {
  * answer synchronously, which keeps the middleware's hot path free of promises.
  */
 export interface RateLimitStore {
-	consume(request: ConsumeRequest): ConsumeResult | Promise<ConsumeResult>
+	consume(request: ConsumeRequest): ConsumeResult | PromiseLike<ConsumeResult>
 }

@@ -241,8 +241,27 @@ describe('tenantRateLimit with the DynamoDB store (dynalite)', () => {
 			)
 			dynamodb.faults.inject({ type: 'down' })
 			const denied = await invoke('acme')
-			expect(denied).toMatchObject({ statusCode: 503, headers: { 'Retry-After': '30' } })
+			// The store may answer the next request: a few seconds, not the window's remaining 30.
+			expect(denied).toMatchObject({ statusCode: 503, headers: { 'Retry-After': '5' } })
 			expect(calls.handler).toBe(0)
+		})
+
+		it("asks for a retry within seconds after a one-off failure in a daily window ('deny')", async () => {
+			const { invoke } = pipeline(
+				tenantRateLimit({
+					limits: { requests: 10_000, windowSec: 86_400 },
+					store: dynamoRateLimitStore({ tableName, client }),
+					onStoreError: 'deny',
+					logger: () => undefined,
+					now: () => start,
+				}),
+			)
+			dynamodb.faults.inject({ type: 'server-error' }, { times: 1 })
+			expect(await invoke('acme')).toMatchObject({
+				statusCode: 503,
+				headers: { 'Retry-After': '5' },
+			})
+			expect((await invoke('acme')).statusCode).toBe(200)
 		})
 	})
 })
