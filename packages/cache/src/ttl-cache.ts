@@ -65,6 +65,11 @@ interface LoadOutcome<V> {
 	error: unknown
 }
 
+/** One load of a key. `delete`, `set` and `clear` detach it: its result is then not stored. */
+interface Flight<V> {
+	outcome: Promise<LoadOutcome<V>> | undefined
+}
+
 /**
  * An in-memory, per-container cache for values that are expensive to fetch. It never
  * starts a timer and never refreshes idle keys: all work happens inside its calls.
@@ -86,7 +91,7 @@ export const createTtlCache = <V>(options: TtlCacheOptions): TtlCache<V> => {
 	const withoutValue = new LruList<Entry<V>>()
 	const recencyOf = (entry: Entry<V>): LruList<Entry<V>> =>
 		entry.hasValue ? withValue : withoutValue
-	const inflight = new Map<string, Promise<LoadOutcome<V>>>()
+	const inflight = new Map<string, Flight<V>>()
 	const counters = emptyStats()
 
 	const remove = (entry: Entry<V>): void => {
@@ -179,12 +184,19 @@ export const createTtlCache = <V>(options: TtlCacheOptions): TtlCache<V> => {
 		return at < entry.failedUntil && isUsableStale(entry, at) ? 'stale' : undefined
 	}
 
-	const settle = async (key: string, load: Loader<V>): Promise<LoadOutcome<V>> => {
+	const settle = async (
+		key: string,
+		load: Loader<V>,
+		flight: Flight<V>,
+	): Promise<LoadOutcome<V>> => {
 		try {
 			const value = await load(key)
-			store(key, value, undefined, ttlMs, staleIfErrorMs)
+			// A load started before a delete, set or clear answers its own callers only: it must
+			// not bring back a value the caller forgot, or overwrite a newer one.
+			if (inflight.get(key) === flight) store(key, value, undefined, ttlMs, staleIfErrorMs)
 			return { value, stale: false, error: undefined }
 		} catch (error) {
+			if (inflight.get(key) !== flight) throw error
 			if (isNotFound(error)) {
 				storeNotFound(key, error)
 				throw error
@@ -204,11 +216,15 @@ export const createTtlCache = <V>(options: TtlCacheOptions): TtlCache<V> => {
 
 	const startLoad = (key: string, load: Loader<V>): Promise<LoadOutcome<V>> => {
 		counters.loads++
-		// `finally` runs on a later tick, so even a loader that throws synchronously is
-		// registered before it is removed.
-		const loading = settle(key, load).finally(() => inflight.delete(key))
-		inflight.set(key, loading)
-		return loading
+		const flight: Flight<V> = { outcome: undefined }
+		// Registered before the loader runs, so even one that answers synchronously finds itself
+		// current; `finally` runs on a later tick, after it is registered.
+		inflight.set(key, flight)
+		const outcome = settle(key, load, flight).finally(() => {
+			if (inflight.get(key) === flight) inflight.delete(key)
+		})
+		flight.outcome = outcome
+		return outcome
 	}
 
 	const serveStale = (value: V | undefined, allowStale: boolean, error: unknown): V => {
@@ -241,7 +257,7 @@ export const createTtlCache = <V>(options: TtlCacheOptions): TtlCache<V> => {
 				}
 			}
 			counters.misses++
-			return (inflight.get(key) ?? startLoad(key, load)).then((outcome) =>
+			return (inflight.get(key)?.outcome ?? startLoad(key, load)).then((outcome) =>
 				outcome.stale ? serveStale(outcome.value, allowStale, outcome.error) : outcome.value,
 			)
 		},
@@ -264,15 +280,18 @@ export const createTtlCache = <V>(options: TtlCacheOptions): TtlCache<V> => {
 				: undefined
 		},
 		set(key, value, setOptions) {
+			inflight.delete(key)
 			store(key, value, undefined, setOptions?.ttlMs ?? ttlMs, staleIfErrorMs)
 		},
 		delete(key) {
+			inflight.delete(key)
 			const entry = entries.get(key)
 			if (entry === undefined) return false
 			remove(entry)
 			return true
 		},
 		clear() {
+			inflight.clear()
 			entries.clear()
 			withValue.clear()
 			withoutValue.clear()

@@ -69,6 +69,60 @@ describe('single-flight', () => {
 	})
 })
 
+describe('a load in flight when the caller forgets or replaces the key', () => {
+	it('is not joined by a get after delete, and does not bring the old value back', async () => {
+		const { cache } = setup()
+		const beforeRotation = deferred<string>()
+		const first = cache.get('tenant', () => beforeRotation.promise)
+		cache.delete('tenant')
+		const second = cache.get('tenant', async () => 'rotated')
+		beforeRotation.resolve('before-rotation')
+		expect(await first).toBe('before-rotation')
+		expect(await second).toBe('rotated')
+		expect(cache.peek('tenant')).toBe('rotated')
+	})
+
+	it('does not overwrite a newer value stored with set', async () => {
+		const { cache } = setup()
+		const slow = deferred<string>()
+		const loading = cache.get('tenant', () => slow.promise)
+		cache.set('tenant', 'newer')
+		slow.resolve('older')
+		expect(await loading).toBe('older')
+		expect(cache.peek('tenant')).toBe('newer')
+	})
+
+	it('does not fill the cache again after clear, nor record its failure', async () => {
+		const { cache } = setup()
+		const slow = deferred<string>()
+		const failing = deferred<string>()
+		const loading = cache.get('a', () => slow.promise)
+		const failingLoad = cache.get('b', () => failing.promise)
+		cache.clear()
+		slow.resolve('from-before-clear')
+		failing.reject(new Error('down'))
+		await loading
+		await expect(failingLoad).rejects.toThrow('down')
+		expect(cache.size).toBe(0)
+	})
+
+	it('leaves a newer load of the key in flight when it settles', async () => {
+		const { cache } = setup()
+		const old = deferred<string>()
+		const current = deferred<string>()
+		const load = vi.fn(() => current.promise)
+		const first = cache.get('k', () => old.promise)
+		cache.delete('k')
+		const second = cache.get('k', load)
+		old.resolve('old')
+		await first
+		const third = cache.get('k', load)
+		current.resolve('new')
+		expect([await second, await third]).toEqual(['new', 'new'])
+		expect(load).toHaveBeenCalledTimes(1)
+	})
+})
+
 describe('TTL', () => {
 	it('serves the loaded value without loading until ttlMs has passed', async () => {
 		const { cache, clock } = setup({ ttlMs: 1_000 })
