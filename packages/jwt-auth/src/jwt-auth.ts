@@ -44,6 +44,7 @@ interface Issuer {
 interface Header {
 	readonly alg: string
 	readonly kid: string | undefined
+	readonly typ: unknown
 }
 
 /**
@@ -59,7 +60,7 @@ export const jwtAuth = (
 ): MiddlewareObj<HttpEventLike, unknown, Error, Context & WithJwtAuth> => {
 	const resolved = resolveOptions(options)
 	const now = resolved.now ?? createTickClock()
-	const { jwks, tracer, typ, requiredClaims, requiredScopes } = resolved
+	const { jwks, tracer, requiredClaims, requiredScopes } = resolved
 
 	const resolvers = new Map<string, JwksResolver>()
 	const issuers = new Map<string, Issuer>()
@@ -109,21 +110,20 @@ export const jwtAuth = (
 		if (header.crit !== undefined) throw new CriticalHeaderError()
 		if (kid !== undefined && typeof kid !== 'string')
 			throw new MalformedTokenError('header kid is not a string')
-		if (typ !== undefined) {
-			const actual = header.typ
-			if (typeof actual !== 'string' || normaliseTyp(actual) !== typ) throw new TypeMismatchError()
-		}
-		return { alg, kid }
+		return { alg, kid, typ: header.typ }
 	}
 
-	/** The token's `iss` picks its issuer from the configured ones only: no token names a URL. */
-	const issuerOf = (claims: Record<string, unknown>, alg: string): Issuer => {
+	/** The token's `iss` picks its issuer from the configured ones only (no token names a URL), whose `typ` rule then applies. */
+	const issuerOf = (claims: Record<string, unknown>, { alg, typ }: Header): Issuer => {
 		const { iss } = claims
 		if (iss === undefined) throw new MissingClaimError('iss')
 		if (typeof iss !== 'string') throw new InvalidClaimError('iss')
 		const issuer = issuers.get(iss)
 		if (issuer === undefined) throw new UnknownIssuerError()
 		if (!issuer.config.algorithms.has(alg)) throw new AlgorithmNotAllowedError()
+		const required = issuer.config.typ
+		if (required !== undefined && (typeof typ !== 'string' || normaliseTyp(typ) !== required))
+			throw new TypeMismatchError()
 		return issuer
 	}
 
@@ -183,7 +183,7 @@ export const jwtAuth = (
 		}
 		const jws = parseCompactJws(token)
 		const header = checkHeader(jws.header)
-		const issuer = issuerOf(jws.payload, header.alg)
+		const issuer = issuerOf(jws.payload, header)
 		const keys = issuer.resolver.current()
 		const verifier = keys === undefined ? undefined : selectVerifier(keys, header.kid, header.alg)
 		if (verifier === undefined) return verifyAfterFetch(jws, header, issuer, cacheKey)

@@ -25,6 +25,11 @@ export interface IssuerOptions {
 	jwksUri?: string
 	/** Overrides the top-level `algorithms` for this issuer. */
 	algorithms?: readonly JwsAlgorithm[]
+	/**
+	 * Overrides the top-level `typ` for this issuer (one provider signs RFC 9068 `at+jwt`,
+	 * another plain `JWT`); `null`: no `typ` check for this issuer.
+	 */
+	typ?: string | null
 }
 
 export interface CognitoOptions {
@@ -128,6 +133,8 @@ export interface IssuerConfig {
 	readonly audiences: ReadonlySet<string> | null
 	readonly jwksUri: string
 	readonly algorithms: ReadonlySet<string>
+	/** Required header `typ`, normalised; `undefined`: not checked. */
+	readonly typ: string | undefined
 	readonly cognito: CognitoConfig | undefined
 }
 
@@ -143,8 +150,6 @@ export interface ResolvedOptions {
 	readonly maxTokenAgeSec: number | undefined
 	readonly requireExp: boolean
 	readonly requiredClaims: readonly string[]
-	/** Normalised: lower case, without `application/`. */
-	readonly typ: string | undefined
 	readonly requiredScopes: readonly string[]
 	readonly tenantClaims: readonly string[]
 	readonly tenantRequired: boolean
@@ -159,7 +164,7 @@ export interface ResolvedOptions {
 }
 
 const knownOptions = Object.keys(defaults)
-const knownIssuerOptions = ['issuer', 'audience', 'jwksUri', 'algorithms']
+const knownIssuerOptions = ['issuer', 'audience', 'jwksUri', 'algorithms', 'typ']
 const knownCognitoOptions = ['userPoolId', 'clientId', 'tokenUse', 'groups', 'jwksUri']
 
 const fail = (option: string, problem: string): never => {
@@ -230,6 +235,7 @@ const resolveIssuer = (
 	value: unknown,
 	option: string,
 	algorithms: ReadonlySet<string>,
+	typ: string | undefined,
 ): IssuerConfig => {
 	check(isPlainObject(value), option, 'must be an object')
 	assertKnownKeys(packageName, option, value, knownIssuerOptions)
@@ -257,6 +263,7 @@ const resolveIssuer = (
 			value.algorithms === undefined
 				? algorithms
 				: algorithmsOf(value.algorithms, `${option}.algorithms`),
+		typ: value.typ === undefined ? typ : typOf(value.typ, `${option}.typ`),
 		cognito: undefined,
 	}
 }
@@ -265,6 +272,7 @@ const resolveCognito = (
 	value: unknown,
 	option: string,
 	algorithms: ReadonlySet<string>,
+	typ: string | undefined,
 ): IssuerConfig => {
 	check(isPlainObject(value), option, 'must be an object')
 	assertKnownKeys(packageName, option, value, knownCognitoOptions)
@@ -299,6 +307,7 @@ const resolveCognito = (
 		audiences: null,
 		jwksUri: jwksUriOf(jwksUri ?? `${issuer}/.well-known/jwks.json`, `${option}.jwksUri`),
 		algorithms,
+		typ,
 		cognito: {
 			tokenUse,
 			clientIds:
@@ -310,6 +319,13 @@ const resolveCognito = (
 
 /** `typ` compared as RFC 7515 section 4.1.9 says: without case and without `application/`. */
 export const normaliseTyp = (typ: string): string => typ.toLowerCase().replace(/^application\//, '')
+
+/** A `typ` option: a non-empty string, normalised, or `null` for no check. */
+const typOf = (value: unknown, option: string): string | undefined => {
+	if (value === null) return undefined
+	check(isNonEmptyString(value), option, 'must be a non-empty string, or null for no typ check')
+	return normaliseTyp(value)
+}
 
 const resolveTokenSource = (value: unknown): TokenSource | undefined => {
 	check(
@@ -376,6 +392,7 @@ export const resolveOptions = (options: JwtAuthOptions): ResolvedOptions => {
 	const raw = options as unknown as Record<string, unknown>
 	assertKnownKeys(packageName, '', raw, knownOptions)
 
+	const typ = raw.typ === undefined ? undefined : typOf(raw.typ, 'typ')
 	const algorithms =
 		raw.algorithms === undefined
 			? new Set<string>(defaults.algorithms)
@@ -386,6 +403,7 @@ export const resolveOptions = (options: JwtAuthOptions): ResolvedOptions => {
 				value,
 				Array.isArray(raw.issuers) ? `issuers[${index}]` : 'issuers',
 				algorithms,
+				typ,
 			),
 		),
 		...(raw.cognito === undefined ? [] : listOf(raw.cognito, 'cognito', true)).map((value, index) =>
@@ -393,6 +411,7 @@ export const resolveOptions = (options: JwtAuthOptions): ResolvedOptions => {
 				value,
 				Array.isArray(raw.cognito) ? `cognito[${index}]` : 'cognito',
 				algorithms,
+				typ,
 			),
 		),
 	]
@@ -403,7 +422,7 @@ export const resolveOptions = (options: JwtAuthOptions): ResolvedOptions => {
 		seen.add(issuer)
 	}
 
-	const { clockToleranceSec = defaults.clockToleranceSec, maxTokenAgeSec, typ, realm } = raw
+	const { clockToleranceSec = defaults.clockToleranceSec, maxTokenAgeSec, realm } = raw
 	check(
 		isNonNegativeNumber(clockToleranceSec),
 		'clockToleranceSec',
@@ -415,7 +434,6 @@ export const resolveOptions = (options: JwtAuthOptions): ResolvedOptions => {
 			'maxTokenAgeSec',
 			'must be a positive number',
 		)
-	if (typ !== undefined) check(isNonEmptyString(typ), 'typ', 'must be a non-empty string')
 	const resolvedRealm = realm ?? defaults.realm
 	check(
 		typeof resolvedRealm === 'string' && quotable.test(resolvedRealm),
@@ -447,7 +465,6 @@ export const resolveOptions = (options: JwtAuthOptions): ResolvedOptions => {
 						check(isNonEmptyString(claim), `requiredClaims[${index}]`, 'must be a non-empty string')
 						return claim
 					}),
-		typ: typ === undefined ? undefined : normaliseTyp(typ),
 		requiredScopes:
 			raw.requiredScopes === undefined
 				? defaults.requiredScopes

@@ -443,8 +443,8 @@ describe('claims', () => {
 			reason: 'jwt_claim_missing',
 		},
 		{
-			name: 'scope that is not a string',
-			token: () => signed(rsa, claims({ scope: ['items:read'] })),
+			name: 'scope that is neither a string nor an array of strings',
+			token: () => signed(rsa, claims({ scope: ['items:read', { admin: true }] })),
 			reason: 'jwt_claim_invalid',
 		},
 	]

@@ -14,7 +14,14 @@ import { albMultiValueHeaders, type TracerLike } from '@tenantry/util'
 import type { ALBEvent, ALBResult } from 'aws-lambda'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { type JwtAuthOptions, jwtAuth } from '../src/index.js'
-import { expectRejected, fakeClock, pipeline, privateKeyOf, signWith } from './helpers.js'
+import {
+	expectRejected,
+	fakeClock,
+	invalidToken,
+	pipeline,
+	privateKeyOf,
+	signWith,
+} from './helpers.js'
 
 const algorithms: SigningAlgorithm[] = [
 	'RS256',
@@ -153,6 +160,23 @@ describe('accepted tokens', () => {
 		}
 	})
 
+	it('applies a typ per issuer: at+jwt from one provider, plain JWT from another', async () => {
+		const run = pipeline({
+			issuers: [
+				{ issuer: idp.issuer, audience: 'api', typ: null },
+				{ issuer: second.issuer, audience: 'api', typ: 'at+jwt' },
+			],
+			typ: 'at+jwt',
+		})
+		const keycloakStyle = await idp.sign(claims(), { header: { typ: 'JWT' } })
+		expect((await run.withToken(keycloakStyle)).statusCode).toBe(200)
+		const accessToken = await second.sign(claims(), { alg: 'ES256', header: { typ: 'at+jwt' } })
+		expect((await run.withToken(accessToken)).statusCode).toBe(200)
+		const idToken = await second.sign(claims(), { alg: 'ES256', header: { typ: 'JWT' } })
+		expectRejected(await run.withToken(idToken), 401, invalidToken)
+		expect(run.lastReason()).toBe('jwt_typ_mismatch')
+	})
+
 	it('accepts a token carrying the required claims and a young enough iat', async () => {
 		const run = pipeline(options({ requiredClaims: ['jti'], maxTokenAgeSec: 300 }))
 		expect((await run.withToken(await idp.sign(claims()))).statusCode).toBe(200)
@@ -267,20 +291,27 @@ describe('where the token comes from', () => {
 })
 
 describe('scopes and tenant', () => {
-	it('reads scopes from scope, or from scp as an array or a string', async () => {
+	it('reads scopes from scope or scp, each as a string or an array (Duende sends scope as one)', async () => {
 		const run = pipeline(options({ requiredScopes: ['items:read'] }))
 		for (const extra of [
 			{ scope: 'items:read  items:write' },
+			{ scope: ['items:read', 'items:write'] },
 			{ scp: ['items:read', 'items:write'] },
 			{ scp: 'items:write items:read' },
 		]) {
 			expect((await run.withToken(await idp.sign(claims(extra)))).statusCode).toBe(200)
 		}
-		expect(run.seen.map((auth) => [...auth.scopes].sort())).toEqual([
-			['items:read', 'items:write'],
-			['items:read', 'items:write'],
-			['items:read', 'items:write'],
-		])
+		expect(run.seen.map((auth) => [...auth.scopes].sort())).toEqual(
+			Array(4).fill(['items:read', 'items:write']),
+		)
+	})
+
+	it('refuses a scope claim that is neither a string nor an array of strings', async () => {
+		const run = pipeline(options())
+		for (const scope of [42, ['items:read', 7], { read: true }]) {
+			expectRejected(await run.withToken(await idp.sign(claims({ scope }))), 401)
+			expect(run.lastReason()).toBe('jwt_claim_invalid')
+		}
 	})
 
 	it('reads custom:tenant_id or tenant_id, and both when they agree', async () => {

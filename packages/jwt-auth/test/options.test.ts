@@ -29,6 +29,12 @@ describe('factory-time validation', () => {
 		],
 		['audience left out', valid({ issuers: { issuer } }), 'issuers.audience'],
 		[
+			'an empty issuer typ',
+			valid({ issuers: { issuer, audience: 'api', typ: '' } }),
+			'issuers.typ',
+		],
+		['a typ that is not a string', valid({ typ: 9068 }), 'typ'],
+		[
 			'an empty audience list',
 			valid({ issuers: [{ issuer, audience: [] }] }),
 			'issuers[0].audience',
