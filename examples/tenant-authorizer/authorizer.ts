@@ -25,14 +25,20 @@ const env = (name: string): string => {
 }
 
 /**
- * A refused token becomes `{ isAuthorized: false }` (API Gateway answers 403). An unreachable
- * identity provider (503) stays an error: API Gateway then answers 500 instead of telling a
- * valid client its token is bad, and does not cache the decision.
+ * A refused token becomes `{ isAuthorized: false }` (API Gateway answers 403). Two refusals stay
+ * errors, so that API Gateway answers 500 and caches nothing rather than keep a deny for the
+ * whole TTL: an unreachable identity provider (503), and a key the cached JWKS does not hold yet,
+ * which within `jwks.cooldownMs` of the last fetch may be a key the provider just rotated in.
  */
 const refuseRejectedTokens: MiddlewareObj<APIGatewayRequestAuthorizerEventV2, AuthorizerResult> = {
 	onError: (request) => {
-		const status = (request.error as { statusCode?: number } | null | undefined)?.statusCode
-		if (status === 401 || status === 403) request.response = { isAuthorized: false }
+		const error = request.error as
+			| { statusCode?: number; cause?: { code?: unknown } }
+			| null
+			| undefined
+		if (error?.cause?.code === 'jwt_unknown_kid') return
+		if (error?.statusCode === 401 || error?.statusCode === 403)
+			request.response = { isAuthorized: false }
 	},
 }
 

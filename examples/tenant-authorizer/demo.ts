@@ -16,7 +16,10 @@ export default defineScenario(async (stack) => {
 	const idp = stack.identityProvider
 	const tokenOf = (tenant?: string) =>
 		idp.sign({ sub: `user@${tenant}`, aud: audience, ...(tenant ? { tenant_id: tenant } : {}) })
-	const forger = await idp.createKey('ES256', { publish: false })
+	// The attacker's own key under the kid of a published one: an unknown kid is answered with an
+	// error, not a deny, since it may be a key the provider just rotated in (see the README).
+	const publishedKid = idp.jwks().keys.find((key) => key.alg === 'ES256')?.kid
+	const forger = await idp.createKey('ES256', { kid: publishedKid, publish: false })
 
 	type Decision = { isAuthorized: boolean; context?: { tenant_id?: string } }
 	const decide = async (token: string, path = '/tenants/acme/profile'): Promise<Decision> =>

@@ -91,6 +91,23 @@ describe.each(examples)('examples/%s/template.yaml', (example) => {
 		},
 	)
 
+	it('lets each HTTP API invoke its Lambda authorizers (SAM grants it only when asked)', () => {
+		for (const resource of Object.values(template.Resources)) {
+			if (resource.Type !== 'AWS::Serverless::HttpApi') continue
+			const auth = resource.Properties?.Auth as
+				| { Authorizers?: Record<string, Record<string, unknown>> }
+				| undefined
+			for (const [name, authorizer] of Object.entries(auth?.Authorizers ?? {})) {
+				if (authorizer.FunctionArn === undefined) continue
+				expect(
+					authorizer.EnableFunctionDefaultPermissions === true ||
+						authorizer.FunctionInvokeRole !== undefined,
+					`${name} has no invoke permission`,
+				).toBe(true)
+			}
+		}
+	})
+
 	it('grants no wildcard actions or resources', () => {
 		const text = JSON.stringify(template)
 		expect(text).not.toMatch(/"Action":\s*"\*"|"Resource":\s*"\*"|"[a-z0-9-]+:\*"/)

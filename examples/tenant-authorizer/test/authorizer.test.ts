@@ -94,7 +94,9 @@ describe('tenant-authorizer', () => {
 	})
 
 	it('refuses forged, expired, tenant-less and missing tokens with isAuthorized false', async () => {
-		const forger = await stack.identityProvider.createKey('ES256', { publish: false })
+		// Signed with the attacker's own key under the kid of a published one.
+		const kid = stack.identityProvider.jwks().keys.find((key) => key.alg === 'RS256')?.kid
+		const forger = await stack.identityProvider.createKey('RS256', { kid, publish: false })
 		const tokens = [
 			await stack.identityProvider.sign(
 				{ sub: 'x', aud: audience, tenant_id: 'acme' },
@@ -106,6 +108,23 @@ describe('tenant-authorizer', () => {
 		]
 		for (const token of tokens)
 			expect(await authorizeRequest(token)).toEqual({ isAuthorized: false })
+	})
+
+	it('fails, caching no deny, for a token signed by a key rotated in since the last JWKS fetch', async () => {
+		expect((await authorizeRequest(await tokenFor('acme'))).isAuthorized).toBe(true)
+		const rotatedIn = await stack.identityProvider.createKey('ES256')
+		try {
+			const token = await stack.identityProvider.sign(
+				{ sub: 'user@acme', aud: audience, tenant_id: 'acme' },
+				{ key: rotatedIn },
+			)
+			await expect(authorizeRequest(token)).rejects.toMatchObject({
+				statusCode: 401,
+				cause: { code: 'jwt_unknown_kid' },
+			})
+		} finally {
+			stack.identityProvider.unpublish(rotatedIn.kid)
+		}
 	})
 
 	it('fails (API Gateway answers 500, caches nothing) when the identity provider is down and no keys are cached', async () => {
