@@ -188,7 +188,7 @@ export const hmacAuth = (
 		}
 		if (keys instanceof SecretFormatError)
 			throw misconfigured(`${packageName}: ${keys.message}`, keys)
-		if (!verified && !keys.complete) {
+		if (!verified && at < keys.previousUntil) {
 			let previous: Awaited<ReturnType<typeof secrets.previous>>
 			try {
 				previous = await secrets.previous(tenantId)

@@ -41,8 +41,18 @@ export interface SecretsManagerSecrets {
 	prefix?: string
 	/** JSON field of the current secret. Default `shared_secret`. */
 	field?: string
-	/** JSON field of the previous secret during a rotation. Default `previous_shared_secret`. */
+	/**
+	 * JSON field of the previous secret during a rotation. Default `previous_shared_secret`.
+	 * Present but empty (`null` or `""`): there is no previous secret, and `AWSPREVIOUS` is not
+	 * tried either (a revoked secret stops verifying at once).
+	 */
 	previousField?: string
+	/**
+	 * How long after the current version was created (`CreatedDate`) the `AWSPREVIOUS` version
+	 * still verifies, when the JSON has no previous field: senders' time to switch. A replaced
+	 * secret never verifies after it. Default 86,400,000 (a day); 0: never.
+	 */
+	previousVersionGraceMs?: number
 	/** Default: a client built at factory time with 1 s connect/request timeouts and 2 attempts. */
 	client?: SecretsManagerClient
 }
@@ -111,6 +121,7 @@ export const defaults = {
 		prefix: undefined,
 		field: 'shared_secret',
 		previousField: 'previous_shared_secret',
+		previousVersionGraceMs: 86_400_000,
 		client: undefined,
 	},
 	cache: {
@@ -145,6 +156,7 @@ export type ResolvedSecrets =
 			prefix: string
 			field: string
 			previousField: string
+			previousVersionGraceMs: number
 			client: SecretsManagerClient | undefined
 	  }
 
@@ -282,6 +294,13 @@ const resolveSecrets = (secrets: unknown): ResolvedSecrets => {
 		'secrets.previousField',
 		'must be a non-empty string other than secrets.field',
 	)
+	const previousVersionGraceMs =
+		given.previousVersionGraceMs ?? defaults.secrets.previousVersionGraceMs
+	check(
+		isNonNegativeNumber(previousVersionGraceMs),
+		'secrets.previousVersionGraceMs',
+		'must be a non-negative number of milliseconds',
+	)
 	const client = given.client
 	check(
 		client === undefined || isFunction((client as { send?: unknown } | null)?.send),
@@ -293,6 +312,7 @@ const resolveSecrets = (secrets: unknown): ResolvedSecrets => {
 		prefix,
 		field,
 		previousField,
+		previousVersionGraceMs,
 		client: client as SecretsManagerClient | undefined,
 	}
 }

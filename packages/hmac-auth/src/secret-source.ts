@@ -8,14 +8,17 @@ import { isPlainObject, type TracerLike, traced } from '@tenantry/util'
 import { describeFailure, SecretFormatError, SecretUnavailableError } from './errors.js'
 
 /**
- * A tenant's secrets as stored: the current one first. `complete` is `false` when the
+ * A tenant's secrets as stored: the current one first. Until `previousUntil` (epoch ms) the
  * store may hold an older one elsewhere (the `AWSPREVIOUS` stage) worth trying on a mismatch.
  */
 export interface StoredSecrets {
 	readonly secrets: readonly string[]
 	readonly versionId: string | undefined
-	readonly complete: boolean
+	readonly previousUntil: number
 }
+
+/** `previousUntil` of secrets with nothing more to try. */
+export const noPrevious = Number.NEGATIVE_INFINITY
 
 export interface SecretSourceAdapter {
 	/** Throws `NotFoundError` for an unknown tenant, `SecretFormatError`, or `SecretUnavailableError`. */
@@ -50,7 +53,7 @@ export const functionSource = (load: SecretFunction): SecretSourceAdapter => ({
 				tenantId,
 				'from the secrets function is not a non-empty string or array of them',
 			)
-		return { secrets, versionId: undefined, complete: true }
+		return { secrets, versionId: undefined, previousUntil: noPrevious }
 	},
 })
 
@@ -58,9 +61,18 @@ export interface SecretsManagerSourceOptions {
 	prefix: string
 	field: string
 	previousField: string
+	previousVersionGraceMs: number
 	client: SecretsManagerClient
 	tracer: TracerLike | undefined
 }
+
+/**
+ * Answers that mean the tenant has no secret: none, or one scheduled for deletion (an offboarded
+ * tenant, for the 7–30 day recovery window), which `GetSecretValue` refuses as an invalid
+ * request. Read as an outage, it would tell the sender to retry for weeks, and differ from the
+ * answer an unknown tenant gets.
+ */
+const goneErrors = new Set(['ResourceNotFoundException', 'InvalidRequestException'])
 
 type GetSecretValue = (input: {
 	SecretId: string
@@ -70,10 +82,12 @@ type GetSecretValue = (input: {
 /**
  * The issue's layout: SecretId `${prefix}/${tenantId}`, SecretString JSON with the current
  * secret in `field` and, during a rotation, the old one in `previousField`. Without that field
- * the `AWSPREVIOUS` stage is the previous secret, fetched only after a mismatch.
+ * the `AWSPREVIOUS` stage is the previous secret, fetched only after a mismatch, and only for
+ * `previousVersionGraceMs` after the current version was created: `PutSecretValue` and rotation
+ * Lambdas leave a replaced (perhaps leaked) secret in `AWSPREVIOUS` until the next rotation.
  */
 export const secretsManagerSource = (options: SecretsManagerSourceOptions): SecretSourceAdapter => {
-	const { prefix, field, previousField, tracer } = options
+	const { prefix, field, previousField, previousVersionGraceMs, tracer } = options
 	const { client } = options
 	const getSecretValue: GetSecretValue = (input) => client.send(new GetSecretValueCommand(input))
 
@@ -86,7 +100,7 @@ export const secretsManagerSource = (options: SecretsManagerSourceOptions): Secr
 					stage === undefined ? { SecretId } : { SecretId, VersionStage: stage },
 				)
 			} catch (error) {
-				if (error instanceof Error && error.name === 'ResourceNotFoundException')
+				if (error instanceof Error && goneErrors.has(error.name))
 					throw new NotFoundError(`no secret ${SecretId}${stage ? ` (${stage})` : ''}`)
 				throw new SecretUnavailableError(
 					tenantId,
@@ -128,11 +142,25 @@ export const secretsManagerSource = (options: SecretsManagerSourceOptions): Secr
 			const previous = value[previousField]
 			if (previous !== undefined && previous !== null && typeof previous !== 'string')
 				throw new SecretFormatError(tenantId, `field '${previousField}' is not a string`)
-			const hasPrevious = typeof previous === 'string' && previous.length > 0
+			if (typeof previous === 'string' && previous.length > 0)
+				return {
+					secrets: [current, previous],
+					versionId: output.VersionId,
+					previousUntil: noPrevious,
+				}
+			// A field present but empty says there is no previous secret; without a creation date
+			// the version's age is unknown, so the older one is not trusted either.
+			const createdAt = output.CreatedDate?.getTime()
 			return {
-				secrets: hasPrevious ? [current, previous] : [current],
+				secrets: [current],
 				versionId: output.VersionId,
-				complete: hasPrevious,
+				previousUntil:
+					previous === undefined &&
+					previousVersionGraceMs > 0 &&
+					createdAt !== undefined &&
+					Number.isFinite(createdAt)
+						? createdAt + previousVersionGraceMs
+						: noPrevious,
 			}
 		},
 		async previous(tenantId) {

@@ -2,7 +2,7 @@ import type { KeyObject } from 'node:crypto'
 import { createTtlCache, isNotFound } from '@tenantry/cache'
 import { SecretFormatError } from './errors.js'
 import type { Scheme } from './schemes/scheme.js'
-import type { SecretSourceAdapter, StoredSecrets } from './secret-source.js'
+import { noPrevious, type SecretSourceAdapter, type StoredSecrets } from './secret-source.js'
 
 const { createSecretKey } = process.getBuiltinModule('node:crypto')
 
@@ -10,8 +10,8 @@ const { createSecretKey } = process.getBuiltinModule('node:crypto')
 export interface TenantKeys {
 	readonly keys: readonly KeyObject[]
 	readonly versionId: string | undefined
-	/** `false`: an `AWSPREVIOUS` version may hold one more key. */
-	readonly complete: boolean
+	/** Until then (epoch ms) an `AWSPREVIOUS` version may hold one more key. */
+	readonly previousUntil: number
 }
 
 /**
@@ -71,7 +71,7 @@ export const createSecretStore = (options: SecretStoreOptions): SecretStore => {
 	const toKeys = (tenantId: string, stored: StoredSecrets): TenantKeys => ({
 		keys: stored.secrets.map((secret) => keyOf(tenantId, secret)),
 		versionId: stored.versionId,
-		complete: stored.complete || source.previous === undefined,
+		previousUntil: source.previous === undefined ? noPrevious : stored.previousUntil,
 	})
 
 	const loadCurrent = async (tenantId: string): Promise<CachedKeys> => {

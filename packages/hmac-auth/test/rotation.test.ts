@@ -24,12 +24,20 @@ beforeEach(() => secretsManager.faults.clear())
 
 const body = '{"event":"invoice.paid"}'
 
-const setup = (initial: string | Record<string, unknown>, extra: HmacAuthOptions = {}) => {
+const setup = (
+	initial: string | Record<string, unknown>,
+	extra: HmacAuthOptions = {},
+	previousVersionGraceMs?: number,
+) => {
 	const prefix = freshPrefix()
 	const secretId = `${prefix}/acme`
 	secretsManager.putSecret(secretId, initial)
 	const clock = fakeClock()
-	const h = harness({ secrets: { prefix, client }, now: clock.now, ...extra })
+	const h = harness({
+		secrets: { prefix, client, previousVersionGraceMs },
+		now: clock.now,
+		...extra,
+	})
 	const send = (secret: string) =>
 		h.handler(signedEvent({ secret, body, tenantId: 'acme', timestamp: clock.date() }))
 	return { h, clock, send, secretId, calls: () => secretsManager.calls(secretId) }
@@ -61,6 +69,31 @@ describe('during a rotation', () => {
 		expect((await send('one')).statusCode).toBe(200)
 		expect((await send('two')).statusCode).toBe(200)
 		expect(calls()).toBe(2)
+	})
+
+	it('stops verifying the AWSPREVIOUS version previousVersionGraceMs after the rotation', async () => {
+		const { h, send, clock, secretId } = setup({ shared_secret: 'leaked' })
+		secretsManager.putSecret(secretId, { shared_secret: 'fresh' })
+		expect((await send('leaked')).statusCode).toBe(200)
+		// A day after the version's CreatedDate, which Secrets Manager stamps from the real clock.
+		clock.advance(Date.now() - clock.now() + 86_400_000 + 60_000)
+		expect((await send('fresh')).statusCode).toBe(200)
+		expect(await send('leaked')).toEqual(unauthorizedResponse())
+		expect(lastReason(h)).toBe('hmac_signature_mismatch')
+	})
+
+	it('never tries AWSPREVIOUS with previousVersionGraceMs 0, or when the JSON names no previous secret', async () => {
+		const noGrace = setup({ shared_secret: 'one' }, {}, 0)
+		secretsManager.putSecret(noGrace.secretId, { shared_secret: 'two' })
+		expect((await noGrace.send('one')).statusCode).toBe(401)
+		const revoked = setup({ shared_secret: 'leaked' })
+		secretsManager.putSecret(revoked.secretId, {
+			shared_secret: 'fresh',
+			previous_shared_secret: null,
+		})
+		expect((await revoked.send('leaked')).statusCode).toBe(401)
+		expect((await revoked.send('fresh')).statusCode).toBe(200)
+		expect(revoked.calls()).toBe(1)
 	})
 
 	it('picks up a new secret once the cached one is older than the grace, with one refetch for all', async () => {
@@ -140,6 +173,13 @@ describe('during a rotation', () => {
 		secretsManager.deleteSecret(secretId)
 		clock.advance(10_000)
 		expect(await send('forged')).toEqual(unauthorizedResponse())
+		expect(lastReason(h)).toBe('hmac_unknown_tenant')
+	})
+
+	it('treats a secret scheduled for deletion (an offboarded tenant) as an unknown tenant, not an outage', async () => {
+		const { send, secretId, h } = setup({ shared_secret: 'one' })
+		secretsManager.deleteSecret(secretId, { recoveryWindow: true })
+		expect(await send('one')).toEqual(unauthorizedResponse())
 		expect(lastReason(h)).toBe('hmac_unknown_tenant')
 	})
 })

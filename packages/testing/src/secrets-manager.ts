@@ -20,6 +20,8 @@ interface StoredSecret {
 	name: string
 	arn: string
 	versions: SecretVersion[]
+	/** Set while deletion is scheduled (the recovery window): reads are refused. */
+	deletionDate: number | undefined
 }
 
 export interface LocalSecretsManager {
@@ -32,7 +34,11 @@ export interface LocalSecretsManager {
 	 * `AWSPREVIOUS`), as `PutSecretValue` does. Objects are stored as JSON.
 	 */
 	putSecret(name: string, value: string | Record<string, unknown>): void
-	deleteSecret(name: string): void
+	/**
+	 * Deletes the secret at once, or with `{ recoveryWindow: true }` schedules its deletion as
+	 * `DeleteSecret` does by default: until then reading it is an `InvalidRequestException`.
+	 */
+	deleteSecret(name: string, options?: { recoveryWindow?: boolean }): void
 	/** `GetSecretValue` calls, for one SecretId (name or ARN as sent) or in total. */
 	calls(secretId?: string): number
 	resetCalls(): void
@@ -50,6 +56,13 @@ class ServiceError extends Error {
 		super(message)
 	}
 }
+
+const markedForDeletion = () =>
+	new ServiceError(
+		400,
+		'InvalidRequestException',
+		"You can't perform this operation on the secret because it was marked for deletion.",
+	)
 
 const notFound = () =>
 	new ServiceError(
@@ -109,6 +122,7 @@ export const startSecretsManager = async (
 			name,
 			arn: `arn:aws:secretsmanager:${region}:${localAccountId}:secret:${name}-${randomId(6)}`,
 			versions: [],
+			deletionDate: undefined,
 		}
 		secrets.set(name, secret)
 		addVersion(secret, secretString, ['AWSCURRENT'])
@@ -119,6 +133,7 @@ export const startSecretsManager = async (
 		GetSecretValue(input) {
 			const secret = find(input.SecretId)
 			if (!secret) throw notFound()
+			if (secret.deletionDate !== undefined) throw markedForDeletion()
 			const stage = typeof input.VersionStage === 'string' ? input.VersionStage : undefined
 			const versionId = typeof input.VersionId === 'string' ? input.VersionId : undefined
 			const version = secret.versions.find((v) =>
@@ -149,6 +164,7 @@ export const startSecretsManager = async (
 		PutSecretValue(input) {
 			const secret = find(input.SecretId)
 			if (!secret) throw notFound()
+			if (secret.deletionDate !== undefined) throw markedForDeletion()
 			const stages = Array.isArray(input.VersionStages)
 				? input.VersionStages.map(String)
 				: ['AWSCURRENT']
@@ -163,8 +179,13 @@ export const startSecretsManager = async (
 		DeleteSecret(input) {
 			const secret = find(input.SecretId)
 			if (!secret) throw notFound()
-			secrets.delete(secret.name)
-			return { ARN: secret.arn, Name: secret.name, DeletionDate: Date.now() / 1000 }
+			if (input.ForceDeleteWithoutRecovery === true) secrets.delete(secret.name)
+			else secret.deletionDate ??= Date.now() / 1000 + 30 * 86_400
+			return {
+				ARN: secret.arn,
+				Name: secret.name,
+				DeletionDate: secret.deletionDate ?? Date.now() / 1000,
+			}
 		},
 	}
 
@@ -272,8 +293,11 @@ export const startSecretsManager = async (
 			if (existing) addVersion(existing, secretString, ['AWSCURRENT'])
 			else create(name, secretString)
 		},
-		deleteSecret(name) {
-			secrets.delete(name)
+		deleteSecret(name, deleteOptions) {
+			const secret = secrets.get(name)
+			if (secret === undefined) return
+			if (deleteOptions?.recoveryWindow) secret.deletionDate ??= Date.now() / 1000 + 30 * 86_400
+			else secrets.delete(name)
 		},
 		calls(secretId) {
 			if (secretId !== undefined) return calls.get(secretId) ?? 0

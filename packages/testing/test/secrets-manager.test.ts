@@ -1,5 +1,6 @@
 import {
 	CreateSecretCommand,
+	DeleteSecretCommand,
 	GetSecretValueCommand,
 	InternalServiceError,
 	PutSecretValueCommand,
@@ -61,6 +62,25 @@ describe('local Secrets Manager through the real SecretsManagerClient', () => {
 		await expect(getSecret('tenants/gone', 'AWSPREVIOUS')).rejects.toBeInstanceOf(
 			ResourceNotFoundException,
 		)
+	})
+
+	it('refuses reads of a secret scheduled for deletion, as DeleteSecret does by default', async () => {
+		secretsManager.putSecret('tenants/offboarded', 'x')
+		secretsManager.deleteSecret('tenants/offboarded', { recoveryWindow: true })
+		await expect(getSecret('tenants/offboarded')).rejects.toMatchObject({
+			name: 'InvalidRequestException',
+			message: expect.stringContaining('marked for deletion'),
+		})
+		secretsManager.putSecret('tenants/scheduled', 'x')
+		await client.send(new DeleteSecretCommand({ SecretId: 'tenants/scheduled' }))
+		await expect(getSecret('tenants/scheduled')).rejects.toMatchObject({
+			name: 'InvalidRequestException',
+		})
+		secretsManager.putSecret('tenants/forced', 'x')
+		await client.send(
+			new DeleteSecretCommand({ SecretId: 'tenants/forced', ForceDeleteWithoutRecovery: true }),
+		)
+		await expect(getSecret('tenants/forced')).rejects.toBeInstanceOf(ResourceNotFoundException)
 	})
 
 	it('counts GetSecretValue calls per SecretId', async () => {
