@@ -55,24 +55,29 @@ const bodyNotParsed = () =>
 
 /**
  * A string body is either a body the JSON parser never saw, or one it parsed to a string (a
- * JSON string literal). Only a string holding a JSON object can name a tenant: that one is
- * refused, any other string names no tenant.
+ * JSON string literal). Only a string holding a JSON object or array can name a tenant (a
+ * dotted path indexes arrays too): that one is refused, any other string names no tenant. A
+ * body still base64-encoded (REST APIs with binary media types encode JSON too) was never
+ * parsed, so it is read decoded.
  */
-const isUnparsedJsonObject = (body: string): boolean => {
-	if (!body.trimStart().startsWith('{')) return false
+const isUnparsedJsonContainer = (body: string, base64: boolean): boolean => {
+	const text = base64 ? Buffer.from(body, 'base64').toString('utf8') : body
+	const start = text.trimStart()
+	if (!start.startsWith('{') && !start.startsWith('[')) return false
 	try {
-		const parsed: unknown = JSON.parse(body)
+		const parsed: unknown = JSON.parse(text)
 		return typeof parsed === 'object' && parsed !== null
 	} catch {
 		return false
 	}
 }
 
-const readBodyField = (body: unknown, path: readonly string[]): readonly unknown[] => {
+const readBodyField = (event: HttpEventLike, path: readonly string[]): readonly unknown[] => {
+	const { body } = event
 	if (isAbsent(body) || body === '') return none
 	if (body instanceof Uint8Array) throw bodyNotParsed()
 	if (typeof body === 'string') {
-		if (isUnparsedJsonObject(body)) throw bodyNotParsed()
+		if (isUnparsedJsonContainer(body, event.isBase64Encoded === true)) throw bodyNotParsed()
 		return none
 	}
 	let value: unknown = body
@@ -127,7 +132,7 @@ export const createMatchReaders = (match: MatchOptions): MatchReader[] => {
 			location: 'bodyField',
 			source: 'body',
 			required: isRequired('bodyField'),
-			read: (event) => readBodyField(event.body, path),
+			read: (event) => readBodyField(event, path),
 		})
 	}
 	return readers

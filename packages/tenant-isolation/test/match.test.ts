@@ -195,4 +195,46 @@ describe('repeated and oddly shaped references', () => {
 			statusCode: 200,
 		})
 	})
+
+	it('refuses (415) a base64-encoded JSON body it cannot read, as REST APIs with binary media types send JSON', async () => {
+		for (const event of [
+			restApiEvent({
+				method: 'POST',
+				headers: { 'Content-Type': 'application/json' },
+				body: '{"order":{"tenantId":"globex"}}',
+				isBase64Encoded: true,
+			}),
+			httpApiEvent({ method: 'POST', body: Buffer.from('{"order":{"tenantId":"globex"}}') }),
+		]) {
+			const { handler, seen } = pipeline({ match }, { auth: 'acme' })
+			expect((await handler(event, lambdaContext())).statusCode).toBe(415)
+			expect(seen).toEqual([])
+		}
+	})
+
+	it('refuses (415) an unparsed JSON array body, which a dotted path can index', async () => {
+		const { handler, seen } = pipeline({ match: { bodyField: '0.tenantId' } }, { auth: 'acme' })
+		const response = await handler(
+			httpApiEvent({ method: 'POST', body: '[{"tenantId":"globex"}]' }),
+			lambdaContext(),
+		)
+		expect(response.statusCode).toBe(415)
+		expect(seen).toEqual([])
+	})
+
+	it('reads a base64-encoded JSON body once the parser ran before it', async () => {
+		const { handler } = pipeline({ match }, { auth: 'acme', parseBody: true })
+		const send = (tenantId: string) =>
+			handler(
+				httpApiEvent({
+					method: 'POST',
+					headers: { 'content-type': 'application/json' },
+					body: JSON.stringify({ order: { tenantId } }),
+					isBase64Encoded: true,
+				}),
+				lambdaContext(),
+			)
+		expect((await send('acme')).statusCode).toBe(200)
+		expect((await send('globex')).statusCode).toBe(403)
+	})
 })
