@@ -1,5 +1,5 @@
 // Static named imports: bundlers keep only these classes (a dynamic import() pulls in every
-// command of the client), and `sideEffects: false` drops them where tenantCredentials is unused.
+// command of the client). They are loaded with this module, tenantCredentials or not.
 import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts'
 import type { MiddlewareObj, Request } from '@middy/core'
 import {

@@ -81,9 +81,10 @@ export interface TenantCredentialSource {
 /**
  * Per-tenant credentials from STS `AssumeRole` with the session tag `tenant_id`, cached
  * per tenant (single-flight: concurrent first requests of a tenant make one call) and
- * replaced `refreshBeforeExpiryMs` before they expire. While STS fails in that window the
- * previous credentials, still valid, keep being served, and STS is asked again only every
- * `retryAfterSec`; past their `Expiration`, 503.
+ * replaced `refreshBeforeExpiryMs` before they expire, in the background: requests in that
+ * window keep the previous credentials, still valid, rather than wait for STS. While STS fails
+ * they keep being served, and STS is asked again only every `retryAfterSec`; past their
+ * `Expiration`, 503.
  */
 export const createTenantCredentialSource = (
 	options: ResolvedTenantCredentials,
@@ -172,7 +173,9 @@ export const createTenantCredentialSource = (
 		providerFor(tenant) {
 			const load = () => assume(tenant)
 			return async () => {
-				const issued = await cache.get(tenant.id, load)
+				// In the refresh window the session is still valid: requests keep it while the new
+				// one is assumed in the background, so a slow STS delays none of them.
+				const issued = await cache.get(tenant.id, load, { refreshInBackground: true })
 				// Served stale while STS fails: only as long as it is still valid.
 				if (Date.now() >= issued.expiresAt) throw expired()
 				return issued.credentials

@@ -87,7 +87,7 @@ describe('tenant-scoped credentials from STS', () => {
 		expect(stack.sts.assumeRoleCalls).toHaveLength(1)
 	})
 
-	it('refreshes refreshBeforeExpiryMs before Expiration, then signs with the new session', async () => {
+	it('refreshes refreshBeforeExpiryMs before Expiration, in the background, then signs with the new session', async () => {
 		vi.useFakeTimers({ toFake: ['Date'] })
 		vi.setSystemTime(Date.now())
 		const { invoke } = reader()
@@ -98,7 +98,10 @@ describe('tenant-scoped credentials from STS', () => {
 		await invoke('acme')
 		expect(stack.sts.assumeRoleCalls).toHaveLength(1)
 		vi.advanceTimersByTime(10_000) // 605 s: within 5 minutes of the 900 s expiry
+		// Still valid for 295 s: this request keeps the session while the new one is assumed.
 		await invoke('acme')
+		await vi.waitFor(() => expect(stack.sts.assumeRoleCalls).toHaveLength(2))
+		await new Promise((resolve) => setTimeout(resolve, 100))
 		await invoke('acme')
 		expect(stack.sts.assumeRoleCalls).toHaveLength(2)
 		const keys = stack.dynamodb.requests
@@ -107,9 +110,25 @@ describe('tenant-scoped credentials from STS', () => {
 		expect(keys).toEqual([
 			first?.accessKeyId,
 			first?.accessKeyId,
-			stack.sts.assumeRoleCalls[1]?.accessKeyId,
+			first?.accessKeyId,
 			stack.sts.assumeRoleCalls[1]?.accessKeyId,
 		])
+	})
+
+	it('keeps serving the still-valid session while a slow refresh is in flight', async () => {
+		vi.useFakeTimers({ toFake: ['Date'] })
+		vi.setSystemTime(Date.now())
+		const { invoke } = reader()
+		expect((await invoke('acme')).statusCode).toBe(200)
+		vi.advanceTimersByTime(11 * 60_000) // 4 minutes of validity left
+		stack.sts.faults.inject({ type: 'delay', ms: 3_000 })
+		const started = performance.now()
+		expect((await invoke('acme')).statusCode).toBe(200)
+		// Not a speed target: a request that waited for STS would take the whole 3 s delay.
+		expect(performance.now() - started).toBeLessThan(2_000)
+		expect((await invoke('acme')).statusCode).toBe(200)
+		// The one refresh lands after the delay; nothing is left in flight for the next test.
+		await vi.waitFor(() => expect(stack.sts.assumeRoleCalls).toHaveLength(2), { timeout: 6_000 })
 	})
 
 	it('honours durationSeconds and refreshBeforeExpiryMs', async () => {

@@ -17,6 +17,12 @@ export interface GetOptions {
 	 * `false` it gets the load error instead: for callers that need to know the refresh failed.
 	 */
 	allowStale?: boolean
+	/**
+	 * Serve an expired value that may still be served stale (within `staleIfErrorMs`) at once,
+	 * and load a fresh one in the background (single-flight), instead of waiting for it: for
+	 * values still usable after their TTL, such as credentials refreshed before they expire.
+	 */
+	refreshInBackground?: boolean
 }
 
 export interface SetOptions {
@@ -69,6 +75,8 @@ interface LoadOutcome<V> {
 interface Flight<V> {
 	outcome: Promise<LoadOutcome<V>> | undefined
 }
+
+const ignore = (): void => undefined
 
 /**
  * An in-memory, per-container cache for values that are expensive to fetch. It never
@@ -253,6 +261,14 @@ export const createTtlCache = <V>(options: TtlCacheOptions): TtlCache<V> => {
 					if (state !== 'stale' || !allowStale) return Promise.reject(entry.failure)
 					recencyOf(entry).touch(entry)
 					counters.staleServed++
+					return Promise.resolve(entry.value as V)
+				}
+				if (getOptions?.refreshInBackground && allowStale && isUsableStale(entry, now())) {
+					counters.misses++
+					counters.staleServed++
+					recencyOf(entry).touch(entry)
+					// Its failure is recorded by the load itself (backoff, stale kept); nobody awaits it.
+					if (!inflight.has(key)) startLoad(key, load).catch(ignore)
 					return Promise.resolve(entry.value as V)
 				}
 			}

@@ -233,6 +233,41 @@ describe('stale-if-error', () => {
 	})
 })
 
+describe('refreshInBackground', () => {
+	it('serves a still-usable expired value at once and loads a fresh one once, in the background', async () => {
+		const { cache, clock } = setup({ staleIfErrorMs: 5_000 })
+		await cache.get('k', async () => 'old')
+		clock.advance(1_500)
+		const gate = deferred<string>()
+		const load = vi.fn(() => gate.promise)
+		const served = await Promise.all([
+			cache.get('k', load, { refreshInBackground: true }),
+			cache.get('k', load, { refreshInBackground: true }),
+		])
+		expect(served).toEqual(['old', 'old'])
+		expect(load).toHaveBeenCalledTimes(1)
+		gate.resolve('new')
+		await gate.promise
+		await Promise.resolve()
+		expect(await cache.get('k', load, { refreshInBackground: true })).toBe('new')
+	})
+
+	it('keeps serving the old value after a failed background load, and waits once it is no longer usable', async () => {
+		const { cache, clock } = setup({ staleIfErrorMs: 5_000, failureBackoffMs: 1_000 })
+		await cache.get('k', async () => 'old')
+		clock.advance(1_500)
+		const failing = vi.fn(async () => {
+			throw new Error('down')
+		})
+		expect(await cache.get('k', failing, { refreshInBackground: true })).toBe('old')
+		await Promise.resolve()
+		expect(await cache.get('k', failing, { refreshInBackground: true })).toBe('old')
+		expect(failing).toHaveBeenCalledTimes(1)
+		clock.advance(10_000)
+		await expect(cache.get('k', failing, { refreshInBackground: true })).rejects.toThrow('down')
+	})
+})
+
 describe('failure backoff', () => {
 	const down = () => Promise.reject(new Error('down'))
 
