@@ -11,6 +11,7 @@ import {
 } from '@tenantry/util'
 import type { ClientClasses, ClientConfigOf, SharedClientConfig } from './client-class.js'
 import { type DynamoTenantGuardOptions, guardDefaults, type ResolvedGuard } from './dynamo-guard.js'
+import { keyedOperations } from './dynamo-requests.js'
 import { packageName } from './errors.js'
 import { type HttpHandlerOptions, httpHandlerDefaults } from './http-handler.js'
 import {
@@ -284,6 +285,17 @@ const resolveGuard = (given: unknown): ResolvedGuard | undefined => {
 		packageName,
 		'dynamoTenantGuard.allowCommands',
 		"must list operation names such as 'DescribeTable'",
+	)
+	// Listing one of these would do nothing: the guard checks them by their own rules.
+	const checked = guard.allowCommands.find(
+		(name) =>
+			name === 'Scan' || name === 'Query' || (keyedOperations as readonly string[]).includes(name),
+	)
+	assertOption(
+		checked === undefined,
+		packageName,
+		'dynamoTenantGuard.allowCommands',
+		`may not list ${checked}, which the guard checks by its own rule (allowScan for Scan)`,
 	)
 	return {
 		...guard,

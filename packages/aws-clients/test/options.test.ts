@@ -143,6 +143,20 @@ describe('factory-time validation', () => {
 		)
 	})
 
+	it.each(['Scan', 'Query', 'GetItem', 'TransactWriteItems'])(
+		'refuses allowCommands listing %s, which the guard checks by its own rule',
+		(name) => {
+			expect(() =>
+				awsClients({ ...base, dynamoTenantGuard: { allowCommands: ['DescribeTable', name] } }),
+			).toThrow(
+				expect.objectContaining({
+					name: 'TypeError',
+					cause: { package: '@tenantry/aws-clients', option: 'dynamoTenantGuard.allowCommands' },
+				}),
+			)
+		},
+	)
+
 	it('accepts the minimal form and undefined for defaults', () => {
 		expect(awsClients(base).before).toBeTypeOf('function')
 		expect(
