@@ -48,6 +48,9 @@ const documentsOf = (client: DynamoDBClient): DynamoDBDocumentClient => {
 /** DynamoDB items stop at 400 KB (API Gateway accepts 10 MB bodies); room is left for the keys. */
 const maxItemBytes = 350_000
 
+/** Item ids a key can hold: DynamoDB refuses a partition key over 2,048 bytes (a 500 otherwise). */
+const maxItemIdBytes = 1_024
+
 const json = (statusCode: number, body: unknown): APIGatewayProxyResultV2 => ({
 	statusCode,
 	headers: { 'Content-Type': 'application/json' },
@@ -109,6 +112,8 @@ export const handler = middy<APIGatewayProxyEventV2, APIGatewayProxyResultV2>(aw
 	.use(httpErrorHandler())
 	.handler(async (event, context) => {
 		const itemId = event.pathParameters?.itemId ?? ''
+		if (Buffer.byteLength(itemId) > maxItemIdBytes)
+			throw createError(400, 'The item id is too long', { expose: true })
 		// `key` refuses ids that could reach another key (`#`): a clean 400.
 		const Key = { pk: context.tenant.key('ITEM', itemId), sk: 'ITEM' }
 		const items = documentsOf(context.clients.dynamodb)

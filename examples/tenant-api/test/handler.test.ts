@@ -107,6 +107,18 @@ describe('tenant-api', () => {
 		)
 	})
 
+	it.each(['GET', 'PUT', 'DELETE'])(
+		'answers 400, not 500, to %s with an item id DynamoDB cannot key',
+		async (method) => {
+			const token = await tokenFor('acme')
+			const response = await call(method, `/tenants/acme/items/${'x'.repeat(3_000)}`, {
+				token,
+				...(method === 'PUT' ? { body: { a: 1 } } : {}),
+			})
+			expect(response.statusCode).toBe(400)
+		},
+	)
+
 	it('limits each tenant separately (429 with Retry-After)', async () => {
 		const token = await tokenFor('initech')
 		const statuses: (number | undefined)[] = []
