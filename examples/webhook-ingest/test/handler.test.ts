@@ -143,6 +143,25 @@ describe('webhook-ingest', () => {
 		expect((await storedEvent('acme', event.id)).Item).toBeDefined()
 	})
 
+	it('stores the identical re-send of a delivery answered 503, rather than refuse it as a replay', async () => {
+		const event = webhook()
+		const delivery = signedDelivery('acme', secrets.acme, JSON.stringify(event))
+		const send = async () =>
+			(await handler(
+				structuredClone(delivery),
+				lambdaContext(),
+			)) as APIGatewayProxyStructuredResultV2
+		stack.dynamodb.faults.inject({ type: 'server-error' }, { target: eventsTable })
+		try {
+			expect(await send()).toMatchObject({ statusCode: 503, headers: { 'Retry-After': '5' } })
+		} finally {
+			stack.dynamodb.faults.clear()
+		}
+		expect((await send()).statusCode).toBe(202)
+		expect((await send()).statusCode).toBe(401)
+		expect((await storedEvent('acme', event.id)).Item).toBeDefined()
+	})
+
 	it('answers 422 for a verified body that is not a webhook', async () => {
 		expect((await deliver('acme', JSON.stringify({ hello: 'world' }))).statusCode).toBe(422)
 	})

@@ -37,6 +37,7 @@ import {
 	resolveOptions,
 } from './options.js'
 import { readRawBody } from './raw-body.js'
+import type { ReplayClaim } from './replay-store.js'
 import type { ParsedRequest } from './schemes/scheme.js'
 import { functionSource, type SecretSourceAdapter, secretsManagerSource } from './secret-source.js'
 import { type CachedKeys, createSecretStore } from './secret-store.js'
@@ -52,6 +53,9 @@ export interface HmacAuth extends AuthContextBase {
 
 type HmacContext = Context & WithAuth<HmacAuth>
 type HmacRequest = Request<unknown, unknown, Error, HmacContext>
+
+/** The replay claim a request made, kept on the middy request under each instance's own key. */
+type ClaimingRequest = Record<symbol, ReplayClaim | undefined>
 
 const sourceOf = (config: ResolvedOptions): SecretSourceAdapter => {
 	const { secrets } = config
@@ -72,8 +76,17 @@ export const hmacAuth = (
 	options: HmacAuthOptions = {},
 ): MiddlewareObj<unknown, unknown, Error, HmacContext> => {
 	const config = resolveOptions(options)
-	const { scheme, replayStore, tracer, toleranceMs, maxBodyBytes, tenantIdPattern, tenantIdFrom } =
-		config
+	const claimKey = Symbol('@tenantry/hmac-auth replay claim')
+	const {
+		scheme,
+		replayStore,
+		replayRetentionMs,
+		tracer,
+		toleranceMs,
+		maxBodyBytes,
+		tenantIdPattern,
+		tenantIdFrom,
+	} = config
 	const { algorithm } = scheme
 	// `Date` is looked up on each call, so fake timers installed after the factory apply.
 	const now = config.now ?? (() => Date.now())
@@ -128,20 +141,47 @@ export const hmacAuth = (
 				hash.update('content:')
 				for (const piece of parsed.content) hash.update(piece)
 			} else hash.update(`id:${parsed.replayId}`)
+			// A timestamped request can only come back while its timestamp is accepted; one without
+			// a timestamp at any time, so it is remembered for the retention.
+			const claim: ReplayClaim = {
+				tenantId,
+				id: hash.digest('hex'),
+				expiresAt: Math.ceil(
+					(parsed.timestampMs === undefined
+						? at + replayRetentionMs
+						: parsed.timestampMs + toleranceMs) / 1000,
+				),
+				now: Math.floor(at / 1000),
+			}
 			let first: boolean
 			try {
-				first = await replayStore.claim({
-					tenantId,
-					id: hash.digest('hex'),
-					expiresAt: Math.ceil(((parsed.timestampMs ?? at) + toleranceMs) / 1000),
-					now: Math.floor(at / 1000),
-				})
+				first = await replayStore.claim(claim)
 			} catch (error) {
 				throw unavailable(new ReplayStoreUnavailableError(tenantId, describeFailure(error)))
 			}
 			if (!first) throw reject(new ReplayedRequestError(tenantId))
+			;(request as unknown as ClaimingRequest)[claimKey] = claim
 		}
 		accept(request, tenantId)
+	}
+
+	/**
+	 * A request whose claim succeeded but whose processing then failed on the server side (5xx,
+	 * or an error that is not an HTTP one): the claim is released, so that the sender's identical
+	 * retry, which a 503 with `Retry-After` invites, is processed rather than refused as a
+	 * replay. A 4xx answer stands: a retry would get it again.
+	 */
+	const onError = async (request: HmacRequest): Promise<void> => {
+		const claim = (request as unknown as ClaimingRequest)[claimKey]
+		if (claim === undefined || replayStore?.release === undefined) return
+		;(request as unknown as ClaimingRequest)[claimKey] = undefined
+		const status = (request.error as { statusCode?: unknown } | null | undefined)?.statusCode
+		if (typeof status === 'number' && status < 500) return
+		try {
+			await replayStore.release(claim)
+		} catch {
+			// The store is down: the retry is refused as a replay, as without a release.
+		}
 	}
 
 	/**
@@ -243,5 +283,5 @@ export const hmacAuth = (
 		return undefined
 	}
 
-	return { name: 'hmac-auth', before }
+	return { name: 'hmac-auth', before, onError }
 }

@@ -92,6 +92,11 @@ export interface HmacAuthOptions {
 	maxBodyBytes?: number
 	/** Rejects a second delivery of a request in any container, e.g. `dynamoReplayStore(…)`. */
 	replayStore?: ReplayStore
+	/**
+	 * How long the replay store remembers a request whose scheme carries no timestamp (a
+	 * timestamped one is remembered while its timestamp is accepted). Default 604,800 (7 days).
+	 */
+	replayRetentionSec?: number
 	/** Powertools tracer: a subsegment per secret fetch, the `tenant_id` annotation on success. */
 	tracer?: TracerLike
 	/** `realm` of the `WWW-Authenticate` challenge. Default `api`. */
@@ -137,6 +142,7 @@ export const defaults = {
 	tenantIdFrom: undefined,
 	maxBodyBytes: 1_048_576,
 	replayStore: undefined,
+	replayRetentionSec: 604_800,
 	tracer: undefined,
 	realm: 'api',
 	retryAfterSec: 5,
@@ -169,6 +175,7 @@ export interface ResolvedOptions {
 	tenantIdPattern: RegExp
 	maxBodyBytes: number
 	replayStore: ReplayStore | undefined
+	replayRetentionMs: number
 	tracer: TracerLike | undefined
 	retryAfterSec: number
 	now: (() => number) | undefined
@@ -184,6 +191,7 @@ const knownOptions = [
 	'tenantIdFrom',
 	'maxBodyBytes',
 	'replayStore',
+	'replayRetentionSec',
 	'tracer',
 	'realm',
 	'retryAfterSec',
@@ -415,6 +423,17 @@ export const resolveOptions = (options: HmacAuthOptions): ResolvedOptions => {
 		'replayStore',
 		'must have a claim function, e.g. dynamoReplayStore(…)',
 	)
+	ensure(
+		replayStore?.release === undefined || isFunction(replayStore.release),
+		'replayStore',
+		'release must be a function when given',
+	)
+	const replayRetentionSec = options.replayRetentionSec ?? defaults.replayRetentionSec
+	check(
+		isPositiveInteger(replayRetentionSec),
+		'replayRetentionSec',
+		'must be a positive integer number of seconds',
+	)
 	const tracer = options.tracer
 	ensure(
 		tracer === undefined ||
@@ -436,6 +455,7 @@ export const resolveOptions = (options: HmacAuthOptions): ResolvedOptions => {
 		tenantIdPattern: anchorPattern(pattern),
 		maxBodyBytes,
 		replayStore,
+		replayRetentionMs: replayRetentionSec * 1000,
 		tracer,
 		retryAfterSec,
 		now: options.now,

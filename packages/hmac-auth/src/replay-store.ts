@@ -1,4 +1,4 @@
-import { PutItemCommand } from '@aws-sdk/client-dynamodb'
+import { DeleteItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb'
 import { assertKnownKeys, assertOption, isPlainObject } from '@tenantry/util'
 import { packageName } from './errors.js'
 
@@ -17,10 +17,13 @@ export interface ReplayClaim {
 /**
  * Where accepted requests are remembered, shared by every container. `claim` resolves `true`
  * for the first delivery, `false` for a replay, and rejects when the store cannot answer
- * (the middleware then answers 503, never accepts).
+ * (the middleware then answers 503, never accepts). `release`, when present, forgets a claim
+ * whose request then failed on the server side (5xx), so the sender's identical retry is
+ * processed rather than refused as a replay.
  */
 export interface ReplayStore {
 	claim(claim: ReplayClaim): Promise<boolean>
+	release?(claim: ReplayClaim): Promise<void>
 }
 
 /**
@@ -106,18 +109,23 @@ export const dynamoReplayStore = (options: DynamoReplayStoreOptions): ReplayStor
 		'must differ from the key attributes',
 	)
 
+	const send = client.send.bind(client) as (
+		command: PutItemCommand | DeleteItemCommand,
+	) => Promise<unknown>
+	const keyOf = (tenantId: string, id: string) => ({
+		[partitionKey]: { S: `${keyPrefix}${tenantId}#${recordType}#${id}` },
+		...(sortKey === null ? {} : { [sortKey]: { S: recordType } }),
+	})
+	const isConditionFailure = (error: unknown): boolean =>
+		error instanceof Error && error.name === 'ConditionalCheckFailedException'
+
 	return {
 		async claim({ tenantId, id, expiresAt, now }) {
 			try {
-				const send = client.send.bind(client) as (command: PutItemCommand) => Promise<unknown>
 				await send(
 					new PutItemCommand({
 						TableName: tableName,
-						Item: {
-							[partitionKey]: { S: `${keyPrefix}${tenantId}#${recordType}#${id}` },
-							...(sortKey === null ? {} : { [sortKey]: { S: recordType } }),
-							[ttlAttribute]: { N: String(expiresAt) },
-						},
+						Item: { ...keyOf(tenantId, id), [ttlAttribute]: { N: String(expiresAt) } },
 						ConditionExpression: 'attribute_not_exists(#pk) OR #expiresAt < :now',
 						ExpressionAttributeNames: { '#pk': partitionKey, '#expiresAt': ttlAttribute },
 						ExpressionAttributeValues: { ':now': { N: String(now) } },
@@ -125,8 +133,24 @@ export const dynamoReplayStore = (options: DynamoReplayStoreOptions): ReplayStor
 				)
 				return true
 			} catch (error) {
-				if (error instanceof Error && error.name === 'ConditionalCheckFailedException') return false
+				if (isConditionFailure(error)) return false
 				throw error
+			}
+		},
+		async release({ tenantId, id, expiresAt }) {
+			try {
+				// Only while the record is still the one this claim wrote.
+				await send(
+					new DeleteItemCommand({
+						TableName: tableName,
+						Key: keyOf(tenantId, id),
+						ConditionExpression: '#expiresAt = :expiresAt',
+						ExpressionAttributeNames: { '#expiresAt': ttlAttribute },
+						ExpressionAttributeValues: { ':expiresAt': { N: String(expiresAt) } },
+					}),
+				)
+			} catch (error) {
+				if (!isConditionFailure(error)) throw error
 			}
 		},
 	}

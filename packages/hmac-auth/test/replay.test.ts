@@ -1,7 +1,17 @@
+import { createHmac } from 'node:crypto'
 import { type DynamoDBClient, GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb'
-import { type LocalDynamoDb, startDynamoDb } from '@tenantry/testing'
+import middy from '@middy/core'
+import httpErrorHandler from '@middy/http-error-handler'
+import { httpApiEvent, type LocalDynamoDb, lambdaContext, startDynamoDb } from '@tenantry/testing'
+import { HttpError, serviceUnavailable } from '@tenantry/util'
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
-import { dynamoReplayStore, type HmacAuthOptions, signRequest } from '../src/index.js'
+import {
+	type CustomScheme,
+	dynamoReplayStore,
+	type HmacAuthOptions,
+	hmacAuth,
+	signRequest,
+} from '../src/index.js'
 import {
 	fakeClock,
 	harness,
@@ -246,5 +256,118 @@ describe('replay protection with Standard Webhooks', () => {
 		clock.advance(30_000)
 		const retry = signedEvent({ ...sign, timestamp: clock.date() })
 		expect((await second.handler(retry)).statusCode).toBe(200)
+	})
+})
+
+describe('a request that fails after its claim', () => {
+	/** A container whose handler answers as `downstream` says, like a handler that writes elsewhere. */
+	const failingContainer = (clock: ReturnType<typeof fakeClock>, downstream: () => unknown) =>
+		middy(async () => {
+			const outcome = downstream()
+			if (outcome instanceof Error) throw outcome
+			return { statusCode: 200, body: 'stored' }
+		})
+			.use(httpErrorHandler({ logger: false }))
+			.use(
+				hmacAuth({
+					secrets,
+					now: clock.now,
+					replayStore: dynamoReplayStore({ tableName, client }),
+				}),
+			)
+
+	it('is processed when the sender retries it unchanged after a 5xx', async () => {
+		const clock = fakeClock()
+		let outcome: unknown = serviceUnavailable(5)
+		const handler = failingContainer(clock, () => outcome)
+		const event = signedEvent({
+			secret: 'acme-secret',
+			body,
+			tenantId: 'acme',
+			timestamp: clock.date(),
+		})
+		const send = async () =>
+			((await handler(structuredClone(event), lambdaContext())) as { statusCode: number })
+				.statusCode
+		expect(await send()).toBe(503)
+		outcome = new Error('the handler crashed')
+		expect(await send()).toBe(500)
+		outcome = undefined
+		clock.advance(5_000)
+		expect(await send()).toBe(200)
+		expect(await send()).toBe(401)
+	})
+
+	it('stays claimed after a 4xx, which a retry would get again', async () => {
+		const clock = fakeClock()
+		const handler = failingContainer(clock, () => new HttpError(422))
+		const event = signedEvent({
+			secret: 'acme-secret',
+			body,
+			tenantId: 'acme',
+			timestamp: clock.date(),
+		})
+		expect((await handler(structuredClone(event), lambdaContext())) as object).toMatchObject({
+			statusCode: 422,
+		})
+		expect((await handler(structuredClone(event), lambdaContext())) as object).toMatchObject({
+			statusCode: 401,
+		})
+	})
+
+	it('stays claimed with a store that cannot release', async () => {
+		const clock = fakeClock()
+		const claimed = new Set<string>()
+		const store = {
+			claim: async ({ id }: { id: string }) => !claimed.has(id) && Boolean(claimed.add(id)),
+		}
+		const handler = middy(async () => {
+			throw serviceUnavailable(1)
+		})
+			.use(httpErrorHandler({ logger: false }))
+			.use(hmacAuth({ secrets, now: clock.now, replayStore: store }))
+		const event = signedEvent({
+			secret: 'acme-secret',
+			body,
+			tenantId: 'acme',
+			timestamp: clock.date(),
+		})
+		const statuses = []
+		for (let i = 0; i < 2; i++)
+			statuses.push(
+				((await handler(structuredClone(event), lambdaContext())) as { statusCode: number })
+					.statusCode,
+			)
+		expect(statuses).toEqual([503, 401])
+	})
+})
+
+describe('replay protection without a timestamp (a custom scheme)', () => {
+	const unsigned: CustomScheme = {
+		canonicalize: ({ header, body: content }) => {
+			const signature = header('x-hub-signature-256')
+			if (!signature?.startsWith('sha256=')) return undefined
+			return { signatures: [signature.slice(7)], content }
+		},
+		encoding: 'hex',
+		requireTimestamp: false,
+	}
+
+	it('remembers a request for replayRetentionSec, not only the timestamp tolerance', async () => {
+		const clock = fakeClock()
+		const h = container(clock, { scheme: unsigned, replayRetentionSec: 3_600 })
+		const captured = httpApiEvent({
+			method: 'POST',
+			body,
+			headers: {
+				'x-hub-signature-256': `sha256=${createHmac('sha256', 'acme-secret').update(body).digest('hex')}`,
+				'x-tenant-id': 'acme',
+			},
+		})
+		expect((await h.handler(structuredClone(captured))).statusCode).toBe(200)
+		clock.advance(10 * 60_000)
+		expect((await h.handler(structuredClone(captured))).statusCode).toBe(401)
+		clock.advance(3_600_000)
+		expect((await h.handler(structuredClone(captured))).statusCode).toBe(200)
 	})
 })
