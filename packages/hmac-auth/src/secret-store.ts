@@ -37,7 +37,10 @@ export interface SecretStore {
 	lookup(tenantId: string): CachedKeys | undefined
 	/** Loads once for all concurrent callers; `NotFoundError` for an unknown tenant. */
 	get(tenantId: string): Promise<CachedKeys>
-	/** Like `get`, but refetches (single-flight) when the cached value is older than the grace. */
+	/**
+	 * Like `get`, but refetches (single-flight) when the cached value is older than the grace;
+	 * a refetch that fails rejects rather than serve the cached value.
+	 */
 	refetch(tenantId: string): Promise<CachedKeys>
 	/** Keys of the `AWSPREVIOUS` version (none when there is no such version), cached like the current. */
 	previous(tenantId: string): Promise<readonly KeyObject[]>
@@ -97,7 +100,10 @@ export const createSecretStore = (options: SecretStoreOptions): SecretStore => {
 	return {
 		lookup: (tenantId) => current.lookup(tenantId),
 		get: (tenantId) => current.get(tenantId, loadCurrent),
-		refetch: (tenantId) => current.get(tenantId, loadCurrent, { maxAgeMs: refetchGraceMs }),
+		// No old value when the refetch fails: the caller could not check the current secret, so
+		// its mismatch is an outage (503), not bad credentials.
+		refetch: (tenantId) =>
+			current.get(tenantId, loadCurrent, { maxAgeMs: refetchGraceMs, allowStale: false }),
 		previous: (tenantId) => previous.get(tenantId, loadPrevious),
 		forgetPrevious: (tenantId) => {
 			previous.delete(tenantId)

@@ -151,7 +151,7 @@ describe('during a rotation', () => {
 		expect(await send('one')).toEqual(unavailableResponse())
 	})
 
-	it('a refetch that fails keeps the cached secret and answers the mismatch with 401', async () => {
+	it('answers a mismatch 503 while the refetch fails (the current secret could not be checked), and keeps the cached secret', async () => {
 		const { send, clock, secretId, calls } = setup({
 			shared_secret: 'one',
 			previous_shared_secret: 'zero',
@@ -159,9 +159,24 @@ describe('during a rotation', () => {
 		expect((await send('one')).statusCode).toBe(200)
 		clock.advance(10_000)
 		secretsManager.faults.inject({ type: 'throttle' }, { target: secretId })
-		expect(await send('forged')).toEqual(unauthorizedResponse())
+		expect(await send('forged')).toEqual(unavailableResponse())
 		expect((await send('one')).statusCode).toBe(200)
 		expect(calls()).toBe(2)
+	})
+
+	it('answers 503, not 401, to a request signed with a newly rotated secret while the refetch is throttled', async () => {
+		const { send, clock, secretId } = setup({
+			shared_secret: 'one',
+			previous_shared_secret: 'zero',
+		})
+		expect((await send('one')).statusCode).toBe(200)
+		secretsManager.putSecret(secretId, { shared_secret: 'two', previous_shared_secret: 'one' })
+		clock.advance(60_000)
+		secretsManager.faults.inject({ type: 'throttle' }, { target: secretId })
+		expect(await send('two')).toEqual(unavailableResponse())
+		secretsManager.faults.clear()
+		clock.advance(2_000)
+		expect((await send('two')).statusCode).toBe(200)
 	})
 
 	it('treats a secret deleted meanwhile as an unknown tenant', async () => {
