@@ -317,6 +317,8 @@ const resolveCognito = (
 	}
 }
 
+const maxClockToleranceSec = 300
+
 /** `typ` compared as RFC 7515 section 4.1.9 says: without case and without `application/`. */
 export const normaliseTyp = (typ: string): string => typ.toLowerCase().replace(/^application\//, '')
 
@@ -423,10 +425,11 @@ export const resolveOptions = (options: JwtAuthOptions): ResolvedOptions => {
 	}
 
 	const { clockToleranceSec = defaults.clockToleranceSec, maxTokenAgeSec, realm } = raw
+	// Seconds: a value meant as milliseconds (5000) would accept tokens expired an hour ago.
 	check(
-		isNonNegativeNumber(clockToleranceSec),
+		isNonNegativeNumber(clockToleranceSec) && clockToleranceSec <= maxClockToleranceSec,
 		'clockToleranceSec',
-		'must be a non-negative number',
+		`must be a number of seconds from 0 to ${maxClockToleranceSec}`,
 	)
 	if (maxTokenAgeSec !== undefined)
 		check(

@@ -34,6 +34,7 @@ describe('factory-time validation', () => {
 			'issuers.typ',
 		],
 		['a typ that is not a string', valid({ typ: 9068 }), 'typ'],
+		['a clock tolerance in milliseconds', valid({ clockToleranceSec: 5_000 }), 'clockToleranceSec'],
 		[
 			'an empty audience list',
 			valid({ issuers: [{ issuer, audience: [] }] }),
