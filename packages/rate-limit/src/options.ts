@@ -104,6 +104,12 @@ export const resolveOptions = (options: TenantRateLimitOptions): ResolvedOptions
 		'must be a positive integer',
 	)
 	assertOption(typeof resolved.logger === 'function', packageName, 'logger', 'must be a function')
+	assertOption(
+		resolved.tracer === undefined || typeof resolved.tracer.isTracingEnabled === 'function',
+		packageName,
+		'tracer',
+		'must be a Powertools Tracer',
+	)
 	assertOption(typeof resolved.now === 'function', packageName, 'now', 'must be a function')
 	return resolved
 }

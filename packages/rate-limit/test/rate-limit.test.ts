@@ -346,6 +346,7 @@ describe('configuration', () => {
 		],
 		[{ store: memoryRateLimitStore(), onStoreError: 'ignore' }, 'onStoreError'],
 		[{ store: memoryRateLimitStore(), limit: 5 }, 'limit'],
+		[{ store: memoryRateLimitStore(), tracer: 'not a tracer' }, 'tracer'],
 	])('rejects %o naming %s', (options, option) => {
 		expect(() => tenantRateLimit(options as never)).toThrow(
 			expect.objectContaining({

@@ -42,7 +42,7 @@ export interface CustomScheme {
 	secretEncoding?: 'utf8' | 'whsec'
 	/**
 	 * Default `true`. `false` accepts requests without a timestamp (e.g. GitHub webhooks): then
-	 * only the replay store (whose records last `toleranceSec`) limits replays.
+	 * only the replay store (which remembers them for `replayRetentionSec`) limits replays.
 	 */
 	requireTimestamp?: boolean
 	/** `WWW-Authenticate` value of every 401. Default `HMAC realm="<realm>"`. */
