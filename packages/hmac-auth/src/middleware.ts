@@ -4,6 +4,7 @@ import { isNotFound } from '@tenantry/cache'
 import {
 	type AuthContextBase,
 	annotateTenant,
+	type HttpError,
 	type HttpEventLike,
 	isHttpError,
 	isPromiseLike,
@@ -215,8 +216,17 @@ export const hmacAuth = (
 			tried === undefined &&
 			!(keys instanceof SecretFormatError) &&
 			verifyWith(algorithm, keys.keys, parsed)
+		// The current secret could not be re-read: unless the previous one verifies, the mismatch
+		// may be a secret rotated in meanwhile, so it is an outage (503), not bad credentials.
+		let refetchFailure: HttpError | undefined
 		if (!verified) {
-			const latest = await load(() => secrets.refetch(tenantId), tenantId, parsed)
+			let latest: CachedKeys = keys
+			try {
+				latest = await load(() => secrets.refetch(tenantId), tenantId, parsed)
+			} catch (error) {
+				if (!isHttpError(error) || error.statusCode !== 503) throw error
+				refetchFailure = error
+			}
 			if (latest !== keys) {
 				if (!(latest instanceof SecretFormatError)) {
 					if (!(keys instanceof SecretFormatError) && latest.versionId !== keys.versionId)
@@ -238,7 +248,7 @@ export const hmacAuth = (
 			}
 			verified = verifyWith(algorithm, previous, parsed)
 		}
-		if (!verified) throw reject(new SignatureMismatchError(tenantId))
+		if (!verified) throw refetchFailure ?? reject(new SignatureMismatchError(tenantId))
 		await finish(request, tenantId, parsed, at)
 	}
 

@@ -150,7 +150,8 @@ export const secretsManagerSource = (options: SecretsManagerSourceOptions): Secr
 				}
 			// A field present but empty says there is no previous secret; without a creation date
 			// the version's age is unknown, so the older one is not trusted either.
-			const createdAt = output.CreatedDate?.getTime()
+			const created: unknown = output.CreatedDate
+			const createdAt = created instanceof Date ? created.getTime() : undefined
 			return {
 				secrets: [current],
 				versionId: output.VersionId,

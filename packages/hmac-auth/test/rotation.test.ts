@@ -164,6 +164,18 @@ describe('during a rotation', () => {
 		expect(calls()).toBe(2)
 	})
 
+	it('keeps accepting a sender on the cached AWSPREVIOUS secret while the refetch is throttled', async () => {
+		const { send, clock, secretId } = setup({ shared_secret: 'one' })
+		secretsManager.putSecret(secretId, { shared_secret: 'two' })
+		expect((await send('two')).statusCode).toBe(200)
+		expect((await send('one')).statusCode).toBe(200)
+		clock.advance(10_000)
+		secretsManager.faults.inject({ type: 'throttle' }, { target: secretId })
+		expect((await send('two')).statusCode).toBe(200)
+		expect((await send('one')).statusCode).toBe(200)
+		expect(await send('forged')).toEqual(unavailableResponse())
+	})
+
 	it('answers 503, not 401, to a request signed with a newly rotated secret while the refetch is throttled', async () => {
 		const { send, clock, secretId } = setup({
 			shared_secret: 'one',
