@@ -85,6 +85,9 @@ export const handler = middy<APIGatewayProxyEventV2, APIGatewayProxyResultV2>(aw
 				tableName: env('REPLAY_TABLE_NAME'),
 				client: getClient(DynamoDBClient),
 			}),
+			// A delivery answered 5xx may be re-sent unchanged: the handler is idempotent (one item
+			// per event id, written only if absent), so the retry may run it again.
+			releaseReplayOnServerError: true,
 		}),
 	)
 	.use(httpJsonBodyParser())

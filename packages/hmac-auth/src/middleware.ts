@@ -82,6 +82,7 @@ export const hmacAuth = (
 		scheme,
 		replayStore,
 		replayRetentionMs,
+		releaseReplayOnServerError,
 		tracer,
 		toleranceMs,
 		maxBodyBytes,
@@ -161,28 +162,40 @@ export const hmacAuth = (
 				throw unavailable(new ReplayStoreUnavailableError(tenantId, describeFailure(error)))
 			}
 			if (!first) throw reject(new ReplayedRequestError(tenantId))
-			;(request as unknown as ClaimingRequest)[claimKey] = claim
+			if (releaseReplayOnServerError) (request as unknown as ClaimingRequest)[claimKey] = claim
 		}
 		accept(request, tenantId)
 	}
 
 	/**
-	 * A request whose claim succeeded but whose processing then failed on the server side (5xx,
-	 * or an error that is not an HTTP one): the claim is released, so that the sender's identical
-	 * retry, which a 503 with `Retry-After` invites, is processed rather than refused as a
-	 * replay. A 4xx answer stands: a retry would get it again.
+	 * With `releaseReplayOnServerError`: a request whose claim succeeded but which was then
+	 * answered 5xx (thrown, an error that is not an HTTP one, or returned) has its claim
+	 * released, so that the sender's identical retry, which a 503 with `Retry-After` invites, is
+	 * processed rather than refused as a replay. A 4xx answer stands: a retry would get it again.
 	 */
-	const onError = async (request: HmacRequest): Promise<void> => {
+	const releaseIfServerError = async (request: HmacRequest, status: unknown): Promise<void> => {
 		const claim = (request as unknown as ClaimingRequest)[claimKey]
 		if (claim === undefined || replayStore?.release === undefined) return
 		;(request as unknown as ClaimingRequest)[claimKey] = undefined
-		const status = (request.error as { statusCode?: unknown } | null | undefined)?.statusCode
 		if (typeof status === 'number' && status < 500) return
 		try {
 			await replayStore.release(claim)
 		} catch {
 			// The store is down: the retry is refused as a replay, as without a release.
 		}
+	}
+
+	const onError = (request: HmacRequest): Promise<void> =>
+		releaseIfServerError(
+			request,
+			(request.error as { statusCode?: unknown } | null | undefined)?.statusCode,
+		)
+
+	const after = (request: HmacRequest): Promise<void> | undefined => {
+		const status = (request.response as { statusCode?: unknown } | null | undefined)?.statusCode
+		return typeof status === 'number' && status >= 500
+			? releaseIfServerError(request, status)
+			: undefined
 	}
 
 	/**
@@ -293,5 +306,8 @@ export const hmacAuth = (
 		return undefined
 	}
 
-	return { name: 'hmac-auth', before, onError }
+	// Only with the option: the warm path of everyone else keeps a single hook.
+	return releaseReplayOnServerError
+		? { name: 'hmac-auth', before, after, onError }
+		: { name: 'hmac-auth', before }
 }

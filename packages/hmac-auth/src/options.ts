@@ -97,6 +97,13 @@ export interface HmacAuthOptions {
 	 * timestamped one is remembered while its timestamp is accepted). Default 604,800 (7 days).
 	 */
 	replayRetentionSec?: number
+	/**
+	 * Release a request's replay record when it is then answered 5xx (thrown or returned), so the
+	 * sender's identical retry is processed. Only for idempotent handlers: a side effect made
+	 * before the failure happens again on the retry, and on every replay of a request that fails
+	 * after it. Needs a store with `release`. Default `false`.
+	 */
+	releaseReplayOnServerError?: boolean
 	/** Powertools tracer: a subsegment per secret fetch, the `tenant_id` annotation on success. */
 	tracer?: TracerLike
 	/** `realm` of the `WWW-Authenticate` challenge. Default `api`. */
@@ -143,6 +150,7 @@ export const defaults = {
 	maxBodyBytes: 1_048_576,
 	replayStore: undefined,
 	replayRetentionSec: 604_800,
+	releaseReplayOnServerError: false,
 	tracer: undefined,
 	realm: 'api',
 	retryAfterSec: 5,
@@ -176,6 +184,7 @@ export interface ResolvedOptions {
 	maxBodyBytes: number
 	replayStore: ReplayStore | undefined
 	replayRetentionMs: number
+	releaseReplayOnServerError: boolean
 	tracer: TracerLike | undefined
 	retryAfterSec: number
 	now: (() => number) | undefined
@@ -192,6 +201,7 @@ const knownOptions = [
 	'maxBodyBytes',
 	'replayStore',
 	'replayRetentionSec',
+	'releaseReplayOnServerError',
 	'tracer',
 	'realm',
 	'retryAfterSec',
@@ -428,6 +438,18 @@ export const resolveOptions = (options: HmacAuthOptions): ResolvedOptions => {
 		'replayStore',
 		'release must be a function when given',
 	)
+	const releaseReplayOnServerError =
+		options.releaseReplayOnServerError ?? defaults.releaseReplayOnServerError
+	check(
+		typeof releaseReplayOnServerError === 'boolean',
+		'releaseReplayOnServerError',
+		'must be a boolean',
+	)
+	ensure(
+		!releaseReplayOnServerError || isFunction(replayStore?.release),
+		'releaseReplayOnServerError',
+		'needs a replayStore with a release function, e.g. dynamoReplayStore(…)',
+	)
 	const replayRetentionSec = options.replayRetentionSec ?? defaults.replayRetentionSec
 	check(
 		isPositiveInteger(replayRetentionSec),
@@ -456,6 +478,7 @@ export const resolveOptions = (options: HmacAuthOptions): ResolvedOptions => {
 		maxBodyBytes,
 		replayStore,
 		replayRetentionMs: replayRetentionSec * 1000,
+		releaseReplayOnServerError,
 		tracer,
 		retryAfterSec,
 		now: options.now,

@@ -261,11 +261,15 @@ describe('replay protection with Standard Webhooks', () => {
 
 describe('a request that fails after its claim', () => {
 	/** A container whose handler answers as `downstream` says, like a handler that writes elsewhere. */
-	const failingContainer = (clock: ReturnType<typeof fakeClock>, downstream: () => unknown) =>
+	const failingContainer = (
+		clock: ReturnType<typeof fakeClock>,
+		downstream: () => unknown,
+		releaseReplayOnServerError = true,
+	) =>
 		middy(async () => {
 			const outcome = downstream()
 			if (outcome instanceof Error) throw outcome
-			return { statusCode: 200, body: 'stored' }
+			return outcome ?? { statusCode: 200, body: 'stored' }
 		})
 			.use(httpErrorHandler({ logger: false }))
 			.use(
@@ -273,72 +277,79 @@ describe('a request that fails after its claim', () => {
 					secrets,
 					now: clock.now,
 					replayStore: dynamoReplayStore({ tableName, client }),
+					releaseReplayOnServerError,
 				}),
 			)
 
-	it('is processed when the sender retries it unchanged after a 5xx', async () => {
-		const clock = fakeClock()
-		let outcome: unknown = serviceUnavailable(5)
-		const handler = failingContainer(clock, () => outcome)
+	const sender = (
+		handler: ReturnType<typeof failingContainer>,
+		clock: ReturnType<typeof fakeClock>,
+	) => {
 		const event = signedEvent({
 			secret: 'acme-secret',
 			body,
 			tenantId: 'acme',
 			timestamp: clock.date(),
 		})
-		const send = async () =>
+		return async () =>
 			((await handler(structuredClone(event), lambdaContext())) as { statusCode: number })
 				.statusCode
+	}
+
+	it('stays claimed by default: a replay never runs the handler again, whatever it answered', async () => {
+		const clock = fakeClock()
+		let runs = 0
+		const handler = failingContainer(
+			clock,
+			() => {
+				runs++
+				return new Error('failed after its side effect')
+			},
+			false,
+		)
+		const send = sender(handler, clock)
+		expect([await send(), await send(), await send()]).toEqual([500, 401, 401])
+		expect(runs).toBe(1)
+	})
+
+	it('with releaseReplayOnServerError, is processed when retried unchanged after a thrown or returned 5xx', async () => {
+		const clock = fakeClock()
+		let outcome: unknown = serviceUnavailable(5)
+		const send = sender(
+			failingContainer(clock, () => outcome),
+			clock,
+		)
 		expect(await send()).toBe(503)
 		outcome = new Error('the handler crashed')
 		expect(await send()).toBe(500)
+		outcome = { statusCode: 503, headers: { 'Retry-After': '5' }, body: 'database down' }
+		expect(await send()).toBe(503)
 		outcome = undefined
 		clock.advance(5_000)
 		expect(await send()).toBe(200)
 		expect(await send()).toBe(401)
 	})
 
-	it('stays claimed after a 4xx, which a retry would get again', async () => {
+	it('with releaseReplayOnServerError, stays claimed after a 4xx, which a retry would get again', async () => {
 		const clock = fakeClock()
-		const handler = failingContainer(clock, () => new HttpError(422))
-		const event = signedEvent({
-			secret: 'acme-secret',
-			body,
-			tenantId: 'acme',
-			timestamp: clock.date(),
-		})
-		expect((await handler(structuredClone(event), lambdaContext())) as object).toMatchObject({
-			statusCode: 422,
-		})
-		expect((await handler(structuredClone(event), lambdaContext())) as object).toMatchObject({
-			statusCode: 401,
-		})
+		const send = sender(
+			failingContainer(clock, () => new HttpError(422)),
+			clock,
+		)
+		expect([await send(), await send()]).toEqual([422, 401])
 	})
 
-	it('stays claimed with a store that cannot release', async () => {
-		const clock = fakeClock()
-		const claimed = new Set<string>()
-		const store = {
-			claim: async ({ id }: { id: string }) => !claimed.has(id) && Boolean(claimed.add(id)),
-		}
-		const handler = middy(async () => {
-			throw serviceUnavailable(1)
-		})
-			.use(httpErrorHandler({ logger: false }))
-			.use(hmacAuth({ secrets, now: clock.now, replayStore: store }))
-		const event = signedEvent({
-			secret: 'acme-secret',
-			body,
-			tenantId: 'acme',
-			timestamp: clock.date(),
-		})
-		const statuses = []
-		for (let i = 0; i < 2; i++)
-			statuses.push(
-				((await handler(structuredClone(event), lambdaContext())) as { statusCode: number })
-					.statusCode,
-			)
-		expect(statuses).toEqual([503, 401])
+	it('refuses releaseReplayOnServerError without a store that can release', () => {
+		expect(() =>
+			hmacAuth({
+				secrets,
+				replayStore: { claim: async () => true },
+				releaseReplayOnServerError: true,
+			}),
+		).toThrow(/releaseReplayOnServerError/)
+		expect(() => hmacAuth({ secrets, releaseReplayOnServerError: true })).toThrow(
+			/releaseReplayOnServerError/,
+		)
 	})
 })
 
