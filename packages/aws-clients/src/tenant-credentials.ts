@@ -175,7 +175,11 @@ export const createTenantCredentialSource = (
 			return async () => {
 				// In the refresh window the session is still valid: requests keep it while the new
 				// one is assumed in the background, so a slow STS delays none of them.
-				const issued = await cache.get(tenant.id, load, { refreshInBackground: true })
+				let issued = await cache.get(tenant.id, load, { refreshInBackground: true })
+				// The cache counts validity from when the session reached us, STS from when it was
+				// issued: a session just past its real Expiration waits for the refresh instead.
+				if (Date.now() >= issued.expiresAt)
+					issued = await cache.get(tenant.id, load, { maxAgeMs: 0 })
 				// Served stale while STS fails: only as long as it is still valid.
 				if (Date.now() >= issued.expiresAt) throw expired()
 				return issued.credentials

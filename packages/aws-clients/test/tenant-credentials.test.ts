@@ -1,5 +1,10 @@
 import { DynamoDBClient, GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb'
+import { createTenantContext } from '@tenantry/util'
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest'
+import {
+	createTenantCredentialSource,
+	tenantCredentialsDefaults,
+} from '../src/tenant-credentials.js'
 import {
 	pipeline,
 	roleArn,
@@ -276,5 +281,46 @@ describe('STS failures', () => {
 		} finally {
 			vi.useRealTimers()
 		}
+	})
+})
+
+describe('a session just past its real Expiration', () => {
+	it('waits for the refresh instead of answering 503 (the cache counts from arrival, STS from issue)', async () => {
+		vi.useFakeTimers({ toFake: ['Date'] })
+		vi.setSystemTime(1_800_000_000_000)
+		let issued = 0
+		const sts = {
+			send: async () => {
+				issued++
+				// Issued a second before it reaches us.
+				const Expiration = new Date(Date.now() - 1_000 + 900_000)
+				return {
+					Credentials: {
+						AccessKeyId: `ASIA${issued}`,
+						SecretAccessKey: 's',
+						SessionToken: 't',
+						Expiration,
+					},
+				}
+			},
+		}
+		const source = createTenantCredentialSource(
+			{
+				...tenantCredentialsDefaults,
+				roleArn: 'arn:aws:iam::123456789012:role/tenant',
+				sts,
+			} as never,
+			{ enter() {}, current: () => ({ requestId: 'r' }) } as never,
+			async () => sts,
+			async () =>
+				class {
+					constructor(readonly input: unknown) {}
+				} as never,
+		)
+		const provider = source.providerFor(createTenantContext('acme'))
+		expect((await provider()).accessKeyId).toBe('ASIA1')
+		// Idle through the whole refresh window: the session expired half a second ago.
+		vi.setSystemTime(1_800_000_000_000 + 899_500)
+		expect((await provider()).accessKeyId).toBe('ASIA2')
 	})
 })
