@@ -204,7 +204,15 @@ export const createTtlCache = <V>(options: TtlCacheOptions): TtlCache<V> => {
 			if (inflight.get(key) === flight) store(key, value, undefined, ttlMs, staleIfErrorMs)
 			return { value, stale: false, error: undefined }
 		} catch (error) {
-			if (inflight.get(key) !== flight) throw error
+			if (inflight.get(key) !== flight) {
+				// Detached: its callers get what the cache holds now (a value set meanwhile, or one
+				// still within its stale window), as any caller of a failed load would; nothing is
+				// recorded against a key the caller forgot or replaced.
+				const current = entries.get(key)
+				if (current !== undefined && isUsableStale(current, now()))
+					return { value: current.value as V, stale: true, error }
+				throw error
+			}
 			if (isNotFound(error)) {
 				storeNotFound(key, error)
 				throw error

@@ -106,6 +106,20 @@ describe('a load in flight when the caller forgets or replaces the key', () => {
 		expect(cache.size).toBe(0)
 	})
 
+	it('that fails gives its callers the value set meanwhile, as a failed load gives a stale one', async () => {
+		const { cache, clock } = setup({ staleIfErrorMs: 60_000 })
+		await cache.get('k', async () => 'old')
+		clock.advance(1_500)
+		const failing = deferred<string>()
+		const waiting = cache.get('k', () => failing.promise)
+		const strict = cache.get('k', () => failing.promise, { allowStale: false })
+		cache.set('k', 'newer')
+		failing.reject(new Error('upstream down'))
+		expect(await waiting).toBe('newer')
+		await expect(strict).rejects.toThrow('upstream down')
+		expect(cache.peek('k')).toBe('newer')
+	})
+
 	it('leaves a newer load of the key in flight when it settles', async () => {
 		const { cache } = setup()
 		const old = deferred<string>()
