@@ -27,16 +27,17 @@ const env = (name: string): string => {
 /**
  * A refused token becomes `{ isAuthorized: false }` (API Gateway answers 403). Two refusals stay
  * errors, so that API Gateway answers 500 and caches nothing rather than keep a deny for the
- * whole TTL: an unreachable identity provider (503), and a key the cached JWKS does not hold yet,
- * which within `jwks.cooldownMs` of the last fetch may be a key the provider just rotated in.
+ * whole TTL: an unreachable identity provider (503), and a key the cached JWKS does not hold when
+ * no refetch was due (`jwks.cooldownMs`), which may be a key the provider just rotated in. A key
+ * absent from a JWKS fetched for the token is a forgery's, and denied.
  */
 const refuseRejectedTokens: MiddlewareObj<APIGatewayRequestAuthorizerEventV2, AuthorizerResult> = {
 	onError: (request) => {
 		const error = request.error as
-			| { statusCode?: number; cause?: { code?: unknown } }
+			| { statusCode?: number; cause?: { code?: unknown; refetched?: unknown } }
 			| null
 			| undefined
-		if (error?.cause?.code === 'jwt_unknown_kid') return
+		if (error?.cause?.code === 'jwt_unknown_kid' && error.cause.refetched !== true) return
 		if (error?.statusCode === 401 || error?.statusCode === 403)
 			request.response = { isAuthorized: false }
 	},

@@ -110,6 +110,33 @@ describe('tenant-authorizer', () => {
 			expect(await authorizeRequest(token)).toEqual({ isAuthorized: false })
 	})
 
+	it('denies a token under a kid of its own once a JWKS fetched for it lacks the kid', async () => {
+		const forger = await stack.identityProvider.createKey('ES256', { publish: false })
+		const token = await stack.identityProvider.sign(
+			{ sub: 'x', aud: audience, tenant_id: 'acme' },
+			{ key: forger },
+		)
+		// A container of its own: its clock moves on without the other tests' JWKS caches.
+		vi.resetModules()
+		const { handler: container } = (await import('../authorizer.js')) as unknown as {
+			handler: typeof authorize
+		}
+		const decide = () =>
+			container(
+				httpApiAuthorizerEvent({ headers: { authorization: `Bearer ${token}` } }),
+				lambdaContext(),
+			)
+		vi.useFakeTimers({ toFake: ['Date'], now: Date.now() })
+		try {
+			// Cold, or within the cooldown after the cold start's fetch: denied or an error.
+			await decide().catch(() => undefined)
+			vi.advanceTimersByTime(60_000) // past jwks.cooldownMs: the JWKS is fetched for it
+			expect(await decide()).toEqual({ isAuthorized: false })
+		} finally {
+			vi.useRealTimers()
+		}
+	})
+
 	it('fails, caching no deny, for a token signed by a key rotated in since the last JWKS fetch', async () => {
 		expect((await authorizeRequest(await tokenFor('acme'))).isAuthorized).toBe(true)
 		const rotatedIn = await stack.identityProvider.createKey('ES256')

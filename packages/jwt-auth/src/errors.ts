@@ -65,7 +65,12 @@ export class UnknownIssuerError extends JwtAuthError {
 }
 
 export class UnknownKeyError extends JwtAuthError {
-	constructor() {
+	/**
+	 * @param refetched whether the JWKS was fetched for this token: `true`, the key is absent from
+	 * what the issuer publishes now; `false`, a refetch was not due yet (`jwks.cooldownMs`), so it
+	 * may be a key rotated in since the last fetch.
+	 */
+	constructor(readonly refetched: boolean) {
 		super('jwt_unknown_kid', 'no key in the issuer JWKS matches the token kid')
 	}
 }

@@ -157,14 +157,16 @@ export const jwtAuth = (
 		cacheKey: string | undefined,
 	): Promise<JwtAuth> => {
 		const { resolver } = issuer
+		const startedAt = now()
 		let verifier = selectVerifier(
 			resolver.current() ?? (await resolver.load()),
 			header.kid,
 			header.alg,
 		)
 		if (verifier === undefined) {
-			verifier = selectVerifier(await resolver.refresh(), header.kid, header.alg)
-			if (verifier === undefined) throw new UnknownKeyError()
+			const keys = await resolver.refresh()
+			verifier = selectVerifier(keys, header.kid, header.alg)
+			if (verifier === undefined) throw new UnknownKeyError(keys.loadedAt >= startedAt)
 		}
 		return verify(jws, issuer, verifier, cacheKey, now())
 	}

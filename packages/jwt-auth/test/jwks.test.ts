@@ -103,6 +103,8 @@ describe('key rotation and unknown kids', () => {
 		const rotated = await token()
 		expectRejected(await run.withToken(rotated), 401)
 		expect(run.lastReason()).toBe('jwt_unknown_kid')
+		// Says that the key may exist, since no refetch was due (an authorizer should not cache it).
+		expect(run.logged.at(-1)).toMatchObject({ cause: { refetched: false } })
 		expect(idp.jwksCalls()).toBe(1)
 		clock.advance(1)
 		expect((await run.withToken(rotated)).statusCode).toBe(200)
@@ -121,6 +123,8 @@ describe('key rotation and unknown kids', () => {
 		const concurrent = await Promise.all(unknown.map((t) => run.withToken(t)))
 		expect(concurrent.every((outcome) => outcome.statusCode === 401)).toBe(true)
 		expect(idp.jwksCalls()).toBe(2)
+		// Refused against the JWKS fetched for them: those keys are not published.
+		expect(run.logged.at(-1)).toMatchObject({ cause: { refetched: true } })
 
 		clock.advance(10_000)
 		for (const t of unknown) expect((await run.withToken(t)).statusCode).toBe(401)
