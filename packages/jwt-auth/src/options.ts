@@ -43,6 +43,11 @@ export interface CognitoOptions {
 	groups?: string | readonly string[]
 	/** Fetch the JWKS here instead of `<issuer>/.well-known/jwks.json` (a proxy, a test). */
 	jwksUri?: string
+	/**
+	 * Overrides the top-level `typ` for this pool; Cognito's tokens carry none, so beside an
+	 * issuer that requires `at+jwt`, set `null` here.
+	 */
+	typ?: string | null
 }
 
 export interface JwksOptions {
@@ -165,7 +170,7 @@ export interface ResolvedOptions {
 
 const knownOptions = Object.keys(defaults)
 const knownIssuerOptions = ['issuer', 'audience', 'jwksUri', 'algorithms', 'typ']
-const knownCognitoOptions = ['userPoolId', 'clientId', 'tokenUse', 'groups', 'jwksUri']
+const knownCognitoOptions = ['userPoolId', 'clientId', 'tokenUse', 'groups', 'jwksUri', 'typ']
 
 const fail = (option: string, problem: string): never => {
 	throw optionError(packageName, option, problem)
@@ -307,7 +312,7 @@ const resolveCognito = (
 		audiences: null,
 		jwksUri: jwksUriOf(jwksUri ?? `${issuer}/.well-known/jwks.json`, `${option}.jwksUri`),
 		algorithms,
-		typ,
+		typ: value.typ === undefined ? typ : typOf(value.typ, `${option}.typ`),
 		cognito: {
 			tokenUse,
 			clientIds:

@@ -376,6 +376,13 @@ describe('Cognito', () => {
 		expect(run.seen[0]).toMatchObject({ issuer: iss, subject: 'user-1' })
 	})
 
+	it('takes a typ of its own, e.g. none beside an issuer that requires at+jwt', async () => {
+		const run = pipeline(options({ ...cognito({ typ: null }), typ: 'at+jwt' }))
+		expect((await run.withToken(await access())).statusCode).toBe(200)
+		const strict = pipeline(options({ ...cognito(), typ: 'at+jwt' }))
+		expect((await strict.withToken(await access())).statusCode).toBe(401)
+	})
+
 	it('accepts id tokens with tokenUse id, and both kinds with tokenUse null', async () => {
 		const idOnly = pipeline(options(cognito({ tokenUse: 'id' })))
 		expect((await idOnly.withToken(await id())).statusCode).toBe(200)
