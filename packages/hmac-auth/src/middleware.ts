@@ -185,10 +185,12 @@ export const hmacAuth = (
 		}
 	}
 
+	// The answer decides, not the error: an inner onError may have answered it (a 202 "queued").
 	const onError = (request: HmacRequest): Promise<void> =>
 		releaseIfServerError(
 			request,
-			(request.error as { statusCode?: unknown } | null | undefined)?.statusCode,
+			(request.response as { statusCode?: unknown } | null | undefined)?.statusCode ??
+				(request.error as { statusCode?: unknown } | null | undefined)?.statusCode,
 		)
 
 	const after = (request: HmacRequest): Promise<void> | undefined => {
@@ -249,8 +251,9 @@ export const hmacAuth = (
 				keys = latest
 			}
 		}
+		// A malformed secret that could not be re-read may have been fixed meanwhile.
 		if (keys instanceof SecretFormatError)
-			throw misconfigured(`${packageName}: ${keys.message}`, keys)
+			throw refetchFailure ?? misconfigured(`${packageName}: ${keys.message}`, keys)
 		if (!verified && at < keys.previousUntil) {
 			let previous: Awaited<ReturnType<typeof secrets.previous>>
 			try {

@@ -67,8 +67,9 @@ export class UnknownIssuerError extends JwtAuthError {
 export class UnknownKeyError extends JwtAuthError {
 	/**
 	 * @param refetched whether the JWKS was fetched for this token: `true`, the key is absent from
-	 * what the issuer publishes now; `false`, a refetch was not due yet (`jwks.cooldownMs`), so it
-	 * may be a key rotated in since the last fetch.
+	 * a JWKS requested after the token arrived; `false`, a refetch was not due yet
+	 * (`jwks.cooldownMs`) or the token joined an earlier one, so the key may have been rotated in
+	 * since.
 	 */
 	constructor(readonly refetched: boolean) {
 		super('jwt_unknown_kid', 'no key in the issuer JWKS matches the token kid')

@@ -30,6 +30,8 @@ export interface JwksResolver {
 	refresh(): Promise<KeySet>
 	/** Starts a load without waiting for it (cold start). */
 	prefetch(): void
+	/** How many fetches have started: a key set with a higher `fetchNumber` was requested later. */
+	fetchesStarted(): number
 }
 
 /**
@@ -50,10 +52,12 @@ export const createJwksResolver = (options: JwksResolverOptions): JwksResolver =
 	})
 	const subsegment = `JWKS ${new URL(uri).host}`
 
+	let fetchesStarted = 0
 	const fetchKeys = async (): Promise<KeySet> => {
+		const fetchNumber = ++fetchesStarted
 		try {
 			const document = await traced(tracer, subsegment, () => fetchJwksDocument(uri, limits))
-			return buildKeySet(document, now())
+			return buildKeySet(document, fetchNumber)
 		} catch (error) {
 			throw error instanceof JwksError ? error : new JwksInvalidError('unexpected failure', error)
 		}
@@ -69,5 +73,6 @@ export const createJwksResolver = (options: JwksResolverOptions): JwksResolver =
 		prefetch() {
 			load().catch(() => undefined)
 		},
+		fetchesStarted: () => fetchesStarted,
 	}
 }

@@ -157,7 +157,8 @@ export const jwtAuth = (
 		cacheKey: string | undefined,
 	): Promise<JwtAuth> => {
 		const { resolver } = issuer
-		const startedAt = now()
+		// Fetches started from here on ask the issuer for what it publishes after this token came.
+		const fetchesBefore = resolver.fetchesStarted()
 		let verifier = selectVerifier(
 			resolver.current() ?? (await resolver.load()),
 			header.kid,
@@ -166,7 +167,7 @@ export const jwtAuth = (
 		if (verifier === undefined) {
 			const keys = await resolver.refresh()
 			verifier = selectVerifier(keys, header.kid, header.alg)
-			if (verifier === undefined) throw new UnknownKeyError(keys.loadedAt >= startedAt)
+			if (verifier === undefined) throw new UnknownKeyError(keys.fetchNumber > fetchesBefore)
 		}
 		return verify(jws, issuer, verifier, cacheKey, now())
 	}

@@ -4,8 +4,12 @@ import { importJwk, type KeyEntry } from './jwk-keys.js'
 
 /** A loaded JWKS: the usable keys, indexed once, and why the others were refused. */
 export interface KeySet {
-	/** Clock reading (ms) when it was fetched. */
-	readonly loadedAt: number
+	/**
+	 * Which of its resolver's fetches produced it (1 for the first). Counted when a fetch starts,
+	 * never read from a clock: a set whose number is above the count taken at some moment was
+	 * requested from the issuer after that moment.
+	 */
+	readonly fetchNumber: number
 	/** Usable keys by `kid`; a `Map`, so a `kid` of `__proto__` finds nothing. */
 	readonly byKid: ReadonlyMap<string, readonly KeyEntry[]>
 	readonly usable: readonly KeyEntry[]
@@ -14,7 +18,7 @@ export interface KeySet {
 }
 
 /** Builds a key set from a parsed JWKS document; throws when it is not `{ keys: [...] }`. */
-export const buildKeySet = (document: unknown, loadedAt: number): KeySet => {
+export const buildKeySet = (document: unknown, fetchNumber: number): KeySet => {
 	if (!isPlainObject(document) || !Array.isArray(document.keys))
 		throw new JwksInvalidError('expected a JSON object with a keys array')
 	const byKid = new Map<string, KeyEntry[]>()
@@ -34,5 +38,5 @@ export const buildKeySet = (document: unknown, loadedAt: number): KeySet => {
 		else byKid.set(entry.kid, [entry])
 	}
 	for (const kid of byKid.keys()) refused.delete(kid)
-	return { loadedAt, byKid, usable, refused }
+	return { fetchNumber, byKid, usable, refused }
 }
