@@ -11,6 +11,7 @@ import {
 	type WithTenant,
 } from '@tenantry/util'
 import type { Context } from 'aws-lambda'
+import { withErrorHeaders } from './error-headers.js'
 import { RateLimitExceededError, RateLimitStoreError } from './errors.js'
 import { createExhaustedWindows } from './exhausted-windows.js'
 import { createLimitResolver } from './limits.js'
@@ -234,5 +235,12 @@ export const tenantRateLimit = <TEvent = unknown, TResult = unknown>(
 			request.response = withHeaders(request, request.response, headers) as TResult
 	}
 
-	return { before, after }
+	// A counted request that then failed (a 404 from the handler, a 403 from a later
+	// middleware) reports its quota too: its error carries the fields into the error response.
+	const onError = (request: Request<TEvent, TResult, Error, Context>): void => {
+		const headers = (request as object as RequestWithHeaders)[headersKey]
+		if (headers !== undefined) request.error = withErrorHeaders(request.error, headers) as Error
+	}
+
+	return { before, after, onError }
 }
