@@ -31,6 +31,12 @@ interface Webhook {
 	data: Record<string, unknown> & { email?: string }
 }
 
+/**
+ * What the stored item may hold: DynamoDB refuses items over 400 KB, and written back out the
+ * parsed body can be far larger than the one received (`1e20` becomes 21 digits).
+ */
+const maxStoredBytes = 350_000
+
 const isWebhook = (body: unknown): body is Webhook => {
 	if (typeof body !== 'object' || body === null) return false
 	const { id, type, data } = body as Record<string, unknown>
@@ -130,6 +136,9 @@ export const handler = middy<APIGatewayProxyEventV2, APIGatewayProxyResultV2>(aw
 			typeof email === 'string'
 				? createHmac('sha256', context.pseudonymKey).update(email.toLowerCase()).digest('hex')
 				: undefined
+		const stored = JSON.stringify(data)
+		if (Buffer.byteLength(stored) + Buffer.byteLength(webhook.type) > maxStoredBytes)
+			throw createError(413, 'Payload Too Large')
 		try {
 			await context.clients.dynamodb.send(
 				new PutItemCommand({
@@ -139,7 +148,7 @@ export const handler = middy<APIGatewayProxyEventV2, APIGatewayProxyResultV2>(aw
 						sk: { S: 'EVENT' },
 						type: { S: webhook.type },
 						receivedAt: { S: new Date().toISOString() },
-						data: { S: JSON.stringify(data) },
+						data: { S: stored },
 						...(sender ? { sender: { S: sender } } : {}),
 					},
 					// Senders retry: the same event id is stored once, whatever its signature.

@@ -36,4 +36,12 @@ describe('review: webhook-ingest', () => {
 		const response = await deliver(body)
 		expect(response.statusCode).toBe(413)
 	})
+
+	it('a signed delivery under maxBodyBytes that grows past the item limit once written out is a 413, not a 500', async () => {
+		// `1e20` is 4 bytes received and 21 bytes written back out.
+		const numbers = Array(60_000).fill('1e20').join(',')
+		const body = `{"id":"evt-expand","type":"invoice.paid","data":{"n":[${numbers}]}}`
+		expect(Buffer.byteLength(body)).toBeLessThan(350_000)
+		expect((await deliver(body)).statusCode).toBe(413)
+	})
 })

@@ -32,11 +32,66 @@ export type RestApiAuthorizer =
 	/** A Cognito user-pool authorizer's claims (all strings, as API Gateway passes them). */
 	| { cognito: Record<string, string> }
 
-const splitPath = (spec: HttpRequestSpec) => {
-	const [rawPath = '/', rawQuery = ''] = (spec.path ?? '/').split('?', 2)
-	const query = { ...Object.fromEntries(new URLSearchParams(rawQuery)), ...spec.query }
-	return { rawPath, query, rawQueryString: new URLSearchParams(query).toString() }
+/** One query parameter as sent (`raw`, still URL-encoded) and decoded. */
+interface QueryPart {
+	name: string
+	value: string
+	raw: { name: string; value: string }
 }
+
+const decode = (text: string): string => {
+	try {
+		return decodeURIComponent(text.replaceAll('+', ' '))
+	} catch {
+		return text
+	}
+}
+
+/**
+ * The path and every query parameter in the order sent, repeats kept; `spec.query` replaces the
+ * path's parameters of the same name. The raw query string is the one sent, as API Gateway
+ * passes it (not re-encoded).
+ */
+const splitPath = (spec: HttpRequestSpec) => {
+	const [rawPath = '/', pathQuery = ''] = (spec.path ?? '/').split('?', 2)
+	const overridden = new Set(Object.keys(spec.query ?? {}))
+	const parts: QueryPart[] = []
+	for (const segment of pathQuery === '' ? [] : pathQuery.split('&')) {
+		const [rawName = '', rawValue = ''] = segment.split(/=(.*)/s, 2)
+		const name = decode(rawName)
+		if (!overridden.has(name))
+			parts.push({ name, value: decode(rawValue), raw: { name: rawName, value: rawValue } })
+	}
+	for (const [name, value] of Object.entries(spec.query ?? {})) {
+		parts.push({
+			name,
+			value,
+			raw: { name: encodeURIComponent(name), value: encodeURIComponent(value) },
+		})
+	}
+	const rawQueryString = parts.map(({ raw }) => `${raw.name}=${raw.value}`).join('&')
+	return { rawPath, parts, rawQueryString }
+}
+
+/** Every value of each parameter, decoded or (as an ALB passes them) as sent. */
+const valuesByName = (parts: QueryPart[], raw = false): Record<string, string[]> => {
+	const values = new Map<string, string[]>()
+	for (const part of parts) {
+		const [name, value] = raw ? [part.raw.name, part.raw.value] : [part.name, part.value]
+		values.set(name, [...(values.get(name) ?? []), value])
+	}
+	return Object.fromEntries(values)
+}
+
+/** One value per parameter: the last one sent (payload 1.0, ALB), or all joined by `,` (2.0). */
+const singleValues = (
+	values: Record<string, string[]>,
+	pick: (all: string[]) => string,
+): Record<string, string> =>
+	Object.fromEntries(Object.entries(values).map(([name, all]) => [name, pick(all)]))
+
+const lastValue = (all: string[]): string => all.at(-1) ?? ''
+const joinedValues = (all: string[]): string => all.join(',')
 
 const encodeBody = (
 	spec: HttpRequestSpec,
@@ -53,8 +108,19 @@ const encodeBody = (
 	return { body: JSON.stringify(body), isBase64Encoded: false, json: true }
 }
 
+/** Every value of each header, names in lower case: one name in several spellings is sent twice. */
+const headerValues = (headers: Record<string, string>): Record<string, string[]> => {
+	const values = new Map<string, string[]>()
+	for (const [name, value] of Object.entries(headers)) {
+		const key = name.toLowerCase()
+		values.set(key, [...(values.get(key) ?? []), value])
+	}
+	return Object.fromEntries(values)
+}
+
+/** Lower-case names, a repeated header joined by `,` (payload 2.0). */
 const lowerCaseKeys = (headers: Record<string, string>): Record<string, string> =>
-	Object.fromEntries(Object.entries(headers).map(([name, value]) => [name.toLowerCase(), value]))
+	singleValues(headerValues(headers), joinedValues)
 
 const withContentType = (headers: Record<string, string>, json: boolean): Record<string, string> =>
 	json && !Object.keys(headers).some((name) => name.toLowerCase() === 'content-type')
@@ -63,15 +129,27 @@ const withContentType = (headers: Record<string, string>, json: boolean): Record
 
 const epochNow = () => Date.now()
 
-/** An API Gateway HTTP API (payload 2.0) event; also the shape of Function URL events. */
+/** An API Gateway HTTP API (payload 2.0) event. */
 export const httpApiEvent = (
 	spec: HttpRequestSpec & { authorizer?: HttpApiAuthorizer; routeKey?: string } = {},
+): APIGatewayProxyEventV2 => payloadV2Event(spec, false)
+
+/**
+ * The payload 2.0 shape. HTTP APIs move the `cookie` header into `cookies`; Function URLs fill
+ * `cookies` and keep the header too. Duplicate query parameters are joined by `,`.
+ */
+const payloadV2Event = (
+	spec: HttpRequestSpec & { authorizer?: HttpApiAuthorizer; routeKey?: string },
+	keepCookieHeader: boolean,
 ): APIGatewayProxyEventV2 => {
 	const method = (spec.method ?? 'GET').toUpperCase()
-	const { rawPath, query, rawQueryString } = splitPath(spec)
+	const { rawPath, parts, rawQueryString } = splitPath(spec)
+	const query = singleValues(valuesByName(parts), joinedValues)
 	const { body, isBase64Encoded, json } = encodeBody(spec)
-	const headers = lowerCaseKeys(withContentType(spec.headers ?? {}, json))
-	const cookies = headers.cookie?.split(';').map((cookie) => cookie.trim())
+	const { cookie, ...otherHeaders } = lowerCaseKeys(withContentType(spec.headers ?? {}, json))
+	const headers =
+		keepCookieHeader && cookie !== undefined ? { ...otherHeaders, cookie } : otherHeaders
+	const cookies = cookie?.split(';').map((each) => each.trim())
 	const requestId = spec.requestId ?? randomUUID()
 	const event: APIGatewayProxyEventV2 & { requestContext: { authorizer?: HttpApiAuthorizer } } = {
 		version: '2.0',
@@ -139,7 +217,7 @@ export const httpApiAuthorizerEvent = (
 
 /** A Lambda Function URL event (payload 2.0, no routes, optional IAM authorizer). */
 export const functionUrlEvent = (spec: HttpRequestSpec = {}): LambdaFunctionURLEvent => {
-	const event = httpApiEvent(spec)
+	const event = payloadV2Event(spec, true)
 	return {
 		...event,
 		routeKey: '$default',
@@ -152,17 +230,25 @@ export const restApiEvent = (
 	spec: HttpRequestSpec & { authorizer?: RestApiAuthorizer; resource?: string } = {},
 ): APIGatewayProxyEvent => {
 	const method = (spec.method ?? 'GET').toUpperCase()
-	const { rawPath, query } = splitPath(spec)
+	const { rawPath, parts } = splitPath(spec)
+	const multiQuery = valuesByName(parts)
 	const { body, isBase64Encoded, json } = encodeBody(spec)
 	const headers = withContentType(spec.headers ?? {}, json)
 	const requestId = spec.requestId ?? randomUUID()
+	// A REST Lambda authorizer's context reaches the integration with every value a string.
 	const authorizer =
 		spec.authorizer === undefined
 			? undefined
 			: 'cognito' in spec.authorizer
 				? { claims: spec.authorizer.cognito }
-				: { principalId: 'user', integrationLatency: 0, ...spec.authorizer.lambda }
-	const hasQuery = Object.keys(query).length > 0
+				: {
+						principalId: 'user',
+						integrationLatency: 0,
+						...Object.fromEntries(
+							Object.entries(spec.authorizer.lambda).map(([key, value]) => [key, String(value)]),
+						),
+					}
+	const hasQuery = parts.length > 0
 	return {
 		resource: spec.resource ?? rawPath,
 		path: rawPath,
@@ -171,10 +257,8 @@ export const restApiEvent = (
 		multiValueHeaders: Object.fromEntries(
 			Object.entries(headers).map(([name, value]) => [name, [value]]),
 		),
-		queryStringParameters: hasQuery ? query : null,
-		multiValueQueryStringParameters: hasQuery
-			? Object.fromEntries(Object.entries(query).map(([name, value]) => [name, [value]]))
-			: null,
+		queryStringParameters: hasQuery ? singleValues(multiQuery, lastValue) : null,
+		multiValueQueryStringParameters: hasQuery ? multiQuery : null,
 		pathParameters: spec.pathParameters ?? null,
 		stageVariables: null,
 		requestContext: {
@@ -214,9 +298,11 @@ export const restApiEvent = (
 
 /** An Application Load Balancer event; `multiValue` mirrors a target group with multi-value headers on. */
 export const albEvent = (spec: HttpRequestSpec & { multiValue?: boolean } = {}): ALBEvent => {
-	const { rawPath, query } = splitPath(spec)
+	const { rawPath, parts } = splitPath(spec)
+	// The load balancer passes query parameters as sent, URL-encoded.
+	const query = valuesByName(parts, true)
 	const { body, isBase64Encoded, json } = encodeBody(spec)
-	const headers = lowerCaseKeys(withContentType(spec.headers ?? {}, json))
+	const headers = headerValues(withContentType(spec.headers ?? {}, json))
 	const base = {
 		requestContext: {
 			elb: {
@@ -229,17 +315,14 @@ export const albEvent = (spec: HttpRequestSpec & { multiValue?: boolean } = {}):
 		body: body ?? '',
 		isBase64Encoded,
 	}
+	// Without multi-value headers the load balancer keeps the last value of a repeated one.
 	return spec.multiValue
-		? {
+		? { ...base, multiValueHeaders: headers, multiValueQueryStringParameters: query }
+		: {
 				...base,
-				multiValueHeaders: Object.fromEntries(
-					Object.entries(headers).map(([name, value]) => [name, [value]]),
-				),
-				multiValueQueryStringParameters: Object.fromEntries(
-					Object.entries(query).map(([name, value]) => [name, [value]]),
-				),
+				headers: singleValues(headers, lastValue),
+				queryStringParameters: singleValues(query, lastValue),
 			}
-		: { ...base, headers, queryStringParameters: query }
 }
 
 /**

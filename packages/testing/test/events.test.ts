@@ -138,3 +138,59 @@ describe('ALB events and the Lambda context', () => {
 		expect(lambdaContext().awsRequestId).not.toBe(context.awsRequestId)
 	})
 })
+
+describe('repeated and encoded parameters, as each event source passes them', () => {
+	const path = '/items?tenant=acme&tenant=globex&q=a%20b'
+
+	it('HTTP API (2.0): repeats joined by commas, the raw query string as sent', () => {
+		const event = httpApiEvent({ path })
+		expect(event.queryStringParameters).toEqual({ tenant: 'acme,globex', q: 'a b' })
+		expect(event.rawQueryString).toBe('tenant=acme&tenant=globex&q=a%20b')
+		expect(
+			httpApiEvent({ headers: { 'X-Tenant-Id': 'acme', 'x-tenant-id': 'globex' } }).headers[
+				'x-tenant-id'
+			],
+		).toBe('acme,globex')
+	})
+
+	it('HTTP API (2.0) moves the Cookie header into cookies; a Function URL keeps both', () => {
+		const headers = { Cookie: 'session=abc; theme=dark' }
+		const api = httpApiEvent({ headers })
+		expect(api.cookies).toEqual(['session=abc', 'theme=dark'])
+		expect(api.headers.cookie).toBeUndefined()
+		const url = functionUrlEvent({ headers })
+		expect(url.cookies).toEqual(['session=abc', 'theme=dark'])
+		expect(url.headers.cookie).toBe('session=abc; theme=dark')
+	})
+
+	it('REST API (1.0): the last value, and every value in multiValueQueryStringParameters', () => {
+		const event = restApiEvent({ path })
+		expect(event.queryStringParameters).toEqual({ tenant: 'globex', q: 'a b' })
+		expect(event.multiValueQueryStringParameters).toEqual({
+			tenant: ['acme', 'globex'],
+			q: ['a b'],
+		})
+	})
+
+	it('REST API (1.0): a Lambda authorizer context reaches the integration as strings', () => {
+		expect(
+			restApiEvent({ authorizer: { lambda: { tenant_id: 42, admin: true } } }).requestContext
+				.authorizer,
+		).toMatchObject({ tenant_id: '42', admin: 'true' })
+	})
+
+	it('ALB: query values as sent, still URL-encoded; the last value without multi-value headers', () => {
+		expect(albEvent({ path }).queryStringParameters).toEqual({ tenant: 'globex', q: 'a%20b' })
+		const multi = albEvent({
+			path,
+			headers: { 'X-A': '1', 'x-a': '2' },
+			multiValue: true,
+		})
+		expect(multi.multiValueQueryStringParameters).toEqual({
+			tenant: ['acme', 'globex'],
+			q: ['a%20b'],
+		})
+		expect(multi.multiValueHeaders).toEqual({ 'x-a': ['1', '2'] })
+		expect(albEvent({ headers: { 'X-A': '1', 'x-a': '2' } }).headers).toEqual({ 'x-a': '2' })
+	})
+})
