@@ -138,8 +138,13 @@ export const startDynamoDb = async (options: StartDynamoDbOptions = {}): Promise
 			const tableName = typeof input.TableName === 'string' ? input.TableName : undefined
 			const fault = faults.take(operation, tableName)
 			if (fault && (await answerFault(fault, response))) return
-			// After a delay the client may have given up, or the stack may be stopping.
-			if (response.destroyed || stopping.signal.aborted) return
+			// After a delay the client may have given up, or the stack may be stopping: then the
+			// request is cut off, so stop() does not wait on a client that never hangs up.
+			if (response.destroyed) return
+			if (stopping.signal.aborted) {
+				response.destroy()
+				return
+			}
 			if (operation === 'UpdateTimeToLive' && tableName) {
 				const spec = input.TimeToLiveSpecification as { AttributeName?: string; Enabled?: boolean }
 				if (spec?.Enabled && spec.AttributeName) timeToLive.set(tableName, spec.AttributeName)

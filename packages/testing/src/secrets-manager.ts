@@ -106,14 +106,19 @@ export const startSecretsManager = async (
 			stages: new Set(stages),
 			createdDate: Date.now() / 1000,
 		}
+		// A staging label sits on one version at a time: the new version takes each of its labels
+		// from the version that held it, and AWSCURRENT's old holder becomes AWSPREVIOUS. A version
+		// left without labels is deprecated but kept, readable by its VersionId.
 		if (version.stages.has('AWSCURRENT')) {
 			for (const older of secret.versions) {
 				older.stages.delete('AWSPREVIOUS')
 				if (older.stages.delete('AWSCURRENT')) older.stages.add('AWSPREVIOUS')
 			}
 		}
+		for (const older of secret.versions) {
+			for (const stage of version.stages) if (stage !== 'AWSPREVIOUS') older.stages.delete(stage)
+		}
 		secret.versions.push(version)
-		secret.versions = secret.versions.filter((v) => v.stages.size > 0)
 		return version
 	}
 
@@ -140,6 +145,13 @@ export const startSecretsManager = async (
 				versionId ? v.versionId === versionId : v.stages.has(stage ?? 'AWSCURRENT'),
 			)
 			if (!version) throw notFound()
+			// Both given, they must name the same version.
+			if (versionId !== undefined && stage !== undefined && !version.stages.has(stage))
+				throw new ServiceError(
+					400,
+					'InvalidRequestException',
+					'You provided a VersionStage that is not associated to the provided VersionId.',
+				)
 			return {
 				ARN: secret.arn,
 				Name: secret.name,

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto'
 import type { ServerResponse } from 'node:http'
 import { STSClient, type STSClientConfig } from '@aws-sdk/client-sts'
-import { localAccountId, randomId } from './credentials.js'
+import { accessKeyIdOf, localAccountId, randomId } from './credentials.js'
 import { answerCommonFault, createFaultPlan, type Fault, type FaultControl } from './faults.js'
 import { localClients } from './local-clients.js'
 import { startHttpServer } from './loopback-server.js'
@@ -74,6 +74,8 @@ export const startSts = async (options: StartStsOptions = {}): Promise<LocalSts>
 		response.writeHead(status, {
 			'Content-Type': 'text/xml',
 			'Content-Length': Buffer.byteLength(xml),
+			// Where the SDK reads `$metadata.requestId` from.
+			'x-amzn-RequestId': randomUUID(),
 		})
 		response.end(xml)
 	}
@@ -154,6 +156,21 @@ export const startSts = async (options: StartStsOptions = {}): Promise<LocalSts>
 		if (!Number.isInteger(durationSeconds) || durationSeconds < 900 || durationSeconds > 43_200) {
 			return validationError(response, "Value at 'durationSeconds' failed to satisfy constraint")
 		}
+		// Role chaining (signed with a role session's temporary key, as a Lambda function's are)
+		// is limited to an hour.
+		if (
+			accessKeyIdOf(request.headers.authorization)?.startsWith('ASIA') &&
+			durationSeconds > 3_600
+		) {
+			return validationError(
+				response,
+				'The requested DurationSeconds exceeds the 1 hour session limit for roles assumed by role chaining.',
+			)
+		}
+		const policy = params.get('Policy') ?? undefined
+		if (policy !== undefined && (policy.length === 0 || policy.length > 2_048)) {
+			return validationError(response, "Value at 'policy' failed to satisfy constraint")
+		}
 		if (tagKeys.length > 50 || tagKeys.length !== tagValues.length) {
 			return validationError(response, "Value at 'tags' failed to satisfy constraint")
 		}
@@ -187,7 +204,7 @@ export const startSts = async (options: StartStsOptions = {}): Promise<LocalSts>
 			durationSeconds,
 			tags,
 			transitiveTagKeys: queryList(params, 'TransitiveTagKeys'),
-			policy: params.get('Policy') ?? undefined,
+			policy,
 			accessKeyId,
 			expiration,
 		})

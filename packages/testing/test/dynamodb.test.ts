@@ -1,6 +1,7 @@
 import {
 	ConditionalCheckFailedException,
 	DescribeTableCommand,
+	DynamoDBClient,
 	GetItemCommand,
 	ProvisionedThroughputExceededException,
 	PutItemCommand,
@@ -124,5 +125,26 @@ describe('local DynamoDB (dynalite) through the real DynamoDBClient', () => {
 		dynamodb.faults.inject({ type: 'malformed' }, { times: 1 })
 		await expect(get()).rejects.toThrow()
 		await expect(get()).resolves.toMatchObject({ $metadata: { httpStatusCode: 200 } })
+	})
+})
+
+describe('stopping', () => {
+	it('cuts off a delayed request of a client it did not make, rather than wait for it', async () => {
+		const own = await startDynamoDb()
+		await own.createTable('items')
+		own.faults.inject({ type: 'delay', ms: 60_000 })
+		const client = new DynamoDBClient({
+			region: 'us-east-1',
+			endpoint: own.endpoint,
+			credentials: localCredentials,
+			maxAttempts: 1,
+		})
+		const pending = client
+			.send(new GetItemCommand({ TableName: 'items', Key: { pk: { S: 'a' }, sk: { S: 'b' } } }))
+			.catch((error: unknown) => error)
+		await new Promise((resolve) => setTimeout(resolve, 200))
+		await own.stop()
+		expect(await pending).toBeInstanceOf(Error)
+		client.destroy()
 	})
 })

@@ -83,6 +83,34 @@ describe('local Secrets Manager through the real SecretsManagerClient', () => {
 		await expect(getSecret('tenants/forced')).rejects.toBeInstanceOf(ResourceNotFoundException)
 	})
 
+	it('moves each staging label to the version that takes it, keeping unlabelled versions', async () => {
+		secretsManager.putSecret('tenants/staged', 'current')
+		const put = (SecretString: string) =>
+			client.send(
+				new PutSecretValueCommand({
+					SecretId: 'tenants/staged',
+					SecretString,
+					VersionStages: ['AWSPENDING'],
+				}),
+			)
+		const { VersionId: firstPending } = await put('pending-1')
+		await put('pending-2')
+		expect((await getSecret('tenants/staged', 'AWSPENDING')).SecretString).toBe('pending-2')
+		const old = await client.send(
+			new GetSecretValueCommand({ SecretId: 'tenants/staged', VersionId: firstPending }),
+		)
+		expect(old).toMatchObject({ SecretString: 'pending-1', VersionStages: [] })
+		await expect(
+			client.send(
+				new GetSecretValueCommand({
+					SecretId: 'tenants/staged',
+					VersionId: firstPending,
+					VersionStage: 'AWSCURRENT',
+				}),
+			),
+		).rejects.toMatchObject({ name: 'InvalidRequestException' })
+	})
+
 	it('counts GetSecretValue calls per SecretId', async () => {
 		secretsManager.putSecret('tenants/a', 'a')
 		secretsManager.putSecret('tenants/b', 'b')

@@ -87,7 +87,29 @@ describe('local STS through the real STSClient (awsQuery protocol)', () => {
 				],
 			}),
 		).rejects.toMatchObject({ name: 'ValidationError' })
+		await expect(assumeRole('x', { Policy: 'x'.repeat(2_049) })).rejects.toMatchObject({
+			name: 'ValidationError',
+		})
 		expect(sts.assumeRoleCalls).toHaveLength(0)
+	})
+
+	it('limits role chaining (a request signed with a role session key) to an hour, and sends a request id', async () => {
+		const first = await assumeRole('acme', { DurationSeconds: 3_600 })
+		expect(first.$metadata.requestId).toBeTruthy()
+		const { AccessKeyId, SecretAccessKey, SessionToken } = first.Credentials ?? {}
+		const chained = sts.client({
+			credentials: {
+				accessKeyId: AccessKeyId ?? '',
+				secretAccessKey: SecretAccessKey ?? '',
+				sessionToken: SessionToken ?? '',
+			},
+		})
+		const chain = (DurationSeconds: number) =>
+			chained.send(
+				new AssumeRoleCommand({ RoleArn: roleArn, RoleSessionName: 'chained', DurationSeconds }),
+			)
+		await expect(chain(7_200)).rejects.toMatchObject({ name: 'ValidationError' })
+		await expect(chain(3_600)).resolves.toMatchObject({ Credentials: expect.any(Object) })
 	})
 
 	it('injects throttling (retried by the SDK), access denied, 5xx and malformed XML', async () => {
