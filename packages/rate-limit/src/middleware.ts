@@ -11,7 +11,7 @@ import {
 	type WithTenant,
 } from '@tenantry/util'
 import type { Context } from 'aws-lambda'
-import { withErrorHeaders } from './error-headers.js'
+import { reporting, withErrorHeaders } from './error-headers.js'
 import { RateLimitExceededError, RateLimitStoreError } from './errors.js'
 import { createExhaustedWindows } from './exhausted-windows.js'
 import { createLimitResolver } from './limits.js'
@@ -91,9 +91,13 @@ export const tenantRateLimit = <TEvent = unknown, TResult = unknown>(
 		checkedLocally: boolean,
 	): never => {
 		if (tracer?.isTracingEnabled()) tracer.putAnnotation('rate_limited', true)
-		throw tooManyRequests(
-			{ ...view.headers(0, window.resetSec), 'Retry-After': String(window.resetSec) },
-			new RateLimitExceededError(tenantId, limit.requests, window.start, checkedLocally),
+		const fields = view.headers(0, window.resetSec)
+		throw reporting(
+			tooManyRequests(
+				{ ...fields, 'Retry-After': String(window.resetSec) },
+				new RateLimitExceededError(tenantId, limit.requests, window.start, checkedLocally),
+			),
+			fields,
 		)
 	}
 

@@ -24,7 +24,10 @@ type ReportingRequest = { [reported]?: Record<string, string> }
  * limits are stacked (a burst limit and an hourly one), the response reports the one closest to
  * exhaustion, as the draft's example of several quota policies does.
  */
-const bindsMore = (fields: Record<string, string>, others: Record<string, string>): boolean => {
+export const bindsMore = (
+	fields: Record<string, string>,
+	others: Record<string, string>,
+): boolean => {
 	const remaining = Number(fields['RateLimit-Remaining'])
 	const othersRemaining = Number(others['RateLimit-Remaining'])
 	return (
@@ -56,7 +59,7 @@ const spellsOurField = (key: string, fields: Record<string, string>): boolean =>
  * (`ratelimit-remaining`, as an upstream's `fetch` headers spell it) is left out: the response
  * would otherwise carry the field twice, with two counts.
  */
-const mergedHeaders = (
+export const mergedHeaders = (
 	headers: Record<string, HeaderValue>,
 	fields: Record<string, string>,
 ): Record<string, HeaderValue> => {

@@ -1,3 +1,5 @@
+import { types } from 'node:util'
+import type { MiddlewareObj } from '@middy/core'
 import { HttpError } from '@tenantry/util'
 import { describe, expect, it } from 'vitest'
 import { memoryRateLimitStore, tenantRateLimit } from '../src/index.js'
@@ -54,5 +56,79 @@ describe('a counted request that then fails', () => {
 		const limited = await invoke('acme')
 		expect(limited.statusCode).toBe(429)
 		expect(limited.headers).toMatchObject({ 'RateLimit-Limit': '1', 'RateLimit-Remaining': '0' })
+	})
+
+	it('answers a frozen module-constant error as without the limiter, with the fields', async () => {
+		const notFound = Object.freeze(new HttpError(404))
+		const { invoke } = pipeline(limit(5), async () => {
+			throw notFound
+		})
+		const response = await invoke('acme')
+		expect(response.statusCode).toBe(404)
+		expect(response.headers['RateLimit-Remaining']).toBe('4')
+	})
+
+	it('leaves alone an error whose status a class computes (private fields a copy would lose)', async () => {
+		class ApiError extends Error {
+			readonly #status: number
+			constructor(status: number) {
+				super('not here')
+				this.#status = status
+			}
+			get statusCode() {
+				return this.#status
+			}
+		}
+		const { invoke } = pipeline(limit(5), async () => {
+			throw new ApiError(404)
+		})
+		expect((await invoke('acme')).statusCode).toBe(404)
+	})
+
+	it('passes on a native error of the same class, with its message, cause and stack', async () => {
+		let seen: unknown
+		const spy: MiddlewareObj = {
+			onError: (request) => {
+				seen = request.error
+			},
+		}
+		const reason = new Error('no such order')
+		const thrown = new HttpError(404, undefined, { cause: reason })
+		const { invoke } = pipeline([spy, limit(5)], async () => {
+			throw thrown
+		})
+		await invoke('acme')
+		expect(seen).not.toBe(thrown)
+		expect(seen).toBeInstanceOf(HttpError)
+		expect(types.isNativeError(seen)).toBe(true)
+		expect(seen).toMatchObject({ message: thrown.message, cause: reason, stack: thrown.stack })
+	})
+
+	it('reports the binding quota of stacked limits, as on a success', async () => {
+		let fail = false
+		const { invoke } = pipeline([limit(5), limit(100)], async () => {
+			if (fail) throw new HttpError(404)
+			return { statusCode: 200, body: 'ok' }
+		})
+		expect((await invoke('acme')).headers).toMatchObject({
+			'RateLimit-Limit': '5',
+			'RateLimit-Remaining': '4',
+		})
+		fail = true
+		expect((await invoke('acme')).headers).toMatchObject({
+			'RateLimit-Limit': '5',
+			'RateLimit-Remaining': '3',
+		})
+	})
+
+	it('never carries two counts: an upstream spelling of our field is dropped', async () => {
+		const { invoke } = pipeline(limit(5), async () => {
+			throw new HttpError(404, undefined, { headers: { 'ratelimit-remaining': '77' } })
+		})
+		const { headers } = await invoke('acme')
+		expect(
+			Object.keys(headers).filter((name) => name.toLowerCase() === 'ratelimit-remaining'),
+		).toEqual(['RateLimit-Remaining'])
+		expect(headers['RateLimit-Remaining']).toBe('4')
 	})
 })
