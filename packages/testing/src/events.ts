@@ -32,11 +32,13 @@ export type RestApiAuthorizer =
 	/** A Cognito user-pool authorizer's claims (all strings, as API Gateway passes them). */
 	| { cognito: Record<string, string> }
 
-/** One query parameter as sent (`raw`, still URL-encoded) and decoded. */
+/** One query parameter, decoded, and as sent (still URL-encoded; `raw` is the whole segment). */
 interface QueryPart {
 	name: string
 	value: string
-	raw: { name: string; value: string }
+	rawName: string
+	rawValue: string
+	raw: string
 }
 
 const decode = (text: string): string => {
@@ -50,34 +52,35 @@ const decode = (text: string): string => {
 /**
  * The path and every query parameter in the order sent, repeats kept; `spec.query` replaces the
  * path's parameters of the same name. The raw query string is the one sent, as API Gateway
- * passes it (not re-encoded).
+ * passes it (not re-encoded): everything after the first `?`.
  */
 const splitPath = (spec: HttpRequestSpec) => {
-	const [rawPath = '/', pathQuery = ''] = (spec.path ?? '/').split('?', 2)
+	const path = spec.path ?? '/'
+	const mark = path.indexOf('?')
+	const rawPath = mark === -1 ? path : path.slice(0, mark)
+	const pathQuery = mark === -1 ? '' : path.slice(mark + 1)
 	const overridden = new Set(Object.keys(spec.query ?? {}))
 	const parts: QueryPart[] = []
-	for (const segment of pathQuery === '' ? [] : pathQuery.split('&')) {
-		const [rawName = '', rawValue = ''] = segment.split(/=(.*)/s, 2)
+	for (const raw of pathQuery === '' ? [] : pathQuery.split('&')) {
+		const equals = raw.indexOf('=')
+		const rawName = equals === -1 ? raw : raw.slice(0, equals)
+		const rawValue = equals === -1 ? '' : raw.slice(equals + 1)
 		const name = decode(rawName)
-		if (!overridden.has(name))
-			parts.push({ name, value: decode(rawValue), raw: { name: rawName, value: rawValue } })
+		if (!overridden.has(name)) parts.push({ name, value: decode(rawValue), rawName, rawValue, raw })
 	}
 	for (const [name, value] of Object.entries(spec.query ?? {})) {
-		parts.push({
-			name,
-			value,
-			raw: { name: encodeURIComponent(name), value: encodeURIComponent(value) },
-		})
+		const rawName = encodeURIComponent(name)
+		const rawValue = encodeURIComponent(value)
+		parts.push({ name, value, rawName, rawValue, raw: `${rawName}=${rawValue}` })
 	}
-	const rawQueryString = parts.map(({ raw }) => `${raw.name}=${raw.value}`).join('&')
-	return { rawPath, parts, rawQueryString }
+	return { rawPath: rawPath || '/', parts, rawQueryString: parts.map(({ raw }) => raw).join('&') }
 }
 
 /** Every value of each parameter, decoded or (as an ALB passes them) as sent. */
 const valuesByName = (parts: QueryPart[], raw = false): Record<string, string[]> => {
 	const values = new Map<string, string[]>()
 	for (const part of parts) {
-		const [name, value] = raw ? [part.raw.name, part.raw.value] : [part.name, part.value]
+		const [name, value] = raw ? [part.rawName, part.rawValue] : [part.name, part.value]
 		values.set(name, [...(values.get(name) ?? []), value])
 	}
 	return Object.fromEntries(values)

@@ -109,14 +109,15 @@ export const startSecretsManager = async (
 		// A staging label sits on one version at a time: the new version takes each of its labels
 		// from the version that held it, and AWSCURRENT's old holder becomes AWSPREVIOUS. A version
 		// left without labels is deprecated but kept, readable by its VersionId.
-		if (version.stages.has('AWSCURRENT')) {
-			for (const older of secret.versions) {
-				older.stages.delete('AWSPREVIOUS')
-				if (older.stages.delete('AWSCURRENT')) older.stages.add('AWSPREVIOUS')
-			}
-		}
+		const oldCurrent = version.stages.has('AWSCURRENT')
+			? secret.versions.find((older) => older.stages.has('AWSCURRENT'))
+			: undefined
 		for (const older of secret.versions) {
-			for (const stage of version.stages) if (stage !== 'AWSPREVIOUS') older.stages.delete(stage)
+			for (const stage of version.stages) older.stages.delete(stage)
+		}
+		if (oldCurrent !== undefined && !version.stages.has('AWSPREVIOUS')) {
+			for (const older of secret.versions) older.stages.delete('AWSPREVIOUS')
+			oldCurrent.stages.add('AWSPREVIOUS')
 		}
 		secret.versions.push(version)
 		return version

@@ -153,6 +153,16 @@ describe('repeated and encoded parameters, as each event source passes them', ()
 		).toBe('acme,globex')
 	})
 
+	it('keeps a valueless parameter and a "?" inside the query string as sent', () => {
+		expect(httpApiEvent({ path: '/search?debug' }).rawQueryString).toBe('debug')
+		const event = httpApiEvent({ path: '/search?q=who?what' })
+		expect(event.rawQueryString).toBe('q=who?what')
+		expect(event.queryStringParameters).toEqual({ q: 'who?what' })
+		expect(restApiEvent({ path: '/search?q=who?what' }).queryStringParameters).toEqual({
+			q: 'who?what',
+		})
+	})
+
 	it('HTTP API (2.0) moves the Cookie header into cookies; a Function URL keeps both', () => {
 		const headers = { Cookie: 'session=abc; theme=dark' }
 		const api = httpApiEvent({ headers })

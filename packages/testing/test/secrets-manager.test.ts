@@ -111,6 +111,31 @@ describe('local Secrets Manager through the real SecretsManagerClient', () => {
 		).rejects.toMatchObject({ name: 'InvalidRequestException' })
 	})
 
+	it('moves an explicit AWSPREVIOUS label too, and AWSCURRENT with AWSPENDING keeps the usual shuffle', async () => {
+		secretsManager.putSecret('tenants/labels', 'v1')
+		secretsManager.putSecret('tenants/labels', 'v2')
+		const { VersionId } = await client.send(
+			new PutSecretValueCommand({
+				SecretId: 'tenants/labels',
+				SecretString: 'restored',
+				VersionStages: ['AWSPREVIOUS'],
+			}),
+		)
+		expect(await getSecret('tenants/labels', 'AWSPREVIOUS')).toMatchObject({
+			VersionId,
+			SecretString: 'restored',
+		})
+		await client.send(
+			new PutSecretValueCommand({
+				SecretId: 'tenants/labels',
+				SecretString: 'v3',
+				VersionStages: ['AWSCURRENT', 'AWSPENDING'],
+			}),
+		)
+		expect((await getSecret('tenants/labels')).SecretString).toBe('v3')
+		expect((await getSecret('tenants/labels', 'AWSPREVIOUS')).SecretString).toBe('v2')
+	})
+
 	it('counts GetSecretValue calls per SecretId', async () => {
 		secretsManager.putSecret('tenants/a', 'a')
 		secretsManager.putSecret('tenants/b', 'b')
