@@ -339,6 +339,24 @@ describe('a request that fails after its claim', () => {
 		expect([await send(), await send()]).toEqual([422, 401])
 	})
 
+	it('with releaseReplayOnServerError, keeps the claim of an error an inner onError answered 202', async () => {
+		const clock = fakeClock()
+		let runs = 0
+		const handler = failingContainer(clock, () => {
+			runs++
+			return new Error('downstream failed after its side effect')
+		}).use({
+			// A fallback that queues the event (sets the response, returns nothing).
+			onError: (request) => {
+				if ((request.error as { statusCode?: number }).statusCode === undefined)
+					request.response = { statusCode: 202, body: 'queued' }
+			},
+		})
+		const send = sender(handler, clock)
+		expect([await send(), await send()]).toEqual([202, 401])
+		expect(runs).toBe(1)
+	})
+
 	it('refuses releaseReplayOnServerError without a store that can release', () => {
 		expect(() =>
 			hmacAuth({

@@ -176,6 +176,15 @@ describe('during a rotation', () => {
 		expect(await send('forged')).toEqual(unavailableResponse())
 	})
 
+	it('answers 503 for a cached malformed secret whose refetch fails: it may have been fixed meanwhile', async () => {
+		const { send, clock, secretId } = setup('oops')
+		expect((await send('fixed')).statusCode).toBe(500)
+		secretsManager.putSecret(secretId, { shared_secret: 'fixed' })
+		clock.advance(10_000)
+		secretsManager.faults.inject({ type: 'throttle' }, { target: secretId })
+		expect(await send('fixed')).toEqual(unavailableResponse())
+	})
+
 	it('answers 503, not 401, to a request signed with a newly rotated secret while the refetch is throttled', async () => {
 		const { send, clock, secretId } = setup({
 			shared_secret: 'one',
