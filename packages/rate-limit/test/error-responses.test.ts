@@ -1,4 +1,5 @@
 import { types } from 'node:util'
+import vm from 'node:vm'
 import type { MiddlewareObj } from '@middy/core'
 import { HttpError } from '@tenantry/util'
 import { describe, expect, it } from 'vitest'
@@ -6,9 +7,9 @@ import { memoryRateLimitStore, tenantRateLimit } from '../src/index.js'
 import { pipeline } from './setup.js'
 
 const start = Date.UTC(2026, 10, 23, 10, 0, 0)
-const limit = (requests: number) =>
+const limit = (requests: number, windowSec = 60) =>
 	tenantRateLimit({
-		limits: { requests, windowSec: 60 },
+		limits: { requests, windowSec },
 		store: memoryRateLimitStore(),
 		now: () => start,
 	})
@@ -130,5 +131,62 @@ describe('a counted request that then fails', () => {
 			Object.keys(headers).filter((name) => name.toLowerCase() === 'ratelimit-remaining'),
 		).toEqual(['RateLimit-Remaining'])
 		expect(headers['RateLimit-Remaining']).toBe('4')
+	})
+
+	it('reads a status an error class keeps on its prototype (http-errors), from another realm, or on a plain object', async () => {
+		class ClientError extends Error {}
+		Object.assign(ClientError.prototype, { statusCode: 404, status: 404, expose: true })
+		const foreign: unknown = vm.runInNewContext(
+			'const e = new Error("nope"); e.statusCode = 404; e',
+		)
+		for (const thrown of [
+			new ClientError('no such order'),
+			foreign,
+			{ statusCode: 404, message: 'nope' },
+		]) {
+			const response = await pipeline(limit(5), async () => {
+				throw thrown
+			}).invoke('acme')
+			expect(response.statusCode).toBe(404)
+			expect(response.headers['RateLimit-Remaining']).toBe('4')
+		}
+	})
+
+	it('leaves an error alone when a copy could not stand in for it, rather than fail the request', async () => {
+		class NotFound extends Error {
+			statusCode = 404
+			readonly #what: string
+			constructor(what: string) {
+				super()
+				this.#what = what
+			}
+			override get message() {
+				return `${this.#what} not found`
+			}
+		}
+		const odd = new HttpError(404)
+		const notAConstructor = () => undefined
+		;(notAConstructor as unknown as { prototype: object }).prototype = HttpError.prototype
+		Object.defineProperty(odd, 'constructor', { value: notAConstructor })
+		expect(
+			await pipeline(limit(5), async () => {
+				throw new NotFound('order')
+			}).invoke('acme'),
+		).toMatchObject({ statusCode: 404, body: 'order not found' })
+		expect(
+			(
+				await pipeline(limit(5), async () => {
+					throw odd
+				}).invoke('acme')
+			).statusCode,
+		).toBe(404)
+	})
+
+	it("keeps a sibling's 429 whole, so its Retry-After goes with the fields it reports", async () => {
+		const { invoke } = pipeline([limit(2, 3600), limit(1, 60)])
+		expect((await invoke('acme')).statusCode).toBe(200)
+		const limited = await invoke('acme')
+		expect(limited.statusCode).toBe(429)
+		expect(limited.headers['Retry-After']).toBe(limited.headers['RateLimit-Reset'])
 	})
 })
