@@ -32,13 +32,12 @@ export type RestApiAuthorizer =
 	/** A Cognito user-pool authorizer's claims (all strings, as API Gateway passes them). */
 	| { cognito: Record<string, string> }
 
-/** One query parameter, decoded, and as sent (still URL-encoded; `raw` is the whole segment). */
+/** One query parameter, decoded, and as sent (still URL-encoded). */
 interface QueryPart {
 	name: string
 	value: string
 	rawName: string
 	rawValue: string
-	raw: string
 }
 
 const decode = (text: string): string => {
@@ -58,22 +57,27 @@ const splitPath = (spec: HttpRequestSpec) => {
 	const path = spec.path ?? '/'
 	const mark = path.indexOf('?')
 	const rawPath = mark === -1 ? path : path.slice(0, mark)
-	const pathQuery = mark === -1 ? '' : path.slice(mark + 1)
 	const overridden = new Set(Object.keys(spec.query ?? {}))
 	const parts: QueryPart[] = []
-	for (const raw of pathQuery === '' ? [] : pathQuery.split('&')) {
+	// The raw string keeps every segment sent but those `spec.query` replaces; an empty segment
+	// (`?&&a=1`, a trailing `&`) names no parameter.
+	const rawSegments: string[] = []
+	for (const raw of mark === -1 ? [] : path.slice(mark + 1).split('&')) {
 		const equals = raw.indexOf('=')
 		const rawName = equals === -1 ? raw : raw.slice(0, equals)
 		const rawValue = equals === -1 ? '' : raw.slice(equals + 1)
 		const name = decode(rawName)
-		if (!overridden.has(name)) parts.push({ name, value: decode(rawValue), rawName, rawValue, raw })
+		if (overridden.has(name)) continue
+		rawSegments.push(raw)
+		if (raw !== '') parts.push({ name, value: decode(rawValue), rawName, rawValue })
 	}
 	for (const [name, value] of Object.entries(spec.query ?? {})) {
 		const rawName = encodeURIComponent(name)
 		const rawValue = encodeURIComponent(value)
-		parts.push({ name, value, rawName, rawValue, raw: `${rawName}=${rawValue}` })
+		rawSegments.push(`${rawName}=${rawValue}`)
+		parts.push({ name, value, rawName, rawValue })
 	}
-	return { rawPath: rawPath || '/', parts, rawQueryString: parts.map(({ raw }) => raw).join('&') }
+	return { rawPath: rawPath || '/', parts, rawQueryString: rawSegments.join('&') }
 }
 
 /** Every value of each parameter, decoded or (as an ALB passes them) as sent. */

@@ -153,6 +153,13 @@ describe('repeated and encoded parameters, as each event source passes them', ()
 		).toBe('acme,globex')
 	})
 
+	it('names no parameter for empty segments, and keeps them in the raw query string', () => {
+		const event = httpApiEvent({ path: '/x?&&a=1' })
+		expect(event.rawQueryString).toBe('&&a=1')
+		expect(event.queryStringParameters).toEqual({ a: '1' })
+		expect(restApiEvent({ path: '/x?a=1&' }).multiValueQueryStringParameters).toEqual({ a: ['1'] })
+	})
+
 	it('keeps a valueless parameter and a "?" inside the query string as sent', () => {
 		expect(httpApiEvent({ path: '/search?debug' }).rawQueryString).toBe('debug')
 		const event = httpApiEvent({ path: '/search?q=who?what' })
