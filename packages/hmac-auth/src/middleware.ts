@@ -58,6 +58,10 @@ type HmacRequest = Request<unknown, unknown, Error, HmacContext>
 /** The replay claim a request made, kept on the middy request under each instance's own key. */
 type ClaimingRequest = Record<symbol, ReplayClaim | undefined>
 
+/** The HTTP status a response or an error carries, if any. */
+const statusOf = (value: unknown): unknown =>
+	(value as { statusCode?: unknown } | null | undefined)?.statusCode
+
 const sourceOf = (config: ResolvedOptions): SecretSourceAdapter => {
 	const { secrets } = config
 	if (secrets.kind === 'function') return functionSource(secrets.load)
@@ -187,14 +191,10 @@ export const hmacAuth = (
 
 	// The answer decides, not the error: an inner onError may have answered it (a 202 "queued").
 	const onError = (request: HmacRequest): Promise<void> =>
-		releaseIfServerError(
-			request,
-			(request.response as { statusCode?: unknown } | null | undefined)?.statusCode ??
-				(request.error as { statusCode?: unknown } | null | undefined)?.statusCode,
-		)
+		releaseIfServerError(request, statusOf(request.response) ?? statusOf(request.error))
 
 	const after = (request: HmacRequest): Promise<void> | undefined => {
-		const status = (request.response as { statusCode?: unknown } | null | undefined)?.statusCode
+		const status = statusOf(request.response)
 		return typeof status === 'number' && status >= 500
 			? releaseIfServerError(request, status)
 			: undefined

@@ -113,7 +113,10 @@ export const jwtAuth = (
 		return { alg, kid, typ: header.typ }
 	}
 
-	/** The token's `iss` picks its issuer from the configured ones only (no token names a URL), whose `typ` rule then applies. */
+	/**
+	 * The token's `iss` picks its issuer from the configured ones only (no token names a URL);
+	 * that issuer's `typ` rule then applies.
+	 */
 	const issuerOf = (claims: Record<string, unknown>, { alg, typ }: Header): Issuer => {
 		const { iss } = claims
 		if (iss === undefined) throw new MissingClaimError('iss')

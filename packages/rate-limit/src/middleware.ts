@@ -30,9 +30,6 @@ const fallbackWindowAt = windowClock(60)
  */
 const storeRetryAfterSec = 5
 
-// Any thenable, so a custom store on another promise type is awaited rather than read as a result.
-const isPromise = <T>(value: T | PromiseLike<T>): value is PromiseLike<T> => isPromiseLike(value)
-
 /** A middy request carrying, from `before` to `after`, the headers one limiter reported. */
 type RequestWithHeaders = Record<symbol, Record<string, string> | undefined>
 
@@ -178,7 +175,7 @@ export const tenantRateLimit = <TEvent = unknown, TResult = unknown>(
 		} catch (error) {
 			return storeFailed(error, tenantId, window)
 		}
-		if (!isPromise(consumed)) return record(request, tenantId, limit, view, window, consumed)
+		if (!isPromiseLike(consumed)) return record(request, tenantId, limit, view, window, consumed)
 		return recordWhenConsumed(consumed, request, tenantId, limit, view, window)
 	}
 
@@ -207,7 +204,7 @@ export const tenantRateLimit = <TEvent = unknown, TResult = unknown>(
 			} catch (error) {
 				return storeFailed(error, tenantId, fallbackWindowAt(now()))
 			}
-			if (!isPromise(limit)) return check(request, tenantId, limit, viewOf(limit))
+			if (!isPromiseLike(limit)) return check(request, tenantId, limit, viewOf(limit))
 			return checkWhenPlanned(limit, request, tenantId)
 		}
 		return before
