@@ -136,6 +136,28 @@ const withContentType = (headers: Record<string, string>, json: boolean): Record
 
 const epochNow = () => Date.now()
 
+const monthNames = [
+	'Jan',
+	'Feb',
+	'Mar',
+	'Apr',
+	'May',
+	'Jun',
+	'Jul',
+	'Aug',
+	'Sep',
+	'Oct',
+	'Nov',
+	'Dec',
+]
+
+/** An instant as API Gateway writes `time` and `requestTime`: `12/Mar/2020:19:03:58 +0000`. */
+const apiGatewayTime = (epochMs: number): string => {
+	const at = new Date(epochMs)
+	const two = (value: number) => String(value).padStart(2, '0')
+	return `${two(at.getUTCDate())}/${monthNames[at.getUTCMonth()]}/${at.getUTCFullYear()}:${two(at.getUTCHours())}:${two(at.getUTCMinutes())}:${two(at.getUTCSeconds())} +0000`
+}
+
 /** An API Gateway HTTP API (payload 2.0) event. */
 export const httpApiEvent = (
 	spec: HttpRequestSpec & { authorizer?: HttpApiAuthorizer; routeKey?: string } = {},
@@ -158,6 +180,7 @@ const payloadV2Event = (
 		keepCookieHeader && cookie !== undefined ? { ...otherHeaders, cookie } : otherHeaders
 	const cookies = cookie?.split(';').map((each) => each.trim())
 	const requestId = spec.requestId ?? randomUUID()
+	const receivedAt = epochNow()
 	const event: APIGatewayProxyEventV2 & { requestContext: { authorizer?: HttpApiAuthorizer } } = {
 		version: '2.0',
 		routeKey: spec.routeKey ?? `${method} ${rawPath}`,
@@ -182,8 +205,8 @@ const payloadV2Event = (
 			requestId,
 			routeKey: spec.routeKey ?? `${method} ${rawPath}`,
 			stage: '$default',
-			time: new Date(epochNow()).toUTCString(),
-			timeEpoch: epochNow(),
+			time: apiGatewayTime(receivedAt),
+			timeEpoch: receivedAt,
 			...(spec.authorizer ? { authorizer: spec.authorizer } : {}),
 		},
 		isBase64Encoded,
@@ -242,6 +265,7 @@ export const restApiEvent = (
 	const { body, isBase64Encoded, json } = encodeBody(spec)
 	const headers = withContentType(spec.headers ?? {}, json)
 	const requestId = spec.requestId ?? randomUUID()
+	const receivedAt = epochNow()
 	// A REST Lambda authorizer's context reaches the integration with every value a string.
 	const authorizer =
 		spec.authorizer === undefined
@@ -293,7 +317,8 @@ export const restApiEvent = (
 			path: `/prod${rawPath}`,
 			protocol: 'HTTP/1.1',
 			requestId,
-			requestTimeEpoch: epochNow(),
+			requestTime: apiGatewayTime(receivedAt),
+			requestTimeEpoch: receivedAt,
 			resourceId: 'local',
 			resourcePath: spec.resource ?? rawPath,
 			stage: 'prod',

@@ -79,7 +79,8 @@ export interface StartSecretsManagerOptions {
  * A Secrets Manager endpoint speaking the real JSON 1.1 protocol (`X-Amz-Target:
  * secretsmanager.<Operation>`), so the unmodified `SecretsManagerClient` (serialisation,
  * retries, error parsing) talks to it. Supports GetSecretValue (by name or ARN, VersionStage,
- * VersionId), CreateSecret, PutSecretValue and DeleteSecret.
+ * VersionId), CreateSecret, PutSecretValue (a `ClientRequestToken` names the new version, and
+ * repeating it is idempotent) and DeleteSecret.
  */
 export const startSecretsManager = async (
 	options: StartSecretsManagerOptions = {},
@@ -95,13 +96,47 @@ export const startSecretsManager = async (
 		return secrets.get(secretId) ?? [...secrets.values()].find((secret) => secret.arn === secretId)
 	}
 
+	/**
+	 * The version id a request asks for: its `ClientRequestToken`, which the SDK fills with a
+	 * UUID when the caller gives none (rotation functions pass the rotation's token, then read
+	 * the version back by it).
+	 */
+	const requestedVersionId = (input: Record<string, unknown>): string => {
+		const token = input.ClientRequestToken
+		if (token === undefined) return randomUUID()
+		if (typeof token !== 'string' || token.length < 32 || token.length > 64)
+			throw new ServiceError(
+				400,
+				'ValidationException',
+				"Value at 'clientRequestToken' failed to satisfy constraint: Member must have length between 32 and 64",
+			)
+		return token
+	}
+
+	/**
+	 * Whether a request repeats a version already stored: the same value again is ignored (an
+	 * idempotent retry), another value under that id is refused.
+	 */
+	const repeatsVersion = (secret: StoredSecret, versionId: string, secretString: string) => {
+		const existing = secret.versions.find((version) => version.versionId === versionId)
+		if (existing === undefined) return undefined
+		if (existing.secretString !== secretString)
+			throw new ServiceError(
+				400,
+				'ResourceExistsException',
+				"You can't modify an existing version, you can only create a new version.",
+			)
+		return existing
+	}
+
 	const addVersion = (
 		secret: StoredSecret,
 		secretString: string,
 		stages: string[],
+		versionId: string = randomUUID(),
 	): SecretVersion => {
 		const version: SecretVersion = {
-			versionId: randomUUID(),
+			versionId,
 			secretString,
 			stages: new Set(stages),
 			createdDate: Date.now() / 1000,
@@ -123,7 +158,11 @@ export const startSecretsManager = async (
 		return version
 	}
 
-	const create = (name: string, secretString: string): StoredSecret => {
+	const create = (
+		name: string,
+		secretString: string,
+		versionId: string = randomUUID(),
+	): StoredSecret => {
 		const secret: StoredSecret = {
 			name,
 			arn: `arn:aws:secretsmanager:${region}:${localAccountId}:secret:${name}-${randomId(6)}`,
@@ -131,7 +170,7 @@ export const startSecretsManager = async (
 			deletionDate: undefined,
 		}
 		secrets.set(name, secret)
-		addVersion(secret, secretString, ['AWSCURRENT'])
+		addVersion(secret, secretString, ['AWSCURRENT'], versionId)
 		return secret
 	}
 
@@ -171,7 +210,7 @@ export const startSecretsManager = async (
 					`The operation failed because the secret ${name} already exists.`,
 				)
 			}
-			const secret = create(name, String(input.SecretString ?? ''))
+			const secret = create(name, String(input.SecretString ?? ''), requestedVersionId(input))
 			return { ARN: secret.arn, Name: secret.name, VersionId: secret.versions[0]?.versionId }
 		},
 		PutSecretValue(input) {
@@ -181,7 +220,11 @@ export const startSecretsManager = async (
 			const stages = Array.isArray(input.VersionStages)
 				? input.VersionStages.map(String)
 				: ['AWSCURRENT']
-			const version = addVersion(secret, String(input.SecretString ?? ''), stages)
+			const secretString = String(input.SecretString ?? '')
+			const versionId = requestedVersionId(input)
+			const version =
+				repeatsVersion(secret, versionId, secretString) ??
+				addVersion(secret, secretString, stages, versionId)
 			return {
 				ARN: secret.arn,
 				Name: secret.name,

@@ -42,8 +42,13 @@ export interface StartStsOptions {
 const xmlEscape = (value: string): string =>
 	value.replace(/[<>&'"]/g, (c) => `&#${c.charCodeAt(0)};`)
 
-const errorXml = (type: 'Sender' | 'Receiver', code: string, message: string): string =>
-	`<ErrorResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/"><Error><Type>${type}</Type><Code>${code}</Code><Message>${xmlEscape(message)}</Message></Error><RequestId>${randomUUID()}</RequestId></ErrorResponse>`
+/** An answer's XML, given the request id its header carries too. */
+type XmlAnswer = (requestId: string) => string
+
+const errorXml =
+	(type: 'Sender' | 'Receiver', code: string, message: string): XmlAnswer =>
+	(requestId) =>
+		`<ErrorResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/"><Error><Type>${type}</Type><Code>${code}</Code><Message>${xmlEscape(message)}</Message></Error><RequestId>${requestId}</RequestId></ErrorResponse>`
 
 /** Reads `Prefix.member.N.Field` entries of an awsQuery list. */
 const queryList = (params: URLSearchParams, prefix: string, field?: string): string[] => {
@@ -70,12 +75,14 @@ export const startSts = async (options: StartStsOptions = {}): Promise<LocalSts>
 	const faults = createFaultPlan()
 	const stopping = new AbortController()
 
-	const sendXml = (response: ServerResponse, status: number, xml: string): void => {
+	const sendXml = (response: ServerResponse, status: number, answer: XmlAnswer): void => {
+		const requestId = randomUUID()
+		const xml = answer(requestId)
 		response.writeHead(status, {
 			'Content-Type': 'text/xml',
 			'Content-Length': Buffer.byteLength(xml),
-			// Where the SDK reads `$metadata.requestId` from.
-			'x-amzn-RequestId': randomUUID(),
+			// Where the SDK reads `$metadata.requestId` from; the XML names the same request.
+			'x-amzn-RequestId': requestId,
 		})
 		response.end(xml)
 	}
@@ -108,13 +115,13 @@ export const startSts = async (options: StartStsOptions = {}): Promise<LocalSts>
 				)
 				return true
 			case 'malformed':
-				sendXml(response, 200, '<AssumeRoleResponse><AssumeRoleResult><Credentials>')
+				sendXml(response, 200, () => '<AssumeRoleResponse><AssumeRoleResult><Credentials>')
 				return true
 			case 'oversized':
 				sendXml(
 					response,
 					200,
-					`<AssumeRoleResponse>${' '.repeat(fault.bytes ?? 1_048_576)}</AssumeRoleResponse>`,
+					() => `<AssumeRoleResponse>${' '.repeat(fault.bytes ?? 1_048_576)}</AssumeRoleResponse>`,
 				)
 				return true
 			default:
@@ -212,7 +219,8 @@ export const startSts = async (options: StartStsOptions = {}): Promise<LocalSts>
 		sendXml(
 			response,
 			200,
-			`<AssumeRoleResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/"><AssumeRoleResult><AssumedRoleUser><Arn>arn:aws:sts::${localAccountId}:assumed-role/${xmlEscape(roleName)}/${xmlEscape(roleSessionName)}</Arn><AssumedRoleId>AROA${randomId(16)}:${xmlEscape(roleSessionName)}</AssumedRoleId></AssumedRoleUser><Credentials><AccessKeyId>${accessKeyId}</AccessKeyId><SecretAccessKey>${randomId(40)}</SecretAccessKey><SessionToken>${randomId(64)}</SessionToken><Expiration>${expiration.toISOString()}</Expiration></Credentials><PackedPolicySize>${tagKeys.length}</PackedPolicySize></AssumeRoleResult><ResponseMetadata><RequestId>${randomUUID()}</RequestId></ResponseMetadata></AssumeRoleResponse>`,
+			(requestId) =>
+				`<AssumeRoleResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/"><AssumeRoleResult><AssumedRoleUser><Arn>arn:aws:sts::${localAccountId}:assumed-role/${xmlEscape(roleName)}/${xmlEscape(roleSessionName)}</Arn><AssumedRoleId>AROA${randomId(16)}:${xmlEscape(roleSessionName)}</AssumedRoleId></AssumedRoleUser><Credentials><AccessKeyId>${accessKeyId}</AccessKeyId><SecretAccessKey>${randomId(40)}</SecretAccessKey><SessionToken>${randomId(64)}</SessionToken><Expiration>${expiration.toISOString()}</Expiration></Credentials><PackedPolicySize>${tagKeys.length}</PackedPolicySize></AssumeRoleResult><ResponseMetadata><RequestId>${requestId}</RequestId></ResponseMetadata></AssumeRoleResponse>`,
 		)
 	})
 

@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest'
+import { describe, expect, it, vi } from 'vitest'
 import {
 	albEvent,
 	functionUrlEvent,
@@ -49,6 +49,24 @@ describe('HTTP API (v2) events', () => {
 		expect((lambda.requestContext as unknown as { authorizer: unknown }).authorizer).toEqual({
 			lambda: { tenant_id: 'acme' },
 		})
+	})
+
+	it('stamps the request time as API Gateway writes it, matching the epoch', () => {
+		const received = new Date('2020-03-02T19:03:58.123Z')
+		vi.useFakeTimers({ now: received })
+		try {
+			expect(httpApiEvent().requestContext).toMatchObject({
+				time: '02/Mar/2020:19:03:58 +0000',
+				timeEpoch: received.getTime(),
+			})
+			expect(functionUrlEvent().requestContext.time).toBe('02/Mar/2020:19:03:58 +0000')
+			expect(restApiEvent().requestContext).toMatchObject({
+				requestTime: '02/Mar/2020:19:03:58 +0000',
+				requestTimeEpoch: received.getTime(),
+			})
+		} finally {
+			vi.useRealTimers()
+		}
 	})
 
 	it('gives every event its own request id unless one is set', () => {

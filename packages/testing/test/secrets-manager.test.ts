@@ -136,6 +136,52 @@ describe('local Secrets Manager through the real SecretsManagerClient', () => {
 		expect((await getSecret('tenants/labels', 'AWSPREVIOUS')).SecretString).toBe('v2')
 	})
 
+	it('names a version by its ClientRequestToken, as a rotation function reads it back, and ignores a repeat', async () => {
+		secretsManager.putSecret('tenants/rotated', 'current')
+		const token = 'rotation-token-0123456789abcdef0123'
+		const putPending = (SecretString: string) =>
+			client.send(
+				new PutSecretValueCommand({
+					SecretId: 'tenants/rotated',
+					ClientRequestToken: token,
+					SecretString,
+					VersionStages: ['AWSPENDING'],
+				}),
+			)
+		await expect(putPending('pending')).resolves.toMatchObject({ VersionId: token })
+		await expect(putPending('pending')).resolves.toMatchObject({ VersionId: token })
+		await expect(
+			client.send(
+				new GetSecretValueCommand({
+					SecretId: 'tenants/rotated',
+					VersionId: token,
+					VersionStage: 'AWSPENDING',
+				}),
+			),
+		).resolves.toMatchObject({ SecretString: 'pending', VersionStages: ['AWSPENDING'] })
+		await expect(putPending('another value')).rejects.toMatchObject({
+			name: 'ResourceExistsException',
+		})
+		await expect(
+			client.send(
+				new PutSecretValueCommand({
+					SecretId: 'tenants/rotated',
+					ClientRequestToken: 'short',
+					SecretString: 'x',
+				}),
+			),
+		).rejects.toMatchObject({ name: 'ValidationException' })
+		expect((await getSecret('tenants/rotated')).SecretString).toBe('current')
+		const { VersionId } = await client.send(
+			new CreateSecretCommand({
+				Name: 'tenants/created',
+				ClientRequestToken: 'creation-token-0123456789abcdef012',
+				SecretString: 'first',
+			}),
+		)
+		expect(VersionId).toBe('creation-token-0123456789abcdef012')
+	})
+
 	it('counts GetSecretValue calls per SecretId', async () => {
 		secretsManager.putSecret('tenants/a', 'a')
 		secretsManager.putSecret('tenants/b', 'b')

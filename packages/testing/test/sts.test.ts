@@ -93,6 +93,26 @@ describe('local STS through the real STSClient (awsQuery protocol)', () => {
 		expect(sts.assumeRoleCalls).toHaveLength(0)
 	})
 
+	it('names one request id in the x-amzn-RequestId header and in the XML, for answers and errors', async () => {
+		const post = async (body: string) => {
+			const response = await fetch(sts.endpoint, {
+				method: 'POST',
+				headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
+				body,
+			})
+			const xml = await response.text()
+			return { header: response.headers.get('x-amzn-requestid'), xml }
+		}
+		const answered = await post(
+			`Action=AssumeRole&Version=2011-06-15&RoleArn=${encodeURIComponent(roleArn)}&RoleSessionName=raw`,
+		)
+		const refused = await post('Action=AssumeRole&Version=2011-06-15&RoleArn=nope')
+		for (const { header, xml } of [answered, refused]) {
+			expect(header).toMatch(/^[\da-f-]{36}$/)
+			expect(xml).toContain(`<RequestId>${header}</RequestId>`)
+		}
+	})
+
 	it('limits role chaining (a request signed with a role session key) to an hour, and sends a request id', async () => {
 		const first = await assumeRole('acme', { DurationSeconds: 3_600 })
 		expect(first.$metadata.requestId).toBeTruthy()
