@@ -88,7 +88,38 @@ const readBodyField = (event: HttpEventLike, path: readonly string[]): readonly 
 	return [value]
 }
 
+/** `application/x-www-form-urlencoded` decoding; text that does not decode stays as sent. */
+const formDecoded = (text: string): string => {
+	try {
+		return decodeURIComponent(text.replaceAll('+', ' '))
+	} catch {
+		return text
+	}
+}
+
+/**
+ * An ALB passes query parameters as sent, names and values still URL-encoded (the handler must
+ * decode them): every parameter whose decoded name is `name` is read, its values decoded.
+ */
+const readAlbQuery = (event: HttpEventLike, name: string): readonly unknown[] => {
+	const values: unknown[] = []
+	for (const record of [event.multiValueQueryStringParameters, event.queryStringParameters]) {
+		if (typeof record !== 'object' || record === null) continue
+		for (const [key, value] of Object.entries(record)) {
+			if (formDecoded(key) !== name) continue
+			for (const each of Array.isArray(value) ? value : [value]) {
+				if (!isAbsent(each)) values.push(typeof each === 'string' ? formDecoded(each) : each)
+			}
+		}
+	}
+	return values
+}
+
+const isAlbEvent = (event: HttpEventLike): boolean =>
+	own(own(event, 'requestContext'), 'elb') !== undefined
+
 const readQuery = (event: HttpEventLike, name: string): readonly unknown[] => {
+	if (isAlbEvent(event)) return readAlbQuery(event, name)
 	const repeated = own(event.multiValueQueryStringParameters, name)
 	const single = own(event.queryStringParameters, name)
 	const values = Array.isArray(repeated) ? [...repeated, single] : [repeated, single]
