@@ -50,9 +50,24 @@ const mergedLines = (headers: Record<string, unknown>, multi: unknown): HeaderLi
 	return Object.fromEntries(lines)
 }
 
+/**
+ * Requests seen, as they arrived, from a multi-value target group. A later middleware may give
+ * the event a `headers` record (so that body parsers find the content type), after which the
+ * event alone no longer tells.
+ */
+const multiValueRequests = new WeakSet<object>()
+
+const noteMultiValue = (request: ResponseRequest): void => {
+	if (isMultiValueAlbEvent(request.event)) multiValueRequests.add(request)
+}
+
 const moveHeaders = (request: ResponseRequest): void => {
 	const { response } = request
-	if (typeof response !== 'object' || response === null || !isMultiValueAlbEvent(request.event))
+	if (
+		typeof response !== 'object' ||
+		response === null ||
+		!(multiValueRequests.has(request) || isMultiValueAlbEvent(request.event))
+	)
 		return
 	const { headers, ...rest } = response as Record<string, unknown>
 	if (typeof headers !== 'object' || headers === null) return
@@ -67,10 +82,11 @@ const moveHeaders = (request: ResponseRequest): void => {
  * Answers an ALB target group with multi-value headers on in the form it reads: the group
  * reads only `multiValueHeaders`, while `@middy/http-error-handler` and most handlers set
  * `headers`, so `WWW-Authenticate`, `Retry-After` and `RateLimit-*` would be lost. Every other
- * event passes untouched. Use it first, before `httpErrorHandler()`, so its `after` and
- * `onError` run last.
+ * event passes untouched. Use it first, before `httpErrorHandler()`, so its `before` sees the
+ * event as it arrived and its `after` and `onError` run last.
  */
 export const albMultiValueHeaders = (): {
+	before: (request: ResponseRequest) => void
 	after: (request: ResponseRequest) => void
 	onError: (request: ResponseRequest) => void
-} => ({ after: moveHeaders, onError: moveHeaders })
+} => ({ before: noteMultiValue, after: moveHeaders, onError: moveHeaders })

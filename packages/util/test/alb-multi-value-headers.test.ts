@@ -79,6 +79,23 @@ describe('albMultiValueHeaders', () => {
 		expect(after(multiValueAlbEvent, undefined)).toBeUndefined()
 	})
 
+	it('still answers in multiValueHeaders after a later middleware gave the event a headers record', () => {
+		// Its `before` runs first and sees the event as it arrived; a later middleware then
+		// flattens the headers (so body parsers find the content type), and an error handler
+		// answers in `headers`.
+		const middleware = albMultiValueHeaders()
+		const event: Record<string, unknown> = structuredClone(multiValueAlbEvent)
+		const request = { event, response: undefined as unknown }
+		middleware.before(request)
+		event.headers = { accept: '*/*' }
+		request.response = { statusCode: 401, headers: { 'WWW-Authenticate': 'Bearer realm="api"' } }
+		middleware.onError(request)
+		expect(request.response).toEqual({
+			statusCode: 401,
+			multiValueHeaders: { 'WWW-Authenticate': ['Bearer realm="api"'] },
+		})
+	})
+
 	it('does the same in onError, for the response an error handler built', () => {
 		const request = {
 			event: multiValueAlbEvent,
