@@ -48,13 +48,15 @@ export const checkTimes = (claims: Claims, rules: TimeRules, nowSec: number): Va
 	const notBefore = nbf === undefined ? Number.NEGATIVE_INFINITY : nbf - tolerance
 	if (nowSec < notBefore) throw new TokenNotYetValidError()
 	if (iat !== undefined && iat > nowSec + tolerance) throw new IssuedInFutureError()
+	// A cache hit re-checks the window: it must start no earlier than iat allows, too.
+	const notBeforeIat = iat === undefined ? Number.NEGATIVE_INFINITY : iat - tolerance
 	if (rules.maxTokenAgeSec !== undefined) {
 		if (iat === undefined) throw new MissingClaimError('iat')
 		const tooOldAt = iat + rules.maxTokenAgeSec + tolerance
 		if (nowSec >= tooOldAt) throw new TokenTooOldError()
 		notAfter = Math.min(notAfter, tooOldAt)
 	}
-	return { notBeforeMs: notBefore * 1000, notAfterMs: notAfter * 1000 }
+	return { notBeforeMs: Math.max(notBefore, notBeforeIat) * 1000, notAfterMs: notAfter * 1000 }
 }
 
 /** `aud` (a string or an array of strings) must name one of `audiences`; `null` skips the check. */

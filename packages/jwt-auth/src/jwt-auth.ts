@@ -27,6 +27,7 @@ import {
 } from './errors.js'
 import { createJwksResolver, type JwksResolver } from './jwks-resolver.js'
 import { selectVerifier } from './key-selection.js'
+import type { KeySet } from './key-set.js'
 import { type IssuerConfig, type JwtAuthOptions, normaliseTyp, resolveOptions } from './options.js'
 import { createResponses } from './responses.js'
 import { hasScopes, readScopes } from './scopes.js'
@@ -132,7 +133,8 @@ export const jwtAuth = (
 
 	const verify = (
 		jws: CompactJws,
-		{ config }: Issuer,
+		{ config, resolver }: Issuer,
+		keys: KeySet,
 		verifier: SignatureVerifier,
 		cacheKey: string | undefined,
 		nowMs: number,
@@ -149,7 +151,10 @@ export const jwtAuth = (
 		if (!hasScopes(scopes, requiredScopes)) throw new InsufficientScopeError()
 		const tenantId = readTenant(claims, tenantRules)
 		const auth = createAuth(claims, subject, config.issuer, scopes, tenantId)
-		if (cacheKey !== undefined) tokenCache?.remember(cacheKey, auth, window, nowMs)
+		// A hit is served only while the issuer still uses these keys: once a refreshed JWKS is in
+		// use, the token is verified again (its key may have been removed).
+		if (cacheKey !== undefined)
+			tokenCache?.remember(cacheKey, auth, window, { keys, current: resolver.current }, nowMs)
 		return auth
 	}
 
@@ -162,17 +167,14 @@ export const jwtAuth = (
 		const { resolver } = issuer
 		// Fetches started from here on ask the issuer for what it publishes after this token came.
 		const fetchesBefore = resolver.fetchesStarted()
-		let verifier = selectVerifier(
-			resolver.current() ?? (await resolver.load()),
-			header.kid,
-			header.alg,
-		)
+		let keys = resolver.current() ?? (await resolver.load())
+		let verifier = selectVerifier(keys, header.kid, header.alg)
 		if (verifier === undefined) {
-			const keys = await resolver.refresh()
+			keys = await resolver.refresh()
 			verifier = selectVerifier(keys, header.kid, header.alg)
 			if (verifier === undefined) throw new UnknownKeyError(keys.fetchNumber > fetchesBefore)
 		}
-		return verify(jws, issuer, verifier, cacheKey, now())
+		return verify(jws, issuer, keys, verifier, cacheKey, now())
 	}
 
 	/** Synchronous when the token is cached or the issuer's keys are; otherwise a promise. */
@@ -192,8 +194,9 @@ export const jwtAuth = (
 		const issuer = issuerOf(jws.payload, header)
 		const keys = issuer.resolver.current()
 		const verifier = keys === undefined ? undefined : selectVerifier(keys, header.kid, header.alg)
-		if (verifier === undefined) return verifyAfterFetch(jws, header, issuer, cacheKey)
-		return verify(jws, issuer, verifier, cacheKey, nowMs)
+		if (keys === undefined || verifier === undefined)
+			return verifyAfterFetch(jws, header, issuer, cacheKey)
+		return verify(jws, issuer, keys, verifier, cacheKey, nowMs)
 	}
 
 	const accept = (context: Context & WithJwtAuth, auth: JwtAuth): void => {

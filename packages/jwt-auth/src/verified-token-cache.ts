@@ -1,19 +1,35 @@
 import { createTtlCache } from '@tenantry/cache'
 import type { ValidityWindow } from './claims.js'
+import type { KeySet } from './key-set.js'
 import type { JwtAuth } from './types.js'
 
 const { hash } = process.getBuiltinModule('node:crypto')
 
-interface Verified extends ValidityWindow {
+/** The key set a token was verified with, and where the issuer's current one is read. */
+export interface VerifiedWith {
+	readonly keys: KeySet
+	readonly current: () => KeySet | undefined
+}
+
+interface Verified extends ValidityWindow, VerifiedWith {
 	readonly auth: JwtAuth
 }
 
 export interface VerifiedTokenCache {
 	/** The cache key of a token: its SHA-256, so the cache never holds a usable token. */
 	keyOf(token: string): string
-	/** The verified result, if cached and still inside the token's validity window at `nowMs`. */
+	/**
+	 * The verified result, if cached, still inside the token's validity window at `nowMs`, and
+	 * verified with the key set its issuer uses now (a refreshed JWKS may have dropped the key).
+	 */
 	find(key: string, nowMs: number): JwtAuth | undefined
-	remember(key: string, auth: JwtAuth, window: ValidityWindow, nowMs: number): void
+	remember(
+		key: string,
+		auth: JwtAuth,
+		window: ValidityWindow,
+		verifiedWith: VerifiedWith,
+		nowMs: number,
+	): void
 }
 
 /**
@@ -33,13 +49,14 @@ export const createVerifiedTokenCache = (
 		find(key, nowMs) {
 			const hit = cache.lookup(key)
 			if (hit === undefined) return undefined
-			if (nowMs >= hit.notBeforeMs && nowMs < hit.notAfterMs) return hit.auth
+			if (nowMs >= hit.notBeforeMs && nowMs < hit.notAfterMs && hit.current() === hit.keys)
+				return hit.auth
 			cache.delete(key)
 			return undefined
 		},
-		remember(key, auth, window, nowMs) {
+		remember(key, auth, window, verifiedWith, nowMs) {
 			const ttlMs = Math.min(maxAgeMs, window.notAfterMs - nowMs)
-			if (ttlMs > 0) cache.set(key, { auth, ...window }, { ttlMs })
+			if (ttlMs > 0) cache.set(key, { auth, ...window, ...verifiedWith }, { ttlMs })
 		},
 	}
 }
