@@ -25,11 +25,12 @@ const env = (name: string): string => {
 }
 
 /**
- * A refused token becomes `{ isAuthorized: false }` (API Gateway answers 403). Two refusals stay
+ * A refused token becomes `{ isAuthorized: false }` (API Gateway answers 403). Three refusals stay
  * errors, so that API Gateway answers 500 and caches nothing rather than keep a deny for the
- * whole TTL: an unreachable identity provider (503), and a key the cached JWKS does not hold when
- * no refetch was due (`jwks.cooldownMs`), which may be a key the provider just rotated in. A key
- * absent from a JWKS fetched for the token is a forgery's, and denied.
+ * whole TTL: an unreachable identity provider (503), a key the cached JWKS does not hold when
+ * no refetch was due (`jwks.cooldownMs`), which may be a key the provider just rotated in, and a
+ * token not valid yet (`nbf`, or `iat` ahead of this clock), which may be valid seconds later. A
+ * key absent from a JWKS fetched for the token is a forgery's, and denied.
  */
 const refuseRejectedTokens: MiddlewareObj<APIGatewayRequestAuthorizerEventV2, AuthorizerResult> = {
 	onError: (request) => {
@@ -37,7 +38,11 @@ const refuseRejectedTokens: MiddlewareObj<APIGatewayRequestAuthorizerEventV2, Au
 			| { statusCode?: number; cause?: { code?: unknown; refetched?: unknown } }
 			| null
 			| undefined
-		if (error?.cause?.code === 'jwt_unknown_kid' && error.cause.refetched !== true) return
+		const code = error?.cause?.code
+		if (code === 'jwt_unknown_kid' && error?.cause?.refetched !== true) return
+		// Valid within seconds under a small clock skew between the provider and Lambda: a deny
+		// would be cached for the whole TTL.
+		if (code === 'jwt_not_yet_valid' || code === 'jwt_iat_future') return
 		if (error?.statusCode === 401 || error?.statusCode === 403)
 			request.response = { isAuthorized: false }
 	},
