@@ -47,7 +47,8 @@ const isAttributeName = (value: unknown): value is string =>
 
 /**
  * Counters in DynamoDB, shared by every container: one item per tenant and window
- * (`pk = TENANT#<id>#RATE#<windowStartSec>+<windowSec>s`), incremented with `ADD` under the condition
+ * (`pk = TENANT#<id>#RATE#<windowStartSec>+<windowSec>s`, or `RATE:<name>` for a named limit),
+ * incremented with `ADD` under the condition
  * `count < limit`, so the total allowed across containers is exact whatever the interleaving.
  * The TTL attribute only cleans up; the window is in the key, so expiry is never relied on.
  */
@@ -98,11 +99,13 @@ export const dynamoRateLimitStore = (options: DynamoRateLimitStoreOptions): Rate
 	)
 
 	return {
-		async consume({ tenantId, windowStart, windowEnd, limit }) {
+		async consume({ tenantId, windowStart, windowEnd, limit, name }) {
 			// Start and length: windows of different lengths may start at the same instant.
 			const window = `${Math.floor(windowStart / 1000)}+${(windowEnd - windowStart) / 1000}s`
 			const key = {
-				[partitionKey]: { S: tenantKey(tenantId, 'RATE', window) },
+				[partitionKey]: {
+					S: tenantKey(tenantId, name === undefined ? 'RATE' : `RATE:${name}`, window),
+				},
 				...(sortKey ? { [sortKey]: { S: sortKeyValue } } : {}),
 			}
 			try {

@@ -10,9 +10,10 @@ export interface MemoryRateLimitStoreOptions {
 	maxEntries?: number
 }
 
-/** A tenant's count in windows of one length. */
+/** A tenant's count in windows of one length, under one limit name. */
 interface Counter {
 	readonly windowLength: number
+	readonly name: string | undefined
 	windowStart: number
 	count: number
 	/** The tenant's counter for another window length, when its limits use more than one. */
@@ -20,8 +21,8 @@ interface Counter {
 }
 
 /**
- * The counter a tenant used first heads its list, so the common case (one window length per
- * tenant) is one object reached by one map lookup.
+ * The counter a tenant used first heads its list, so the common case (one limit per tenant) is
+ * one object reached by one map lookup.
  */
 interface TenantCounters extends Counter {
 	/** Set on every request, cleared by an eviction pass that spares the tenant once. */
@@ -68,24 +69,35 @@ export const memoryRateLimitStore = (options: MemoryRateLimitStoreOptions = {}):
 	 * A counter other than the head's. Those passed on the way whose window has ended are
 	 * dropped, so a tenant whose plan changes window length keeps only counters still running.
 	 */
-	const otherCounter = (head: TenantCounters, windowLength: number, windowStart: number) => {
+	const otherCounter = (
+		head: TenantCounters,
+		windowLength: number,
+		name: string | undefined,
+		windowStart: number,
+	) => {
 		let previous: Counter = head
 		for (let counter = head.next; counter !== undefined; counter = counter.next) {
-			if (counter.windowLength === windowLength) return counter
+			if (counter.windowLength === windowLength && counter.name === name) return counter
 			if (counter.windowStart + counter.windowLength <= windowStart) previous.next = counter.next
 			else previous = counter
 		}
-		const counter: Counter = { windowLength, windowStart, count: 0, next: undefined }
+		const counter: Counter = { windowLength, name, windowStart, count: 0, next: undefined }
 		previous.next = counter
 		return counter
 	}
 
 	// Apart from `consume`, which runs on every request and stays small enough for V8 to inline.
-	const addTenant = (tenantId: string, windowLength: number, windowStart: number) => {
+	const addTenant = (
+		tenantId: string,
+		windowLength: number,
+		name: string | undefined,
+		windowStart: number,
+	) => {
 		if (tenants.size >= maxEntries) evictOne()
 		const head: TenantCounters = {
 			recent: false,
 			windowLength,
+			name,
 			windowStart,
 			count: 0,
 			next: undefined,
@@ -95,13 +107,15 @@ export const memoryRateLimitStore = (options: MemoryRateLimitStoreOptions = {}):
 	}
 
 	return {
-		consume({ tenantId, windowStart, windowEnd, limit }) {
+		consume({ tenantId, windowStart, windowEnd, limit, name }) {
 			const windowLength = windowEnd - windowStart
 			let head = tenants.get(tenantId)
-			if (head === undefined) head = addTenant(tenantId, windowLength, windowStart)
+			if (head === undefined) head = addTenant(tenantId, windowLength, name, windowStart)
 			else head.recent = true
 			const counter =
-				head.windowLength === windowLength ? head : otherCounter(head, windowLength, windowStart)
+				head.windowLength === windowLength && head.name === name
+					? head
+					: otherCounter(head, windowLength, name, windowStart)
 			// Only a later window starts a new count: a clock stepping back keeps counting in the
 			// window already reached rather than granting a fresh quota.
 			if (windowStart > counter.windowStart) {

@@ -42,7 +42,7 @@ type RequestWithHeaders = Record<symbol, Record<string, string> | undefined>
 export const tenantRateLimit = <TEvent = unknown, TResult = unknown>(
 	options: TenantRateLimitOptions,
 ): MiddlewareObj<TEvent, TResult, Error, Context> => {
-	const { store, limits, onStoreError, limitsCacheTtlMs, logger, tracer, now } =
+	const { store, name, limits, onStoreError, limitsCacheTtlMs, logger, tracer, now } =
 		resolveOptions(options)
 	const exhausted = createExhaustedWindows()
 	const viewOf = createPlanViews()
@@ -171,6 +171,7 @@ export const tenantRateLimit = <TEvent = unknown, TResult = unknown>(
 				windowStart: window.start,
 				windowEnd: window.end,
 				limit: limit.requests,
+				name,
 			})
 		} catch (error) {
 			return storeFailed(error, tenantId, window)
@@ -238,9 +239,13 @@ export const tenantRateLimit = <TEvent = unknown, TResult = unknown>(
 
 	// A counted request that then failed (a 404 from the handler, a 403 from a later
 	// middleware) reports its quota too: its error carries the fields into the error response.
+	// An inner onError may have answered already (a 202 "queued"): then that answer carries them.
 	const onError = (request: Request<TEvent, TResult, Error, Context>): void => {
 		const headers = (request as object as RequestWithHeaders)[headersKey]
-		if (headers !== undefined) request.error = withErrorHeaders(request.error, headers) as Error
+		if (headers === undefined) return
+		if (request.response !== undefined)
+			request.response = withHeaders(request, request.response, headers) as TResult
+		else request.error = withErrorHeaders(request.error, headers) as Error
 	}
 
 	return { before, after, onError }

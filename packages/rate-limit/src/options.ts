@@ -22,6 +22,12 @@ export interface TenantRateLimitOptions {
 	/** Where counters live; `dynamoRateLimitStore` shares them across containers. */
 	store: RateLimitStore
 	/**
+	 * The counter's name, needed when two limits of one window length count in one store or
+	 * table (stacked, or per route in functions that share a table): without names they would
+	 * count in one counter. Letters, digits, `_`, `.` and `-`, at most 64. Default none.
+	 */
+	name?: string
+	/**
 	 * When the store fails: `allow` (default) lets the request through, logging once per
 	 * window, because rate limiting protects availability, it does not authenticate;
 	 * `deny` answers 503.
@@ -41,15 +47,18 @@ export const defaults = {
 	onStoreError: 'allow',
 	limitsCacheTtlMs: 60_000,
 	logger: (line: string) => console.warn(line),
+	name: undefined,
 	tracer: undefined,
 	now: () => Date.now(),
-} as const satisfies Omit<Required<TenantRateLimitOptions>, 'store' | 'tracer'> & {
+} as const satisfies Omit<Required<TenantRateLimitOptions>, 'store' | 'name' | 'tracer'> & {
+	name: undefined
 	tracer: undefined
 }
 
 const knownOptions = [
 	'limits',
 	'store',
+	'name',
 	'onStoreError',
 	'limitsCacheTtlMs',
 	'logger',
@@ -74,9 +83,13 @@ export const assertRateLimit = (limit: unknown, option: string): RateLimit => {
 	return { requests: limit.requests as number, windowSec: limit.windowSec }
 }
 
-export type ResolvedOptions = Required<Omit<TenantRateLimitOptions, 'tracer'>> & {
+export type ResolvedOptions = Required<Omit<TenantRateLimitOptions, 'name' | 'tracer'>> & {
+	name: string | undefined
 	tracer: TracerLike | undefined
 }
+
+/** A key part: no `#` (the key separator) and nothing a table's key could mangle. */
+const counterName = /^[\w.-]{1,64}$/
 
 export const resolveOptions = (options: TenantRateLimitOptions): ResolvedOptions => {
 	assertOption(isPlainObject(options), packageName, 'options', 'must be an object')
@@ -87,6 +100,13 @@ export const resolveOptions = (options: TenantRateLimitOptions): ResolvedOptions
 		packageName,
 		'store',
 		'must be a rate limit store (dynamoRateLimitStore or memoryRateLimitStore)',
+	)
+	assertOption(
+		resolved.name === undefined ||
+			(typeof resolved.name === 'string' && counterName.test(resolved.name)),
+		packageName,
+		'name',
+		'must be 1–64 letters, digits, _, . or -',
 	)
 	// The validated copy: a limit the caller changes later must not bypass the checks above.
 	if (typeof resolved.limits !== 'function')

@@ -7,6 +7,11 @@ export interface ConsumeRequest {
 	windowEnd: number
 	/** Requests allowed in the window. */
 	limit: number
+	/**
+	 * The limit's `name`, if it has one: limits of one window length count apart only under
+	 * different names, so a store keys its counters by it too.
+	 */
+	name?: string
 }
 
 export interface ConsumeResult {

@@ -189,4 +189,25 @@ describe('a counted request that then fails', () => {
 		expect(limited.statusCode).toBe(429)
 		expect(limited.headers['Retry-After']).toBe(limited.headers['RateLimit-Reset'])
 	})
+
+	it('reports its quota on an answer an inner onError made (a 202 "queued"), leaving the shared answer alone', async () => {
+		const queued = { statusCode: 202, headers: { 'Content-Type': 'text/plain' }, body: 'queued' }
+		const answerQueued: MiddlewareObj = {
+			onError: (request) => {
+				request.response = queued
+			},
+		}
+		const { invoke } = pipeline([limit(5), answerQueued], async () => {
+			throw new Error('downstream busy')
+		})
+		const first = await invoke('acme')
+		expect(first.statusCode).toBe(202)
+		expect(first.headers).toMatchObject({
+			'Content-Type': 'text/plain',
+			'RateLimit-Limit': '5',
+			'RateLimit-Remaining': '4',
+		})
+		expect((await invoke('globex')).headers['RateLimit-Remaining']).toBe('4')
+		expect(queued.headers).toEqual({ 'Content-Type': 'text/plain' })
+	})
 })
