@@ -326,7 +326,9 @@ export const resolveOptions = <C extends ClientClasses>(
 	const tracer = given.tracer
 	assertOption(
 		tracer === undefined ||
-			(isFunction(tracer.captureAWSv3Client) &&
+			(typeof tracer === 'object' &&
+				tracer !== null &&
+				isFunction(tracer.captureAWSv3Client) &&
 				isFunction(tracer.isTracingEnabled) &&
 				isFunction(tracer.putAnnotation)),
 		packageName,

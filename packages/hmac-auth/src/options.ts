@@ -10,6 +10,7 @@ import {
 	isNonNegativeNumber,
 	isPlainObject,
 	isPositiveInteger,
+	isTracerLike,
 	type TracerLike,
 	withoutUndefined,
 } from '@tenantry/util'
@@ -457,12 +458,7 @@ export const resolveOptions = (options: HmacAuthOptions): ResolvedOptions => {
 		'must be a positive integer number of seconds',
 	)
 	const tracer = options.tracer
-	ensure(
-		tracer === undefined ||
-			isFunction((tracer as { isTracingEnabled?: unknown } | null)?.isTracingEnabled),
-		'tracer',
-		'must be a Powertools Tracer',
-	)
+	ensure(tracer === undefined || isTracerLike(tracer), 'tracer', 'must be a Powertools Tracer')
 	const retryAfterSec = options.retryAfterSec ?? defaults.retryAfterSec
 	check(isPositiveInteger(retryAfterSec), 'retryAfterSec', 'must be a positive integer')
 	ensure(options.now === undefined || isFunction(options.now), 'now', 'must be a function')

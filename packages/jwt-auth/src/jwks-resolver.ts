@@ -53,15 +53,21 @@ export const createJwksResolver = (options: JwksResolverOptions): JwksResolver =
 	const subsegment = `JWKS ${new URL(uri).host}`
 
 	let fetchesStarted = 0
-	const fetchKeys = async (): Promise<KeySet> => {
+	const fetchWith = async (trace: TracerLike | undefined): Promise<KeySet> => {
 		const fetchNumber = ++fetchesStarted
 		try {
-			const document = await traced(tracer, subsegment, () => fetchJwksDocument(uri, limits))
+			const document = await traced(trace, subsegment, () => fetchJwksDocument(uri, limits))
 			return buildKeySet(document, fetchNumber)
 		} catch (error) {
 			throw error instanceof JwksError ? error : new JwksInvalidError('unexpected failure', error)
 		}
 	}
+
+	const fetchKeys = () => fetchWith(tracer)
+	// The prefetch runs outside any invocation: a subsegment there has no trace to belong to
+	// (X-Ray: "no subsegments are created outside the function handler"), and making it the
+	// current segment would leave it current for the invocation that starts meanwhile.
+	const fetchKeysUntraced = () => fetchWith(undefined)
 
 	const load = (): Promise<KeySet> => cache.get(uri, fetchKeys)
 
@@ -71,7 +77,7 @@ export const createJwksResolver = (options: JwksResolverOptions): JwksResolver =
 		load,
 		refresh: () => cache.get(uri, fetchKeys, { maxAgeMs: cooldownMs, allowStale: false }),
 		prefetch() {
-			load().catch(() => undefined)
+			cache.get(uri, fetchKeysUntraced).catch(() => undefined)
 		},
 		fetchesStarted: () => fetchesStarted,
 	}

@@ -7,6 +7,7 @@ import {
 	isNonNegativeNumber,
 	isPlainObject,
 	isPositiveInteger,
+	isTracerLike,
 	optionError,
 	type TracerLike,
 	withoutUndefined,
@@ -451,14 +452,7 @@ export const resolveOptions = (options: JwtAuthOptions): ResolvedOptions => {
 	const pattern = raw.tenantIdPattern ?? defaults.tenantIdPattern
 	check(pattern instanceof RegExp, 'tenantIdPattern', 'must be a RegExp')
 	const tracer = raw.tracer
-	if (tracer !== undefined)
-		check(
-			typeof tracer === 'object' &&
-				tracer !== null &&
-				typeof (tracer as TracerLike).isTracingEnabled === 'function',
-			'tracer',
-			'must be a Powertools Tracer',
-		)
+	if (tracer !== undefined) check(isTracerLike(tracer), 'tracer', 'must be a Powertools Tracer')
 	if (raw.now !== undefined) check(typeof raw.now === 'function', 'now', 'must be a function')
 
 	return {

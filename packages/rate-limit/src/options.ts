@@ -3,6 +3,7 @@ import {
 	assertOption,
 	isPlainObject,
 	isPositiveInteger,
+	isTracerLike,
 	type TracerLike,
 	withoutUndefined,
 } from '@tenantry/util'
@@ -125,7 +126,7 @@ export const resolveOptions = (options: TenantRateLimitOptions): ResolvedOptions
 	)
 	assertOption(typeof resolved.logger === 'function', packageName, 'logger', 'must be a function')
 	assertOption(
-		resolved.tracer === undefined || typeof resolved.tracer.isTracingEnabled === 'function',
+		resolved.tracer === undefined || isTracerLike(resolved.tracer),
 		packageName,
 		'tracer',
 		'must be a Powertools Tracer',

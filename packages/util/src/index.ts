@@ -45,6 +45,7 @@ export { TenantryError } from './tenantry-error.js'
 export { createTickClock } from './tick-clock.js'
 export {
 	annotateTenant,
+	isTracerLike,
 	type SegmentLike,
 	type SubsegmentLike,
 	type TracerLike,

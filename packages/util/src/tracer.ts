@@ -22,32 +22,88 @@ export interface SubsegmentLike {
 type SetSegment = (segment: unknown) => void
 
 /**
+ * True when `value` has every method of `TracerLike`: the check options make at factory time,
+ * so that a wrong object is refused there rather than failing requests.
+ */
+export const isTracerLike = (value: unknown): value is TracerLike => {
+	if (typeof value !== 'object' || value === null) return false
+	const tracer = value as Record<keyof TracerLike, unknown>
+	return (
+		typeof tracer.isTracingEnabled === 'function' &&
+		typeof tracer.getSegment === 'function' &&
+		typeof tracer.setSegment === 'function' &&
+		typeof tracer.putAnnotation === 'function'
+	)
+}
+
+/** Runs a call into the tracer; tracing never changes an answer, so a failure is dropped. */
+const attempt = (call: () => void): void => {
+	try {
+		call()
+	} catch {
+		// The X-Ray SDK throws, e.g., with AWS_XRAY_CONTEXT_MISSING=RUNTIME_ERROR outside an
+		// invocation, or the runtime's invocation store ("No context available") on Lambda
+		// Managed Instances.
+	}
+}
+
+interface OpenSubsegment {
+	readonly subsegment: SubsegmentLike
+	close(): void
+}
+
+const open = (tracer: TracerLike | undefined, name: string): OpenSubsegment | undefined => {
+	let subsegment: SubsegmentLike | undefined
+	try {
+		if (!tracer?.isTracingEnabled()) return undefined
+		const parent = tracer.getSegment()
+		if (!parent) return undefined
+		const opened = parent.addNewSubsegment(name)
+		subsegment = opened
+		const setSegment = tracer.setSegment.bind(tracer) as SetSegment
+		setSegment(opened)
+		let closed = false
+		return {
+			subsegment: opened,
+			close() {
+				if (closed) return
+				closed = true
+				attempt(() => opened.close())
+				attempt(() => setSegment(parent))
+			},
+		}
+	} catch {
+		// Opened but not made current: close it, and run the work untraced.
+		if (subsegment !== undefined) attempt(() => subsegment?.close())
+		return undefined
+	}
+}
+
+/**
  * Runs `work` inside a subsegment named `name` when tracing is on; otherwise just runs it.
- * Errors are recorded on the subsegment and rethrown untouched.
+ * Errors are recorded on the subsegment and rethrown untouched. A tracer that throws never
+ * changes the outcome: the work then runs untraced.
  */
 export const traced = async <T>(
 	tracer: TracerLike | undefined,
 	name: string,
 	work: () => Promise<T>,
 ): Promise<T> => {
-	if (!tracer?.isTracingEnabled()) return work()
-	const parent = tracer.getSegment()
-	if (!parent) return work()
-	const subsegment = parent.addNewSubsegment(name)
-	const setSegment = tracer.setSegment.bind(tracer) as SetSegment
-	setSegment(subsegment)
+	const span = open(tracer, name)
+	if (span === undefined) return work()
 	try {
 		return await work()
 	} catch (error) {
-		if (error instanceof Error) subsegment.addError(error)
+		if (error instanceof Error) attempt(() => span.subsegment.addError(error))
 		throw error
 	} finally {
-		subsegment.close()
-		setSegment(parent)
+		span.close()
 	}
 }
 
 /** Adds the `tenant_id` annotation so traces can be filtered per tenant. */
 export const annotateTenant = (tracer: TracerLike | undefined, tenantId: string): void => {
-	if (tracer?.isTracingEnabled()) tracer.putAnnotation('tenant_id', tenantId)
+	attempt(() => {
+		if (tracer?.isTracingEnabled()) tracer.putAnnotation('tenant_id', tenantId)
+	})
 }

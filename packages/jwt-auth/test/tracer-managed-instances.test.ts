@@ -1,0 +1,100 @@
+import { realpathSync } from 'node:fs'
+import { createRequire } from 'node:module'
+import {
+	httpApiEvent,
+	type LocalIdentityProvider,
+	lambdaContext,
+	localTraceId,
+	startIdentityProvider,
+	startXrayCapture,
+	type XrayCapture,
+} from '@tenantry/testing'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+
+interface InvokeStore {
+	run<T>(context: Record<symbol, unknown>, fn: () => T): T
+}
+interface InvokeStoreModule {
+	InvokeStore: {
+		getInstanceAsync(): Promise<InvokeStore>
+	}
+	InvokeStoreBase: { PROTECTED_KEYS: { REQUEST_ID: symbol; X_RAY_TRACE_ID: symbol } }
+}
+
+const savedEnv = { ...process.env }
+let capture: XrayCapture
+let idp: LocalIdentityProvider
+let invokeStore: InvokeStore
+let keys: InvokeStoreModule['InvokeStoreBase']['PROTECTED_KEYS']
+
+beforeAll(async () => {
+	;[capture, idp] = await Promise.all([startXrayCapture(), startIdentityProvider()])
+	// Lambda Managed Instances: several invocations at once in one process, the trace header of
+	// each in the runtime's invocation store (never in _X_AMZN_TRACE_ID).
+	const env = capture.lambdaEnv('jwt-auth-managed-instances-test')
+	delete env._X_AMZN_TRACE_ID
+	delete process.env._X_AMZN_TRACE_ID
+	Object.assign(process.env, env, { AWS_LAMBDA_MAX_CONCURRENCY: '4' })
+	// The runtime's store, as the Node.js runtime of a managed instance creates it.
+	const tracerPackage = realpathSync(
+		new URL('../node_modules/@aws-lambda-powertools/tracer/package.json', import.meta.url),
+	)
+	const module = createRequire(tracerPackage)('@aws/lambda-invoke-store') as InvokeStoreModule
+	invokeStore = await module.InvokeStore.getInstanceAsync()
+	keys = module.InvokeStoreBase.PROTECTED_KEYS
+})
+afterAll(async () => {
+	await Promise.all([capture.stop(), idp.stop()])
+	for (const key of Object.keys(process.env)) if (!(key in savedEnv)) delete process.env[key]
+	Object.assign(process.env, savedEnv)
+})
+
+/** How the runtime runs one invocation: inside the store, with its request id and trace header. */
+const asInvocation = <T>(fn: () => Promise<T>): Promise<T> =>
+	invokeStore.run(
+		{
+			[keys.REQUEST_ID]: crypto.randomUUID(),
+			[keys.X_RAY_TRACE_ID]: `Root=${localTraceId};Parent=53995c3f42cd8ad8;Sampled=1`,
+		},
+		fn,
+	)
+
+describe('X-Ray on Lambda Managed Instances', () => {
+	it('the cold-start JWKS prefetch with a tracer does not fail the first requests', async () => {
+		const { Tracer } = await import('@aws-lambda-powertools/tracer')
+		const { captureLambdaHandler } = await import('@aws-lambda-powertools/tracer/middleware')
+		const { default: middy } = await import('@middy/core')
+		const { default: httpErrorHandler } = await import('@middy/http-error-handler')
+		const { jwtAuth } = await import('../src/index.js')
+		const tracer = new Tracer()
+		expect(tracer.isTracingEnabled()).toBe(true)
+		idp.resetCalls()
+		// Module scope: the default prefetch starts once init has finished, outside any invocation.
+		const handler = middy()
+			.use(httpErrorHandler({ logger: false }))
+			.use(captureLambdaHandler(tracer))
+			.use(jwtAuth({ issuers: { issuer: idp.issuer, audience: 'api' }, tracer }))
+			.handler(async () => ({ statusCode: 200 }))
+		await new Promise((resolve) => setImmediate(resolve))
+
+		const eventFor = async (tenant: string) => {
+			const token = await idp.sign({ sub: `user-${tenant}`, aud: 'api', tenant_id: tenant })
+			return httpApiEvent({ headers: { authorization: `Bearer ${token}` } })
+		}
+		const events = await Promise.all(['acme', 'globex'].map(eventFor))
+		// Two invocations at once, as a managed instance runs them.
+		const responses = await Promise.all(
+			events.map((event) => asInvocation(() => handler(event as never, lambdaContext()))),
+		)
+		// The issuer is up: a 503 "JWKS unavailable" would be a lie, and the prefetch should have
+		// fetched the keys once for every request.
+		expect(responses).toMatchObject([{ statusCode: 200 }, { statusCode: 200 }])
+		expect(idp.jwksCalls()).toBe(1)
+
+		const segments = await capture.waitFor(
+			(all) => all.filter((s) => s.name === '## index.handler').length >= 2,
+		)
+		const handlers = segments.filter((s) => s.name === '## index.handler')
+		expect(handlers.map((s) => s.annotations?.tenant_id).sort()).toEqual(['acme', 'globex'])
+	})
+})
