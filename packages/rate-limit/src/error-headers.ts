@@ -96,6 +96,19 @@ export const reporting = <T extends Error>(error: T, fields: Record<string, stri
 	Object.defineProperty(error, reportedOnError, { value: fields, configurable: true })
 
 /**
+ * Whether a stacked sibling's fields on `error` win over `fields`: its own 429 (whose
+ * `Retry-After` goes with them), or fields closer to exhaustion. Also for an answer an inner
+ * onError built from that error, which carries the sibling's fields without knowing it.
+ */
+export const siblingBindsMore = (error: unknown, fields: Record<string, string>): boolean => {
+	if (typeof error !== 'object' || error === null) return false
+	const sibling = (error as ErrorLike)[reportedOnError] as Record<string, string> | undefined
+	return (
+		sibling !== undefined && (dataValue(error, 'statusCode') === 429 || bindsMore(sibling, fields))
+	)
+}
+
+/**
  * The error a counted request failed with, carrying the rate limit fields too, so the client
  * learns its quota from a 404 or 422 as from a 200. A copy: the handler may throw one error
  * object for every request (a module constant), and one tenant's counts must not stick to it.
@@ -104,13 +117,7 @@ export const reporting = <T extends Error>(error: T, fields: Record<string, stri
  * with.
  */
 export const withErrorHeaders = (error: unknown, fields: Record<string, string>): unknown => {
-	if (!isExposedHttpError(error)) return error
-	const sibling = error[reportedOnError] as Record<string, string> | undefined
-	if (
-		sibling !== undefined &&
-		(dataValue(error, 'statusCode') === 429 || bindsMore(sibling, fields))
-	)
-		return error
+	if (!isExposedHttpError(error) || siblingBindsMore(error, fields)) return error
 	const headers =
 		typeof error.headers === 'object' && error.headers !== null
 			? (error.headers as Record<string, string>)

@@ -1,5 +1,6 @@
 import type { MiddlewareObj, Request } from '@middy/core'
 import {
+	annotate,
 	isHttpError,
 	isPromiseLike,
 	isValidatedTenantContext,
@@ -11,7 +12,7 @@ import {
 	type WithTenant,
 } from '@tenantry/util'
 import type { Context } from 'aws-lambda'
-import { reporting, withErrorHeaders } from './error-headers.js'
+import { reporting, siblingBindsMore, withErrorHeaders } from './error-headers.js'
 import { RateLimitExceededError, RateLimitStoreError } from './errors.js'
 import { createExhaustedWindows } from './exhausted-windows.js'
 import { createLimitResolver } from './limits.js'
@@ -87,7 +88,7 @@ export const tenantRateLimit = <TEvent = unknown, TResult = unknown>(
 		window: Window,
 		checkedLocally: boolean,
 	): never => {
-		if (tracer?.isTracingEnabled()) tracer.putAnnotation('rate_limited', true)
+		annotate(tracer, 'rate_limited', true)
 		const fields = view.headers(0, window.resetSec)
 		throw reporting(
 			tooManyRequests(
@@ -243,9 +244,11 @@ export const tenantRateLimit = <TEvent = unknown, TResult = unknown>(
 	const onError = (request: Request<TEvent, TResult, Error, Context>): void => {
 		const headers = (request as object as RequestWithHeaders)[headersKey]
 		if (headers === undefined) return
-		if (request.response !== undefined)
-			request.response = withHeaders(request, request.response, headers) as TResult
-		else request.error = withErrorHeaders(request.error, headers) as Error
+		if (request.response !== undefined) {
+			// Built from a stacked sibling's 429 (or its closer fields): they stay.
+			if (!siblingBindsMore(request.error, headers))
+				request.response = withHeaders(request, request.response, headers) as TResult
+		} else request.error = withErrorHeaders(request.error, headers) as Error
 	}
 
 	return { before, after, onError }

@@ -210,4 +210,31 @@ describe('a counted request that then fails', () => {
 		expect((await invoke('globex')).headers['RateLimit-Remaining']).toBe('4')
 		expect(queued.headers).toEqual({ 'Content-Type': 'text/plain' })
 	})
+
+	it("keeps a stacked limit's 429 whole when an inner onError answered it", async () => {
+		// An inner onError answering every HTTP error itself, with the error's own headers.
+		const answerErrors: MiddlewareObj = {
+			onError: (request) => {
+				const error = request.error as { statusCode?: number; headers?: Record<string, string> }
+				request.response = {
+					statusCode: error.statusCode ?? 500,
+					headers: { 'Content-Type': 'application/problem+json', ...error.headers },
+					body: JSON.stringify({ status: error.statusCode }),
+				}
+			},
+		}
+		const named = (requests: number, name: string) =>
+			tenantRateLimit({
+				name,
+				limits: { requests, windowSec: 60 },
+				store: memoryRateLimitStore(),
+				now: () => start,
+			})
+		const { invoke } = pipeline([named(100, 'cap'), named(1, 'plan'), answerErrors])
+		expect((await invoke('acme')).statusCode).toBe(200)
+		const limited = await invoke('acme')
+		expect(limited.statusCode).toBe(429)
+		expect(limited.headers).toMatchObject({ 'RateLimit-Limit': '1', 'RateLimit-Remaining': '0' })
+		expect(limited.headers['Retry-After']).toBe(limited.headers['RateLimit-Reset'])
+	})
 })

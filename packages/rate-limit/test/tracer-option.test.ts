@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { memoryRateLimitStore, tenantRateLimit } from '../src/index.js'
+import { pipeline } from './setup.js'
 
 const cause = { package: '@tenantry/rate-limit', option: 'tracer' }
 
@@ -11,7 +12,6 @@ describe('the tracer option', () => {
 	})
 
 	it('is refused at factory time when it lacks putAnnotation, which a 429 calls', () => {
-		// Only isTracingEnabled is checked today: accepted, the tenant's 429 becomes a 500.
 		expect(() =>
 			tenantRateLimit({
 				store: memoryRateLimitStore(),
@@ -19,5 +19,25 @@ describe('the tracer option', () => {
 				tracer: { isTracingEnabled: () => true } as never,
 			}),
 		).toThrow(expect.objectContaining({ name: 'TypeError', cause }))
+	})
+
+	it('never turns a 429 into a 500 when the tracer throws', async () => {
+		const throwing = {
+			isTracingEnabled: () => true,
+			getSegment: () => undefined,
+			setSegment: () => undefined,
+			putAnnotation: () => {
+				throw new Error('No context available')
+			},
+		}
+		const { invoke } = pipeline(
+			tenantRateLimit({
+				store: memoryRateLimitStore(),
+				limits: { requests: 1, windowSec: 3600 },
+				tracer: throwing as never,
+			}),
+		)
+		expect((await invoke('acme')).statusCode).toBe(200)
+		expect((await invoke('acme')).statusCode).toBe(429)
 	})
 })

@@ -44,6 +44,7 @@ export {
 export { TenantryError } from './tenantry-error.js'
 export { createTickClock } from './tick-clock.js'
 export {
+	annotate,
 	annotateTenant,
 	isTracerLike,
 	type SegmentLike,

@@ -101,9 +101,17 @@ export const traced = async <T>(
 	}
 }
 
-/** Adds the `tenant_id` annotation so traces can be filtered per tenant. */
-export const annotateTenant = (tracer: TracerLike | undefined, tenantId: string): void => {
+/** Adds an annotation when tracing is on; a tracer that throws changes nothing. */
+export const annotate = (
+	tracer: TracerLike | undefined,
+	key: string,
+	value: string | number | boolean,
+): void => {
 	attempt(() => {
-		if (tracer?.isTracingEnabled()) tracer.putAnnotation('tenant_id', tenantId)
+		if (tracer?.isTracingEnabled()) tracer.putAnnotation(key, value)
 	})
 }
+
+/** Adds the `tenant_id` annotation so traces can be filtered per tenant. */
+export const annotateTenant = (tracer: TracerLike | undefined, tenantId: string): void =>
+	annotate(tracer, 'tenant_id', tenantId)
