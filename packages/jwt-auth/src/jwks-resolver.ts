@@ -77,7 +77,12 @@ export const createJwksResolver = (options: JwksResolverOptions): JwksResolver =
 		load,
 		refresh: () => cache.get(uri, fetchKeys, { maxAgeMs: cooldownMs, allowStale: false }),
 		prefetch() {
-			cache.get(uri, fetchKeysUntraced).catch(() => undefined)
+			cache.get(uri, fetchKeysUntraced).catch(() => {
+				// Outside an invocation a fetch can fail for reasons of its own (an X-Ray SDK that
+				// instruments node:http and throws without a trace context): that failure leaves no
+				// backoff, so the first request fetches again, inside its invocation.
+				if (cache.peek(uri) === undefined) cache.delete(uri)
+			})
 		},
 		fetchesStarted: () => fetchesStarted,
 	}
