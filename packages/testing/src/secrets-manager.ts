@@ -203,7 +203,17 @@ export const startSecretsManager = async (
 		},
 		CreateSecret(input) {
 			const name = String(input.Name ?? '')
-			if (secrets.has(name)) {
+			const existing = secrets.get(name)
+			if (existing !== undefined) {
+				// A repeat of the request that created it (the SDK retries with the same token) is
+				// ignored; another value under that token is refused, as any other create.
+				const token = input.ClientRequestToken
+				const repeated =
+					typeof token === 'string'
+						? repeatsVersion(existing, token, String(input.SecretString ?? ''))
+						: undefined
+				if (repeated !== undefined)
+					return { ARN: existing.arn, Name: existing.name, VersionId: repeated.versionId }
 				throw new ServiceError(
 					400,
 					'ResourceExistsException',

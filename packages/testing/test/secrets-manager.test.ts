@@ -182,6 +182,24 @@ describe('local Secrets Manager through the real SecretsManagerClient', () => {
 		expect(VersionId).toBe('creation-token-0123456789abcdef012')
 	})
 
+	it('ignores a CreateSecret repeated with its ClientRequestToken and value (an SDK retry), refuses another value', async () => {
+		const create = (SecretString: string) =>
+			client.send(
+				new CreateSecretCommand({
+					Name: 'tenants/create-retry',
+					ClientRequestToken: 'create-retry-token-0123456789abcdef',
+					SecretString,
+				}),
+			)
+		const first = await create('first')
+		await expect(create('first')).resolves.toMatchObject({
+			ARN: first.ARN,
+			VersionId: 'create-retry-token-0123456789abcdef',
+		})
+		await expect(create('other')).rejects.toMatchObject({ name: 'ResourceExistsException' })
+		expect((await getSecret('tenants/create-retry')).SecretString).toBe('first')
+	})
+
 	it('counts GetSecretValue calls per SecretId', async () => {
 		secretsManager.putSecret('tenants/a', 'a')
 		secretsManager.putSecret('tenants/b', 'b')
