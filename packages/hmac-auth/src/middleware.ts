@@ -44,7 +44,11 @@ import { functionSource, type SecretSourceAdapter, secretsManagerSource } from '
 import { type CachedKeys, createSecretStore } from './secret-store.js'
 import { verifyWith } from './verify.js'
 
-const { createHash, createSecretKey, randomBytes } = process.getBuiltinModule('node:crypto')
+const { createHash, createSecretKey, randomBytes, randomUUID } =
+	process.getBuiltinModule('node:crypto')
+
+/** HMACs a rejected signature costs: as many as a tenant in a rotation (two secrets) tries. */
+const rejectionHmacs = 2
 
 /** What `hmacAuth` puts on `context.auth`. */
 export interface HmacAuth extends AuthContextBase {
@@ -102,8 +106,14 @@ export const hmacAuth = (
 		...config.cache,
 		now: config.now,
 	})
-	// Unknown and invalid tenants still cost one HMAC, so response time does not tell them apart.
-	const dummyKeys = [createSecretKey(randomBytes(scheme.digestBytes))]
+	// Every rejected signature costs as many HMACs over the content as a tenant holding two
+	// secrets (a rotation) spends, padded with a random key: an unknown or invalid tenant, or a
+	// known one with a single secret, must not answer faster.
+	const decoyKey = createSecretKey(randomBytes(scheme.digestBytes))
+	const decoyKeys = Array.from({ length: rejectionHmacs }, () => decoyKey)
+	const padRejection = (parsed: ParsedRequest, hmacs: number): void => {
+		if (hmacs < rejectionHmacs) verifyWith(algorithm, decoyKeys.slice(hmacs), parsed)
+	}
 	const tenantLabel = options.tenantIdFrom
 		? 'tenant id from tenantIdFrom'
 		: `header '${(options.headers?.tenantId ?? defaults.headers.tenantry.tenantId).toLowerCase()}'`
@@ -125,7 +135,7 @@ export const hmacAuth = (
 			return await fetch()
 		} catch (error) {
 			if (isNotFound(error)) {
-				verifyWith(algorithm, dummyKeys, parsed)
+				padRejection(parsed, 0)
 				throw reject(new UnknownTenantError(tenantId))
 			}
 			if (error instanceof SecretUnavailableError) throw unavailable(error)
@@ -158,11 +168,21 @@ export const hmacAuth = (
 						: parsed.timestampMs + toleranceMs) / 1000,
 				),
 				now: Math.floor(at / 1000),
+				token: randomUUID(),
 			}
 			let first: boolean
 			try {
 				first = await replayStore.claim(claim)
 			} catch (error) {
+				// The write may have landed with its answer lost: release it, so that the identical
+				// retry the 503 invites is not refused as a replay of a request nobody processed.
+				if (releaseReplayOnServerError) {
+					try {
+						await replayStore.release?.(claim)
+					} catch {
+						// Still down: the retry is refused as a replay, as without the release.
+					}
+				}
 				throw unavailable(new ReplayStoreUnavailableError(tenantId, describeFailure(error)))
 			}
 			if (!first) throw reject(new ReplayedRequestError(tenantId))
@@ -227,10 +247,13 @@ export const hmacAuth = (
 		at: number,
 	): Promise<void> => {
 		let keys = tried ?? (await load(() => currentOrRefetched(tenantId), tenantId, parsed))
-		let verified =
-			tried === undefined &&
-			!(keys instanceof SecretFormatError) &&
-			verifyWith(algorithm, keys.keys, parsed)
+		// HMACs computed so far: those of the warm path with the cached keys, if it tried them.
+		let hmacs = tried === undefined || tried instanceof SecretFormatError ? 0 : tried.keys.length
+		let verified = false
+		if (tried === undefined && !(keys instanceof SecretFormatError)) {
+			hmacs += keys.keys.length
+			verified = verifyWith(algorithm, keys.keys, parsed)
+		}
 		// The current secret could not be re-read: unless the previous one verifies, the mismatch
 		// may be a secret rotated in meanwhile, so it is an outage (503), not bad credentials.
 		let refetchFailure: HttpError | undefined
@@ -244,9 +267,17 @@ export const hmacAuth = (
 			}
 			if (latest !== keys) {
 				if (!(latest instanceof SecretFormatError)) {
+					// A version already tried holds the same secrets: no need to try them again.
+					const sameVersion =
+						!(keys instanceof SecretFormatError) &&
+						latest.versionId !== undefined &&
+						latest.versionId === keys.versionId
 					if (!(keys instanceof SecretFormatError) && latest.versionId !== keys.versionId)
-						secrets.forgetPrevious(tenantId)
-					verified = verifyWith(algorithm, latest.keys, parsed)
+						secrets.forgetPrevious(tenantId, keys.versionId)
+					if (!sameVersion) {
+						hmacs += latest.keys.length
+						verified = verifyWith(algorithm, latest.keys, parsed)
+					}
 				}
 				keys = latest
 			}
@@ -257,14 +288,19 @@ export const hmacAuth = (
 		if (!verified && at < keys.previousUntil) {
 			let previous: Awaited<ReturnType<typeof secrets.previous>>
 			try {
-				previous = await secrets.previous(tenantId)
+				previous = await secrets.previous(tenantId, keys.versionId)
 			} catch (error) {
 				if (error instanceof SecretUnavailableError) throw unavailable(error)
 				throw error
 			}
+			hmacs += previous.length
 			verified = verifyWith(algorithm, previous, parsed)
 		}
-		if (!verified) throw refetchFailure ?? reject(new SignatureMismatchError(tenantId))
+		if (!verified) {
+			if (refetchFailure !== undefined) throw refetchFailure
+			padRejection(parsed, hmacs)
+			throw reject(new SignatureMismatchError(tenantId))
+		}
 		await finish(request, tenantId, parsed, at)
 	}
 
@@ -296,7 +332,7 @@ export const hmacAuth = (
 				throw reject(new TimestampOutOfToleranceError(Math.trunc(skewMs / 1000)))
 		}
 		if (!isValidTenantId(tenantId, tenantIdPattern)) {
-			verifyWith(algorithm, dummyKeys, parsed)
+			padRejection(parsed, 0)
 			throw reject(new InvalidTenantIdError())
 		}
 		const cached = secrets.lookup(tenantId)

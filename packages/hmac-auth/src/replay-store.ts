@@ -12,6 +12,11 @@ export interface ReplayClaim {
 	readonly expiresAt: number
 	/** Epoch seconds now: a record with `expiresAt` before it counts as absent. */
 	readonly now: number
+	/**
+	 * Random, one per claim: tells the record this claim wrote from any other. A retried write of
+	 * the same claim (its first answer lost) must succeed, and a release must delete only it.
+	 */
+	readonly token: string
 }
 
 /**
@@ -57,6 +62,8 @@ export const replayStoreDefaults = {
 
 const knownOptions = ['tableName', 'client', 'keyPrefix', 'partitionKey', 'sortKey', 'ttlAttribute']
 const recordType = 'hmac-replay'
+/** Attribute holding the token of the claim that wrote a record. */
+const tokenAttribute = 'claimToken'
 
 const isName = (value: unknown): value is string => typeof value === 'string' && value.length > 0
 
@@ -108,6 +115,17 @@ export const dynamoReplayStore = (options: DynamoReplayStoreOptions): ReplayStor
 		`${option}.ttlAttribute`,
 		'must differ from the key attributes',
 	)
+	for (const [name, value] of [
+		['partitionKey', partitionKey],
+		['sortKey', sortKey],
+		['ttlAttribute', ttlAttribute],
+	] as const)
+		assertOption(
+			value !== tokenAttribute,
+			packageName,
+			`${option}.${name}`,
+			`must not be '${tokenAttribute}', the attribute of the claim token`,
+		)
 
 	const send = client.send.bind(client) as (
 		command: PutItemCommand | DeleteItemCommand,
@@ -120,15 +138,26 @@ export const dynamoReplayStore = (options: DynamoReplayStoreOptions): ReplayStor
 		error instanceof Error && error.name === 'ConditionalCheckFailedException'
 
 	return {
-		async claim({ tenantId, id, expiresAt, now }) {
+		async claim({ tenantId, id, expiresAt, now, token }) {
 			try {
+				// `#token = :token`: the SDK's retry of this very write, whose first answer was lost
+				// after DynamoDB applied it, finds its own record and is not read as a replay.
 				await send(
 					new PutItemCommand({
 						TableName: tableName,
-						Item: { ...keyOf(tenantId, id), [ttlAttribute]: { N: String(expiresAt) } },
-						ConditionExpression: 'attribute_not_exists(#pk) OR #expiresAt < :now',
-						ExpressionAttributeNames: { '#pk': partitionKey, '#expiresAt': ttlAttribute },
-						ExpressionAttributeValues: { ':now': { N: String(now) } },
+						Item: {
+							...keyOf(tenantId, id),
+							[ttlAttribute]: { N: String(expiresAt) },
+							[tokenAttribute]: { S: token },
+						},
+						ConditionExpression:
+							'attribute_not_exists(#pk) OR #expiresAt < :now OR #token = :token',
+						ExpressionAttributeNames: {
+							'#pk': partitionKey,
+							'#expiresAt': ttlAttribute,
+							'#token': tokenAttribute,
+						},
+						ExpressionAttributeValues: { ':now': { N: String(now) }, ':token': { S: token } },
 					}),
 				)
 				return true
@@ -137,16 +166,16 @@ export const dynamoReplayStore = (options: DynamoReplayStoreOptions): ReplayStor
 				throw error
 			}
 		},
-		async release({ tenantId, id, expiresAt }) {
+		async release({ tenantId, id, token }) {
 			try {
 				// Only while the record is still the one this claim wrote.
 				await send(
 					new DeleteItemCommand({
 						TableName: tableName,
 						Key: keyOf(tenantId, id),
-						ConditionExpression: '#expiresAt = :expiresAt',
-						ExpressionAttributeNames: { '#expiresAt': ttlAttribute },
-						ExpressionAttributeValues: { ':expiresAt': { N: String(expiresAt) } },
+						ConditionExpression: '#token = :token',
+						ExpressionAttributeNames: { '#token': tokenAttribute },
+						ExpressionAttributeValues: { ':token': { S: token } },
 					}),
 				)
 			} catch (error) {

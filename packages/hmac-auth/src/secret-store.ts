@@ -42,13 +42,22 @@ export interface SecretStore {
 	 * a refetch that fails rejects rather than serve the cached value.
 	 */
 	refetch(tenantId: string): Promise<CachedKeys>
-	/** Keys of the `AWSPREVIOUS` version (none when there is no such version), cached like the current. */
-	previous(tenantId: string): Promise<readonly KeyObject[]>
-	/** Drops the cached previous keys, after a rotation made them outdated. */
-	forgetPrevious(tenantId: string): void
+	/**
+	 * Keys of the `AWSPREVIOUS` version (none when there is no such version), cached like the
+	 * current, for the current version `versionId`: `AWSPREVIOUS` is relative to it, so keys read
+	 * while an older version was current are never served (fresh or stale) once it was replaced,
+	 * whichever way (a refetch or the TTL) the newer version was loaded.
+	 */
+	previous(tenantId: string, versionId: string | undefined): Promise<readonly KeyObject[]>
+	/** Drops the previous keys cached for a current version a rotation made outdated. */
+	forgetPrevious(tenantId: string, versionId: string | undefined): void
 }
 
 const noKeys: readonly KeyObject[] = []
+
+/** The previous cache's key: the tenant (a validated id, no NUL) and the current version. */
+const previousKey = (tenantId: string, versionId: string | undefined): string =>
+	`${tenantId}\u0000${versionId ?? ''}`
 
 export const createSecretStore = (options: SecretStoreOptions): SecretStore => {
 	const { source, scheme, refetchGraceMs } = options
@@ -104,9 +113,10 @@ export const createSecretStore = (options: SecretStoreOptions): SecretStore => {
 		// its mismatch is an outage (503), not bad credentials.
 		refetch: (tenantId) =>
 			current.get(tenantId, loadCurrent, { maxAgeMs: refetchGraceMs, allowStale: false }),
-		previous: (tenantId) => previous.get(tenantId, loadPrevious),
-		forgetPrevious: (tenantId) => {
-			previous.delete(tenantId)
+		previous: (tenantId, versionId) =>
+			previous.get(previousKey(tenantId, versionId), () => loadPrevious(tenantId)),
+		forgetPrevious: (tenantId, versionId) => {
+			previous.delete(previousKey(tenantId, versionId))
 		},
 	}
 }

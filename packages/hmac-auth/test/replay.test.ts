@@ -109,7 +109,10 @@ describe('dynamoReplayStore', () => {
 		expect(input.Item.pk?.S).toMatch(/^TENANT#acme#hmac-replay#[0-9a-f]{64}$/)
 		expect(input.Item.sk?.S).toBe('hmac-replay')
 		expect(input.Item.expiresAt?.N).toBe(String((clock.now() - 30_000) / 1000 + 120))
-		expect(input.ConditionExpression).toBe('attribute_not_exists(#pk) OR #expiresAt < :now')
+		expect(input.ConditionExpression).toBe(
+			'attribute_not_exists(#pk) OR #expiresAt < :now OR #token = :token',
+		)
+		expect(input.Item.claimToken?.S).toMatch(/^[0-9a-f-]{36}$/)
 		expect(JSON.stringify(input)).not.toContain(headers['x-signature'])
 		expect(JSON.stringify(input)).not.toContain(event.headers['x-signature'])
 		expect(dynamodb.timeToLive(tableName)).toBe('expiresAt')
@@ -214,7 +217,7 @@ describe('dynamoReplayStore', () => {
 		expect((await h.handler(event)).statusCode).toBe(200)
 		expect(await h.handler(structuredClone(event))).toEqual(unauthorizedResponse())
 		const input = puts()[0]?.input as { Item: Record<string, { S?: string; N?: string }> }
-		expect(Object.keys(input.Item).sort()).toEqual(['pk', 'ttl'])
+		expect(Object.keys(input.Item).sort()).toEqual(['claimToken', 'pk', 'ttl'])
 		expect(input.Item.pk?.S).toMatch(/^HMAC#acme#hmac-replay#/)
 	})
 
