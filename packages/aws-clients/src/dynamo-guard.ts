@@ -7,9 +7,11 @@ import {
 } from '@tenantry/util'
 import {
 	isTenantKey,
+	isTenantKeyInAnyForm,
 	type KeyedOperation,
 	keyedOperations,
 	partitionKeyValues,
+	type TenantKeyTest,
 	tenantNamedBy,
 } from './dynamo-requests.js'
 import {
@@ -20,7 +22,7 @@ import {
 } from './errors.js'
 import { indexKeyFinding } from './index-keys.js'
 import { partitionKeyBinding } from './key-condition.js'
-import { addToStack, operationOf } from './middleware-stack.js'
+import { addToStack, operationOf, type SendMiddleware } from './middleware-stack.js'
 import type { RequestFactsSlot } from './request-facts.js'
 import type { DynamoKeyViolationCode, GuardViolationReporter } from './violation.js'
 
@@ -54,6 +56,8 @@ export const guardDefaults = {
 } as const satisfies ResolvedGuard
 
 export const guardMiddlewareName = 'tenantryDynamoDbTenantGuard'
+/** The same rules ahead of credential resolution (see `attachGuard`). */
+export const guardPrecheckName = 'tenantryDynamoDbKeyPrecheck'
 
 interface Refusal {
 	code: DynamoKeyViolationCode
@@ -82,6 +86,7 @@ export const refusalFor = (
 	input: unknown,
 	tenant: TenantContext,
 	guard: ResolvedGuard,
+	isOwnKey: TenantKeyTest = isTenantKey,
 ): Refusal | undefined => {
 	if (isKeyed(operation)) {
 		const values = partitionKeyValues(operation, input, guard.partitionKey)
@@ -92,7 +97,7 @@ export const refusalFor = (
 				claimed: undefined,
 			}
 		}
-		const foreign = values.findIndex((value) => !isTenantKey(value, tenant.keyPrefix))
+		const foreign = values.findIndex((value) => !isOwnKey(value, tenant.keyPrefix))
 		if (foreign !== -1) {
 			return {
 				code: 'dynamodb_cross_tenant_key',
@@ -100,7 +105,7 @@ export const refusalFor = (
 				claimed: values[foreign],
 			}
 		}
-		const index = indexKeyFinding(operation, input, indexKeysOf(guard), tenant.keyPrefix)
+		const index = indexKeyFinding(operation, input, indexKeysOf(guard), tenant.keyPrefix, isOwnKey)
 		return index === undefined
 			? undefined
 			: {
@@ -128,7 +133,7 @@ export const refusalFor = (
 				claimed: undefined,
 			}
 		}
-		return isTenantKey(binding.value, tenant.keyPrefix)
+		return isOwnKey(binding.value, tenant.keyPrefix)
 			? undefined
 			: {
 					code: 'dynamodb_cross_tenant_key',
@@ -155,7 +160,11 @@ export const refusalFor = (
  * serialisation: the input it checks is the marshalled one the request body was just
  * made from, whether the command came from the client or from a `DynamoDBDocumentClient`
  * wrapping it, and it runs once per `send`, before the retry loop and before any byte
- * leaves. Adding it again replaces it.
+ * leaves. The SDK resolves credentials earlier, in the `serialize` step (an `AssumeRole` for a
+ * tenant without a cached session), so the same rules also run in the `initialize` step, on the
+ * input as given (a document command's values not yet marshalled): a request refused there
+ * calls no credential provider, and is a 403 reported once even while STS fails. Adding it
+ * again replaces it.
  */
 export const attachGuard = (
 	client: object,
@@ -164,20 +173,25 @@ export const attachGuard = (
 	facts: RequestFactsSlot,
 	reporter: GuardViolationReporter,
 ): void => {
-	addToStack(client, 'build', guardMiddlewareName, (next, context) => (args) => {
-		const operation = operationOf(context.commandName)
-		const refusal = refusalFor(operation, args.input, tenant, guard)
-		if (refusal === undefined) return next(args)
-		const request = facts.current()
-		reportViolation(reporter, {
-			code: refusal.code,
-			tenant: tenant.id,
-			claimedTenant: tenantNamedBy(refusal.claimed),
-			source: `dynamodb:${operation || 'unknown'}`,
-			requestId: request.requestId,
-			path: request.path,
-			method: request.method,
-		})
-		return Promise.reject(forbidden(refusal.reason))
-	})
+	const check =
+		(isOwnKey: TenantKeyTest): SendMiddleware =>
+		(next, context) =>
+		(args) => {
+			const operation = operationOf(context.commandName)
+			const refusal = refusalFor(operation, args.input, tenant, guard, isOwnKey)
+			if (refusal === undefined) return next(args)
+			const request = facts.current()
+			reportViolation(reporter, {
+				code: refusal.code,
+				tenant: tenant.id,
+				claimedTenant: tenantNamedBy(refusal.claimed),
+				source: `dynamodb:${operation || 'unknown'}`,
+				requestId: request.requestId,
+				path: request.path,
+				method: request.method,
+			})
+			return Promise.reject(forbidden(refusal.reason))
+		}
+	addToStack(client, 'initialize', guardPrecheckName, check(isTenantKeyInAnyForm))
+	addToStack(client, 'build', guardMiddlewareName, check(isTenantKey))
 }

@@ -111,8 +111,11 @@ export const partitionKeyValues = (
 	}
 }
 
+/** Tells whether an attribute value is a key of the tenant whose key prefix is given. */
+export type TenantKeyTest = (value: unknown, keyPrefix: string) => boolean
+
 /** Whether a marshalled value is a string starting with the tenant's key prefix. */
-export const isTenantKey = (value: unknown, keyPrefix: string): boolean => {
+export const isTenantKey: TenantKeyTest = (value, keyPrefix) => {
 	if (!isRecord(value)) return false
 	const keys = Object.keys(value)
 	const text = value.S
@@ -121,10 +124,19 @@ export const isTenantKey = (value: unknown, keyPrefix: string): boolean => {
 	)
 }
 
+/**
+ * Whether a value is the tenant's key either marshalled (`{ S }`) or as a `DynamoDBDocumentClient`
+ * command holds it before marshalling (a plain string). For the check ahead of credential
+ * resolution, which runs before a document command's input is marshalled; the check on the
+ * marshalled input still follows.
+ */
+export const isTenantKeyInAnyForm: TenantKeyTest = (value, keyPrefix) =>
+	(typeof value === 'string' && value.startsWith(keyPrefix)) || isTenantKey(value, keyPrefix)
+
 const tenantInKey = /^TENANT#([^#]{1,128})#/
 
 /** The tenant id a `TENANT#<id>#…` key names, for the violation report; never the key itself. */
 export const tenantNamedBy = (value: unknown): string | undefined => {
-	const text = own(value, 'S')
+	const text = typeof value === 'string' ? value : own(value, 'S')
 	return typeof text === 'string' ? tenantInKey.exec(text)?.[1] : undefined
 }

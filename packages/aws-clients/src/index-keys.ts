@@ -1,5 +1,5 @@
 import { own } from '@tenantry/util'
-import { isTenantKey, type KeyedOperation } from './dynamo-requests.js'
+import type { KeyedOperation, TenantKeyTest } from './dynamo-requests.js'
 import { isRecord } from './read.js'
 
 /**
@@ -92,6 +92,7 @@ const updateFinding = (
 	update: unknown,
 	indexKeys: ReadonlySet<string>,
 	keyPrefix: string,
+	isTenantKey: TenantKeyTest,
 ): IndexKeyFinding => {
 	const legacy = own(update, 'AttributeUpdates')
 	if (isRecord(legacy)) {
@@ -145,6 +146,7 @@ const foreignIndexKey = (
 	attributes: unknown,
 	indexKeys: ReadonlySet<string>,
 	keyPrefix: string,
+	isTenantKey: TenantKeyTest,
 ): IndexKeyFinding => {
 	if (!isRecord(attributes)) return undefined
 	for (const key of indexKeys) {
@@ -160,18 +162,19 @@ export const indexKeyFinding = (
 	input: unknown,
 	indexKeys: ReadonlySet<string>,
 	keyPrefix: string,
+	isTenantKey: TenantKeyTest,
 ): IndexKeyFinding => {
 	if (indexKeys.size === 0) return undefined
 	for (const item of storedItems(operation, input)) {
-		const finding = foreignIndexKey(item, indexKeys, keyPrefix)
+		const finding = foreignIndexKey(item, indexKeys, keyPrefix, isTenantKey)
 		if (finding !== undefined) return finding
 	}
 	for (const update of updateRequests(operation, input)) {
 		// An update creates a missing item with the attributes of its Key, and a table key (often
 		// the sort key) may be an index's partition key.
 		const finding =
-			foreignIndexKey(own(update, 'Key'), indexKeys, keyPrefix) ??
-			updateFinding(update, indexKeys, keyPrefix)
+			foreignIndexKey(own(update, 'Key'), indexKeys, keyPrefix, isTenantKey) ??
+			updateFinding(update, indexKeys, keyPrefix, isTenantKey)
 		if (finding !== undefined) return finding
 	}
 	return undefined
