@@ -28,11 +28,22 @@ export interface LocalStack {
 	 * at this stack: `AWS_ENDPOINT_URL_<SERVICE>`, region, credentials, daemon address.
 	 */
 	readonly env: Readonly<Record<string, string>>
-	/** Copies `env` into `process.env`; returns a function restoring the previous values. */
+	/**
+	 * Copies `env` into `process.env` and removes `AWS_PROFILE` and `AWS_SESSION_TOKEN`, which
+	 * would shadow the local credentials; returns a function restoring the previous values.
+	 */
 	applyEnv(): () => void
 	stop(): Promise<void>
 	[Symbol.asyncDispose](): Promise<void>
 }
+
+/**
+ * Variables of a developer's shell that would keep SDK clients off the local credentials:
+ * with `AWS_PROFILE` set, the SDK's default chain skips `AWS_ACCESS_KEY_ID`/`AWS_SECRET_ACCESS_KEY`
+ * and uses the profile; a session token would be sent along with the local key. `applyEnv()`
+ * removes them while the stack's environment is applied.
+ */
+const shadowingVariables = ['AWS_PROFILE', 'AWS_SESSION_TOKEN'] as const
 
 /**
  * Starts every local peer on random 127.0.0.1 ports, in parallel: dynalite, the Secrets
@@ -84,7 +95,10 @@ export const startLocalStack = async (options: LocalStackOptions = {}): Promise<
 		xray,
 		env,
 		applyEnv() {
-			const previous = Object.fromEntries(Object.keys(env).map((name) => [name, process.env[name]]))
+			const previous = Object.fromEntries(
+				[...Object.keys(env), ...shadowingVariables].map((name) => [name, process.env[name]]),
+			)
+			for (const name of shadowingVariables) delete process.env[name]
 			Object.assign(process.env, env)
 			return () => {
 				for (const [name, value] of Object.entries(previous)) {
