@@ -1,52 +1,9 @@
 import { execFile } from 'node:child_process'
-import { statSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import { pathToFileURL } from 'node:url'
 import { promisify } from 'node:util'
-import { build } from 'esbuild'
 
 const run = promisify(execFile)
-
-export interface BundleFacts {
-	bytes: number
-	/** AWS SDK client packages in the bundle, e.g. `@aws-sdk/client-sts`. */
-	sdkClients: string[]
-}
-
-/**
- * Bundles a handler as Lambda deployments do: one minified ESM file for Node 22 with the AWS
- * SDK bundled in (best practice: a pinned SDK, no reliance on the runtime's copy). CommonJS
- * dependencies get a `require` from `createRequire`.
- */
-export const bundleHandler = async (
-	entry: string,
-	outfile: string,
-	stdin?: { contents: string; resolveDir: string },
-): Promise<BundleFacts> => {
-	const { metafile } = await build({
-		...(stdin ? { stdin: { ...stdin, loader: 'ts' } } : { entryPoints: [entry] }),
-		outfile,
-		bundle: true,
-		minify: true,
-		format: 'esm',
-		platform: 'node',
-		target: 'node22',
-		conditions: ['@tenantry/source'],
-		mainFields: ['module', 'main'],
-		legalComments: 'none',
-		logLevel: 'error',
-		banner: {
-			js: "import{createRequire as __cr}from'node:module';const require=__cr(import.meta.url);",
-		},
-		metafile: true,
-	})
-	const sdkClients = new Set<string>()
-	for (const input of Object.keys(metafile.inputs)) {
-		const client = /node_modules\/(@aws-sdk\/client-[\w-]+)\//.exec(input)?.[1]
-		if (client) sdkClients.add(client)
-	}
-	return { bytes: statSync(outfile).size, sdkClients: [...sdkClients].sort() }
-}
 
 /**
  * Milliseconds one fresh Node process spends evaluating `file` (module init only). The process

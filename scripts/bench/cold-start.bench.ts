@@ -2,7 +2,9 @@ import { mkdirSync, readFileSync } from 'node:fs'
 import { basename, dirname, resolve } from 'node:path'
 import type { Report } from '../bench-kit.js'
 import { defineBench } from '../bench-kit.js'
-import { baselineSource, bundleHandler, clientExports, initTimeMs, median } from '../cold-start.js'
+import { bundleHandler } from '../bundle-handler.js'
+import { baselineSource, clientExports, initTimeMs, median } from '../cold-start.js'
+import { exampleInitEnv as initEnv } from '../examples.js'
 
 const root = resolve(import.meta.dirname, '../..')
 const outDir = resolve(root, '.bench/cold-start')
@@ -14,26 +16,6 @@ const entries = [
 	'examples/tenant-authorizer/authorizer.ts',
 	'examples/tenant-authorizer/handler.ts',
 ]
-
-/**
- * What module init needs to run without failing: configuration, and endpoints on a closed
- * loopback port, so prefetches start and fail without ever blocking evaluation.
- */
-const initEnv: Record<string, string> = {
-	AWS_REGION: 'us-east-1',
-	AWS_ACCESS_KEY_ID: 'AKIALOCALSTACK000000',
-	AWS_SECRET_ACCESS_KEY: 'local',
-	AWS_ENDPOINT_URL_DYNAMODB: 'http://127.0.0.1:9',
-	AWS_ENDPOINT_URL_SECRETS_MANAGER: 'http://127.0.0.1:9',
-	AWS_ENDPOINT_URL_STS: 'http://127.0.0.1:9',
-	ISSUER: 'http://127.0.0.1:9',
-	AUDIENCE: 'api',
-	DYNAMODB_TABLE_NAME: 'items',
-	TENANT_ROLE_ARN: 'arn:aws:iam::000000000000:role/tenant-data',
-	SECRET_PREFIX: 'tenants',
-	REPLAY_TABLE_NAME: 'replay',
-	PSEUDONYM_KEY_SECRET_ID: 'pseudonym-key',
-}
 
 /** The stated baseline: the same AWS SDK clients (those the bundle carries) and `@middy/core`. */
 const sdkAndCore = (specifier: string) =>

@@ -1,52 +1,23 @@
-import { readdirSync, readFileSync } from 'node:fs'
-import { join, resolve } from 'node:path'
-import { describe, expect, it } from 'vitest'
-import { parse, type Tags } from 'yaml'
+import { execFile } from 'node:child_process'
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { pathToFileURL } from 'node:url'
+import { promisify } from 'node:util'
+import { afterAll, describe, expect, it } from 'vitest'
+import { parse } from 'yaml'
+import { bundleExamples } from '../bundle-handler.js'
+import {
+	bundleDir,
+	exampleFunctions,
+	exampleInitEnv,
+	examples,
+	intrinsics,
+	root,
+	templateOf,
+} from '../examples.js'
 
-const root = resolve(import.meta.dirname, '../..')
-const examples = readdirSync(join(root, 'examples'))
-
-/** CloudFormation's short-form intrinsics, kept as `{ Ref: … }` / `{ 'Fn::Sub': … }` objects. */
-const intrinsicNames = [
-	'Ref',
-	'Sub',
-	'GetAtt',
-	'Join',
-	'If',
-	'Select',
-	'Split',
-	'Equals',
-	'Not',
-	'And',
-	'Or',
-	'FindInMap',
-	'ImportValue',
-	'Base64',
-	'Cidr',
-	'GetAZs',
-]
-const intrinsics: Tags = intrinsicNames.flatMap((name): Tags => {
-	const wrap = (value: unknown) => ({ [name === 'Ref' ? 'Ref' : `Fn::${name}`]: value })
-	const collection = (node: { toJSON(): unknown }) => wrap(node.toJSON())
-	return [
-		{ tag: `!${name}`, resolve: (value: string) => wrap(value) },
-		{ tag: `!${name}`, collection: 'seq', resolve: collection },
-		{ tag: `!${name}`, collection: 'map', resolve: collection },
-	]
-})
-
-interface Template {
-	Globals?: { Function?: Record<string, unknown> }
-	Resources: Record<
-		string,
-		{ Type: string; Properties?: Record<string, unknown>; Metadata?: Record<string, unknown> }
-	>
-}
-
-const templateOf = (example: string): Template =>
-	parse(readFileSync(join(root, 'examples', example, 'template.yaml'), 'utf8'), {
-		customTags: intrinsics,
-	}) as Template
+const run = promisify(execFile)
 
 /** Variables a handler cannot start without: `env('NAME')` calls. */
 const requiredVariables = (source: string): string[] =>
@@ -85,9 +56,9 @@ describe.each(examples)('examples/%s/template.yaml', (example) => {
 					?.Variables ?? {}
 			for (const name of requiredVariables(source))
 				expect(Object.keys(variables), `${file}.ts needs ${name}`).toContain(name)
-			const entry = (resource.Metadata?.BuildProperties as { EntryPoints?: string[] } | undefined)
-				?.EntryPoints
-			expect(entry).toEqual([`${file}.ts`])
+			// Deployed from the bundle `pnpm bundle` builds from that source.
+			expect(resource.Properties?.CodeUri).toBe(bundleDir)
+			expect(resource.Metadata?.BuildMethod).toBeUndefined()
 		},
 	)
 
@@ -126,4 +97,30 @@ it('parses CloudFormation tags as intrinsics', () => {
 		b: { 'Fn::GetAtt': ['Role', 'Arn'] },
 		c: { 'Fn::Sub': sub },
 	})
+})
+
+describe('the bundles the templates deploy (pnpm bundle)', () => {
+	const outRoot = mkdtempSync(join(tmpdir(), 'tenantry-bundles-'))
+	afterAll(() => rmSync(outRoot, { recursive: true, force: true }))
+
+	it('are built for every function, load in a fresh Node process and export its handler', async () => {
+		const bundles = await bundleExamples(outRoot)
+		const declared = examples.flatMap((example) =>
+			exampleFunctions(example).map((fn) => ({ example, ...fn })),
+		)
+		expect(bundles.map((bundle) => `${bundle.example} ${bundle.function}`).sort()).toEqual(
+			declared.map((fn) => `${fn.example} ${fn.name}`).sort(),
+		)
+		for (const bundle of bundles) {
+			const { file, exported } =
+				declared.find((fn) => fn.example === bundle.example && fn.name === bundle.function) ?? {}
+			expect(bundle.file).toBe(join(outRoot, bundle.example, bundleDir, `${file}.mjs`))
+			const script = `const m=await import(${JSON.stringify(pathToFileURL(bundle.file).href)});process.stdout.write(typeof m[${JSON.stringify(exported)}]);process.exit(0)`
+			const { stdout } = await run(process.execPath, ['--input-type=module', '-e', script], {
+				env: { PATH: process.env.PATH ?? '', ...exampleInitEnv },
+				timeout: 30_000,
+			})
+			expect(stdout, `${bundle.example} ${bundle.function}`).toBe('function')
+		}
+	}, 120_000)
 })
