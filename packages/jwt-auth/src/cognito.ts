@@ -21,8 +21,20 @@ export const cognitoRegion = (userPoolId: string): string | undefined => {
 export const isUserPoolId = (value: unknown): value is string =>
 	typeof value === 'string' && poolIdPattern.test(value)
 
+/** The domain of AWS endpoints in a region's partition (China has one of its own). */
+const awsDomain = (region: string): string =>
+	region.startsWith('cn-') ? 'amazonaws.com.cn' : 'amazonaws.com'
+
+/** The issuer of a pool's tokens with the original issuer configuration, and its JWKS's home. */
 export const cognitoIssuer = (region: string, userPoolId: string): string =>
-	`https://cognito-idp.${region}.amazonaws.com/${userPoolId}`
+	`https://cognito-idp.${region}.${awsDomain(region)}/${userPoolId}`
+
+/**
+ * The issuer with the updated issuer configuration (recommended by AWS, required for
+ * multi-Region replication): the same pool and keys under another host.
+ */
+export const cognitoUpdatedIssuer = (region: string, userPoolId: string): string =>
+	`https://issuer-cognito-idp.${region}.${awsDomain(region)}/${userPoolId}`
 
 /**
  * Cognito's own claims: `token_use` must be `id` or `access` (and the configured one), and

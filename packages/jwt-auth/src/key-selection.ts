@@ -27,9 +27,22 @@ export const selectVerifier = (
 	for (const candidate of candidates) {
 		const verifier = candidate.verifiers.get(alg)
 		if (verifier === undefined) continue
-		if (found !== undefined) throw new AmbiguousKeyError()
+		if (found !== undefined) {
+			if (kid === undefined) throw new AmbiguousKeyError()
+			return eitherKey(candidates, alg)
+		}
 		found = verifier
 	}
 	if (found === undefined && kid !== undefined) throw new KeyAlgorithmMismatchError()
 	return found
+}
+
+/**
+ * A JWKS that lists keys for `alg` twice under one `kid` (the same key published twice, or a
+ * provider's mistake): the token verifies with either, as jose and aws-jwt-verify accept it.
+ * The JWKS bounds the tries, not the token.
+ */
+const eitherKey = (candidates: readonly KeyEntry[], alg: string): SignatureVerifier => {
+	const verifiers = candidates.flatMap((candidate) => candidate.verifiers.get(alg) ?? [])
+	return (data, signature) => verifiers.some((verify) => verify(data, signature))
 }

@@ -13,7 +13,7 @@ import {
 	withoutUndefined,
 } from '@tenantry/util'
 import { allAlgorithms, type JwsAlgorithm, refusal } from './algorithms.js'
-import { cognitoIssuer, cognitoRegion, isUserPoolId } from './cognito.js'
+import { cognitoIssuer, cognitoRegion, cognitoUpdatedIssuer, isUserPoolId } from './cognito.js'
 import { packageName } from './package-name.js'
 import type { TokenSource } from './token-source.js'
 
@@ -274,12 +274,13 @@ const resolveIssuer = (
 	}
 }
 
+/** A user pool's two issuers (original and updated issuer configuration), sharing its JWKS. */
 const resolveCognito = (
 	value: unknown,
 	option: string,
 	algorithms: ReadonlySet<string>,
 	typ: string | undefined,
-): IssuerConfig => {
+): readonly IssuerConfig[] => {
 	check(isPlainObject(value), option, 'must be an object')
 	assertKnownKeys(packageName, option, value, knownCognitoOptions)
 	const userPoolId = value.userPoolId ?? process.env.COGNITO_USER_POOL_ID
@@ -308,7 +309,7 @@ const resolveCognito = (
 	const issuer = cognitoIssuer(region, userPoolId)
 	if (jwksUri !== undefined)
 		check(isNonEmptyString(jwksUri), `${option}.jwksUri`, 'must be a non-empty string')
-	return {
+	const config: IssuerConfig = {
 		issuer,
 		audiences: null,
 		jwksUri: jwksUriOf(jwksUri ?? `${issuer}/.well-known/jwks.json`, `${option}.jwksUri`),
@@ -321,6 +322,10 @@ const resolveCognito = (
 			groups: groups === undefined ? null : stringList(groups, `${option}.groups`, undefined),
 		},
 	}
+	// Whichever issuer configuration the pool has, its keys are one JWKS, fetched from the
+	// regional endpoint every pool has: the updated issuer's host answers 403 for pools that
+	// kept the original one.
+	return [config, { ...config, issuer: cognitoUpdatedIssuer(region, userPoolId) }]
 }
 
 const maxClockToleranceSec = 300
@@ -414,13 +419,14 @@ export const resolveOptions = (options: JwtAuthOptions): ResolvedOptions => {
 				typ,
 			),
 		),
-		...(raw.cognito === undefined ? [] : listOf(raw.cognito, 'cognito', true)).map((value, index) =>
-			resolveCognito(
-				value,
-				Array.isArray(raw.cognito) ? `cognito[${index}]` : 'cognito',
-				algorithms,
-				typ,
-			),
+		...(raw.cognito === undefined ? [] : listOf(raw.cognito, 'cognito', true)).flatMap(
+			(value, index) =>
+				resolveCognito(
+					value,
+					Array.isArray(raw.cognito) ? `cognito[${index}]` : 'cognito',
+					algorithms,
+					typ,
+				),
 		),
 	]
 	check(issuers.length > 0, 'issuers', 'or cognito must configure at least one issuer')

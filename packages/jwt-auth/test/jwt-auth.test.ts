@@ -111,6 +111,19 @@ describe('accepted tokens', () => {
 		await single.stop()
 	})
 
+	it('accepts a token of either key when the JWKS lists two under its kid', async () => {
+		const doubled = await startIdentityProvider({ algorithms: [] })
+		const first = await doubled.createKey('ES256', { kid: 'shared' })
+		const second = await doubled.createKey('ES256', { kid: 'shared' })
+		const run = pipeline({ issuers: { issuer: doubled.issuer, audience: 'api' } })
+		for (const key of [first, second])
+			expect((await run.withToken(await doubled.sign(claims(), { key }))).statusCode).toBe(200)
+		const outsider = await doubled.createKey('ES256', { kid: 'shared', publish: false })
+		expectRejected(await run.withToken(await doubled.sign(claims(), { key: outsider })), 401)
+		expect(run.lastReason()).toBe('jwt_signature_invalid')
+		await doubled.stop()
+	})
+
 	it('accepts tokens of several issuers, each against its own JWKS', async () => {
 		const run = pipeline({
 			issuers: [
@@ -394,6 +407,28 @@ describe('Cognito', () => {
 	it('accepts any app client with clientId null', async () => {
 		const run = pipeline(options(cognito({ clientId: null })))
 		expect((await run.withToken(await access({ client_id: 'anything' }))).statusCode).toBe(200)
+	})
+
+	it("accepts the pool's tokens under either issuer configuration, from one JWKS", async () => {
+		idp.resetCalls()
+		const run = pipeline(options(cognito()))
+		const updated = `https://issuer-cognito-idp.eu-central-1.amazonaws.com/${pool}`
+		expect((await run.withToken(await access({ iss: updated }))).statusCode).toBe(200)
+		expect((await run.withToken(await access())).statusCode).toBe(200)
+		expect(run.seen.map((auth) => auth.issuer)).toEqual([updated, iss])
+		expect(idp.jwksCalls()).toBe(1)
+		const otherPool = `https://issuer-cognito-idp.eu-central-1.amazonaws.com/eu-central-1_Other1`
+		expect((await run.withToken(await access({ iss: otherPool }))).statusCode).toBe(401)
+	})
+
+	it('names the issuer in the China partition with its own domain', async () => {
+		const run = pipeline(options(cognito({ userPoolId: 'cn-north-1_Pool9' })))
+		for (const host of ['cognito-idp', 'issuer-cognito-idp']) {
+			const token = await access({
+				iss: `https://${host}.cn-north-1.amazonaws.com.cn/cn-north-1_Pool9`,
+			})
+			expect((await run.withToken(token)).statusCode).toBe(200)
+		}
 	})
 
 	it('takes the pool from COGNITO_USER_POOL_ID and the region from AWS_REGION when the id has no region prefix', async () => {

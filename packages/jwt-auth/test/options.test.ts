@@ -204,9 +204,16 @@ describe('resolved options', () => {
 		expect(issuers.map((config) => config.issuer)).toEqual([
 			issuer,
 			'https://cognito-idp.us-east-1.amazonaws.com/us-east-1_One',
+			'https://issuer-cognito-idp.us-east-1.amazonaws.com/us-east-1_One',
 			'https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_Two',
+			'https://issuer-cognito-idp.eu-west-1.amazonaws.com/eu-west-1_Two',
 		])
-		expect(issuers[2]?.cognito?.groups).toEqual(['admins'])
+		// Both issuers of a pool read its keys from the regional endpoint every pool has.
+		expect(new Set(issuers.slice(3).map((config) => config.jwksUri))).toEqual(
+			new Set(['https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_Two/.well-known/jwks.json']),
+		)
+		expect(issuers[3]?.cognito?.groups).toEqual(['admins'])
+		expect(issuers[4]?.cognito?.groups).toEqual(['admins'])
 	})
 
 	it('defaults to every supported asymmetric algorithm and anchors the tenant pattern', () => {
