@@ -1,5 +1,5 @@
 import { DeleteItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb'
-import { assertKnownKeys, assertOption, isPlainObject } from '@tenantry/util'
+import { assertKnownKeys, assertOption, isPlainObject, withoutUndefined } from '@tenantry/util'
 import { packageName } from './errors.js'
 
 /** One accepted request, to be remembered until it could no longer pass the timestamp check. */
@@ -32,8 +32,8 @@ export interface ReplayStore {
 }
 
 /**
- * The part of a `DynamoDBClient` the store uses. Structural, so that `@aws-sdk/client-dynamodb`
- * stays an optional peer: declarations of this package never name its types.
+ * The part of a `DynamoDBClient` the store uses. Structural, so that declarations of this
+ * package never name `@aws-sdk/client-dynamodb`'s types.
  */
 export interface DynamoDBClientLike {
 	send(command: never): Promise<unknown>
@@ -77,7 +77,10 @@ export const dynamoReplayStore = (options: DynamoReplayStoreOptions): ReplayStor
 	assertOption(isPlainObject(options), packageName, option, 'must be an object')
 	assertKnownKeys(packageName, option, options as unknown as Record<string, unknown>, knownOptions)
 	const { tableName, client } = options
-	const { keyPrefix, partitionKey, sortKey, ttlAttribute } = { ...replayStoreDefaults, ...options }
+	const { keyPrefix, partitionKey, sortKey, ttlAttribute } = {
+		...replayStoreDefaults,
+		...withoutUndefined(options),
+	}
 	assertOption(isName(tableName), packageName, `${option}.tableName`, 'must be a non-empty string')
 	assertOption(
 		typeof (client as { send?: unknown } | undefined)?.send === 'function',

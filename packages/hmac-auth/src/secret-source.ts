@@ -91,23 +91,28 @@ export const secretsManagerSource = (options: SecretsManagerSourceOptions): Secr
 	const { client } = options
 	const getSecretValue: GetSecretValue = (input) => client.send(new GetSecretValueCommand(input))
 
-	const fetch = (tenantId: string, stage: string | undefined) => {
+	const fetch = async (tenantId: string, stage: string | undefined) => {
 		const SecretId = `${prefix}/${tenantId}`
-		// Errors are mapped inside the subsegment, so traces record ours, never the SDK's raw response.
-		return traced(tracer, 'hmac-auth.getSecret', async () => {
+		// Errors are mapped inside the subsegment, so traces record ours, never the SDK's raw
+		// response. A secret that does not exist is the sender's mistake (a 401), not a fault of
+		// this function: it leaves the subsegment as an answer, or anyone could raise the traces'
+		// fault rate with made-up tenant ids.
+		const output = await traced(tracer, 'hmac-auth.getSecret', async () => {
 			try {
 				return await getSecretValue(
 					stage === undefined ? { SecretId } : { SecretId, VersionStage: stage },
 				)
 			} catch (error) {
-				if (error instanceof Error && goneErrors.has(error.name))
-					throw new NotFoundError(`no secret ${SecretId}${stage ? ` (${stage})` : ''}`)
+				if (error instanceof Error && goneErrors.has(error.name)) return undefined
 				throw new SecretUnavailableError(
 					tenantId,
 					`GetSecretValue failed: ${describeFailure(error)}`,
 				)
 			}
 		})
+		if (output === undefined)
+			throw new NotFoundError(`no secret ${SecretId}${stage ? ` (${stage})` : ''}`)
+		return output
 	}
 
 	const parse = (

@@ -234,6 +234,10 @@ describe('dynamoReplayStore', () => {
 			expect(() => dynamoReplayStore(options as never)).toThrow(message)
 			expect(() => dynamoReplayStore(options as never)).toThrow(TypeError)
 		}
+		// An option given as undefined (an unset environment variable) takes its default.
+		expect(() =>
+			dynamoReplayStore({ tableName, client, keyPrefix: undefined, sortKey: undefined }),
+		).not.toThrow()
 	})
 })
 

@@ -60,6 +60,8 @@ describe('with the Powertools tracer', () => {
 		)
 		const fetches = segments.filter((s) => s.name === 'hmac-auth.getSecret')
 		expect(fetches).toHaveLength(2)
+		// An unknown tenant is the sender's mistake, not a fault anyone could inflate.
+		expect(fetches.filter((s) => s.fault === true || s.error === true)).toEqual([])
 		const handlers = segments.filter((s) => s.name === '## index.handler')
 		expect(handlers.map((s) => s.annotations?.tenant_id)).toContain('acme')
 		expect(handlers.map((s) => s.annotations?.tenant_id)).not.toContain('ghost')
