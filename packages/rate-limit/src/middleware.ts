@@ -104,15 +104,18 @@ export const tenantRateLimit = <TEvent = unknown, TResult = unknown>(
 		const length = window.end - window.start
 		if (storeErrorLoggedWindows.get(length) !== window.start) {
 			storeErrorLoggedWindows.set(length, window.start)
-			logger(
-				JSON.stringify({
-					level: 'WARN',
-					message: `rate limit store unavailable; ${onStoreError === 'allow' ? 'allowing' : 'denying'} requests until it recovers`,
-					package: '@tenantry/rate-limit',
-					tenant: tenantId,
-					error: error instanceof Error ? error.name : String(error),
-				}),
-			)
+			const line = JSON.stringify({
+				level: 'WARN',
+				message: `rate limit store unavailable; ${onStoreError === 'allow' ? 'allowing' : 'denying'} requests until it recovers`,
+				package: '@tenantry/rate-limit',
+				tenant: tenantId,
+				error: error instanceof Error ? error.name : String(error),
+			})
+			try {
+				logger(line)
+			} catch {
+				// A logger that fails (an unbound method, say) must not turn the answer into a 500.
+			}
 		}
 		if (onStoreError === 'deny')
 			throw serviceUnavailable(

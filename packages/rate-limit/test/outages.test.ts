@@ -28,6 +28,24 @@ describe('when the store or the plans fail', () => {
 		expect(logger).toHaveBeenCalledTimes(2)
 	})
 
+	it('lets the request through when the logger itself throws', async () => {
+		const { invoke, calls } = pipeline(
+			tenantRateLimit({
+				store: {
+					consume: () => {
+						throw new Error('store down')
+					},
+				},
+				logger: () => {
+					throw new TypeError("Cannot read properties of undefined (reading 'warn')")
+				},
+				now: () => start,
+			}),
+		)
+		expect((await invoke('acme')).statusCode).toBe(200)
+		expect(calls.handler).toBe(1)
+	})
+
 	it('keeps limiting with the last known plan while plan lookups fail', async () => {
 		let now = start
 		let plansUp = true
