@@ -18,6 +18,8 @@ const packageDirs = readdirSync(join(root, 'packages')).map((name) => join(root,
 interface PackageJson {
 	name: string
 	type: string
+	main: string
+	types: string
 	sideEffects: boolean
 	engines: { node: string }
 	exports: Record<string, Record<string, string> | string>
@@ -60,6 +62,9 @@ describe('published packages', () => {
 				types: './dist/index.d.ts',
 				default: './dist/index.js',
 			})
+			// For TypeScript's node10 resolution (`module: commonjs`), which reads no exports map.
+			expect(pkg.main).toBe('./dist/index.js')
+			expect(pkg.types).toBe('./dist/index.d.ts')
 			expect(existsSync(join(dir, 'dist/index.js'))).toBe(true)
 			expect(existsSync(join(dir, 'dist/index.d.ts'))).toBe(true)
 			for (const peer of Object.keys(pkg.peerDependencies ?? {})) {
