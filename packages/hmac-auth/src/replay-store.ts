@@ -32,6 +32,14 @@ export interface ReplayStore {
 }
 
 /**
+ * Marks a store whose `release` deletes only the record written with `claim.token` (the one
+ * `dynamoReplayStore` returns): only such a store is also asked to release a claim that threw,
+ * whose record, if any, may be another delivery's. A store of your own is released only after
+ * its claim succeeded, as `ReplayStore` says.
+ */
+export const releasesOwnRecordOnly: unique symbol = Symbol('@tenantry/hmac-auth releases by token')
+
+/**
  * The part of a `DynamoDBClient` the store uses. Structural, so that declarations of this
  * package never name `@aws-sdk/client-dynamodb`'s types.
  */
@@ -140,7 +148,8 @@ export const dynamoReplayStore = (options: DynamoReplayStoreOptions): ReplayStor
 	const isConditionFailure = (error: unknown): boolean =>
 		error instanceof Error && error.name === 'ConditionalCheckFailedException'
 
-	return {
+	const store: ReplayStore & { [releasesOwnRecordOnly]: true } = {
+		[releasesOwnRecordOnly]: true,
 		async claim({ tenantId, id, expiresAt, now, token }) {
 			try {
 				// `#token = :token`: the SDK's retry of this very write, whose first answer was lost
@@ -186,4 +195,5 @@ export const dynamoReplayStore = (options: DynamoReplayStoreOptions): ReplayStor
 			}
 		},
 	}
+	return store
 }
