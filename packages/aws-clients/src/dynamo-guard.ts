@@ -22,7 +22,12 @@ import {
 } from './errors.js'
 import { indexKeyFinding } from './index-keys.js'
 import { partitionKeyBinding } from './key-condition.js'
-import { addToStack, operationOf, type SendMiddleware } from './middleware-stack.js'
+import {
+	addBeforeCredentials,
+	addToStack,
+	operationOf,
+	type SendMiddleware,
+} from './middleware-stack.js'
 import type { RequestFactsSlot } from './request-facts.js'
 import type { DynamoKeyViolationCode, GuardViolationReporter } from './violation.js'
 
@@ -161,10 +166,10 @@ export const refusalFor = (
  * made from, whether the command came from the client or from a `DynamoDBDocumentClient`
  * wrapping it, and it runs once per `send`, before the retry loop and before any byte
  * leaves. The SDK resolves credentials earlier, in the `serialize` step (an `AssumeRole` for a
- * tenant without a cached session), so the same rules also run in the `initialize` step, on the
- * input as given (a document command's values not yet marshalled): a request refused there
- * calls no credential provider, and is a 403 reported once even while STS fails. Adding it
- * again replaces it.
+ * tenant without a cached session), so the same rules also run before that, last in the
+ * `initialize` step (with low priority, after an application's own middlewares there), on the input as it is then (a document command's values not yet
+ * marshalled): a request refused there calls no credential provider, and is a 403 reported
+ * once even while STS fails. Adding it again replaces it.
  */
 export const attachGuard = (
 	client: object,
@@ -192,6 +197,6 @@ export const attachGuard = (
 			})
 			return Promise.reject(forbidden(refusal.reason))
 		}
-	addToStack(client, 'initialize', guardPrecheckName, check(isTenantKeyInAnyForm))
+	addBeforeCredentials(client, guardPrecheckName, check(isTenantKeyInAnyForm))
 	addToStack(client, 'build', guardMiddlewareName, check(isTenantKey))
 }

@@ -131,7 +131,19 @@ export const isTenantKey: TenantKeyTest = (value, keyPrefix) => {
  * marshalled input still follows.
  */
 export const isTenantKeyInAnyForm: TenantKeyTest = (value, keyPrefix) =>
-	(typeof value === 'string' && value.startsWith(keyPrefix)) || isTenantKey(value, keyPrefix)
+	(isMarshalledAsString(value) && String(value).startsWith(keyPrefix)) ||
+	isTenantKey(value, keyPrefix)
+
+/**
+ * What `@aws-sdk/util-dynamodb` marshalls to `{ S: value.toString() }`: a string, or an object
+ * whose constructor is named `String`. The precheck may only refuse what the guard on the
+ * marshalled input would refuse too.
+ */
+const isMarshalledAsString = (value: unknown): boolean =>
+	typeof value === 'string' ||
+	(typeof value === 'object' &&
+		value !== null &&
+		(value as { constructor?: { name?: unknown } }).constructor?.name === 'String')
 
 const tenantInKey = /^TENANT#([^#]{1,128})#/
 

@@ -6,8 +6,33 @@ export type SendMiddleware = (next: Next, context: { commandName?: string }) => 
 interface StackLike {
 	add(
 		middleware: SendMiddleware,
-		options: { step: 'initialize' | 'build'; name: string; override: boolean; tags: string[] },
+		options: {
+			step: 'initialize' | 'build'
+			priority?: 'low'
+			name: string
+			override: boolean
+			tags: string[]
+		},
 	): void
+}
+
+/**
+ * Adds `middleware` to run before the client resolves credentials (the `serialize` step) and
+ * after the application's own `initialize` middlewares (which may still complete the input):
+ * last in `initialize`.
+ */
+export const addBeforeCredentials = (
+	client: object,
+	name: string,
+	middleware: SendMiddleware,
+): void => {
+	;(client as { middlewareStack: StackLike }).middlewareStack.add(middleware, {
+		step: 'initialize',
+		priority: 'low',
+		name,
+		override: true,
+		tags: ['TENANTRY'],
+	})
 }
 
 /** Adds `middleware` to a client's stack; adding it again under `name` replaces it. */
