@@ -80,6 +80,12 @@ export const startLocalStack = async (options: LocalStackOptions = {}): Promise<
 		AWS_ENDPOINT_URL_SECRETS_MANAGER: secretsManager.endpoint,
 		AWS_ENDPOINT_URL_STS: sts.endpoint,
 		AWS_XRAY_DAEMON_ADDRESS: xray.address,
+		// Set, not removed: they override the shared config file's settings of the same name
+		// too. Ignoring the endpoint variables sends requests to AWS; FIPS and dual-stack
+		// endpoints refuse a configured endpoint.
+		AWS_IGNORE_CONFIGURED_ENDPOINT_URLS: 'false',
+		AWS_USE_FIPS_ENDPOINT: 'false',
+		AWS_USE_DUALSTACK_ENDPOINT: 'false',
 	}
 
 	const stop = async () => {
