@@ -7,6 +7,7 @@ import {
 	assertKnownKeys,
 	assertOption,
 	isPlainObject,
+	isPositiveInteger,
 	tenantKey,
 	withoutUndefined,
 } from '@tenantry/util'
@@ -24,6 +25,12 @@ export interface DynamoRateLimitStoreOptions {
 	sortKeyValue?: string
 	/** Attribute for DynamoDB TTL cleanup (epoch seconds). Default `expiresAt`. */
 	ttlAttribute?: string
+	/**
+	 * How long one consume may take, the SDK's retries included, before it counts as a store
+	 * error (`onStoreError`). Default 1,000 ms: a DynamoDB that does not answer must not hold
+	 * every request until the function times out.
+	 */
+	timeoutMs?: number
 }
 
 const storeDefaults = {
@@ -31,6 +38,7 @@ const storeDefaults = {
 	sortKey: 'sk',
 	sortKeyValue: 'RATE',
 	ttlAttribute: 'expiresAt',
+	timeoutMs: 1_000,
 } as const satisfies Required<Omit<DynamoRateLimitStoreOptions, 'tableName' | 'client'>>
 
 const knownOptions = [
@@ -40,7 +48,11 @@ const knownOptions = [
 	'sortKey',
 	'sortKeyValue',
 	'ttlAttribute',
+	'timeoutMs',
 ] as const
+
+/** The counter attribute the update expression adds to. */
+const countAttribute = 'count'
 
 const isAttributeName = (value: unknown): value is string =>
 	typeof value === 'string' && value.length > 0 && value.length <= 255
@@ -69,7 +81,7 @@ export const dynamoRateLimitStore = (options: DynamoRateLimitStoreOptions): Rate
 		'store.client',
 		'must be a DynamoDBClient',
 	)
-	const { client, tableName, partitionKey, sortKey, sortKeyValue, ttlAttribute } = {
+	const { client, tableName, partitionKey, sortKey, sortKeyValue, ttlAttribute, timeoutMs } = {
 		...storeDefaults,
 		...withoutUndefined(options),
 	}
@@ -97,6 +109,32 @@ export const dynamoRateLimitStore = (options: DynamoRateLimitStoreOptions): Rate
 		'store.ttlAttribute',
 		'must be an attribute name',
 	)
+	// DynamoDB refuses an update that sets a key attribute, or one attribute twice: each of these
+	// would fail every write.
+	assertOption(
+		partitionKey !== countAttribute && partitionKey !== sortKey,
+		packageName,
+		'store.partitionKey',
+		`must differ from the sort key and from '${countAttribute}', the counter`,
+	)
+	assertOption(
+		sortKey !== countAttribute,
+		packageName,
+		'store.sortKey',
+		`must differ from '${countAttribute}', the counter`,
+	)
+	assertOption(
+		ttlAttribute !== countAttribute && ttlAttribute !== partitionKey && ttlAttribute !== sortKey,
+		packageName,
+		'store.ttlAttribute',
+		`must differ from the key attributes and from '${countAttribute}', the counter`,
+	)
+	assertOption(
+		isPositiveInteger(timeoutMs),
+		packageName,
+		'store.timeoutMs',
+		'must be a positive integer number of milliseconds',
+	)
 
 	return {
 		async consume({ tenantId, windowStart, windowEnd, limit, name }) {
@@ -115,7 +153,7 @@ export const dynamoRateLimitStore = (options: DynamoRateLimitStoreOptions): Rate
 						Key: key,
 						UpdateExpression: 'ADD #count :one SET #expiresAt = :expiresAt',
 						ConditionExpression: 'attribute_not_exists(#count) OR #count < :limit',
-						ExpressionAttributeNames: { '#count': 'count', '#expiresAt': ttlAttribute },
+						ExpressionAttributeNames: { '#count': countAttribute, '#expiresAt': ttlAttribute },
 						ExpressionAttributeValues: {
 							':one': { N: '1' },
 							':limit': { N: String(limit) },
@@ -125,6 +163,7 @@ export const dynamoRateLimitStore = (options: DynamoRateLimitStoreOptions): Rate
 						},
 						ReturnValues: 'UPDATED_NEW',
 					}),
+					{ abortSignal: AbortSignal.timeout(timeoutMs) },
 				)
 				return { allowed: true, count: Number(Attributes?.count?.N ?? limit) }
 			} catch (error) {

@@ -10,6 +10,16 @@ import { packageName } from './package-name.js'
 const planStaleIfErrorMs = 3_600_000
 
 /**
+ * The errors this module raises for a plan that is not one. Told apart by identity: a lookup
+ * that fails, even with an HTTP error of its own, is a failed lookup (`onStoreError`).
+ */
+const invalidPlanErrors = new WeakSet<object>()
+
+/** Whether `error` says `limits(tenantId)` returned an invalid plan (a 500, never "no limit"). */
+export const isInvalidPlanError = (error: unknown): boolean =>
+	typeof error === 'object' && error !== null && invalidPlanErrors.has(error)
+
+/**
  * Turns a `limits` plan function into a per-tenant lookup. The function is called once per
  * tenant per `limitsCacheTtlMs` (single-flight), and what it returns is validated like an
  * option: a plan that is not one is a configuration error (500), never a reason to stop
@@ -31,7 +41,12 @@ export const createLimitResolver = (
 		try {
 			return assertRateLimit(plan, 'limits(tenantId)')
 		} catch (error) {
-			throw misconfigured(`${packageName}: limits(tenantId) returned an invalid plan`, error)
+			const invalid = misconfigured(
+				`${packageName}: limits(tenantId) returned an invalid plan`,
+				error,
+			)
+			invalidPlanErrors.add(invalid)
+			throw invalid
 		}
 	}
 	return (tenantId) => plans.lookup(tenantId) ?? plans.get(tenantId, load)

@@ -1,7 +1,6 @@
 import type { MiddlewareObj, Request } from '@middy/core'
 import {
 	annotate,
-	isHttpError,
 	isPromiseLike,
 	isValidatedTenantContext,
 	isValidTenantId,
@@ -15,7 +14,7 @@ import type { Context } from 'aws-lambda'
 import { reporting, siblingBindsMore, withErrorHeaders } from './error-headers.js'
 import { RateLimitExceededError, RateLimitStoreError } from './errors.js'
 import { createExhaustedWindows } from './exhausted-windows.js'
-import { createLimitResolver } from './limits.js'
+import { createLimitResolver, isInvalidPlanError } from './limits.js'
 import { type RateLimit, resolveOptions, type TenantRateLimitOptions } from './options.js'
 import { createPlanViews, type PlanView } from './plan-view.js'
 import { withHeaders } from './response-headers.js'
@@ -225,7 +224,7 @@ export const tenantRateLimit = <TEvent = unknown, TResult = unknown>(
 			(resolved) => check(request, tenantId, resolved, viewOf(resolved)),
 			(error: unknown) => {
 				// An invalid plan is a configuration error, never a reason to stop limiting.
-				if (isHttpError(error)) throw error
+				if (isInvalidPlanError(error)) throw error
 				return storeFailed(error, tenantId, fallbackWindowAt(now()))
 			},
 		)

@@ -1,0 +1,73 @@
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb'
+import { type LocalDynamoDb, startDynamoDb } from '@tenantry/testing'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import {
+	type DynamoRateLimitStoreOptions,
+	dynamoRateLimitStore,
+	tenantRateLimit,
+} from '../src/index.js'
+import { countStatuses, pipeline } from './setup.js'
+
+/**
+ * Attribute choices that would make every UpdateItem a ValidationException (the counter is the
+ * fixed attribute `count`; an update sets an attribute once, and never a key attribute) are
+ * refused when the store is created: with `allow`, they would lift the limit.
+ */
+
+let dynamodb: LocalDynamoDb
+let client: DynamoDBClient
+let tableCount = 0
+beforeAll(async () => {
+	dynamodb = await startDynamoDb()
+	client = dynamodb.client({ maxAttempts: 1 })
+})
+afterAll(() => dynamodb.stop())
+
+const start = Date.UTC(2026, 10, 23, 10, 0, 0)
+
+describe('DynamoDB store attributes that make every write fail', () => {
+	it.each<
+		[
+			Partial<DynamoRateLimitStoreOptions>,
+			string,
+			{ partitionKey?: string; sortKey?: string | null },
+		]
+	>([
+		[{ ttlAttribute: 'count' }, 'store.ttlAttribute', {}],
+		[{ ttlAttribute: 'pk' }, 'store.ttlAttribute', {}],
+		[{ ttlAttribute: 'sk' }, 'store.ttlAttribute', {}],
+		[{ partitionKey: 'count' }, 'store.partitionKey', { partitionKey: 'count' }],
+		[{ sortKey: 'count' }, 'store.sortKey', { sortKey: 'count' }],
+	])(
+		'refuses %o at factory time (%s) rather than limiting nothing',
+		async (attributes, option, table) => {
+			const tableName = `store-options-${++tableCount}`
+			await dynamodb.createTable(tableName, table)
+			let store: ReturnType<typeof dynamoRateLimitStore> | undefined
+			let refused: unknown
+			try {
+				store = dynamoRateLimitStore({ tableName, client, ...attributes })
+			} catch (error) {
+				refused = error
+			}
+			if (store !== undefined) {
+				// What the option does today: every write fails, and `allow` lets everything through.
+				const { invoke } = pipeline(
+					tenantRateLimit({
+						limits: { requests: 2, windowSec: 60 },
+						store,
+						logger: () => undefined,
+						now: () => start,
+					}),
+				)
+				const results = []
+				for (let i = 0; i < 5; i++) results.push(await invoke('acme'))
+				expect(countStatuses(results)).toEqual({ 200: 2, 429: 3 })
+			}
+			expect(refused).toMatchObject({
+				name: 'TypeError',
+				cause: { package: '@tenantry/rate-limit', option },
+			})
+		},
+	)
+})
