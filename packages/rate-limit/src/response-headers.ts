@@ -143,11 +143,11 @@ const withFields = (
 		return { statusCode: 200, headers: fields, body: response, [reported]: fields }
 	if (response === undefined || response === null)
 		return { statusCode: 200, headers: fields, [reported]: fields }
-	if (typeof response === 'string')
-		return { statusCode: 200, body: response, headers: fields, [reported]: fields }
+	// HTTP APIs and Function URLs answer any other output as a 200 of `application/json`, a
+	// string as the body itself.
 	return {
 		statusCode: 200,
-		body: JSON.stringify(response),
+		body: typeof response === 'string' ? response : JSON.stringify(response),
 		headers: { 'Content-Type': 'application/json', ...fields },
 		[reported]: fields,
 	}

@@ -202,6 +202,21 @@ describe('response headers with stacked limits, shared header objects and failed
 		expect(globex.headers).toEqual({ 'Access-Control-Allow-Origin': '*' })
 	})
 
+	it('answers a bare string or object as API Gateway would have inferred it, with the fields', async () => {
+		for (const [output, body] of [
+			['Hello from Lambda!', 'Hello from Lambda!'],
+			[{ items: [] }, '{"items":[]}'],
+		] as const) {
+			const { invoke } = pipeline(limit(5, 60), async () => output)
+			const response = await invoke('acme')
+			expect(response).toMatchObject({ statusCode: 200, body })
+			expect(response.headers).toMatchObject({
+				'Content-Type': 'application/json',
+				'RateLimit-Remaining': '4',
+			})
+		}
+	})
+
 	it("sets all of its headers over a handler's own RateLimit-Remaining", async () => {
 		const { invoke } = pipeline(limit(5, 60), async () => ({
 			statusCode: 200,
