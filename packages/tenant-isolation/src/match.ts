@@ -1,4 +1,4 @@
-import { getHeader, HttpError, type HttpEventLike, own } from '@tenantry/util'
+import { getHeader, HttpError, type HttpEventLike, namesField, own } from '@tenantry/util'
 import { packageName } from './errors.js'
 import { isAbsent } from './read.js'
 
@@ -115,6 +115,31 @@ const readAlbQuery = (event: HttpEventLike, name: string): readonly unknown[] =>
 	return values
 }
 
+/**
+ * getHeader reads string lines only; a header that is there with anything else (an array, a
+ * number) is not "no header": the first such value, so that it is refused like any non-string.
+ */
+const nonStringHeader = (event: HttpEventLike, lowerName: string): unknown => {
+	for (const [record, multiValue] of [
+		[event.multiValueHeaders, true],
+		[event.headers, false],
+	] as const) {
+		if (typeof record !== 'object' || record === null) continue
+		for (const key of Object.keys(record)) {
+			if (!namesField(key, lowerName)) continue
+			const value: unknown = (record as Record<string, unknown>)[key]
+			const lines = multiValue && Array.isArray(value) ? value : [value]
+			for (const line of lines) if (!isAbsent(line) && typeof line !== 'string') return line
+		}
+	}
+	return undefined
+}
+
+const readHeader = (event: HttpEventLike, lowerName: string): readonly unknown[] => {
+	const value = getHeader(event, lowerName)
+	return present(value ?? nonStringHeader(event, lowerName))
+}
+
 const isAlbEvent = (event: HttpEventLike): boolean =>
 	own(own(event, 'requestContext'), 'elb') !== undefined
 
@@ -146,7 +171,7 @@ export const createMatchReaders = (match: MatchOptions): MatchReader[] => {
 			location: 'header',
 			source: 'header',
 			required: isRequired('header'),
-			read: (event) => present(getHeader(event, lowerName)),
+			read: (event) => readHeader(event, lowerName),
 		})
 	}
 	if (query !== undefined) {
