@@ -100,15 +100,16 @@ export const getCookie = (
 	const pairs: unknown[] = Array.isArray(cookies)
 		? cookies
 		: (readField(event, 'cookie', '; ')?.split(';') ?? [])
-	const values: string[] = []
+	// A set, not an array searched for each copy: a header full of copies of the name (64 KiB
+	// behind an ALB) would otherwise cost work growing with the square of its size.
+	const values = new Set<string>()
 	for (const pair of pairs) {
 		if (typeof pair !== 'string') continue
 		const separator = pair.indexOf('=')
 		if (separator === -1 || pair.slice(0, separator).trim() !== name) continue
-		const value = unquoted(pair.slice(separator + 1).trim())
-		if (!values.includes(value)) values.push(value)
+		values.add(unquoted(pair.slice(separator + 1).trim()))
 	}
-	return values.length === 0 ? undefined : values.join(', ')
+	return values.size === 0 ? undefined : [...values].join(', ')
 }
 
 const unquoted = (value: string): string =>
