@@ -51,6 +51,12 @@ const knownOptions = [
 	'timeoutMs',
 ] as const
 
+/**
+ * The longest delay a Node timer (and so `AbortSignal.timeout`) holds: a longer one fires after
+ * 1 ms, or throws, and every write would fail.
+ */
+const longestTimerMs = 2_147_483_647
+
 /** The counter attribute the update expression adds to. */
 const countAttribute = 'count'
 
@@ -130,10 +136,10 @@ export const dynamoRateLimitStore = (options: DynamoRateLimitStoreOptions): Rate
 		`must differ from the key attributes and from '${countAttribute}', the counter`,
 	)
 	assertOption(
-		isPositiveInteger(timeoutMs),
+		isPositiveInteger(timeoutMs) && timeoutMs <= longestTimerMs,
 		packageName,
 		'store.timeoutMs',
-		'must be a positive integer number of milliseconds',
+		`must be a positive integer number of milliseconds, at most ${longestTimerMs}`,
 	)
 
 	return {

@@ -1,0 +1,57 @@
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb'
+import { type LocalDynamoDb, startDynamoDb } from '@tenantry/testing'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { dynamoRateLimitStore, tenantRateLimit } from '../src/index.js'
+import { countStatuses, pipeline } from './setup.js'
+
+/**
+ * `timeoutMs` becomes `AbortSignal.timeout(timeoutMs)`, a Node timer: a delay above 2^31 - 1 ms
+ * is set to 1 ms (with a TimeoutOverflowWarning), and one above 2^32 - 1 throws a RangeError.
+ * Either way every write fails, and `allow` lets everything through. A large value is what
+ * someone asking for "no deadline of the store's own" would pass; the factory accepts it as a
+ * positive safe integer.
+ */
+
+let dynamodb: LocalDynamoDb
+let client: DynamoDBClient
+let tableCount = 0
+beforeAll(async () => {
+	dynamodb = await startDynamoDb()
+	client = dynamodb.client({ maxAttempts: 1 })
+})
+afterAll(() => dynamodb.stop())
+
+const start = Date.UTC(2026, 10, 23, 10, 0, 0)
+
+describe('a store timeoutMs beyond what a Node timer can hold', () => {
+	it.each([2 ** 31, 2 ** 32, Number.MAX_SAFE_INTEGER])(
+		'timeoutMs %d is refused at creation or honoured, never a limit of nothing',
+		async (timeoutMs) => {
+			const tableName = `store-timeout-${++tableCount}`
+			await dynamodb.createTable(tableName)
+			let store: ReturnType<typeof dynamoRateLimitStore>
+			try {
+				store = dynamoRateLimitStore({ tableName, client, timeoutMs })
+			} catch (error) {
+				expect(error).toMatchObject({
+					name: 'TypeError',
+					cause: { package: '@tenantry/rate-limit', option: 'store.timeoutMs' },
+				})
+				return
+			}
+			const logged: string[] = []
+			const { invoke } = pipeline(
+				tenantRateLimit({
+					limits: { requests: 2, windowSec: 60 },
+					store,
+					logger: (line: string) => logged.push(line),
+					now: () => start,
+				}),
+			)
+			const results = []
+			for (let i = 0; i < 5; i++) results.push(await invoke('acme'))
+			expect(logged).toEqual([]) // no store error
+			expect(countStatuses(results)).toEqual({ 200: 2, 429: 3 })
+		},
+	)
+})
