@@ -166,10 +166,11 @@ export const refusalFor = (
  * made from, whether the command came from the client or from a `DynamoDBDocumentClient`
  * wrapping it, and it runs once per `send`, before the retry loop and before any byte
  * leaves. The SDK resolves credentials earlier, in the `serialize` step (an `AssumeRole` for a
- * tenant without a cached session), so the same rules also run before that, last in the
- * `initialize` step (with low priority, after an application's own middlewares there), on the input as it is then (a document command's values not yet
- * marshalled): a request refused there calls no credential provider, and is a 403 reported
- * once even while STS fails. Adding it again replaces it.
+ * tenant without a cached session), so the same rules also run before that, right ahead of the
+ * serializer's group (after an application's own middlewares that may complete a key), on the
+ * input as it is then (a document command's values not yet marshalled): a request refused
+ * there calls no credential provider, and is a 403 reported once even while STS fails. Adding
+ * it again replaces it.
  */
 export const attachGuard = (
 	client: object,

@@ -6,9 +6,13 @@ export type SendMiddleware = (next: Next, context: { commandName?: string }) => 
 interface StackLike {
 	add(
 		middleware: SendMiddleware,
+		options: { step: 'initialize' | 'build'; name: string; override: boolean; tags: string[] },
+	): void
+	addRelativeTo(
+		middleware: SendMiddleware,
 		options: {
-			step: 'initialize' | 'build'
-			priority?: 'low'
+			relation: 'before'
+			toMiddleware: string
 			name: string
 			override: boolean
 			tags: string[]
@@ -17,18 +21,20 @@ interface StackLike {
 }
 
 /**
- * Adds `middleware` to run before the client resolves credentials (the `serialize` step) and
- * after the application's own `initialize` middlewares (which may still complete the input):
- * last in `initialize`.
+ * Adds `middleware` to run before the client resolves credentials and after the application's
+ * middlewares that may still complete the input (`initialize` of any priority, `serialize` of
+ * high priority): right before the serializer's own group (`httpAuthSchemeMiddleware`, which
+ * resolves the identity, and `endpointV2Middleware` are added per command, so after this
+ * client-level entry). Every SDK v3 client has a `serializerMiddleware`.
  */
 export const addBeforeCredentials = (
 	client: object,
 	name: string,
 	middleware: SendMiddleware,
 ): void => {
-	;(client as { middlewareStack: StackLike }).middlewareStack.add(middleware, {
-		step: 'initialize',
-		priority: 'low',
+	;(client as { middlewareStack: StackLike }).middlewareStack.addRelativeTo(middleware, {
+		relation: 'before',
+		toMiddleware: 'serializerMiddleware',
 		name,
 		override: true,
 		tags: ['TENANTRY'],
