@@ -5,6 +5,13 @@ export interface LocalTarget {
 	region: string
 	endpoint: string
 	credentials: typeof localCredentials
+	/**
+	 * Pinned, as `env` pins them for endpoint-less clients: a shell's `AWS_USE_FIPS_ENDPOINT` or
+	 * `AWS_USE_DUALSTACK_ENDPOINT` (or the shared config file's settings) would make a client with
+	 * an `endpoint` refuse to send.
+	 */
+	useFipsEndpoint: false
+	useDualstackEndpoint: false
 }
 
 export interface LocalClients<C, Config> {
@@ -17,12 +24,18 @@ export interface LocalClients<C, Config> {
 /** Builds SDK clients pointed at a local endpoint and remembers them for `stop()`. */
 export const localClients = <C extends { destroy(): void }, Config extends object>(
 	build: (config: LocalTarget & Config) => C,
-	target: Omit<LocalTarget, 'credentials'>,
+	target: Omit<LocalTarget, 'credentials' | 'useFipsEndpoint' | 'useDualstackEndpoint'>,
 ): LocalClients<C, Config> => {
 	const created: C[] = []
 	return {
 		client(config = {} as Config) {
-			const client = build({ ...target, credentials: localCredentials, ...config })
+			const client = build({
+				...target,
+				credentials: localCredentials,
+				useFipsEndpoint: false,
+				useDualstackEndpoint: false,
+				...config,
+			})
 			created.push(client)
 			return client
 		},
