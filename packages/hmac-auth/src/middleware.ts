@@ -38,7 +38,7 @@ import {
 	resolveOptions,
 } from './options.js'
 import { readRawBody } from './raw-body.js'
-import { type ReplayClaim, releasesOwnRecordOnly } from './replay-store.js'
+import type { ReplayClaim } from './replay-store.js'
 import type { ParsedRequest } from './schemes/scheme.js'
 import { functionSource, type SecretSourceAdapter, secretsManagerSource } from './secret-source.js'
 import { type CachedKeys, createSecretStore } from './secret-store.js'
@@ -174,20 +174,6 @@ export const hmacAuth = (
 			try {
 				first = await replayStore.claim(claim)
 			} catch (error) {
-				// The write may have landed with its answer lost: release it, so that the identical
-				// retry the 503 invites is not refused as a replay of a request nobody processed.
-				// Only a store that deletes by token: another store's release would forget the record
-				// of whichever delivery wrote it, e.g. the first one when this claim is a replay.
-				if (
-					releaseReplayOnServerError &&
-					(replayStore as { [releasesOwnRecordOnly]?: unknown })[releasesOwnRecordOnly] === true
-				) {
-					try {
-						await replayStore.release?.(claim)
-					} catch {
-						// Still down: the retry is refused as a replay, as without the release.
-					}
-				}
 				throw unavailable(new ReplayStoreUnavailableError(tenantId, describeFailure(error)))
 			}
 			if (!first) throw reject(new ReplayedRequestError(tenantId))

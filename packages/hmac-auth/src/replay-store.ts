@@ -19,6 +19,9 @@ export interface ReplayClaim {
 	readonly token: string
 }
 
+/** What identifies the record one claim wrote. */
+type ReplayClaimKey = Pick<ReplayClaim, 'tenantId' | 'id' | 'token'>
+
 /**
  * Where accepted requests are remembered, shared by every container. `claim` resolves `true`
  * for the first delivery, `false` for a replay, and rejects when the store cannot answer
@@ -30,14 +33,6 @@ export interface ReplayStore {
 	claim(claim: ReplayClaim): Promise<boolean>
 	release?(claim: ReplayClaim): Promise<void>
 }
-
-/**
- * Marks a store whose `release` deletes only the record written with `claim.token` (the one
- * `dynamoReplayStore` returns): only such a store is also asked to release a claim that threw,
- * whose record, if any, may be another delivery's. A store of your own is released only after
- * its claim succeeded, as `ReplayStore` says.
- */
-export const releasesOwnRecordOnly: unique symbol = Symbol('@tenantry/hmac-auth releases by token')
 
 /**
  * The part of a `DynamoDBClient` the store uses. Structural, so that declarations of this
@@ -148,8 +143,24 @@ export const dynamoReplayStore = (options: DynamoReplayStoreOptions): ReplayStor
 	const isConditionFailure = (error: unknown): boolean =>
 		error instanceof Error && error.name === 'ConditionalCheckFailedException'
 
-	const store: ReplayStore & { [releasesOwnRecordOnly]: true } = {
-		[releasesOwnRecordOnly]: true,
+	/** Deletes the record only while it is the one the claim with `token` wrote. */
+	const release = async ({ tenantId, id, token }: ReplayClaimKey): Promise<void> => {
+		try {
+			await send(
+				new DeleteItemCommand({
+					TableName: tableName,
+					Key: keyOf(tenantId, id),
+					ConditionExpression: '#token = :token',
+					ExpressionAttributeNames: { '#token': tokenAttribute },
+					ExpressionAttributeValues: { ':token': { S: token } },
+				}),
+			)
+		} catch (error) {
+			if (!isConditionFailure(error)) throw error
+		}
+	}
+
+	const store: ReplayStore = {
 		async claim({ tenantId, id, expiresAt, now, token }) {
 			try {
 				// `#token = :token`: the SDK's retry of this very write, whose first answer was lost
@@ -175,25 +186,14 @@ export const dynamoReplayStore = (options: DynamoReplayStoreOptions): ReplayStor
 				return true
 			} catch (error) {
 				if (isConditionFailure(error)) return false
+				// The write may have landed with its answer lost. The request is answered 503 and
+				// its handler never runs, so the record is withdrawn (if it is this claim's): the
+				// identical retry the 503 invites must not be refused as a replay.
+				await release({ tenantId, id, token }).catch(() => undefined)
 				throw error
 			}
 		},
-		async release({ tenantId, id, token }) {
-			try {
-				// Only while the record is still the one this claim wrote.
-				await send(
-					new DeleteItemCommand({
-						TableName: tableName,
-						Key: keyOf(tenantId, id),
-						ConditionExpression: '#token = :token',
-						ExpressionAttributeNames: { '#token': tokenAttribute },
-						ExpressionAttributeValues: { ':token': { S: token } },
-					}),
-				)
-			} catch (error) {
-				if (!isConditionFailure(error)) throw error
-			}
-		},
+		release,
 	}
 	return store
 }
