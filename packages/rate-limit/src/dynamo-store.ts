@@ -27,8 +27,9 @@ export interface DynamoRateLimitStoreOptions {
 	ttlAttribute?: string
 	/**
 	 * How long one consume may take, the SDK's retries included, before it counts as a store
-	 * error (`onStoreError`). Default 1,000 ms: a DynamoDB that does not answer must not hold
-	 * every request until the function times out.
+	 * error (`onStoreError`). Default 2,000 ms: a DynamoDB that does not answer must not hold
+	 * every request until the function times out, and a cold start's first write (a TLS
+	 * handshake on a small function's share of a CPU) must not count as a failure.
 	 */
 	timeoutMs?: number
 }
@@ -38,7 +39,7 @@ const storeDefaults = {
 	sortKey: 'sk',
 	sortKeyValue: 'RATE',
 	ttlAttribute: 'expiresAt',
-	timeoutMs: 1_000,
+	timeoutMs: 2_000,
 } as const satisfies Required<Omit<DynamoRateLimitStoreOptions, 'tableName' | 'client'>>
 
 const knownOptions = [
