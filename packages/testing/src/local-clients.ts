@@ -12,6 +12,9 @@ export interface LocalTarget {
 	 */
 	useFipsEndpoint: false
 	useDualstackEndpoint: false
+	/** The SDK's defaults, pinned as `env` pins them: a shell's `AWS_MAX_ATTEMPTS` would change them. */
+	maxAttempts: number
+	retryMode: 'standard'
 }
 
 export interface LocalClients<C, Config> {
@@ -24,7 +27,7 @@ export interface LocalClients<C, Config> {
 /** Builds SDK clients pointed at a local endpoint and remembers them for `stop()`. */
 export const localClients = <C extends { destroy(): void }, Config extends object>(
 	build: (config: LocalTarget & Config) => C,
-	target: Omit<LocalTarget, 'credentials' | 'useFipsEndpoint' | 'useDualstackEndpoint'>,
+	target: Pick<LocalTarget, 'region' | 'endpoint'>,
 ): LocalClients<C, Config> => {
 	const created: C[] = []
 	return {
@@ -34,6 +37,8 @@ export const localClients = <C extends { destroy(): void }, Config extends objec
 				credentials: localCredentials,
 				useFipsEndpoint: false,
 				useDualstackEndpoint: false,
+				maxAttempts: 3,
+				retryMode: 'standard',
 				...config,
 			})
 			created.push(client)

@@ -86,6 +86,10 @@ export const startLocalStack = async (options: LocalStackOptions = {}): Promise<
 		AWS_IGNORE_CONFIGURED_ENDPOINT_URLS: 'false',
 		AWS_USE_FIPS_ENDPOINT: 'false',
 		AWS_USE_DUALSTACK_ENDPOINT: 'false',
+		// The SDK's own defaults, pinned: a shell's would change the retries that tests and the
+		// demo expect.
+		AWS_MAX_ATTEMPTS: '3',
+		AWS_RETRY_MODE: 'standard',
 	}
 
 	const stop = async () => {

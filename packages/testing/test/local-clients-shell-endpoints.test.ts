@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto'
 import { join } from 'node:path'
-import { ListTablesCommand } from '@aws-sdk/client-dynamodb'
+import { DynamoDBClient, ListTablesCommand } from '@aws-sdk/client-dynamodb'
 import { GetSecretValueCommand } from '@aws-sdk/client-secrets-manager'
 import { AssumeRoleCommand } from '@aws-sdk/client-sts'
 import { afterEach, describe, expect, it } from 'vitest'
@@ -51,5 +51,32 @@ describe.each(shells)('the local clients in a shell with %s', (_, variables) => 
 			}),
 		)
 		expect(Credentials?.AccessKeyId).toEqual(expect.any(String))
+	})
+})
+
+describe('the local clients and env in a shell with AWS_MAX_ATTEMPTS=1', () => {
+	const saved = process.env.AWS_MAX_ATTEMPTS
+	afterEach(() => {
+		if (saved === undefined) delete process.env.AWS_MAX_ATTEMPTS
+		else process.env.AWS_MAX_ATTEMPTS = saved
+	})
+
+	it("retry as the SDK's defaults do, which the tests and the demo expect", async () => {
+		await using stack = await startLocalStack()
+		process.env.AWS_MAX_ATTEMPTS = '1'
+		await stack.dynamodb.createTable('tenant-items')
+		stack.dynamodb.faults.inject({ type: 'throttle' }, { times: 1 })
+		await expect(stack.dynamodb.client().send(new ListTablesCommand({}))).resolves.toMatchObject({
+			$metadata: { attempts: 2 },
+		})
+		const restore = stack.applyEnv()
+		try {
+			stack.dynamodb.faults.inject({ type: 'throttle' }, { times: 1 })
+			await expect(new DynamoDBClient({}).send(new ListTablesCommand({}))).resolves.toMatchObject({
+				$metadata: { attempts: 2 },
+			})
+		} finally {
+			restore()
+		}
 	})
 })
