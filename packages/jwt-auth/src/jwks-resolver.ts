@@ -53,13 +53,19 @@ export const createJwksResolver = (options: JwksResolverOptions): JwksResolver =
 	const subsegment = `JWKS ${new URL(uri).host}`
 
 	let fetchesStarted = 0
+	// Failures that did not come from the issuer (something in this process threw, such as an
+	// X-Ray SDK that instruments node:http outside an invocation).
+	const localFailures = new WeakSet<object>()
 	const fetchWith = async (trace: TracerLike | undefined): Promise<KeySet> => {
 		const fetchNumber = ++fetchesStarted
 		try {
 			const document = await traced(trace, subsegment, () => fetchJwksDocument(uri, limits))
 			return buildKeySet(document, fetchNumber)
 		} catch (error) {
-			throw error instanceof JwksError ? error : new JwksInvalidError('unexpected failure', error)
+			if (error instanceof JwksError) throw error
+			const local = new JwksInvalidError('unexpected failure', error)
+			localFailures.add(local)
+			throw local
 		}
 	}
 
@@ -77,11 +83,13 @@ export const createJwksResolver = (options: JwksResolverOptions): JwksResolver =
 		load,
 		refresh: () => cache.get(uri, fetchKeys, { maxAgeMs: cooldownMs, allowStale: false }),
 		prefetch() {
-			cache.get(uri, fetchKeysUntraced).catch(() => {
+			cache.get(uri, fetchKeysUntraced).catch((error: unknown) => {
 				// Outside an invocation a fetch can fail for reasons of its own (an X-Ray SDK that
 				// instruments node:http and throws without a trace context): that failure leaves no
-				// backoff, so the first request fetches again, inside its invocation.
-				if (cache.peek(uri) === undefined) cache.delete(uri)
+				// backoff, so the first request fetches again, inside its invocation. A failure of the
+				// issuer (down, slow, 5xx, 429) keeps its backoff: the next requests get a fast 503.
+				const local = typeof error === 'object' && error !== null && localFailures.has(error)
+				if (local && cache.peek(uri) === undefined) cache.delete(uri)
 			})
 		},
 		fetchesStarted: () => fetchesStarted,
