@@ -25,8 +25,11 @@ type ReplayClaimKey = Pick<ReplayClaim, 'tenantId' | 'id' | 'token'>
 /**
  * Where accepted requests are remembered, shared by every container. `claim` resolves `true`
  * for the first delivery, `false` for a replay, and rejects when the store cannot answer
- * (the middleware then answers 503, never accepts). `release`, when present, forgets a claim
- * whose request then failed on the server side (5xx), so the sender's identical retry is
+ * (the middleware then answers 503, never accepts). The middleware never releases a claim
+ * that rejected: a `claim` whose write may have landed before it failed withdraws it itself
+ * (only if it is its own, by `token`), or the retry of the 503 is refused as a replay.
+ * `release`, when present, forgets a claim that succeeded and whose request then failed on
+ * the server side (5xx, with `releaseReplayOnServerError`), so the sender's identical retry is
  * processed rather than refused as a replay.
  */
 export interface ReplayStore {
@@ -72,8 +75,13 @@ const isName = (value: unknown): value is string => typeof value === 'string' &&
 
 /**
  * Replay protection on DynamoDB: one conditional `PutItem` per accepted request, keyed
- * `<keyPrefix><tenantId>#hmac-replay#<id>`. The condition treats an expired record as absent,
- * because TTL deletion lags (and dynalite has none): `attribute_not_exists(pk) OR expiresAt < now`.
+ * `<keyPrefix><tenantId>#hmac-replay#<id>`, under
+ * `attribute_not_exists(pk) OR expiresAt < :now OR claimToken = :token`: an expired record counts
+ * as absent, because TTL deletion lags (and dynalite has none), and the SDK's retry of a write
+ * whose answer was lost finds its own record. A write that fails otherwise is withdrawn with a
+ * `DeleteItem` conditioned on the claim's token before the error is rethrown, and `release`
+ * deletes the same way. IAM: `dynamodb:PutItem` and `dynamodb:DeleteItem` on the table, whether
+ * or not `releaseReplayOnServerError` is set.
  */
 export const dynamoReplayStore = (options: DynamoReplayStoreOptions): ReplayStore => {
 	const option = 'replayStore'

@@ -34,7 +34,11 @@ export interface IssuerOptions {
 }
 
 export interface CognitoOptions {
-	/** Default: env `COGNITO_USER_POOL_ID`. */
+	/**
+	 * Default: env `COGNITO_USER_POOL_ID`. Tokens of either issuer configuration are accepted
+	 * (`cognito-idp.<region>` and the updated `issuer-cognito-idp.<region>`, under
+	 * `amazonaws.com.cn` in the China regions), both verified with the regional JWKS.
+	 */
 	userPoolId?: string
 	/** App client id(s) allowed (`client_id` of access tokens, `aud` of id tokens); `null`: any. */
 	clientId: string | readonly string[] | null
@@ -42,7 +46,11 @@ export interface CognitoOptions {
 	tokenUse: 'id' | 'access' | null
 	/** The token must be in at least one of these `cognito:groups` (else 403). */
 	groups?: string | readonly string[]
-	/** Fetch the JWKS here instead of `<issuer>/.well-known/jwks.json` (a proxy, a test). */
+	/**
+	 * Fetch the JWKS here instead of the regional
+	 * `https://cognito-idp.<region>.<domain>/<pool>/.well-known/jwks.json` (a proxy, a test); used
+	 * for both issuers of the pool.
+	 */
 	jwksUri?: string
 	/**
 	 * Overrides the top-level `typ` for this pool; Cognito's tokens carry none, so beside an
@@ -94,11 +102,18 @@ export interface JwtAuthOptions {
 	/** `realm` of the `WWW-Authenticate` challenge. Default `api`. */
 	realm?: string
 	jwks?: JwksOptions
-	/** Start the JWKS fetches at cold start, just after module evaluation, not on the first request. Default true. */
+	/**
+	 * Start the JWKS fetches at cold start, just after module evaluation, not on the first
+	 * request. A prefetch the issuer failed starts `failureBackoffMs` as any fetch; one that failed
+	 * within this process (a tracer throwing outside an invocation) leaves none. Default true.
+	 */
 	prefetch?: boolean
 	/** Cache of verified tokens keyed by their SHA-256; `false` disables. Default `{ maxEntries: 1000 }`. */
 	verifiedTokenCache?: { maxEntries?: number } | false
-	/** Powertools `Tracer`: a subsegment per JWKS fetch, `tenant_id` annotation on success. */
+	/**
+	 * Powertools `Tracer`: a subsegment per JWKS fetch in an invocation (the cold-start prefetch is
+	 * not traced), `tenant_id` annotation on success.
+	 */
 	tracer?: TracerLike
 	/** Clock in milliseconds, for tests. Default `Date.now()` read once per synchronous run. */
 	now?: () => number

@@ -25,7 +25,10 @@ export interface LocalStack {
 	readonly xray: XrayCapture
 	/**
 	 * Environment that points SDK clients built without an `endpoint` (and the X-Ray SDK)
-	 * at this stack: `AWS_ENDPOINT_URL_<SERVICE>`, region, credentials, daemon address.
+	 * at this stack: `AWS_ENDPOINT_URL_<SERVICE>`, region, credentials, daemon address; with
+	 * `AWS_IGNORE_CONFIGURED_ENDPOINT_URLS`, `AWS_USE_FIPS_ENDPOINT` and
+	 * `AWS_USE_DUALSTACK_ENDPOINT` set to `false`, and the SDK's retry defaults pinned
+	 * (`AWS_MAX_ATTEMPTS=3`, `AWS_RETRY_MODE=standard`).
 	 */
 	readonly env: Readonly<Record<string, string>>
 	/**

@@ -79,8 +79,8 @@ export interface StartSecretsManagerOptions {
  * A Secrets Manager endpoint speaking the real JSON 1.1 protocol (`X-Amz-Target:
  * secretsmanager.<Operation>`), so the unmodified `SecretsManagerClient` (serialisation,
  * retries, error parsing) talks to it. Supports GetSecretValue (by name or ARN, VersionStage,
- * VersionId), CreateSecret, PutSecretValue (a `ClientRequestToken` names the new version, and
- * repeating it is idempotent) and DeleteSecret.
+ * VersionId), CreateSecret and PutSecretValue (a `ClientRequestToken` names the new version, and
+ * repeating it with the same value is idempotent) and DeleteSecret.
  */
 export const startSecretsManager = async (
 	options: StartSecretsManagerOptions = {},
