@@ -45,7 +45,7 @@ export default defineScenario(async (stack) => {
 	return {
 		title: 'tenant-api · HTTP API v2 behind an OpenID provider',
 		chain:
-			'tracer → jwtAuth → httpJsonBodyParser → tenantIsolation → tenantRateLimit → awsClients → httpErrorHandler',
+			'tracer → jwtAuth → tenantIsolation → tenantRateLimit → httpJsonBodyParser → awsClients → httpErrorHandler',
 		rows: [
 			{
 				request: 'PUT /tenants/acme/items/42 as acme',

@@ -88,7 +88,6 @@ const hasOnlyExactNumbers = (body: unknown): boolean => {
 export const handler = middy<APIGatewayProxyEventV2, APIGatewayProxyResultV2>(awsClientsPlugin())
 	.use(captureLambdaHandler(tracer))
 	.use(jwtAuth({ ...authentication, tracer }))
-	.use(httpJsonBodyParser({ disableContentTypeError: true }))
 	.use(tenantIsolation({ match: { pathParameter: 'tenantId' } }))
 	.use(
 		tenantRateLimit({
@@ -101,9 +100,16 @@ export const handler = middy<APIGatewayProxyEventV2, APIGatewayProxyResultV2>(aw
 			tracer,
 		}),
 	)
+	// After the limiter: a body that does not parse (up to 10 MB) counts against the quota too.
+	.use(httpJsonBodyParser({ disableContentTypeError: true }))
 	.use(
 		awsClients({
 			clients: { dynamodb: DynamoDBClient },
+			// Within the function's 10 s, after a JWKS fetch (3 s) and a rate-limit count (2 s):
+			// STS and DynamoDB get 2 attempts of 1 s each, so one that does not answer is a 503,
+			// not a timeout that API Gateway answers 500.
+			config: { maxAttempts: 2 },
+			httpHandler: { connectionTimeout: 1_000, requestTimeout: 1_000 },
 			tenantCredentials: { roleArn: env('TENANT_ROLE_ARN') },
 			tableName,
 			tracer,

@@ -89,7 +89,16 @@ export const handler = middy<APIGatewayProxyEventV2, APIGatewayProxyResultV2>(aw
 			// Any container that saw this exact delivery makes the others refuse it.
 			replayStore: dynamoReplayStore({
 				tableName: env('REPLAY_TABLE_NAME'),
-				client: getClient(DynamoDBClient),
+				// Well inside the function's 10 s: a claim and its withdrawal while DynamoDB does not
+				// answer take 2 attempts of 1 s each, then 503 (3 attempts of 3 s each took 18 s).
+				client: getClient(DynamoDBClient, {
+					maxAttempts: 2,
+					requestHandler: {
+						connectionTimeout: 1_000,
+						requestTimeout: 1_000,
+						throwOnRequestTimeout: true,
+					},
+				}),
 			}),
 			// A delivery answered 5xx may be re-sent unchanged: the handler is idempotent (one item
 			// per event id, written only if absent), so the retry may run it again.
@@ -126,7 +135,15 @@ export const handler = middy<APIGatewayProxyEventV2, APIGatewayProxyResultV2>(aw
 			}),
 		),
 	)
-	.use(awsClients({ clients: { dynamodb: DynamoDBClient }, tableName: eventsTable }))
+	.use(
+		awsClients({
+			clients: { dynamodb: DynamoDBClient },
+			// The event's write, then the claim's release, within the function's 10 s as well.
+			config: { maxAttempts: 2 },
+			httpHandler: { connectionTimeout: 1_000, requestTimeout: 1_000 },
+			tableName: eventsTable,
+		}),
+	)
 	.use(httpErrorHandler())
 	.handler(async (event, context) => {
 		const webhook: unknown = event.body
