@@ -70,18 +70,21 @@ const knownOptions = ['tableName', 'client', 'keyPrefix', 'partitionKey', 'sortK
 const recordType = 'hmac-replay'
 /** Attribute holding the token of the claim that wrote a record. */
 const tokenAttribute = 'claimToken'
+/** Attribute of a withdrawn claim's record, holding its token instead of `claimToken`. */
+const withdrawnAttribute = 'withdrawnToken'
 
 const isName = (value: unknown): value is string => typeof value === 'string' && value.length > 0
 
 /**
  * Replay protection on DynamoDB: one conditional `PutItem` per accepted request, keyed
  * `<keyPrefix><tenantId>#hmac-replay#<id>`, under
- * `attribute_not_exists(pk) OR expiresAt < :now OR claimToken = :token`: an expired record counts
- * as absent, because TTL deletion lags (and dynalite has none), and the SDK's retry of a write
- * whose answer was lost finds its own record. A write that fails otherwise is withdrawn with a
- * `DeleteItem` conditioned on the claim's token before the error is rethrown, and `release`
- * deletes the same way. IAM: `dynamodb:PutItem` and `dynamodb:DeleteItem` on the table, whether
- * or not `releaseReplayOnServerError` is set.
+ * `attribute_not_exists(pk) OR expiresAt < :now OR claimToken = :token`, or a withdrawn record
+ * of another claim: an expired record counts as absent, because TTL deletion lags (and dynalite
+ * has none), and the SDK's retry of a write whose answer was lost finds its own record. A write
+ * that fails otherwise is withdrawn before the error is rethrown (a record refusing that write,
+ * should DynamoDB still apply it), and `release` deletes a record only while it is its claim's.
+ * IAM: `dynamodb:PutItem` on the table, and `dynamodb:DeleteItem` with
+ * `releaseReplayOnServerError`.
  */
 export const dynamoReplayStore = (options: DynamoReplayStoreOptions): ReplayStore => {
 	const option = 'replayStore'
@@ -135,10 +138,10 @@ export const dynamoReplayStore = (options: DynamoReplayStoreOptions): ReplayStor
 		['ttlAttribute', ttlAttribute],
 	] as const)
 		assertOption(
-			value !== tokenAttribute,
+			value !== tokenAttribute && value !== withdrawnAttribute,
 			packageName,
 			`${option}.${name}`,
-			`must not be '${tokenAttribute}', the attribute of the claim token`,
+			`must not be '${tokenAttribute}' or '${withdrawnAttribute}', the attributes of the claim token`,
 		)
 
 	const send = client.send.bind(client) as (
@@ -168,6 +171,36 @@ export const dynamoReplayStore = (options: DynamoReplayStoreOptions): ReplayStor
 		}
 	}
 
+	/**
+	 * Replaces the record with a withdrawn one, unless it is another claim's (live): where the
+	 * claim's write landed, and where it has not landed yet, so that it cannot land later.
+	 */
+	const withdraw = async ({ tenantId, id, expiresAt, now, token }: ReplayClaim): Promise<void> => {
+		try {
+			await send(
+				new PutItemCommand({
+					TableName: tableName,
+					Item: {
+						...keyOf(tenantId, id),
+						[ttlAttribute]: { N: String(expiresAt) },
+						[withdrawnAttribute]: { S: token },
+					},
+					ConditionExpression:
+						'attribute_not_exists(#pk) OR #expiresAt < :now OR #token = :token OR attribute_exists(#withdrawn)',
+					ExpressionAttributeNames: {
+						'#pk': partitionKey,
+						'#expiresAt': ttlAttribute,
+						'#token': tokenAttribute,
+						'#withdrawn': withdrawnAttribute,
+					},
+					ExpressionAttributeValues: { ':now': { N: String(now) }, ':token': { S: token } },
+				}),
+			)
+		} catch (error) {
+			if (!isConditionFailure(error)) throw error
+		}
+	}
+
 	const store: ReplayStore = {
 		async claim({ tenantId, id, expiresAt, now, token }) {
 			try {
@@ -181,12 +214,15 @@ export const dynamoReplayStore = (options: DynamoReplayStoreOptions): ReplayStor
 							[ttlAttribute]: { N: String(expiresAt) },
 							[tokenAttribute]: { S: token },
 						},
+						// A withdrawn claim's record stands in for no record, except to that claim.
 						ConditionExpression:
-							'attribute_not_exists(#pk) OR #expiresAt < :now OR #token = :token',
+							'attribute_not_exists(#pk) OR #expiresAt < :now OR #token = :token' +
+							' OR (attribute_exists(#withdrawn) AND #withdrawn <> :token)',
 						ExpressionAttributeNames: {
 							'#pk': partitionKey,
 							'#expiresAt': ttlAttribute,
 							'#token': tokenAttribute,
+							'#withdrawn': withdrawnAttribute,
 						},
 						ExpressionAttributeValues: { ':now': { N: String(now) }, ':token': { S: token } },
 					}),
@@ -194,10 +230,12 @@ export const dynamoReplayStore = (options: DynamoReplayStoreOptions): ReplayStor
 				return true
 			} catch (error) {
 				if (isConditionFailure(error)) return false
-				// The write may have landed with its answer lost. The request is answered 503 and
-				// its handler never runs, so the record is withdrawn (if it is this claim's): the
-				// identical retry the 503 invites must not be refused as a replay.
-				await release({ tenantId, id, token }).catch(() => undefined)
+				// The write may have landed with its answer lost, or may still land: DynamoDB may
+				// apply a request the client gave up on after anything sent now. The request is
+				// answered 503 and its handler never runs, so the claim is withdrawn: a record that
+				// refuses this claim's own write, late or not, and lets any other claim through (the
+				// identical retry the 503 invites must not be refused as a replay).
+				await withdraw({ tenantId, id, expiresAt, now, token }).catch(() => undefined)
 				throw error
 			}
 		},

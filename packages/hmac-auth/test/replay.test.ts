@@ -110,7 +110,8 @@ describe('dynamoReplayStore', () => {
 		expect(input.Item.sk?.S).toBe('hmac-replay')
 		expect(input.Item.expiresAt?.N).toBe(String((clock.now() - 30_000) / 1000 + 120))
 		expect(input.ConditionExpression).toBe(
-			'attribute_not_exists(#pk) OR #expiresAt < :now OR #token = :token',
+			'attribute_not_exists(#pk) OR #expiresAt < :now OR #token = :token' +
+				' OR (attribute_exists(#withdrawn) AND #withdrawn <> :token)',
 		)
 		expect(input.Item.claimToken?.S).toMatch(/^[0-9a-f-]{36}$/)
 		expect(JSON.stringify(input)).not.toContain(headers['x-signature'])
