@@ -36,6 +36,12 @@ export interface LocalStack {
 	 * would shadow the local credentials; returns a function restoring the previous values.
 	 */
 	applyEnv(): () => void
+	/**
+	 * The environment for a child process (a CLI, a worker): `base` (default `process.env`)
+	 * without `AWS_PROFILE` and `AWS_SESSION_TOKEN`, with `env` over it, as `applyEnv()` makes
+	 * this process's.
+	 */
+	childEnv(base?: Readonly<Record<string, string | undefined>>): Record<string, string>
 	stop(): Promise<void>
 	[Symbol.asyncDispose](): Promise<void>
 }
@@ -44,7 +50,7 @@ export interface LocalStack {
  * Variables of a developer's shell that would keep SDK clients off the local credentials:
  * with `AWS_PROFILE` set, the SDK's default chain skips `AWS_ACCESS_KEY_ID`/`AWS_SECRET_ACCESS_KEY`
  * and uses the profile; a session token would be sent along with the local key. `applyEnv()`
- * removes them while the stack's environment is applied.
+ * removes them while the stack's environment is applied, and `childEnv()` leaves them out.
  */
 const shadowingVariables = ['AWS_PROFILE', 'AWS_SESSION_TOKEN'] as const
 
@@ -119,6 +125,14 @@ export const startLocalStack = async (options: LocalStackOptions = {}): Promise<
 					else process.env[name] = value
 				}
 			}
+		},
+		childEnv(base = process.env) {
+			const inherited: Record<string, string> = {}
+			for (const [name, value] of Object.entries(base)) {
+				if (value !== undefined && !(shadowingVariables as readonly string[]).includes(name))
+					inherited[name] = value
+			}
+			return { ...inherited, ...env }
 		},
 		stop,
 		[Symbol.asyncDispose]: stop,
