@@ -7,7 +7,7 @@ import {
 	GetCommand,
 	PutCommand,
 } from '@aws-sdk/lib-dynamodb'
-import middy from '@middy/core'
+import middy, { type MiddlewareObj, type Request } from '@middy/core'
 import httpErrorHandler from '@middy/http-error-handler'
 import httpJsonBodyParser from '@middy/http-json-body-parser'
 import { createError } from '@middy/util'
@@ -44,6 +44,17 @@ const documentsOf = (client: DynamoDBClient): DynamoDBDocumentClient => {
 	}
 	return documents
 }
+
+/**
+ * A GET or DELETE without a body passes even with `Content-Type: application/json` (the stock
+ * parser answers it 422, and many clients send that header on every request); a PUT without
+ * one gets the handler's own 422.
+ */
+const unlessBodyless = <M extends MiddlewareObj<APIGatewayProxyEventV2>>(middleware: M): M => ({
+	...middleware,
+	before: (request: Request<APIGatewayProxyEventV2>) =>
+		request.event.body === undefined ? undefined : middleware.before?.(request),
+})
 
 /** DynamoDB items stop at 400 KB (API Gateway accepts 10 MB bodies); room is left for the keys. */
 const maxItemBytes = 350_000
@@ -101,7 +112,7 @@ export const handler = middy<APIGatewayProxyEventV2, APIGatewayProxyResultV2>(aw
 		}),
 	)
 	// After the limiter: a body that does not parse (up to 10 MB) counts against the quota too.
-	.use(httpJsonBodyParser({ disableContentTypeError: true }))
+	.use(unlessBodyless(httpJsonBodyParser({ disableContentTypeError: true })))
 	.use(
 		awsClients({
 			clients: { dynamodb: DynamoDBClient },
