@@ -1,4 +1,4 @@
-import { DeleteItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb'
+import { type AttributeValue, UpdateItemCommand } from '@aws-sdk/client-dynamodb'
 import { assertKnownKeys, assertOption, isPlainObject, withoutUndefined } from '@tenantry/util'
 import { packageName } from './errors.js'
 
@@ -18,9 +18,6 @@ export interface ReplayClaim {
 	 */
 	readonly token: string
 }
-
-/** What identifies the record one claim wrote. */
-type ReplayClaimKey = Pick<ReplayClaim, 'tenantId' | 'id' | 'token'>
 
 /**
  * Where accepted requests are remembered, shared by every container. `claim` resolves `true`
@@ -70,21 +67,26 @@ const knownOptions = ['tableName', 'client', 'keyPrefix', 'partitionKey', 'sortK
 const recordType = 'hmac-replay'
 /** Attribute holding the token of the claim that wrote a record. */
 const tokenAttribute = 'claimToken'
-/** Attribute of a withdrawn claim's record, holding its token instead of `claimToken`. */
-const withdrawnAttribute = 'withdrawnToken'
+/** Attribute holding the tokens of claims withdrawn or released: none of them may claim again. */
+const withdrawnAttribute = 'withdrawnTokens'
 
 const isName = (value: unknown): value is string => typeof value === 'string' && value.length > 0
 
+interface Write {
+	readonly updateExpression: string
+	readonly condition: string
+	readonly names: Readonly<Record<string, string>>
+	readonly values: readonly string[]
+}
+
 /**
- * Replay protection on DynamoDB: one conditional `PutItem` per accepted request, keyed
- * `<keyPrefix><tenantId>#hmac-replay#<id>`, under
- * `attribute_not_exists(pk) OR expiresAt < :now OR claimToken = :token`, or a withdrawn record
- * of another claim: an expired record counts as absent, because TTL deletion lags (and dynalite
- * has none), and the SDK's retry of a write whose answer was lost finds its own record. A write
- * that fails otherwise is withdrawn before the error is rethrown (a record refusing that write,
- * should DynamoDB still apply it), and `release` deletes a record only while it is its claim's.
- * IAM: `dynamodb:PutItem` on the table, and `dynamodb:DeleteItem` with
- * `releaseReplayOnServerError`.
+ * Replay protection on DynamoDB: one conditional `UpdateItem` per accepted request, keyed
+ * `<keyPrefix><tenantId>#hmac-replay#<id>`, setting `claimToken` where the record is absent,
+ * expired (TTL deletion lags, and dynalite has none), this claim's own (the SDK's retry of a
+ * write whose answer was lost) or only remembers withdrawn claims, and never for a token in
+ * `withdrawnTokens`. A write that fails otherwise is withdrawn before the error is rethrown: its
+ * token joins `withdrawnTokens`, which refuses that write should DynamoDB still apply it, and
+ * `release` does the same only while the record is its claim's. IAM: `dynamodb:UpdateItem`.
  */
 export const dynamoReplayStore = (options: DynamoReplayStoreOptions): ReplayStore => {
 	const option = 'replayStore'
@@ -144,102 +146,98 @@ export const dynamoReplayStore = (options: DynamoReplayStoreOptions): ReplayStor
 			`must not be '${tokenAttribute}' or '${withdrawnAttribute}', the attributes of the claim token`,
 		)
 
-	const send = client.send.bind(client) as (
-		command: PutItemCommand | DeleteItemCommand,
-	) => Promise<unknown>
+	const send = client.send.bind(client) as (command: UpdateItemCommand) => Promise<unknown>
 	const keyOf = (tenantId: string, id: string) => ({
 		[partitionKey]: { S: `${keyPrefix}${tenantId}#${recordType}#${id}` },
 		...(sortKey === null ? {} : { [sortKey]: { S: recordType } }),
 	})
 	const isConditionFailure = (error: unknown): boolean =>
 		error instanceof Error && error.name === 'ConditionalCheckFailedException'
-
-	/** Deletes the record only while it is the one the claim with `token` wrote. */
-	const release = async ({ tenantId, id, token }: ReplayClaimKey): Promise<void> => {
-		try {
-			await send(
-				new DeleteItemCommand({
-					TableName: tableName,
-					Key: keyOf(tenantId, id),
-					ConditionExpression: '#token = :token',
-					ExpressionAttributeNames: { '#token': tokenAttribute },
-					ExpressionAttributeValues: { ':token': { S: token } },
-				}),
-			)
-		} catch (error) {
-			if (!isConditionFailure(error)) throw error
+	const attributeNames: Record<string, string> = {
+		'#pk': partitionKey,
+		'#expiresAt': ttlAttribute,
+		'#token': tokenAttribute,
+		'#withdrawn': withdrawnAttribute,
+	}
+	/** An update and its condition, with the placeholders they use (DynamoDB refuses others). */
+	const write = (updateExpression: string, condition: string): Write => {
+		const uses = (placeholder: string) =>
+			new RegExp(`${placeholder}(?!\\w)`).test(`${updateExpression} ${condition}`)
+		return {
+			updateExpression,
+			condition,
+			names: Object.fromEntries(Object.entries(attributeNames).filter(([name]) => uses(name))),
+			values: [':expiresAt', ':now', ':token', ':tokens'].filter(uses),
 		}
 	}
 
+	// Free for a claim: no record, an expired one, this claim's own (the SDK's retry of a write
+	// whose answer was lost), or one that only remembers withdrawn claims.
+	const free =
+		'attribute_not_exists(#pk) OR #expiresAt < :now OR #token = :token' +
+		' OR (attribute_exists(#withdrawn) AND attribute_not_exists(#token))'
+	// Moves the claim's token (if the record holds it) to the withdrawn ones, which no later write
+	// of that claim may pass.
+	const withdrawToken = 'REMOVE #token ADD #withdrawn :tokens'
+	const claimWrite = write(
+		'SET #expiresAt = :expiresAt, #token = :token',
+		`(${free}) AND NOT contains(#withdrawn, :token)`,
+	)
+	const withdrawWrite = write(`SET #expiresAt = :expiresAt ${withdrawToken}`, free)
+	const releaseWrite = write(withdrawToken, '#token = :token')
+
 	/**
-	 * Replaces the record with a withdrawn one, unless it is another claim's (live): where the
-	 * claim's write landed, and where it has not landed yet, so that it cannot land later.
+	 * Applies a write to the claim's record; a failed condition is `false`. Every write is an
+	 * update, so the tokens of withdrawn claims accumulate in one set.
 	 */
-	const withdraw = async ({ tenantId, id, expiresAt, now, token }: ReplayClaim): Promise<void> => {
+	const update = async (
+		{ tenantId, id, expiresAt, now, token }: ReplayClaim,
+		{ updateExpression, condition, names, values }: Write,
+	): Promise<boolean> => {
+		const all: Record<string, AttributeValue> = {
+			':expiresAt': { N: String(expiresAt) },
+			':now': { N: String(now) },
+			':token': { S: token },
+			':tokens': { SS: [token] },
+		}
 		try {
 			await send(
-				new PutItemCommand({
+				new UpdateItemCommand({
 					TableName: tableName,
-					Item: {
-						...keyOf(tenantId, id),
-						[ttlAttribute]: { N: String(expiresAt) },
-						[withdrawnAttribute]: { S: token },
-					},
-					ConditionExpression:
-						'attribute_not_exists(#pk) OR #expiresAt < :now OR #token = :token OR attribute_exists(#withdrawn)',
-					ExpressionAttributeNames: {
-						'#pk': partitionKey,
-						'#expiresAt': ttlAttribute,
-						'#token': tokenAttribute,
-						'#withdrawn': withdrawnAttribute,
-					},
-					ExpressionAttributeValues: { ':now': { N: String(now) }, ':token': { S: token } },
+					Key: keyOf(tenantId, id),
+					UpdateExpression: updateExpression,
+					ConditionExpression: condition,
+					ExpressionAttributeNames: names,
+					ExpressionAttributeValues: Object.fromEntries(
+						values.map((value) => [value, all[value] as AttributeValue]),
+					),
 				}),
 			)
+			return true
 		} catch (error) {
-			if (!isConditionFailure(error)) throw error
+			if (isConditionFailure(error)) return false
+			throw error
 		}
 	}
 
 	const store: ReplayStore = {
-		async claim({ tenantId, id, expiresAt, now, token }) {
+		async claim(claim) {
 			try {
-				// `#token = :token`: the SDK's retry of this very write, whose first answer was lost
-				// after DynamoDB applied it, finds its own record and is not read as a replay.
-				await send(
-					new PutItemCommand({
-						TableName: tableName,
-						Item: {
-							...keyOf(tenantId, id),
-							[ttlAttribute]: { N: String(expiresAt) },
-							[tokenAttribute]: { S: token },
-						},
-						// A withdrawn claim's record stands in for no record, except to that claim.
-						ConditionExpression:
-							'attribute_not_exists(#pk) OR #expiresAt < :now OR #token = :token' +
-							' OR (attribute_exists(#withdrawn) AND #withdrawn <> :token)',
-						ExpressionAttributeNames: {
-							'#pk': partitionKey,
-							'#expiresAt': ttlAttribute,
-							'#token': tokenAttribute,
-							'#withdrawn': withdrawnAttribute,
-						},
-						ExpressionAttributeValues: { ':now': { N: String(now) }, ':token': { S: token } },
-					}),
-				)
-				return true
+				return await update(claim, claimWrite)
 			} catch (error) {
-				if (isConditionFailure(error)) return false
 				// The write may have landed with its answer lost, or may still land: DynamoDB may
 				// apply a request the client gave up on after anything sent now. The request is
-				// answered 503 and its handler never runs, so the claim is withdrawn: a record that
-				// refuses this claim's own write, late or not, and lets any other claim through (the
-				// identical retry the 503 invites must not be refused as a replay).
-				await withdraw({ tenantId, id, expiresAt, now, token }).catch(() => undefined)
+				// answered 503 and its handler never runs, so the claim is withdrawn: its token joins
+				// the withdrawn ones, which refuse its own write, late or not, and let any other claim
+				// through (the identical retry the 503 invites must not be refused as a replay).
+				await update(claim, withdrawWrite).catch(() => undefined)
 				throw error
 			}
 		},
-		release,
+		// Only while the record is still the one this claim wrote.
+		async release(claim) {
+			await update(claim, releaseWrite)
+		},
 	}
 	return store
 }

@@ -60,7 +60,7 @@ const setup = (maxBodyBytes = 1024) => {
 const expectUntouched = (h: ReturnType<typeof harness>, { fetched = false } = {}) => {
 	expect(h.seen).toEqual([])
 	if (!fetched) expect(secretsManager.calls(`${prefix}/acme`)).toBe(0)
-	expect(dynamodb.requests.filter((request) => request.operation === 'PutItem')).toEqual([])
+	expect(dynamodb.requests.filter((request) => request.operation === 'UpdateItem')).toEqual([])
 }
 
 const withHeaders = (headers: Record<string, string | undefined>) => {

@@ -25,18 +25,22 @@ beforeEach(() => {
 })
 
 /**
- * The README's replay client (maxAttempts 2) against a DynamoDB that stalls: each PutItem attempt
- * times out on the client's side while DynamoDB still holds it, and applies it once the store's
- * withdraw (its DeleteItem) has been answered.
+ * The README's replay client (maxAttempts 2) against a DynamoDB that stalls: each attempt of the
+ * claim's write times out on the client's side while DynamoDB still holds it, and applies it once
+ * the store's withdrawal has been answered.
  */
+const updateOf = (input: unknown): string =>
+	(input as { UpdateExpression?: string }).UpdateExpression ?? ''
+
 const stallingClient = () => {
 	const client: DynamoDBClient = dynamodb.client({ maxAttempts: 2 })
 	let stalls = 2
 	const held: (() => Promise<unknown>)[] = []
 	const landed: Promise<unknown>[] = []
 	client.middlewareStack.add(
-		(next, context) => async (args) => {
-			if (context.commandName === 'PutItemCommand' && stalls > 0) {
+		(next) => async (args) => {
+			const update = updateOf(args.input)
+			if (update.includes('#token = :token') && stalls > 0) {
 				stalls--
 				held.push(() => next(args))
 				throw Object.assign(new Error('Request timed out'), { name: 'TimeoutError', $metadata: {} })
@@ -44,8 +48,8 @@ const stallingClient = () => {
 			try {
 				return await next(args)
 			} finally {
-				// Answered (here: nothing to delete, a failed condition), then the stalled writes land.
-				if (context.commandName === 'DeleteItemCommand')
+				// Answered (the withdrawal), then the stalled writes land.
+				if (update.includes('ADD #withdrawn'))
 					for (const write of held.splice(0)) landed.push(write().catch((error) => error))
 			}
 		},

@@ -6,14 +6,11 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import { dynamoReplayStore, hmacAuth } from '../src/index.js'
 import { fakeClock, signedEvent } from './helpers.js'
 
-// As replay-late-write.test.ts: DynamoDB may apply a PutItem after the client gave up on it.
-// The withdrawn record refuses only the token of the *latest* withdrawn claim, and a claim's
-// PutItem (or a release's DeleteItem) erases it. So a late write of an *earlier* withdrawn
-// claim still lands, and the identical retry, whose handler never ran (or failed with a 5xx
-// under releaseReplayOnServerError), is refused as a replay. README: "the claim's own write,
-// which DynamoDB may still apply after the client gave up on it, must not land later and
-// refuse that retry"; ReplayStore: release "so the sender's identical retry is processed
-// rather than refused as a replay".
+// As replay-late-write.test.ts: DynamoDB may apply a claim's write after the client gave up on
+// it. Every withdrawn (or released) claim's token is remembered with the record, not only the
+// latest one's, so a late write of an earlier withdrawn claim cannot land either, and the
+// identical retry, whose handler never ran (or failed with a 5xx under
+// releaseReplayOnServerError), is processed rather than refused as a replay.
 
 let dynamodb: LocalDynamoDb
 const tableName = 'replay-withdrawn-history'
@@ -31,7 +28,7 @@ beforeEach(() => {
 })
 
 /**
- * A client whose next claim write (a PutItem holding `claimToken`) is held by DynamoDB while the
+ * A client whose next claim write (the update that sets `claimToken`) is held by DynamoDB while the
  * client times out; `land()` lets DynamoDB apply the held writes, oldest first.
  */
 const stallingClient = () => {
@@ -39,9 +36,9 @@ const stallingClient = () => {
 	let stall = false
 	const held: (() => Promise<unknown>)[] = []
 	client.middlewareStack.add(
-		(next, context) => async (args) => {
-			const item = (args.input as { Item?: Record<string, unknown> }).Item
-			if (context.commandName === 'PutItemCommand' && item?.claimToken !== undefined && stall) {
+		(next) => async (args) => {
+			const update = (args.input as { UpdateExpression?: string }).UpdateExpression ?? ''
+			if (update.includes('#token = :token') && stall) {
 				stall = false
 				held.push(() => next(args))
 				throw Object.assign(new Error('Request timed out'), { name: 'TimeoutError', $metadata: {} })

@@ -51,7 +51,15 @@ const container = (clock: ReturnType<typeof fakeClock>, extra: HmacAuthOptions =
 		...extra,
 	})
 
-const puts = () => dynamodb.requests.filter((request) => request.operation === 'PutItem')
+const claims = () => dynamodb.requests.filter((request) => request.operation === 'UpdateItem')
+
+interface ClaimInput {
+	Key: Record<string, { S?: string }>
+	UpdateExpression: string
+	ConditionExpression: string
+	ExpressionAttributeNames: Record<string, string>
+	ExpressionAttributeValues: Record<string, { S?: string; N?: string }>
+}
 
 describe('dynamoReplayStore', () => {
 	it('rejects the second delivery of a request in another container', async () => {
@@ -101,19 +109,19 @@ describe('dynamoReplayStore', () => {
 		const timestamp = new Date(clock.now() - 30_000)
 		const event = signedEvent({ secret: 'acme-secret', body, tenantId: 'acme', timestamp })
 		expect((await h.handler(event)).statusCode).toBe(200)
-		const [put] = puts()
-		const input = put?.input as {
-			Item: Record<string, { S?: string; N?: string }>
-			ConditionExpression: string
-		}
-		expect(input.Item.pk?.S).toMatch(/^TENANT#acme#hmac-replay#[0-9a-f]{64}$/)
-		expect(input.Item.sk?.S).toBe('hmac-replay')
-		expect(input.Item.expiresAt?.N).toBe(String((clock.now() - 30_000) / 1000 + 120))
-		expect(input.ConditionExpression).toBe(
-			'attribute_not_exists(#pk) OR #expiresAt < :now OR #token = :token' +
-				' OR (attribute_exists(#withdrawn) AND #withdrawn <> :token)',
+		const input = claims()[0]?.input as unknown as ClaimInput
+		expect(input.Key.pk?.S).toMatch(/^TENANT#acme#hmac-replay#[0-9a-f]{64}$/)
+		expect(input.Key.sk?.S).toBe('hmac-replay')
+		expect(input.ExpressionAttributeValues[':expiresAt']?.N).toBe(
+			String((clock.now() - 30_000) / 1000 + 120),
 		)
-		expect(input.Item.claimToken?.S).toMatch(/^[0-9a-f-]{36}$/)
+		expect(input.UpdateExpression).toBe('SET #expiresAt = :expiresAt, #token = :token')
+		expect(input.ConditionExpression).toBe(
+			'(attribute_not_exists(#pk) OR #expiresAt < :now OR #token = :token' +
+				' OR (attribute_exists(#withdrawn) AND attribute_not_exists(#token)))' +
+				' AND NOT contains(#withdrawn, :token)',
+		)
+		expect(input.ExpressionAttributeValues[':token']?.S).toMatch(/^[0-9a-f-]{36}$/)
 		expect(JSON.stringify(input)).not.toContain(headers['x-signature'])
 		expect(JSON.stringify(input)).not.toContain(event.headers['x-signature'])
 		expect(dynamodb.timeToLive(tableName)).toBe('expiresAt')
@@ -129,8 +137,8 @@ describe('dynamoReplayStore', () => {
 			timestamp: clock.date(),
 		})
 		expect((await h.handler(event)).statusCode).toBe(200)
-		const input = puts()[0]?.input as { Item: Record<string, { S?: string; N?: string }> }
-		const key = { pk: input.Item.pk as { S: string }, sk: input.Item.sk as { S: string } }
+		const input = claims()[0]?.input as unknown as ClaimInput
+		const key = { pk: input.Key.pk as { S: string }, sk: input.Key.sk as { S: string } }
 		// Age the record as if its window had passed; the same request is then fresh again.
 		await client.send(
 			new PutItemCommand({
@@ -148,7 +156,7 @@ describe('dynamoReplayStore', () => {
 		const h = container(clock)
 		const event = signedEvent({ secret: 'wrong', body, tenantId: 'acme', timestamp: clock.date() })
 		expect(await h.handler(event)).toEqual(unauthorizedResponse())
-		expect(puts()).toEqual([])
+		expect(claims()).toEqual([])
 		const good = signedEvent({
 			secret: 'acme-secret',
 			body,
@@ -187,7 +195,7 @@ describe('dynamoReplayStore', () => {
 	] as const)('%s: 503 with Retry-After, never accept-on-error', async (_, fault) => {
 		const clock = fakeClock()
 		const h = container(clock)
-		dynamodb.faults.inject(fault, { target: 'PutItem' })
+		dynamodb.faults.inject(fault, { target: 'UpdateItem' })
 		const event = signedEvent({
 			secret: 'acme-secret',
 			body,
@@ -217,9 +225,10 @@ describe('dynamoReplayStore', () => {
 		})
 		expect((await h.handler(event)).statusCode).toBe(200)
 		expect(await h.handler(structuredClone(event))).toEqual(unauthorizedResponse())
-		const input = puts()[0]?.input as { Item: Record<string, { S?: string; N?: string }> }
-		expect(Object.keys(input.Item).sort()).toEqual(['claimToken', 'pk', 'ttl'])
-		expect(input.Item.pk?.S).toMatch(/^HMAC#acme#hmac-replay#/)
+		const input = claims()[0]?.input as unknown as ClaimInput
+		expect(Object.keys(input.Key)).toEqual(['pk'])
+		expect(input.ExpressionAttributeNames['#expiresAt']).toBe('ttl')
+		expect(input.Key.pk?.S).toMatch(/^HMAC#acme#hmac-replay#/)
 	})
 
 	it('validates its options at creation', () => {
