@@ -69,6 +69,8 @@ const recordType = 'hmac-replay'
 const tokenAttribute = 'claimToken'
 /** Attribute holding the tokens of claims withdrawn or released: none of them may claim again. */
 const withdrawnAttribute = 'withdrawnTokens'
+/** Withdrawn tokens one record keeps at most: about 4 KB. */
+const maxWithdrawnTokens = 100
 
 const isName = (value: unknown): value is string => typeof value === 'string' && value.length > 0
 
@@ -167,7 +169,7 @@ export const dynamoReplayStore = (options: DynamoReplayStoreOptions): ReplayStor
 			updateExpression,
 			condition,
 			names: Object.fromEntries(Object.entries(attributeNames).filter(([name]) => uses(name))),
-			values: [':expiresAt', ':now', ':token', ':tokens'].filter(uses),
+			values: [':expiresAt', ':now', ':token', ':tokens', ':maxWithdrawn'].filter(uses),
 		}
 	}
 
@@ -179,12 +181,25 @@ export const dynamoReplayStore = (options: DynamoReplayStoreOptions): ReplayStor
 	// Moves the claim's token (if the record holds it) to the withdrawn ones, which no later write
 	// of that claim may pass.
 	const withdrawToken = 'REMOVE #token ADD #withdrawn :tokens'
+	// The set stays far below DynamoDB's 400 KB item: past it, failures stop being withdrawn or
+	// released, and the message falls back to at most once (its retries get 401, not a 503 for
+	// every claim once the item could not grow).
+	const room = '(attribute_not_exists(#withdrawn) OR size(#withdrawn) < :maxWithdrawn)'
 	const claimWrite = write(
 		'SET #expiresAt = :expiresAt, #token = :token',
 		`(${free}) AND NOT contains(#withdrawn, :token)`,
 	)
-	const withdrawWrite = write(`SET #expiresAt = :expiresAt ${withdrawToken}`, free)
-	const releaseWrite = write(withdrawToken, '#token = :token')
+	const withdrawWrite = write(
+		`SET #expiresAt = :expiresAt ${withdrawToken}`,
+		`(${free}) AND ${room}`,
+	)
+	// Another claim holds the record: the token still joins the withdrawn ones (without touching
+	// that claim), or this claim's own late write lands once that claim is withdrawn or released.
+	const rememberWrite = write(
+		'SET #expiresAt = if_not_exists(#expiresAt, :expiresAt) ADD #withdrawn :tokens',
+		room,
+	)
+	const releaseWrite = write(withdrawToken, `#token = :token AND ${room}`)
 
 	/**
 	 * Applies a write to the claim's record; a failed condition is `false`. Every write is an
@@ -199,6 +214,7 @@ export const dynamoReplayStore = (options: DynamoReplayStoreOptions): ReplayStor
 			':now': { N: String(now) },
 			':token': { S: token },
 			':tokens': { SS: [token] },
+			':maxWithdrawn': { N: String(maxWithdrawnTokens) },
 		}
 		try {
 			await send(
@@ -206,7 +222,7 @@ export const dynamoReplayStore = (options: DynamoReplayStoreOptions): ReplayStor
 					TableName: tableName,
 					Key: keyOf(tenantId, id),
 					UpdateExpression: updateExpression,
-					ConditionExpression: condition,
+					...(condition === '' ? {} : { ConditionExpression: condition }),
 					ExpressionAttributeNames: names,
 					ExpressionAttributeValues: Object.fromEntries(
 						values.map((value) => [value, all[value] as AttributeValue]),
@@ -230,7 +246,9 @@ export const dynamoReplayStore = (options: DynamoReplayStoreOptions): ReplayStor
 				// answered 503 and its handler never runs, so the claim is withdrawn: its token joins
 				// the withdrawn ones, which refuse its own write, late or not, and let any other claim
 				// through (the identical retry the 503 invites must not be refused as a replay).
-				await update(claim, withdrawWrite).catch(() => undefined)
+				await update(claim, withdrawWrite)
+					.then((withdrawn) => withdrawn || update(claim, rememberWrite))
+					.catch(() => undefined)
 				throw error
 			}
 		},
