@@ -45,7 +45,8 @@ const fromSubRequests = (
 	partitionKey: string,
 ): unknown[] | undefined => {
 	if (!isRecord(entry)) return undefined
-	const names = Object.keys(entry)
+	// The SDK serialises no member whose value is null or undefined.
+	const names = Object.keys(entry).filter((name) => entry[name] != null)
 	if (names.length === 0 || names.some((name) => !kinds.includes(name))) return undefined
 	return names.map((name) => own(own(entry[name], keyHolders[name] as string), partitionKey))
 }

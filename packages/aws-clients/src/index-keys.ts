@@ -97,7 +97,7 @@ const updateFinding = (
 	const legacy = own(update, 'AttributeUpdates')
 	if (isRecord(legacy)) {
 		for (const [name, change] of Object.entries(legacy)) {
-			if (!indexKeys.has(name)) continue
+			if (!indexKeys.has(name) || change == null) continue
 			const action = own(change, 'Action') ?? 'PUT'
 			if (action === 'DELETE') continue
 			const value = own(change, 'Value')
@@ -150,8 +150,10 @@ const foreignIndexKey = (
 ): IndexKeyFinding => {
 	if (!isRecord(attributes)) return undefined
 	for (const key of indexKeys) {
-		if (Object.hasOwn(attributes, key) && !isTenantKey(attributes[key], keyPrefix))
-			return { claimed: attributes[key], reason: key }
+		const value = own(attributes, key)
+		// The SDK sends no attribute for a null or undefined map value (nor does a document
+		// client with removeUndefinedValues): such an item sets no index key.
+		if (value != null && !isTenantKey(value, keyPrefix)) return { claimed: value, reason: key }
 	}
 	return undefined
 }
