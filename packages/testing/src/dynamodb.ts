@@ -39,7 +39,7 @@ export interface LocalDynamoDb {
 	/** Every request that reached the endpoint, oldest first. */
 	readonly requests: readonly RecordedDynamoDbRequest[]
 	clearRequests(): void
-	/** Faults by operation (`PutItem`) or table name: throttle, server-error, access-denied, delay, malformed, down. */
+	/** Faults by operation (`PutItem`) or table name (batch and transaction requests included): every fault type. */
 	readonly faults: FaultControl
 	stop(): Promise<void>
 }
@@ -102,8 +102,19 @@ export const startDynamoDb = async (options: StartDynamoDbOptions = {}): Promise
 					message: 'User is not authorized to perform this action',
 				})
 				return true
+			case 'not-found':
+				sendJson(response, 400, {
+					__type: errorType('ResourceNotFoundException'),
+					message: 'Requested resource not found',
+				})
+				return true
 			case 'malformed':
 				response.writeHead(200, { 'Content-Type': 'application/x-amz-json-1.0' }).end('{"Item":')
+				return true
+			case 'oversized':
+				sendJson(response, 200, {
+					Item: { pk: { S: 'x' }, padding: { S: 'x'.repeat(fault.bytes ?? 1_048_576) } },
+				})
 				return true
 			default:
 				return false
@@ -136,7 +147,7 @@ export const startDynamoDb = async (options: StartDynamoDbOptions = {}): Promise
 			}
 			requests.push({ operation, accessKeyId: accessKeyIdOf(request.headers.authorization), input })
 			const tableName = typeof input.TableName === 'string' ? input.TableName : undefined
-			const fault = faults.take(operation, tableName)
+			const fault = faults.take(operation, ...tablesOf(input))
 			if (fault && (await answerFault(fault, response))) return
 			// After a delay the client may have given up, or the stack may be stopping: then the
 			// request is cut off, so stop() does not wait on a client that never hangs up.
@@ -213,6 +224,25 @@ export const startDynamoDb = async (options: StartDynamoDbOptions = {}): Promise
 			})
 		},
 	}
+}
+
+/**
+ * Every table a request names: `TableName`, the keys of `RequestItems` (BatchGetItem,
+ * BatchWriteItem) and the `TableName` of each of `TransactItems` (TransactGet/WriteItems).
+ */
+const tablesOf = (input: Record<string, unknown>): string[] => {
+	const tables = new Set<string>()
+	if (typeof input.TableName === 'string') tables.add(input.TableName)
+	const { RequestItems, TransactItems } = input
+	if (typeof RequestItems === 'object' && RequestItems !== null)
+		for (const name of Object.keys(RequestItems)) tables.add(name)
+	if (Array.isArray(TransactItems))
+		for (const item of TransactItems)
+			for (const action of Object.values((item ?? {}) as Record<string, unknown>)) {
+				const name = (action as { TableName?: unknown } | null)?.TableName
+				if (typeof name === 'string') tables.add(name)
+			}
+	return [...tables]
 }
 
 /**
