@@ -200,14 +200,19 @@ export const dynamoReplayStore = (options: DynamoReplayStoreOptions): ReplayStor
 		room,
 	)
 	const releaseWrite = write(withdrawToken, `#token = :token AND ${room}`)
+	// Once remembered, the claim's write can no longer land; it may have landed just before
+	// (the other claim withdrawn or released in between): then the record is freed of it.
+	const forgetOwnWrite = write('REMOVE #token', '#token = :token')
 
 	/**
-	 * Applies a write to the claim's record; a failed condition is `false`. Every write is an
-	 * update, so the tokens of withdrawn claims accumulate in one set.
+	 * Applies a write to the claim's record; a failed condition is `false`, after
+	 * `onRefusedRetry` when the SDK had retried the write. Every write is an update, so the
+	 * tokens of withdrawn claims accumulate in one set.
 	 */
 	const update = async (
 		{ tenantId, id, expiresAt, now, token }: ReplayClaim,
 		{ updateExpression, condition, names, values }: Write,
+		onRefusedRetry?: () => Promise<unknown>,
 	): Promise<boolean> => {
 		const all: Record<string, AttributeValue> = {
 			':expiresAt': { N: String(expiresAt) },
@@ -231,24 +236,34 @@ export const dynamoReplayStore = (options: DynamoReplayStoreOptions): ReplayStor
 			)
 			return true
 		} catch (error) {
-			if (isConditionFailure(error)) return false
-			throw error
+			if (!isConditionFailure(error)) throw error
+			// The SDK retried this write: an earlier attempt the client gave up on may still be
+			// applied, and must not land later as a claim (a replay's answer only stands for now).
+			const attempts = (error as { $metadata?: { attempts?: number } }).$metadata?.attempts
+			if (onRefusedRetry !== undefined && attempts !== undefined && attempts > 1)
+				await onRefusedRetry()
+			return false
 		}
 	}
 
 	const store: ReplayStore = {
 		async claim(claim) {
+			const withdraw = () =>
+				update(claim, withdrawWrite)
+					.then(
+						async (withdrawn) =>
+							withdrawn || ((await update(claim, rememberWrite)) && update(claim, forgetOwnWrite)),
+					)
+					.catch(() => undefined)
 			try {
-				return await update(claim, claimWrite)
+				return await update(claim, claimWrite, withdraw)
 			} catch (error) {
 				// The write may have landed with its answer lost, or may still land: DynamoDB may
 				// apply a request the client gave up on after anything sent now. The request is
 				// answered 503 and its handler never runs, so the claim is withdrawn: its token joins
 				// the withdrawn ones, which refuse its own write, late or not, and let any other claim
 				// through (the identical retry the 503 invites must not be refused as a replay).
-				await update(claim, withdrawWrite)
-					.then((withdrawn) => withdrawn || update(claim, rememberWrite))
-					.catch(() => undefined)
+				await withdraw()
 				throw error
 			}
 		},
