@@ -1,15 +1,8 @@
 import { realpathSync } from 'node:fs'
 import { createRequire } from 'node:module'
-import {
-	httpApiEvent,
-	type LocalIdentityProvider,
-	lambdaContext,
-	localTraceId,
-	startIdentityProvider,
-	startXrayCapture,
-	type XrayCapture,
-} from '@tenantry/testing'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { httpApiEvent, lambdaContext, localTraceId } from '@tenantry/testing'
+import { beforeAll, describe, expect, it } from 'vitest'
+import { coldStartHandler, lambdaSandbox } from './tracer-env.js'
 
 interface InvokeStore {
 	run<T>(context: Record<symbol, unknown>, fn: () => T): T
@@ -21,20 +14,15 @@ interface InvokeStoreModule {
 	InvokeStoreBase: { PROTECTED_KEYS: { REQUEST_ID: symbol; X_RAY_TRACE_ID: symbol } }
 }
 
-const savedEnv = { ...process.env }
-let capture: XrayCapture
-let idp: LocalIdentityProvider
+// Lambda Managed Instances: several invocations at once in one process, the trace header of
+// each in the runtime's invocation store (never in _X_AMZN_TRACE_ID).
+const sandbox = lambdaSandbox('jwt-auth-managed-instances-test', {
+	AWS_LAMBDA_MAX_CONCURRENCY: '4',
+})
 let invokeStore: InvokeStore
 let keys: InvokeStoreModule['InvokeStoreBase']['PROTECTED_KEYS']
 
 beforeAll(async () => {
-	;[capture, idp] = await Promise.all([startXrayCapture(), startIdentityProvider()])
-	// Lambda Managed Instances: several invocations at once in one process, the trace header of
-	// each in the runtime's invocation store (never in _X_AMZN_TRACE_ID).
-	const env = capture.lambdaEnv('jwt-auth-managed-instances-test')
-	delete env._X_AMZN_TRACE_ID
-	delete process.env._X_AMZN_TRACE_ID
-	Object.assign(process.env, env, { AWS_LAMBDA_MAX_CONCURRENCY: '4' })
 	// The runtime's store, as the Node.js runtime of a managed instance creates it.
 	const tracerPackage = realpathSync(
 		new URL('../node_modules/@aws-lambda-powertools/tracer/package.json', import.meta.url),
@@ -42,11 +30,6 @@ beforeAll(async () => {
 	const module = createRequire(tracerPackage)('@aws/lambda-invoke-store') as InvokeStoreModule
 	invokeStore = await module.InvokeStore.getInstanceAsync()
 	keys = module.InvokeStoreBase.PROTECTED_KEYS
-})
-afterAll(async () => {
-	await Promise.all([capture.stop(), idp.stop()])
-	for (const key of Object.keys(process.env)) if (!(key in savedEnv)) delete process.env[key]
-	Object.assign(process.env, savedEnv)
 })
 
 /** How the runtime runs one invocation: inside the store, with its request id and trace header. */
@@ -61,21 +44,10 @@ const asInvocation = <T>(fn: () => Promise<T>): Promise<T> =>
 
 describe('X-Ray on Lambda Managed Instances', () => {
 	it('the cold-start JWKS prefetch with a tracer does not fail the first requests', async () => {
-		const { Tracer } = await import('@aws-lambda-powertools/tracer')
-		const { captureLambdaHandler } = await import('@aws-lambda-powertools/tracer/middleware')
-		const { default: middy } = await import('@middy/core')
-		const { default: httpErrorHandler } = await import('@middy/http-error-handler')
-		const { jwtAuth } = await import('../src/index.js')
-		const tracer = new Tracer()
-		expect(tracer.isTracingEnabled()).toBe(true)
+		const { capture, idp } = sandbox
 		idp.resetCalls()
-		// Module scope: the default prefetch starts once init has finished, outside any invocation.
-		const handler = middy()
-			.use(httpErrorHandler({ logger: false }))
-			.use(captureLambdaHandler(tracer))
-			.use(jwtAuth({ issuers: { issuer: idp.issuer, audience: 'api' }, tracer }))
-			.handler(async () => ({ statusCode: 200 }))
-		await new Promise((resolve) => setImmediate(resolve))
+		const { tracer, handler } = await coldStartHandler(idp)
+		expect(tracer.isTracingEnabled()).toBe(true)
 
 		const eventFor = async (tenant: string) => {
 			const token = await idp.sign({ sub: `user-${tenant}`, aud: 'api', tenant_id: tenant })

@@ -1,31 +1,8 @@
-import {
-	httpApiEvent,
-	type LocalIdentityProvider,
-	lambdaContext,
-	startIdentityProvider,
-	startXrayCapture,
-	type XrayCapture,
-	type XraySegment,
-} from '@tenantry/testing'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { httpApiEvent, lambdaContext, type XraySegment } from '@tenantry/testing'
+import { describe, expect, it } from 'vitest'
+import { coldStartHandler, lambdaSandbox } from './tracer-env.js'
 
-const savedEnv = { ...process.env }
-let capture: XrayCapture
-let idp: LocalIdentityProvider
-
-beforeAll(async () => {
-	;[capture, idp] = await Promise.all([startXrayCapture(), startIdentityProvider()])
-	// As in a Lambda sandbox during init: the runtime sets _X_AMZN_TRACE_ID per invocation only.
-	const env = capture.lambdaEnv('jwt-auth-prefetch-test')
-	delete env._X_AMZN_TRACE_ID
-	delete process.env._X_AMZN_TRACE_ID
-	Object.assign(process.env, env)
-})
-afterAll(async () => {
-	await Promise.all([capture.stop(), idp.stop()])
-	for (const key of Object.keys(process.env)) if (!(key in savedEnv)) delete process.env[key]
-	Object.assign(process.env, savedEnv)
-})
+const sandbox = lambdaSandbox('jwt-auth-prefetch-test')
 
 /** What the Lambda runtime does before calling the handler of one invocation. */
 const invocationTrace = (n: number) => {
@@ -37,21 +14,10 @@ const invocationTrace = (n: number) => {
 
 describe('X-Ray, with the cold-start JWKS prefetch still in flight at the first invocation', () => {
 	it('every invocation gets its own handler segment, in its own trace, annotated with its tenant', async () => {
-		const { Tracer } = await import('@aws-lambda-powertools/tracer')
-		const { captureLambdaHandler } = await import('@aws-lambda-powertools/tracer/middleware')
-		const { default: middy } = await import('@middy/core')
-		const { default: httpErrorHandler } = await import('@middy/http-error-handler')
-		const { jwtAuth } = await import('../src/index.js')
+		const { capture, idp } = sandbox
 		// An identity provider that takes a moment to answer, as on any cold start.
 		idp.faults.inject({ type: 'delay', ms: 300 }, { target: '/.well-known/jwks.json', times: 1 })
-		const tracer = new Tracer()
-		// Module scope of the function: the default prefetch starts once init has finished.
-		const handler = middy()
-			.use(httpErrorHandler({ logger: false }))
-			.use(captureLambdaHandler(tracer))
-			.use(jwtAuth({ issuers: { issuer: idp.issuer, audience: 'api' }, tracer }))
-			.handler(async () => ({ statusCode: 200 }))
-		await new Promise((resolve) => setImmediate(resolve))
+		const { handler } = await coldStartHandler(idp)
 
 		const tokens = {
 			acme: await idp.sign({ sub: 'user-1', aud: 'api', tenant_id: 'acme' }),
