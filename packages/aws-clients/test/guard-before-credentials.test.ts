@@ -1,7 +1,15 @@
-import { DynamoDBClient, GetItemCommand } from '@aws-sdk/client-dynamodb'
-import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb'
+import { DynamoDBClient, GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb'
+import { DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb'
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest'
-import { pipeline, roleArn, type Stack, startStack, table } from './harness.js'
+import {
+	pipeline,
+	roleArn,
+	type Stack,
+	startStack,
+	table,
+	tableItems,
+	tenantDynamoDbOptions,
+} from './harness.js'
 
 let stack: Stack
 
@@ -55,5 +63,96 @@ describe('the guard runs before the tenant credentials are resolved', () => {
 		expect(violations).toHaveLength(1)
 		expect(stack.dynamodb.requests.filter((r) => r.operation === 'GetItem')).toHaveLength(0)
 		expect(stack.sts.assumeRoleCalls).toHaveLength(0)
+	})
+})
+
+// The guard's rules also run before credentials are resolved, on the input as it is then.
+// Whatever can still change the input before the build step must not turn a request for the
+// tenant's own key into a 403: a document command's marshalling, which turns any value whose
+// constructor is named String into { S }, and the application's own middlewares that complete a
+// key, whatever their priority (the SDK orders middlewares of one step and priority by when they
+// were added, and the guard is added when the tenant's client is built, before the application
+// adds its own in the handler).
+
+/** Where the application adds its middleware to the tenant's client. */
+type Placement = { step: 'initialize'; priority?: 'low' } | { step: 'serialize'; priority: 'high' }
+
+/**
+ * acme's handler writes `item#relative`: the application scopes its keys itself, `pk` is written
+ * relative to the tenant and completed by its own middleware at `placement`.
+ */
+const relativeKeyWriter = (placement: Placement) =>
+	pipeline(tenantDynamoDbOptions(stack), async (context) => {
+		const client = context.clients.dynamodb
+		const completed = <A extends { input: object }>(args: A): A => {
+			const input = args.input as { Item: Record<string, { S: string }> }
+			const pk = input.Item.pk as { S: string }
+			return {
+				...args,
+				input: {
+					...input,
+					Item: { ...input.Item, pk: { S: `${context.tenant.keyPrefix}${pk.S}` } },
+				},
+			}
+		}
+		const options = { name: 'appTenantKeys', override: true } as const
+		// One call a step: the SDK types `add` per step, and no overload takes a union of steps.
+		if (placement.step === 'initialize')
+			client.middlewareStack.add((next) => (args) => next(completed(args)), {
+				...placement,
+				...options,
+			})
+		else
+			client.middlewareStack.add((next) => (args) => next(completed(args)), {
+				...placement,
+				...options,
+			})
+		await client.send(
+			new PutItemCommand({
+				TableName: table,
+				Item: { pk: { S: 'item#relative' }, sk: { S: '1' } },
+			}),
+		)
+	})
+
+/** The own-tenant write was sent as it was meant, and nothing was reported. */
+const expectSent = async (
+	{ invoke, violations }: ReturnType<typeof relativeKeyWriter>,
+	key: string,
+) => {
+	const response = await invoke('acme')
+	expect(violations).toEqual([])
+	expect(response.statusCode).toBe(200)
+	expect(await tableItems(stack)).toContainEqual(expect.stringContaining(key))
+}
+
+describe('the guard before credentials refuses only what the guard on the marshalled input refuses', () => {
+	it('a document command whose own key is a String object (marshalled to { S }) is sent', async () => {
+		const writer = pipeline(tenantDynamoDbOptions(stack), async (context) => {
+			await DynamoDBDocumentClient.from(context.clients.dynamodb).send(
+				new PutCommand({
+					TableName: table,
+					// util-dynamodb marshalls it as { S: 'TENANT#acme#item#string' }
+					Item: { pk: new String(`${context.tenant.keyPrefix}item#string`), sk: '1' },
+				}),
+			)
+		})
+		await expectSent(writer, 'TENANT#acme#item#string')
+	})
+
+	it('a key completed by a middleware of the application (initialize step) is sent', async () => {
+		await expectSent(relativeKeyWriter({ step: 'initialize' }), 'TENANT#acme#item#relative')
+	})
+})
+
+describe('a key completed by an application middleware the SDK runs after the precheck', () => {
+	it.each<[string, Placement]>([
+		['initialize, priority low', { step: 'initialize', priority: 'low' }],
+		[
+			'serialize, priority high (before credentials are resolved too)',
+			{ step: 'serialize', priority: 'high' },
+		],
+	])('%s: the own-tenant request is sent, nothing is reported', async (_, placement) => {
+		await expectSent(relativeKeyWriter(placement), 'TENANT#acme#item#relative')
 	})
 })

@@ -1,10 +1,7 @@
 import { ScanCommand } from '@aws-sdk/client-dynamodb'
-import middy from '@middy/core'
-import httpErrorHandler from '@middy/http-error-handler'
-import { type LocalDynamoDb, lambdaContext, startDynamoDb } from '@tenantry/testing'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { dynamoReplayStore, hmacAuth } from '../src/index.js'
-import { fakeClock, signedEvent } from './helpers.js'
+import { describe, expect, it } from 'vitest'
+import { fakeClock } from './helpers.js'
+import { delivery, replayTable } from './replay-faults.js'
 
 // With releaseReplayOnServerError, every replay of a request whose handler answers 5xx (its
 // database is down) claims the record and is then released, adding the claim's token to
@@ -12,44 +9,23 @@ import { fakeClock, signedEvent } from './helpers.js'
 // DynamoDB's 400 KB, after which every claim of that message would fail (a 503 until TTL deleted
 // it). The set stops at 100 tokens: the message then falls back to at most once.
 
-let dynamodb: LocalDynamoDb
 const tableName = 'replay-withdrawn-size'
-
-beforeAll(async () => {
-	dynamodb = await startDynamoDb()
-	await dynamodb.createTable(tableName, { ttlAttribute: 'expiresAt' })
-})
-afterAll(() => dynamodb.stop())
+const table = replayTable(tableName)
 
 describe('withdrawnTokens under replays of a request that fails with a 5xx', () => {
 	it('stop at 100 tokens: later failures are not released, and the message is then at most once', async () => {
-		const client = dynamodb.client({ maxAttempts: 2 })
 		const clock = fakeClock()
 		let databaseDown = true
-		let runs = 0
-		const handler = middy(async () => {
-			runs++
-			if (databaseDown) throw new Error('the database is down')
-			return { statusCode: 200, body: 'stored' }
+		const app = table.application({
+			clock,
+			handle: () => {
+				if (databaseDown) throw new Error('the database is down')
+			},
+			releaseReplayOnServerError: true,
 		})
-			.use(httpErrorHandler({ logger: false }))
-			.use(
-				hmacAuth({
-					secrets: async () => 'acme-secret',
-					now: clock.now,
-					replayStore: dynamoReplayStore({ tableName, client }),
-					releaseReplayOnServerError: true,
-				}),
-			)
-		const event = signedEvent({
-			secret: 'acme-secret',
-			body: JSON.stringify({ transfer: 100 }),
-			tenantId: 'acme',
-			timestamp: clock.date(),
-		})
-		const send = async () =>
-			((await handler(structuredClone(event), lambdaContext())) as { statusCode: number })
-				.statusCode
+		const { client, send: sendEvent } = app.container(2) // no faults armed
+		const event = delivery(clock)
+		const send = () => sendEvent(event)
 		const record = async () => {
 			const { Items = [] } = await client.send(new ScanCommand({ TableName: tableName }))
 			expect(Items).toHaveLength(1)
@@ -63,12 +39,12 @@ describe('withdrawnTokens under replays of a request that fails with a 5xx', () 
 		expect((await record()).withdrawnTokens?.SS).toHaveLength(100)
 		expect(await send()).toBe(500) // runs, but is no longer released
 		expect(await send()).toBe(401)
-		expect(runs).toBe(101)
+		expect(app.runs).toBe(101)
 		expect((await record()).withdrawnTokens?.SS).toHaveLength(100)
 
 		databaseDown = false
 		clock.advance(5_000) // Retry-After: the sender's retry, the database is back
 		expect(await send()).toBe(401) // at most once from here on, never a 503
-		expect(runs).toBe(101)
+		expect(app.runs).toBe(101)
 	})
 })
