@@ -1,7 +1,12 @@
 import { type DynamoDBClient, GetItemCommand } from '@aws-sdk/client-dynamodb'
 import { type LocalDynamoDb, startDynamoDb } from '@tenantry/testing'
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
-import { dynamoRateLimitStore, memoryRateLimitStore, tenantRateLimit } from '../src/index.js'
+import {
+	dynamoRateLimitStore,
+	memoryRateLimitStore,
+	type RateLimitStore,
+	tenantRateLimit,
+} from '../src/index.js'
 import { pipeline } from './setup.js'
 
 let dynamodb: LocalDynamoDb
@@ -27,23 +32,23 @@ const counterOf = async (pk: string) => {
 	return Item?.count?.N
 }
 
+/** A plan limit and a safety cap, both per minute, counting on one store under their names. */
+const stackedOn = (store: RateLimitStore) =>
+	pipeline(
+		(['plan', 'cap'] as const).map((name) =>
+			tenantRateLimit({
+				name,
+				limits: { requests: name === 'plan' ? 5 : 100, windowSec: 60 },
+				store,
+				now: () => start,
+			}),
+		),
+	)
+
 describe('limits of one window length on one store, told apart by name', () => {
 	it('stacked (a plan limit and a safety cap, both per minute) each count on their own', async () => {
 		const store = dynamoRateLimitStore({ tableName, client })
-		const { invoke, calls } = pipeline([
-			tenantRateLimit({
-				name: 'plan',
-				limits: { requests: 5, windowSec: 60 },
-				store,
-				now: () => start,
-			}),
-			tenantRateLimit({
-				name: 'cap',
-				limits: { requests: 100, windowSec: 60 },
-				store,
-				now: () => start,
-			}),
-		])
+		const { invoke, calls } = stackedOn(store)
 		const results = []
 		for (let i = 0; i < 6; i++) results.push(await invoke('acme'))
 		expect(results.map((result) => result.statusCode)).toEqual([200, 200, 200, 200, 200, 429])
@@ -62,20 +67,7 @@ describe('limits of one window length on one store, told apart by name', () => {
 
 	it('stacked on one memory store, the same', async () => {
 		const store = memoryRateLimitStore()
-		const { calls, invoke } = pipeline([
-			tenantRateLimit({
-				name: 'plan',
-				limits: { requests: 5, windowSec: 60 },
-				store,
-				now: () => start,
-			}),
-			tenantRateLimit({
-				name: 'cap',
-				limits: { requests: 100, windowSec: 60 },
-				store,
-				now: () => start,
-			}),
-		])
+		const { calls, invoke } = stackedOn(store)
 		for (let i = 0; i < 6; i++) await invoke('acme')
 		expect(calls.handler).toBe(5)
 	})

@@ -9,9 +9,8 @@ import {
 import { countStatuses, pipeline } from './setup.js'
 
 /**
- * Attribute choices that would make every UpdateItem a ValidationException (the counter is the
- * fixed attribute `count`; an update sets an attribute once, and never a key attribute) are
- * refused when the store is created: with `allow`, they would lift the limit.
+ * Store options that would make every write fail are refused when the store is created: with
+ * `allow`, they would lift the limit.
  */
 
 let dynamodb: LocalDynamoDb
@@ -25,6 +24,8 @@ afterAll(() => dynamodb.stop())
 
 const start = Date.UTC(2026, 10, 23, 10, 0, 0)
 
+// The counter is the fixed attribute `count`; an update sets an attribute once, and never a key
+// attribute: every UpdateItem would be a ValidationException.
 describe('DynamoDB store attributes that make every write fail', () => {
 	it.each<
 		[
@@ -68,6 +69,46 @@ describe('DynamoDB store attributes that make every write fail', () => {
 				name: 'TypeError',
 				cause: { package: '@tenantry/rate-limit', option },
 			})
+		},
+	)
+})
+
+/**
+ * `timeoutMs` becomes `AbortSignal.timeout(timeoutMs)`, a Node timer: a delay above 2^31 - 1 ms
+ * is set to 1 ms (with a TimeoutOverflowWarning), and one above 2^32 - 1 throws a RangeError.
+ * Either way every write fails, and `allow` lets everything through. A large value is what
+ * someone asking for "no deadline of the store's own" would pass; the factory accepts it as a
+ * positive safe integer.
+ */
+describe('a store timeoutMs beyond what a Node timer can hold', () => {
+	it.each([2 ** 31, 2 ** 32, Number.MAX_SAFE_INTEGER])(
+		'timeoutMs %d is refused at creation or honoured, never a limit of nothing',
+		async (timeoutMs) => {
+			const tableName = `store-timeout-${++tableCount}`
+			await dynamodb.createTable(tableName)
+			let store: ReturnType<typeof dynamoRateLimitStore>
+			try {
+				store = dynamoRateLimitStore({ tableName, client, timeoutMs })
+			} catch (error) {
+				expect(error).toMatchObject({
+					name: 'TypeError',
+					cause: { package: '@tenantry/rate-limit', option: 'store.timeoutMs' },
+				})
+				return
+			}
+			const logged: string[] = []
+			const { invoke } = pipeline(
+				tenantRateLimit({
+					limits: { requests: 2, windowSec: 60 },
+					store,
+					logger: (line: string) => logged.push(line),
+					now: () => start,
+				}),
+			)
+			const results = []
+			for (let i = 0; i < 5; i++) results.push(await invoke('acme'))
+			expect(logged).toEqual([]) // no store error
+			expect(countStatuses(results)).toEqual({ 200: 2, 429: 3 })
 		},
 	)
 })
