@@ -134,7 +134,19 @@ export const startDynamoDb = async (options: StartDynamoDbOptions = {}): Promise
 			return
 		}
 		inflight++
-		response.once('close', settle)
+		// Settled when dynalite has answered, or when the client hangs up before dynalite has the
+		// request: a client that gives up mid-request must not let stop() close the database
+		// under a write dynalite is still making.
+		let settled = false
+		let withDynalite = false
+		const settleOnce = () => {
+			if (settled) return
+			settled = true
+			settle()
+		}
+		response.once('close', () => {
+			if (!withDynalite) settleOnce()
+		})
 		const chunks: Buffer[] = []
 		request.on('data', (chunk: Buffer) => chunks.push(chunk))
 		request.on('end', async () => {
@@ -163,6 +175,12 @@ export const startDynamoDb = async (options: StartDynamoDbOptions = {}): Promise
 				sendJson(response, 200, { TimeToLiveSpecification: spec })
 				return
 			}
+			withDynalite = true
+			const end = response.end.bind(response) as (...args: unknown[]) => ServerResponse
+			response.end = ((...args: unknown[]) => {
+				settleOnce()
+				return end(...args)
+			}) as ServerResponse['end']
 			dynaliteHandler(replayRequest(request, chunks), response)
 		})
 	})
