@@ -62,7 +62,7 @@ export const guardDefaults = {
 
 export const guardMiddlewareName = 'tenantryDynamoDbTenantGuard'
 /** The same rules ahead of credential resolution (see `attachGuard`). */
-export const guardPrecheckName = 'tenantryDynamoDbKeyPrecheck'
+const guardPrecheckName = 'tenantryDynamoDbKeyPrecheck'
 
 interface Refusal {
 	code: DynamoKeyViolationCode

@@ -92,7 +92,7 @@ const updateFinding = (
 	update: unknown,
 	indexKeys: ReadonlySet<string>,
 	keyPrefix: string,
-	isTenantKey: TenantKeyTest,
+	isOwnKey: TenantKeyTest,
 ): IndexKeyFinding => {
 	const legacy = own(update, 'AttributeUpdates')
 	if (isRecord(legacy)) {
@@ -101,8 +101,7 @@ const updateFinding = (
 			const action = own(change, 'Action') ?? 'PUT'
 			if (action === 'DELETE') continue
 			const value = own(change, 'Value')
-			if (action !== 'PUT' || !isTenantKey(value, keyPrefix))
-				return { claimed: value, reason: name }
+			if (action !== 'PUT' || !isOwnKey(value, keyPrefix)) return { claimed: value, reason: name }
 		}
 	}
 	const expression = own(update, 'UpdateExpression')
@@ -134,7 +133,7 @@ const updateFinding = (
 						? operand
 						: undefined
 			const value = ref === undefined ? undefined : own(values, ref)
-			if (!isTenantKey(value, keyPrefix))
+			if (!isOwnKey(value, keyPrefix))
 				return { claimed: value, reason: `SET on index key ${attribute}` }
 		}
 	}
@@ -146,14 +145,14 @@ const foreignIndexKey = (
 	attributes: unknown,
 	indexKeys: ReadonlySet<string>,
 	keyPrefix: string,
-	isTenantKey: TenantKeyTest,
+	isOwnKey: TenantKeyTest,
 ): IndexKeyFinding => {
 	if (!isRecord(attributes)) return undefined
 	for (const key of indexKeys) {
 		const value = own(attributes, key)
 		// The SDK sends no attribute for a null or undefined map value (nor does a document
 		// client with removeUndefinedValues): such an item sets no index key.
-		if (value != null && !isTenantKey(value, keyPrefix)) return { claimed: value, reason: key }
+		if (value != null && !isOwnKey(value, keyPrefix)) return { claimed: value, reason: key }
 	}
 	return undefined
 }
@@ -164,19 +163,19 @@ export const indexKeyFinding = (
 	input: unknown,
 	indexKeys: ReadonlySet<string>,
 	keyPrefix: string,
-	isTenantKey: TenantKeyTest,
+	isOwnKey: TenantKeyTest,
 ): IndexKeyFinding => {
 	if (indexKeys.size === 0) return undefined
 	for (const item of storedItems(operation, input)) {
-		const finding = foreignIndexKey(item, indexKeys, keyPrefix, isTenantKey)
+		const finding = foreignIndexKey(item, indexKeys, keyPrefix, isOwnKey)
 		if (finding !== undefined) return finding
 	}
 	for (const update of updateRequests(operation, input)) {
 		// An update creates a missing item with the attributes of its Key, and a table key (often
 		// the sort key) may be an index's partition key.
 		const finding =
-			foreignIndexKey(own(update, 'Key'), indexKeys, keyPrefix, isTenantKey) ??
-			updateFinding(update, indexKeys, keyPrefix, isTenantKey)
+			foreignIndexKey(own(update, 'Key'), indexKeys, keyPrefix, isOwnKey) ??
+			updateFinding(update, indexKeys, keyPrefix, isOwnKey)
 		if (finding !== undefined) return finding
 	}
 	return undefined

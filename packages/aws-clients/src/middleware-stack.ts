@@ -23,9 +23,10 @@ interface StackLike {
 /**
  * Adds `middleware` to run before the client resolves credentials and after the application's
  * middlewares that may still complete the input (`initialize` of any priority, `serialize` of
- * high priority): right before the serializer's own group (`httpAuthSchemeMiddleware`, which
- * resolves the identity, and `endpointV2Middleware` are added per command, so after this
- * client-level entry). Every SDK v3 client has a `serializerMiddleware`.
+ * high priority): right before the serializer's own group. `endpointV2Middleware` is added
+ * relative to the serializer per command, so after this client-level entry, and the DynamoDB
+ * client's `httpAuthSchemeMiddleware`, which resolves the identity, goes right before it. Every
+ * SDK v3 command has a `serializerMiddleware`.
  */
 export const addBeforeCredentials = (
 	client: object,

@@ -238,13 +238,12 @@ export const hmacAuth = (
 		at: number,
 	): Promise<void> => {
 		let keys = tried ?? (await load(() => currentOrRefetched(tenantId), tenantId, parsed))
-		// HMACs computed so far: those of the warm path with the cached keys, if it tried them.
-		let hmacs = tried === undefined || tried instanceof SecretFormatError ? 0 : tried.keys.length
-		let verified = false
-		if (tried === undefined && !(keys instanceof SecretFormatError)) {
-			hmacs += keys.keys.length
-			verified = verifyWith(algorithm, keys.keys, parsed)
-		}
+		// HMACs computed so far: the warm path tried the cached keys, a first load is tried here.
+		let hmacs = keys instanceof SecretFormatError ? 0 : keys.keys.length
+		let verified =
+			tried === undefined &&
+			!(keys instanceof SecretFormatError) &&
+			verifyWith(algorithm, keys.keys, parsed)
 		// The current secret could not be re-read: unless the previous one verifies, the mismatch
 		// may be a secret rotated in meanwhile, so it is an outage (503), not bad credentials.
 		let refetchFailure: HttpError | undefined

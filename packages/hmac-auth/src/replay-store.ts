@@ -74,11 +74,23 @@ const maxWithdrawnTokens = 100
 
 const isName = (value: unknown): value is string => typeof value === 'string' && value.length > 0
 
+const maxWithdrawn = String(maxWithdrawnTokens)
+/** Every value placeholder a write may use, read from the claim it applies to. */
+const claimValues = {
+	':expiresAt': ({ expiresAt }: ReplayClaim): AttributeValue => ({ N: String(expiresAt) }),
+	':now': ({ now }: ReplayClaim): AttributeValue => ({ N: String(now) }),
+	':token': ({ token }: ReplayClaim): AttributeValue => ({ S: token }),
+	':tokens': ({ token }: ReplayClaim): AttributeValue => ({ SS: [token] }),
+	':maxWithdrawn': (): AttributeValue => ({ N: maxWithdrawn }),
+}
+type ValuePlaceholder = keyof typeof claimValues
+const valuePlaceholders = Object.keys(claimValues) as ValuePlaceholder[]
+
 interface Write {
 	readonly updateExpression: string
 	readonly condition: string
 	readonly names: Readonly<Record<string, string>>
-	readonly values: readonly string[]
+	readonly values: readonly ValuePlaceholder[]
 }
 
 /**
@@ -169,7 +181,7 @@ export const dynamoReplayStore = (options: DynamoReplayStoreOptions): ReplayStor
 			updateExpression,
 			condition,
 			names: Object.fromEntries(Object.entries(attributeNames).filter(([name]) => uses(name))),
-			values: [':expiresAt', ':now', ':token', ':tokens', ':maxWithdrawn'].filter(uses),
+			values: valuePlaceholders.filter(uses),
 		}
 	}
 
@@ -210,27 +222,20 @@ export const dynamoReplayStore = (options: DynamoReplayStoreOptions): ReplayStor
 	 * tokens of withdrawn claims accumulate in one set.
 	 */
 	const update = async (
-		{ tenantId, id, expiresAt, now, token }: ReplayClaim,
+		claim: ReplayClaim,
 		{ updateExpression, condition, names, values }: Write,
 		onRefusedRetry?: () => Promise<unknown>,
 	): Promise<boolean> => {
-		const all: Record<string, AttributeValue> = {
-			':expiresAt': { N: String(expiresAt) },
-			':now': { N: String(now) },
-			':token': { S: token },
-			':tokens': { SS: [token] },
-			':maxWithdrawn': { N: String(maxWithdrawnTokens) },
-		}
 		try {
 			await send(
 				new UpdateItemCommand({
 					TableName: tableName,
-					Key: keyOf(tenantId, id),
+					Key: keyOf(claim.tenantId, claim.id),
 					UpdateExpression: updateExpression,
-					...(condition === '' ? {} : { ConditionExpression: condition }),
+					ConditionExpression: condition,
 					ExpressionAttributeNames: names,
 					ExpressionAttributeValues: Object.fromEntries(
-						values.map((value) => [value, all[value] as AttributeValue]),
+						values.map((placeholder) => [placeholder, claimValues[placeholder](claim)]),
 					),
 				}),
 			)
@@ -246,7 +251,7 @@ export const dynamoReplayStore = (options: DynamoReplayStoreOptions): ReplayStor
 		}
 	}
 
-	const store: ReplayStore = {
+	return {
 		async claim(claim) {
 			const withdraw = () =>
 				update(claim, withdrawWrite)
@@ -272,5 +277,4 @@ export const dynamoReplayStore = (options: DynamoReplayStoreOptions): ReplayStor
 			await update(claim, releaseWrite)
 		},
 	}
-	return store
 }

@@ -67,8 +67,8 @@ const isAttributeName = (value: unknown): value is string =>
 /**
  * Counters in DynamoDB, shared by every container: one item per tenant and window
  * (`pk = TENANT#<id>#RATE#<windowStartSec>+<windowSec>s`, or `RATE:<name>` for a named limit),
- * incremented with `ADD` under the condition
- * `count < limit`, so the total allowed across containers is exact whatever the interleaving.
+ * incremented with `ADD` under the condition `count < limit`, so the total allowed across
+ * containers is exact whatever the interleaving.
  * The TTL attribute only cleans up; the window is in the key, so expiry is never relied on.
  */
 export const dynamoRateLimitStore = (options: DynamoRateLimitStoreOptions): RateLimitStore => {
@@ -142,6 +142,7 @@ export const dynamoRateLimitStore = (options: DynamoRateLimitStoreOptions): Rate
 		'store.timeoutMs',
 		`must be a positive integer number of milliseconds, at most ${longestTimerMs}`,
 	)
+	const attributeNames = { '#count': countAttribute, '#expiresAt': ttlAttribute }
 
 	return {
 		async consume({ tenantId, windowStart, windowEnd, limit, name }) {
@@ -160,7 +161,7 @@ export const dynamoRateLimitStore = (options: DynamoRateLimitStoreOptions): Rate
 						Key: key,
 						UpdateExpression: 'ADD #count :one SET #expiresAt = :expiresAt',
 						ConditionExpression: 'attribute_not_exists(#count) OR #count < :limit',
-						ExpressionAttributeNames: { '#count': countAttribute, '#expiresAt': ttlAttribute },
+						ExpressionAttributeNames: attributeNames,
 						ExpressionAttributeValues: {
 							':one': { N: '1' },
 							':limit': { N: String(limit) },
@@ -172,7 +173,7 @@ export const dynamoRateLimitStore = (options: DynamoRateLimitStoreOptions): Rate
 					}),
 					{ abortSignal: AbortSignal.timeout(timeoutMs) },
 				)
-				return { allowed: true, count: Number(Attributes?.count?.N ?? limit) }
+				return { allowed: true, count: Number(Attributes?.[countAttribute]?.N ?? limit) }
 			} catch (error) {
 				if (error instanceof ConditionalCheckFailedException)
 					return { allowed: false, count: limit }

@@ -62,12 +62,9 @@ const open = (tracer: TracerLike | undefined, name: string): OpenSubsegment | un
 		subsegment = opened
 		const setSegment = tracer.setSegment.bind(tracer) as SetSegment
 		setSegment(opened)
-		let closed = false
 		return {
 			subsegment: opened,
 			close() {
-				if (closed) return
-				closed = true
 				attempt(() => opened.close())
 				attempt(() => setSegment(parent))
 			},
