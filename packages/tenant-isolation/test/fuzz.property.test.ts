@@ -14,6 +14,51 @@ const slot = fc.oneof(
 	{ weight: 1, arbitrary: fc.anything({ maxDepth: 2 }) },
 )
 
+/** Percent-encodes some characters of a text (upper or lower hex), as a client may. */
+const percentEncoded = (text: string, picks: readonly boolean[], lower: boolean): string =>
+	[...text]
+		.map((char, i) => {
+			if (!picks[i % Math.max(1, picks.length)]) return char
+			const hex = [...Buffer.from(char, 'utf8')]
+				.map((byte) => `%${byte.toString(16).padStart(2, '0')}`)
+				.join('')
+			return lower ? hex : hex.toUpperCase()
+		})
+		.join('')
+
+/** A text as it may arrive in an ALB's query string: as is, partly percent-encoded, or garbage. */
+const encodedText = (texts: fc.Arbitrary<string>) =>
+	fc.oneof(
+		{ weight: 3, arbitrary: texts },
+		{
+			weight: 3,
+			arbitrary: fc
+				.tuple(texts, fc.array(fc.boolean(), { minLength: 1, maxLength: 6 }), fc.boolean())
+				.map(([text, picks, lower]) => percentEncoded(text, picks, lower)),
+		},
+		// Spaces as '+', malformed escapes, and a '%' of its own.
+		{ weight: 1, arbitrary: texts.map((text) => `${text}+`) },
+		{ weight: 1, arbitrary: texts.map((text) => `%${text}`) },
+		{ weight: 1, arbitrary: fc.string({ maxLength: 12 }) },
+	)
+
+/** One parameter of an ALB event's query string, its name and value as the ALB passes them. */
+const albParameter = fc.record({
+	name: encodedText(fc.constantFrom('tenant', 'tenant', 'Tenant', 'tenant ', 'other')),
+	value: fc.oneof(
+		{ weight: 6, arbitrary: encodedText(fc.constantFrom(...tenants, 'acm e', '')) },
+		{ weight: 1, arbitrary: slot },
+	),
+})
+
+/**
+ * The name or value a handler reads once it decodes the text as a form would (URLSearchParams,
+ * the WHATWG parser: lenient with malformed escapes, which then keep a '%' and so name no
+ * tenant either way).
+ */
+const formDecoded = (text: string): string =>
+	new URLSearchParams(`x=${text.replaceAll('&', '%26')}`).get('x') ?? text
+
 const present = (value: unknown): boolean => value !== undefined && value !== null
 const isValid = (value: unknown): boolean => typeof value === 'string' && validPattern.test(value)
 
@@ -29,10 +74,18 @@ const scenario = fc.record({
 		fc.constant(undefined),
 		fc.constantFrom(...tenants),
 		fc.string({ maxLength: 40 }),
+		// Not a string: refused like any non-string reference, never read as naming nothing.
+		fc.oneof(
+			fc.integer(),
+			fc.boolean(),
+			fc.array(fc.constantFrom(...tenants), { maxLength: 2 }),
+			fc.object({ maxDepth: 1 }),
+		),
 	),
 	query: fc.oneof(slot, fc.array(slot, { maxLength: 3 })),
+	albQuery: fc.array(albParameter, { maxLength: 4 }),
 	body: slot,
-	shape: fc.constantFrom('http', 'rest'),
+	shape: fc.constantFrom('http', 'rest', 'alb', 'alb-multi'),
 })
 
 type Scenario = typeof scenario extends fc.Arbitrary<infer S> ? S : never
@@ -48,6 +101,30 @@ const eventOf = (s: Scenario): Record<string, unknown> => {
 	if (s.httpJwtAuthorizer !== undefined)
 		authorizer.jwt = { claims: { 'custom:tenant_id': s.httpJwtAuthorizer } }
 	const queries = Array.isArray(s.query) ? s.query : [s.query]
+	if (s.shape === 'alb' || s.shape === 'alb-multi') {
+		const multi = s.shape === 'alb-multi'
+		// A multi-value target group lists every copy; a single-value one keeps the last.
+		const parameters: Record<string, unknown> = {}
+		for (const { name, value } of s.albQuery) {
+			if (multi) parameters[name] = [...((parameters[name] as unknown[]) ?? []), value]
+			else parameters[name] = value
+		}
+		return {
+			requestContext: { elb: { targetGroupArn: 'arn:fuzz' }, authorizer },
+			...(multi
+				? {
+						multiValueHeaders: s.header === undefined ? {} : { 'x-tenant-id': [s.header] },
+						multiValueQueryStringParameters: parameters,
+					}
+				: {
+						headers: s.header === undefined ? {} : { 'x-tenant-id': s.header },
+						queryStringParameters: parameters,
+					}),
+			pathParameters: s.pathParameter === undefined ? null : { tenantId: s.pathParameter },
+			body: { order: { tenantId: s.body } },
+			auth: s.auth,
+		}
+	}
 	return {
 		requestContext: { requestId: 'fuzz', authorizer },
 		headers: s.header === undefined ? {} : { 'x-tenant-id': s.header },
@@ -59,6 +136,19 @@ const eventOf = (s: Scenario): Record<string, unknown> => {
 		body: { order: { tenantId: s.body } },
 		auth: s.auth,
 	}
+}
+
+/** Every value an ALB event gives the parameter `tenant`, names and values decoded. */
+const albQueryValues = (s: Scenario): unknown[] => {
+	const kept = new Map<string, unknown[]>()
+	for (const { name, value } of s.albQuery) {
+		kept.set(name, s.shape === 'alb-multi' ? [...(kept.get(name) ?? []), value] : [value])
+	}
+	return [...kept]
+		.filter(([name]) => formDecoded(name) === 'tenant')
+		.flatMap(([, values]) => values)
+		.flatMap((value) => (s.shape === 'alb' && Array.isArray(value) ? value : [value]))
+		.map((value) => (typeof value === 'string' ? formDecoded(value) : value))
 }
 
 /** The documented rules, written out plainly: the answer every scenario must get. */
@@ -76,9 +166,13 @@ const expected = (s: Scenario): { status: 200 | 401 | 403; tenant?: string } => 
 	if (tenant === undefined) return { status: 401 }
 	if (named.some((entry) => entry.value !== tenant)) return { status: 403 }
 	// REST lists every value of a repeated parameter; HTTP API holds one (an array is garbage there).
-	const queryValues = (s.shape === 'rest' && Array.isArray(s.query) ? s.query : [s.query]).filter(
-		present,
-	)
+	const queryValues = (
+		s.shape === 'alb' || s.shape === 'alb-multi'
+			? albQueryValues(s)
+			: s.shape === 'rest' && Array.isArray(s.query)
+				? s.query
+				: [s.query]
+	).filter(present)
 	const references = [s.pathParameter, s.header, ...queryValues, s.body].filter(present)
 	if (references.some((value) => value !== tenant)) return { status: 403 }
 	return { status: 200, tenant }

@@ -1,6 +1,6 @@
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
-import { getHeader } from '../src/index.js'
+import { getCookie, getHeader } from '../src/index.js'
 
 const name = 'x-tenant-id'
 
@@ -74,6 +74,48 @@ describe('getHeader, whatever the event holds', () => {
 				expect(read === undefined || typeof read === 'string').toBe(true)
 			}),
 			{ numRuns: 1_000 },
+		)
+	})
+
+	it('getCookie reads each distinct value of the name once, however many copies a header holds', () => {
+		const pair = fc.record({
+			name: fc.constantFrom('session', ' session', 'session ', 'Session', 'other', 'sess'),
+			value: fc.oneof(
+				fc.constantFrom('a', 'b', '"a"', '', 'x=y'),
+				fc.stringMatching(/^[^;,]{0,6}$/),
+			),
+			copies: fc.oneof(fc.constant(1), fc.integer({ min: 2, max: 400 })),
+		})
+		fc.assert(
+			fc.property(
+				fc.array(pair, { maxLength: 6 }),
+				fc.constantFrom('cookies', 'header', 'multiValueHeaders'),
+				(pairs, where) => {
+					const texts = pairs.flatMap(({ name, value, copies }) =>
+						Array.from({ length: copies }, () => `${name}=${value}`),
+					)
+					const event =
+						where === 'cookies'
+							? { cookies: texts }
+							: where === 'header'
+								? { headers: { Cookie: texts.join('; ') } }
+								: { multiValueHeaders: { cookie: texts.length === 0 ? [] : [texts.join('; ')] } }
+					const seen: string[] = []
+					for (const { name, value } of pairs) {
+						if (name.trim() !== 'session') continue
+						const trimmed = value.trim()
+						const plain =
+							trimmed.length >= 2 && trimmed.startsWith('"') && trimmed.endsWith('"')
+								? trimmed.slice(1, -1)
+								: trimmed
+						if (!seen.includes(plain)) seen.push(plain)
+					}
+					expect(getCookie(event as never, 'session')).toBe(
+						seen.length === 0 ? undefined : seen.join(', '),
+					)
+				},
+			),
+			{ numRuns: 500 },
 		)
 	})
 })
