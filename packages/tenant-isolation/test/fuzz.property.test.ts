@@ -90,6 +90,22 @@ const scenario = fc.record({
 
 type Scenario = typeof scenario extends fc.Arbitrary<infer S> ? S : never
 
+/** A scenario with one caller's tenant everywhere, for examples that vary one part. */
+const quietScenario: Scenario = {
+	auth: 'acme',
+	restAuthorizer: undefined,
+	cognitoAuthorizer: undefined,
+	httpLambdaAuthorizer: undefined,
+	httpJwtAuthorizer: undefined,
+	lambdaContext: undefined,
+	pathParameter: 'acme',
+	header: undefined,
+	query: undefined,
+	albQuery: [],
+	body: undefined,
+	shape: 'http',
+}
+
 /** Lays the scenario out as an event, the way API Gateway and the auth middleware would. */
 const eventOf = (s: Scenario): Record<string, unknown> => {
 	const authorizer: Record<string, unknown> = {}
@@ -104,21 +120,22 @@ const eventOf = (s: Scenario): Record<string, unknown> => {
 	if (s.shape === 'alb' || s.shape === 'alb-multi') {
 		const multi = s.shape === 'alb-multi'
 		// A multi-value target group lists every copy; a single-value one keeps the last.
-		const parameters: Record<string, unknown> = {}
+		// A Map, so that names such as `valueOf` or `__proto__` are parameters like any other.
+		const parameters = new Map<string, unknown>()
 		for (const { name, value } of s.albQuery) {
-			if (multi) parameters[name] = [...((parameters[name] as unknown[]) ?? []), value]
-			else parameters[name] = value
+			const earlier = parameters.get(name)
+			parameters.set(name, multi ? [...((earlier as unknown[] | undefined) ?? []), value] : value)
 		}
 		return {
 			requestContext: { elb: { targetGroupArn: 'arn:fuzz' }, authorizer },
 			...(multi
 				? {
 						multiValueHeaders: s.header === undefined ? {} : { 'x-tenant-id': [s.header] },
-						multiValueQueryStringParameters: parameters,
+						multiValueQueryStringParameters: Object.fromEntries(parameters),
 					}
 				: {
 						headers: s.header === undefined ? {} : { 'x-tenant-id': s.header },
-						queryStringParameters: parameters,
+						queryStringParameters: Object.fromEntries(parameters),
 					}),
 			pathParameters: s.pathParameter === undefined ? null : { tenantId: s.pathParameter },
 			body: { order: { tenantId: s.body } },
@@ -208,7 +225,22 @@ describe('tenant isolation under random events', () => {
 					expect(seen).toHaveLength(ran)
 				}
 			}),
-			{ numRuns: 2_500 },
+			{
+				numRuns: 2_500,
+				examples: [
+					[
+						{
+							...quietScenario,
+							shape: 'alb-multi',
+							albQuery: [
+								{ name: 'valueOf', value: 'acme+' },
+								{ name: '__proto__', value: 'globex' },
+								{ name: 'tenant', value: 'acme' },
+							],
+						},
+					],
+				],
+			},
 		)
 	})
 
