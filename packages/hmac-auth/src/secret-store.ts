@@ -64,7 +64,10 @@ export const createSecretStore = (options: SecretStoreOptions): SecretStore => {
 	const cacheOptions = {
 		ttlMs: options.ttlMs,
 		staleIfErrorMs: options.staleIfErrorMs,
-		negativeTtlMs: options.negativeTtlMs,
+		// A "not found" is re-checked by `refetch` once it is older than the grace, as a known
+		// tenant's secret is after a mismatch: remembered for less, an unknown tenant would cost
+		// a fetch per request (two at 0, the get's and the refetch's), telling it apart.
+		negativeTtlMs: Math.max(options.negativeTtlMs, refetchGraceMs),
 		maxEntries: options.maxEntries,
 		failureBackoffMs: options.failureBackoffMs,
 		// One lookup per request: a direct clock read is cheaper than the cache's per-tick clock,
