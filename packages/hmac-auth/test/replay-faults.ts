@@ -1,7 +1,12 @@
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb'
 import middy from '@middy/core'
 import httpErrorHandler from '@middy/http-error-handler'
-import { type LocalDynamoDb, lambdaContext, startDynamoDb } from '@tenantry/testing'
+import {
+	type FaultControl,
+	type LocalDynamoDb,
+	lambdaContext,
+	startDynamoDb,
+} from '@tenantry/testing'
 import { afterAll, beforeAll } from 'vitest'
 import { dynamoReplayStore, hmacAuth, type ReplayStore } from '../src/index.js'
 import { type fakeClock, signedEvent } from './helpers.js'
@@ -130,7 +135,10 @@ export const delivery = (clock: Clock) =>
 
 export interface ApplicationOptions {
 	clock: Clock
-	/** The handler's work, besides counting its runs: it may wait, or throw to answer 500. */
+	/**
+	 * The handler's work, besides counting its runs: it may wait, throw to answer 500 (or the
+	 * status of an exposed HTTP error), or return a response of its own (`{ statusCode }`).
+	 */
 	handle?: () => unknown
 	releaseReplayOnServerError?: boolean
 	/** How the application wraps the store (a metrics decorator), if it does. */
@@ -147,7 +155,8 @@ export interface Container extends FaultyStore {
  * A local DynamoDB with the replay table `tableName`, for the file's tests (started once, before
  * them). `application(options)` is acme's handler behind `hmacAuth`, as users run it: each of
  * its containers has its own store, its client making `maxAttempts` SDK attempts per write, and
- * `runs` counts the handler's runs in all of them.
+ * `runs` counts the handler's runs in all of them. `faults` is the endpoint's own fault
+ * injection (`@tenantry/testing`), for every client of the table.
  */
 export const replayTable = (tableName: string) => {
 	let dynamodb: LocalDynamoDb
@@ -167,8 +176,10 @@ export const replayTable = (tableName: string) => {
 			const faults = faultyStore(dynamodb.client({ maxAttempts }), tableName)
 			const handler = middy(async () => {
 				runs++
-				await handle()
-				return { statusCode: 200, body: 'stored' }
+				const answer = await handle()
+				return typeof (answer as { statusCode?: unknown } | undefined)?.statusCode === 'number'
+					? answer
+					: { statusCode: 200, body: 'stored' }
 			})
 				.use(httpErrorHandler({ logger: false }))
 				.use(
@@ -191,7 +202,12 @@ export const replayTable = (tableName: string) => {
 			},
 		}
 	}
-	return { application }
+	return {
+		application,
+		get faults(): FaultControl {
+			return dynamodb.faults
+		},
+	}
 }
 
 /**
