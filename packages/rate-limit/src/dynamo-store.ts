@@ -11,6 +11,7 @@ import {
 	tenantKey,
 	withoutUndefined,
 } from '@tenantry/util'
+import { longestTimerMs } from './deadline.js'
 import { packageName } from './package-name.js'
 import type { RateLimitStore } from './store.js'
 
@@ -51,12 +52,6 @@ const knownOptions = [
 	'ttlAttribute',
 	'timeoutMs',
 ] as const
-
-/**
- * The longest delay a Node timer (and so `AbortSignal.timeout`) holds: a longer one fires after
- * 1 ms, or throws, and every write would fail.
- */
-const longestTimerMs = 2_147_483_647
 
 /** The counter attribute the update expression adds to. */
 const countAttribute = 'count'

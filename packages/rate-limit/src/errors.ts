@@ -18,3 +18,14 @@ export class RateLimitStoreError extends TenantryError {
 		super(packageName, 'rate_limit_store_unavailable', 'the rate limit store failed', { cause })
 	}
 }
+
+/** `limits(tenantId)` did not settle within `limitsTimeoutMs`: a failed lookup (`onStoreError`). */
+export class RateLimitPlanTimeoutError extends TenantryError {
+	constructor(timeoutMs: number) {
+		super(
+			packageName,
+			'rate_limit_plan_timeout',
+			`limits(tenantId) did not settle within ${timeoutMs} ms`,
+		)
+	}
+}

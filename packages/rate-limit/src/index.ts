@@ -1,5 +1,9 @@
 export { type DynamoRateLimitStoreOptions, dynamoRateLimitStore } from './dynamo-store.js'
-export { RateLimitExceededError, RateLimitStoreError } from './errors.js'
+export {
+	RateLimitExceededError,
+	RateLimitPlanTimeoutError,
+	RateLimitStoreError,
+} from './errors.js'
 export { rateLimitHeaders } from './headers.js'
 export { type MemoryRateLimitStoreOptions, memoryRateLimitStore } from './memory-store.js'
 export { tenantRateLimit } from './middleware.js'

@@ -42,8 +42,17 @@ type RequestWithHeaders = Record<symbol, Record<string, string> | undefined>
 export const tenantRateLimit = <TEvent = unknown, TResult = unknown>(
 	options: TenantRateLimitOptions,
 ): MiddlewareObj<TEvent, TResult, Error, Context> => {
-	const { store, name, limits, onStoreError, limitsCacheTtlMs, logger, tracer, now } =
-		resolveOptions(options)
+	const {
+		store,
+		name,
+		limits,
+		onStoreError,
+		limitsCacheTtlMs,
+		limitsTimeoutMs,
+		logger,
+		tracer,
+		now,
+	} = resolveOptions(options)
 	const exhausted = createExhaustedWindows()
 	const viewOf = createPlanViews()
 	// The window last logged in, per window length: plans of different lengths (and the fallback
@@ -231,7 +240,7 @@ export const tenantRateLimit = <TEvent = unknown, TResult = unknown>(
 
 	const before =
 		typeof limits === 'function'
-			? beforeWithPlans(createLimitResolver(limits, limitsCacheTtlMs, now))
+			? beforeWithPlans(createLimitResolver(limits, limitsCacheTtlMs, limitsTimeoutMs, now))
 			: beforeWithLimit(limits)
 
 	const after = (request: Request<TEvent, TResult, Error, Context>): void => {

@@ -7,6 +7,7 @@ import {
 	type TracerLike,
 	withoutUndefined,
 } from '@tenantry/util'
+import { longestTimerMs } from './deadline.js'
 import { packageName } from './package-name.js'
 import type { RateLimitStore } from './store.js'
 
@@ -36,6 +37,12 @@ export interface TenantRateLimitOptions {
 	onStoreError?: 'allow' | 'deny'
 	/** How long a per-tenant plan from `limits(tenantId)` is reused. Default 60,000 ms. */
 	limitsCacheTtlMs?: number
+	/**
+	 * Longest wait for `limits(tenantId)`; then the lookup has failed (`onStoreError`, or the
+	 * tenant's last known plan), so a plans table that does not answer never holds requests until
+	 * the function times out. Default 2,000 ms; at most 2147483647 (a Node timer's longest).
+	 */
+	limitsTimeoutMs?: number
 	/** Receives the one-line JSON warning about store failures. Default `console.warn`. */
 	logger?: (line: string) => void
 	tracer?: TracerLike
@@ -47,6 +54,7 @@ export const defaults = {
 	limits: { requests: 100, windowSec: 60 },
 	onStoreError: 'allow',
 	limitsCacheTtlMs: 60_000,
+	limitsTimeoutMs: 2_000,
 	logger: (line: string) => console.warn(line),
 	name: undefined,
 	tracer: undefined,
@@ -62,6 +70,7 @@ const knownOptions = [
 	'name',
 	'onStoreError',
 	'limitsCacheTtlMs',
+	'limitsTimeoutMs',
 	'logger',
 	'tracer',
 	'now',
@@ -123,6 +132,12 @@ export const resolveOptions = (options: TenantRateLimitOptions): ResolvedOptions
 		packageName,
 		'limitsCacheTtlMs',
 		'must be a positive integer',
+	)
+	assertOption(
+		isPositiveInteger(resolved.limitsTimeoutMs) && resolved.limitsTimeoutMs <= longestTimerMs,
+		packageName,
+		'limitsTimeoutMs',
+		`must be a positive integer number of milliseconds, at most ${longestTimerMs}`,
 	)
 	assertOption(typeof resolved.logger === 'function', packageName, 'logger', 'must be a function')
 	assertOption(

@@ -347,6 +347,8 @@ describe('configuration', () => {
 		[{ store: memoryRateLimitStore(), onStoreError: 'ignore' }, 'onStoreError'],
 		[{ store: memoryRateLimitStore(), limit: 5 }, 'limit'],
 		[{ store: memoryRateLimitStore(), tracer: 'not a tracer' }, 'tracer'],
+		[{ store: memoryRateLimitStore(), limitsTimeoutMs: 0 }, 'limitsTimeoutMs'],
+		[{ store: memoryRateLimitStore(), limitsTimeoutMs: 2_147_483_648 }, 'limitsTimeoutMs'],
 	])('rejects %o naming %s', (options, option) => {
 		expect(() => tenantRateLimit(options as never)).toThrow(
 			expect.objectContaining({
