@@ -4,18 +4,27 @@
  */
 export const longestTimerMs = 2_147_483_647
 
-/** What `pending` settles to, or a rejection with `timedOut()` once `ms` passed without it. */
+/**
+ * What `pending` settles to, or a rejection with `timedOut()` once `ms` passed without it. A
+ * value that arrives after that goes to `late` (a rejection after it is ignored).
+ */
 export const settledWithin = <T>(
 	pending: PromiseLike<T>,
 	ms: number,
 	timedOut: () => Error,
+	late?: (value: T) => void,
 ): Promise<T> =>
 	new Promise<T>((resolve, reject) => {
-		const timer = setTimeout(() => reject(timedOut()), ms)
+		let expired = false
+		const timer = setTimeout(() => {
+			expired = true
+			reject(timedOut())
+		}, ms)
 		pending.then(
 			(value) => {
 				clearTimeout(timer)
-				resolve(value)
+				if (expired) late?.(value)
+				else resolve(value)
 			},
 			(error: unknown) => {
 				clearTimeout(timer)

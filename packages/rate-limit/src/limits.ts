@@ -47,11 +47,7 @@ export const createLimitResolver = (
 		maxEntries: 10_000,
 		now,
 	})
-	const load = async (tenantId: string) => {
-		const planned = limits(tenantId)
-		const plan = isPromiseLike(planned)
-			? await settledWithin(planned, timeoutMs, () => new RateLimitPlanTimeoutError(timeoutMs))
-			: planned
+	const validated = (plan: unknown): RateLimit => {
 		try {
 			return assertRateLimit(plan, 'limits(tenantId)')
 		} catch (error) {
@@ -62,6 +58,42 @@ export const createLimitResolver = (
 			invalidPlanErrors.add(invalid)
 			throw invalid
 		}
+	}
+	// Which lookup each cached plan came from, so that a late answer never replaces a newer one.
+	let lookups = 0
+	const lookupOf = new WeakMap<RateLimit, number>()
+	/**
+	 * A plan that arrives after `timeoutMs` is still the table's answer: kept, so that a table
+	 * slower than the timeout (but answering) still limits, instead of every lookup timing out
+	 * and its answer being thrown away. An invalid one is left to the next lookup to report.
+	 */
+	const keepLate = (tenantId: string, lookup: number) => (late: RateLimit) => {
+		let plan: RateLimit
+		try {
+			plan = assertRateLimit(late, 'limits(tenantId)')
+		} catch {
+			return
+		}
+		const current = plans.peek(tenantId)
+		if (current !== undefined && (lookupOf.get(current) ?? 0) > lookup) return
+		lookupOf.set(plan, lookup)
+		plans.set(tenantId, plan)
+	}
+	const load = async (tenantId: string) => {
+		const lookup = ++lookups
+		const planned = limits(tenantId)
+		const plan = validated(
+			isPromiseLike(planned)
+				? await settledWithin(
+						planned,
+						timeoutMs,
+						() => new RateLimitPlanTimeoutError(timeoutMs),
+						keepLate(tenantId, lookup),
+					)
+				: planned,
+		)
+		lookupOf.set(plan, lookup)
+		return plan
 	}
 	return (tenantId) => plans.lookup(tenantId) ?? plans.get(tenantId, load)
 }
