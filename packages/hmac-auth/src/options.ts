@@ -63,8 +63,6 @@ export interface HmacCacheOptions {
 	ttlMs?: number
 	/** How much longer it is used when Secrets Manager fails. Default 3,600,000 (1 h). */
 	staleIfErrorMs?: number
-	/** How long an unknown tenant is remembered. Default 60,000. */
-	negativeTtlMs?: number
 	/** Tenants kept per container, least recently used dropped first. Default 1,000. */
 	maxEntries?: number
 	/** After a mismatch, a secret cached longer than this is refetched once before rejecting. Default 5,000. */
@@ -140,7 +138,6 @@ export const defaults = {
 	cache: {
 		ttlMs: 300_000,
 		staleIfErrorMs: 3_600_000,
-		negativeTtlMs: 60_000,
 		maxEntries: 1_000,
 		refetchGraceMs: 5_000,
 		failureBackoffMs: 1_000,
@@ -349,11 +346,6 @@ const resolveCache = (cache: unknown): Required<HmacCacheOptions> => {
 	check(
 		isNonNegativeNumber(resolved.staleIfErrorMs),
 		'cache.staleIfErrorMs',
-		'must be a non-negative number of milliseconds',
-	)
-	check(
-		isNonNegativeNumber(resolved.negativeTtlMs),
-		'cache.negativeTtlMs',
 		'must be a non-negative number of milliseconds',
 	)
 	check(isPositiveInteger(resolved.maxEntries), 'cache.maxEntries', 'must be a positive integer')

@@ -25,7 +25,6 @@ export interface SecretStoreOptions {
 	scheme: Scheme
 	ttlMs: number
 	staleIfErrorMs: number
-	negativeTtlMs: number
 	maxEntries: number
 	refetchGraceMs: number
 	failureBackoffMs: number
@@ -64,10 +63,13 @@ export const createSecretStore = (options: SecretStoreOptions): SecretStore => {
 	const cacheOptions = {
 		ttlMs: options.ttlMs,
 		staleIfErrorMs: options.staleIfErrorMs,
-		// A "not found" is re-checked by `refetch` once it is older than the grace, as a known
-		// tenant's secret is after a mismatch: remembered for less, an unknown tenant would cost
-		// a fetch per request (two at 0, the get's and the refetch's), telling it apart.
-		negativeTtlMs: Math.max(options.negativeTtlMs, refetchGraceMs),
+		// A forged request for a known tenant fetches its secret again once it is older than the
+		// grace (the refetch) or the TTL (the get), whichever is shorter: a "not found" is
+		// remembered exactly that long, so that an unknown tenant costs the same round trips.
+		// Remembered for less, it would cost a fetch per request (two at 0, the get's and the
+		// refetch's); for longer than a TTL below the grace, fewer than a known tenant. Either
+		// tells it apart.
+		negativeTtlMs: Math.min(options.ttlMs, refetchGraceMs),
 		maxEntries: options.maxEntries,
 		failureBackoffMs: options.failureBackoffMs,
 		// One lookup per request: a direct clock read is cheaper than the cache's per-tick clock,

@@ -305,7 +305,7 @@ describe('secret fetching', () => {
 
 	it('remembers unknown tenants: one fetch per tenant and refetchGraceMs, as a mismatch on a known one costs', async () => {
 		const { h, sign, clock, calls } = setup({
-			cache: { negativeTtlMs: 30_000, refetchGraceMs: 29_500 },
+			cache: { refetchGraceMs: 29_500 },
 		})
 		const unknown = ['ghost-1', 'ghost-2', 'ghost-3']
 		const flood = () =>

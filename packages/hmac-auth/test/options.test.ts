@@ -20,7 +20,6 @@ describe('hmacAuth options', () => {
 			cache: {
 				ttlMs: 300_000,
 				staleIfErrorMs: 3_600_000,
-				negativeTtlMs: 60_000,
 				maxEntries: 1_000,
 				refetchGraceMs: 5_000,
 			},

@@ -149,8 +149,8 @@ describe('unknown tenants', () => {
 
 	// README: "An unknown or invalid tenant still costs one HMAC ... so response time does not
 	// tell which tenants exist." But a bad signature for a real tenant makes a GetSecretValue
-	// round trip once per refetchGraceMs (5 s), while an unknown tenant is answered from the
-	// negative cache for negativeTtlMs (60 s): probing every 6 s tells them apart by latency.
+	// round trip once per refetchGraceMs (5 s): were an unknown tenant answered from the
+	// negative cache for longer, probing every 6 s would tell them apart by latency.
 	it('a bad signature costs the same Secrets Manager round trips for a real and an unknown tenant', async () => {
 		const prefix = freshPrefix()
 		secretsManager.putSecret(`${prefix}/acme`, {
