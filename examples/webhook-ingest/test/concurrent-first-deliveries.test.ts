@@ -16,7 +16,15 @@ const record = (reason: unknown) => unhandled.push(reason)
 beforeAll(async () => {
 	process.on('unhandledRejection', record)
 	;({ stack, handler } = await startWebhookIngest({ acme: 'acme-secret' }, (stack) =>
-		stack.secretsManager.faults.inject({ type: 'server-error' }, { target: pseudonymKeySecretId }),
+		// Each attempt fails after half a second (within the client's 1 s requestTimeout): the
+		// fetch stays in flight for the time the three deliveries need to reach it. Answered at
+		// once, a fetch failed both its attempts in a few milliseconds when the SDK's retry jitter
+		// came out small, and a delivery whose replay claim was answered later than that (a
+		// loaded CI machine) found no fetch to join and started a second one (4 calls, not 2).
+		stack.secretsManager.faults.inject(
+			{ type: 'delay', ms: 500, answer: { type: 'server-error' } },
+			{ target: pseudonymKeySecretId },
+		),
 	))
 })
 afterAll(async () => {
