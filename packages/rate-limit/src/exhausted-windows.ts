@@ -6,7 +6,7 @@ const maxTenants = 10_000
 export interface ExhaustedWindows {
 	/**
 	 * Whether this container saw the tenant's window exhausted under this plan. A remembered
-	 * window that has ended, or a plan since replaced, is forgotten here, so the map empties
+	 * window that has ended, or a plan since replaced by a different one, is forgotten here, so the map empties
 	 * again once floods end.
 	 */
 	has(tenantId: string, windowStart: number, plan: RateLimit): boolean
@@ -15,8 +15,10 @@ export interface ExhaustedWindows {
 
 /**
  * The window each tenant was last seen exhausted in, with the plan it was exhausted under.
- * Both are compared exactly (windows of other lengths may start at the same instant, and a
- * changed plan is a new object), so nothing needs to expire by time. A plain map rather than
+ * Both are compared exactly (windows of other lengths may start at the same instant), the plan
+ * by its values: a refreshed plan is a new object, and one equal to the old must not forget the
+ * exhausted window (a throttled store would then be written again, and with 'allow' let the
+ * rest of the window through). So nothing needs to expire by time. A plain map rather than
  * `@tenantry/cache`: every request asks, nearly always of an empty map, and the cache's
  * bookkeeping was a measurable share of a warm request. Forgetting a tenant only costs one
  * store call.
@@ -27,7 +29,12 @@ export const createExhaustedWindows = (): ExhaustedWindows => {
 	const seenExhausted = (tenantId: string, windowStart: number, plan: RateLimit) => {
 		const seen = tenants.get(tenantId)
 		if (seen === undefined) return false
-		if (seen.windowStart === windowStart && seen.plan === plan) return true
+		if (
+			seen.windowStart === windowStart &&
+			(seen.plan === plan ||
+				(seen.plan.requests === plan.requests && seen.plan.windowSec === plan.windowSec))
+		)
+			return true
 		tenants.delete(tenantId)
 		return false
 	}

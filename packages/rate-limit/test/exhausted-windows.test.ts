@@ -17,8 +17,17 @@ describe('exhausted windows', () => {
 		expect(exhausted.has('acme', 60_000, plan)).toBe(false)
 		expect(exhausted.has('acme', 0, plan)).toBe(false)
 		exhausted.mark('globex', 0, plan)
-		expect(exhausted.has('globex', 0, { ...plan })).toBe(false)
+		expect(exhausted.has('globex', 0, { ...plan, requests: 20 })).toBe(false)
 		expect(exhausted.has('globex', 0, plan)).toBe(false)
+		exhausted.mark('initech', 0, plan)
+		expect(exhausted.has('initech', 0, { ...plan, windowSec: 3_600 })).toBe(false)
+		expect(exhausted.has('initech', 0, plan)).toBe(false)
+	})
+
+	it('remembers a tenant under a refreshed plan of the same values (a new object)', () => {
+		const exhausted = createExhaustedWindows()
+		exhausted.mark('acme', 0, plan)
+		expect(exhausted.has('acme', 0, { ...plan })).toBe(true)
 	})
 
 	it('keeps at most 10,000 tenants, forgetting the one marked first', () => {
