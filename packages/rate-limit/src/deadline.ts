@@ -6,13 +6,14 @@ export const longestTimerMs = 2_147_483_647
 
 /**
  * What `pending` settles to, or a rejection with `timedOut()` once `ms` passed without it. A
- * value that arrives after that goes to `late` (a rejection after it is ignored).
+ * value that arrives after that goes to `late`, a rejection after it to `lateFailure`.
  */
 export const settledWithin = <T>(
 	pending: PromiseLike<T>,
 	ms: number,
 	timedOut: () => Error,
 	late?: (value: T) => void,
+	lateFailure?: (error: unknown) => void,
 ): Promise<T> =>
 	new Promise<T>((resolve, reject) => {
 		let expired = false
@@ -28,7 +29,8 @@ export const settledWithin = <T>(
 			},
 			(error: unknown) => {
 				clearTimeout(timer)
-				reject(error)
+				if (expired) lateFailure?.(error)
+				else reject(error)
 			},
 		)
 	})
