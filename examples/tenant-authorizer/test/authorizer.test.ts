@@ -1,59 +1,27 @@
-import { PutItemCommand } from '@aws-sdk/client-dynamodb'
 import {
 	httpApiAuthorizerEvent,
 	httpApiEvent,
 	type LocalStack,
 	lambdaContext,
-	startLocalStack,
 } from '@tenantry/testing'
-import type {
-	APIGatewayProxyStructuredResultV2,
-	APIGatewayRequestAuthorizerEventV2,
-	APIGatewaySimpleAuthorizerWithContextResult,
-} from 'aws-lambda'
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
-import type { TenantAuthorizerContext } from '../authorizer.js'
+import {
+	type Authorize,
+	audience,
+	type Decision,
+	type Downstream,
+	startTenantAuthorizer,
+} from './local-tenant-authorizer.js'
 
-type Decision = APIGatewaySimpleAuthorizerWithContextResult<TenantAuthorizerContext>
-const audience = 'tenant-api'
 let stack: LocalStack
-let authorize: (event: APIGatewayRequestAuthorizerEventV2, context: unknown) => Promise<Decision>
-let downstream: (event: unknown, context: unknown) => Promise<APIGatewayProxyStructuredResultV2>
+let authorize: Authorize
+let downstream: Downstream
+let tokenFor: Awaited<ReturnType<typeof startTenantAuthorizer>>['tokenFor']
 
 beforeAll(async () => {
-	// @middy/http-error-handler logs every refusal; the assertions below look at the responses.
-	vi.spyOn(console, 'error').mockImplementation(() => undefined)
-	stack = await startLocalStack()
-	await stack.dynamodb.createTable('profiles')
-	await stack.dynamodb.client().send(
-		new PutItemCommand({
-			TableName: 'profiles',
-			Item: { pk: { S: 'TENANT#acme#PROFILE#main' }, sk: { S: 'PROFILE' }, plan: { S: 'gold' } },
-		}),
-	)
-	stack.applyEnv()
-	Object.assign(process.env, {
-		ISSUER: stack.identityProvider.issuer,
-		AUDIENCE: audience,
-		DYNAMODB_TABLE_NAME: 'profiles',
-	})
-	;({ handler: authorize } = (await import('../authorizer.js')) as unknown as {
-		handler: typeof authorize
-	})
-	;({ handler: downstream } = (await import('../handler.js')) as unknown as {
-		handler: typeof downstream
-	})
+	;({ stack, authorize, downstream, tokenFor } = await startTenantAuthorizer())
 })
 afterAll(() => stack.stop())
-
-const tokenFor = (tenant: string | undefined, claims: Record<string, unknown> = {}) =>
-	stack.identityProvider.sign({
-		sub: `user@${tenant}`,
-		aud: audience,
-		scope: 'profile:read',
-		...(tenant ? { tenant_id: tenant } : {}),
-		...claims,
-	})
 
 const authorizeRequest = (token: string | undefined, path = '/tenants/acme/profile') =>
 	authorize(

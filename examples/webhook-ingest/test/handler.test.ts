@@ -8,13 +8,10 @@ import {
 	pseudonymKeySecretId,
 	signedDelivery,
 	startWebhookIngest,
+	tenantSecrets,
 } from './local-webhook-ingest.js'
 
-const secrets = {
-	acme: 'acme-shared-secret',
-	globex: 'globex-shared-secret',
-	initech: 'initech-shared-secret',
-}
+const secrets = tenantSecrets
 let stack: LocalStack
 let handler: Handler
 

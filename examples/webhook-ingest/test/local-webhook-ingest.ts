@@ -12,6 +12,13 @@ export type Handler = (
 
 export const pseudonymKeySecretId = 'webhook-ingest/pseudonym-key'
 
+/** The tenants the tests sign as, with their shared secrets. */
+export const tenantSecrets = {
+	acme: 'acme-shared-secret',
+	globex: 'globex-shared-secret',
+	initech: 'initech-shared-secret',
+}
+
 /**
  * Starts the local stack, gives the handler the tables, secrets (`tenants/<id>` per tenant,
  * plus the app-wide pseudonym key) and environment its SAM template gives it, and imports it:

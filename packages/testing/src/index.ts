@@ -31,6 +31,7 @@ export { assembleJwt } from './jwt-parts.js'
 export { type LocalStack, type LocalStackOptions, startLocalStack } from './local-stack.js'
 export {
 	type LocalSecretsManager,
+	type RecordedSecretsManagerRequest,
 	type StartSecretsManagerOptions,
 	startSecretsManager,
 } from './secrets-manager.js'

@@ -4,7 +4,7 @@ import {
 	SecretsManagerClient,
 	type SecretsManagerClientConfig,
 } from '@aws-sdk/client-secrets-manager'
-import { localAccountId, randomId } from './credentials.js'
+import { accessKeyIdOf, localAccountId, randomId } from './credentials.js'
 import { answerCommonFault, createFaultPlan, type Fault, type FaultControl } from './faults.js'
 import { localClients } from './local-clients.js'
 import { startHttpServer } from './loopback-server.js'
@@ -22,6 +22,14 @@ interface StoredSecret {
 	versions: SecretVersion[]
 	/** Set while deletion is scheduled (the recovery window): reads are refused. */
 	deletionDate: number | undefined
+}
+
+export interface RecordedSecretsManagerRequest {
+	/** e.g. `GetSecretValue` */
+	operation: string
+	/** The access key id that signed the request: tells which credentials a client used. */
+	accessKeyId: string | undefined
+	input: Record<string, unknown>
 }
 
 export interface LocalSecretsManager {
@@ -42,6 +50,9 @@ export interface LocalSecretsManager {
 	/** `GetSecretValue` calls, for one SecretId (name or ARN as sent) or in total. */
 	calls(secretId?: string): number
 	resetCalls(): void
+	/** Every request that reached the endpoint, oldest first (faulted ones included). */
+	readonly requests: readonly RecordedSecretsManagerRequest[]
+	clearRequests(): void
 	/** By SecretId: throttle, server-error, not-found, access-denied, delay, malformed, down. */
 	readonly faults: FaultControl
 	stop(): Promise<void>
@@ -88,6 +99,7 @@ export const startSecretsManager = async (
 	const region = options.region ?? 'us-east-1'
 	const secrets = new Map<string, StoredSecret>()
 	const calls = new Map<string, number>()
+	const requests: RecordedSecretsManagerRequest[] = []
 	const faults = createFaultPlan()
 	const stopping = new AbortController()
 
@@ -330,6 +342,7 @@ export const startSecretsManager = async (
 				sendError(response, new ServiceError(400, 'SerializationException', 'Malformed JSON'))
 				return
 			}
+			requests.push({ operation, accessKeyId: accessKeyIdOf(request.headers.authorization), input })
 			const secretId = typeof input.SecretId === 'string' ? input.SecretId : undefined
 			if (operation === 'GetSecretValue')
 				calls.set(secretId ?? '', (calls.get(secretId ?? '') ?? 0) + 1)
@@ -373,6 +386,12 @@ export const startSecretsManager = async (
 		},
 		resetCalls() {
 			calls.clear()
+		},
+		get requests() {
+			return requests
+		},
+		clearRequests() {
+			requests.length = 0
 		},
 		faults,
 		async stop() {
