@@ -18,19 +18,15 @@ const planStaleIfErrorMs = 3_600_000
  */
 const planFailureBackoffMs = 1_000
 
-/** Tenants whose lookups are followed at once (running, or timed out and not answered yet). */
+/** Tenants whose lookups are followed at once (not settled yet, in time or not). */
 const maxTenantsWaitedFor = 10_000
 
 /** A tenant's lookups that may still answer. */
 interface TenantLookups {
-	/** Lookups running (before their answer or timeout). */
-	running: number
-	/** Lookups that timed out and have not answered yet. */
-	outstanding: number
+	/** Lookups started and not settled yet (answered or failed, in time or after the timeout). */
+	pending: number
 	/** The newest lookup whose plan was stored. */
 	newest: number
-	/** How many late plans were stored. */
-	lateStored: number
 }
 
 /**
@@ -74,87 +70,74 @@ export const createLimitResolver = (
 			throw invalid
 		}
 	}
-	// Numbers lookups in the order they start, so that a late answer never replaces a newer one.
+	// Numbers lookups in the order they start, so that an older answer never replaces a newer one.
 	let lookups = 0
 	const lookupsOf = new Map<string, TenantLookups>()
 	const enter = (tenantId: string): TenantLookups => {
 		let record = lookupsOf.get(tenantId)
 		if (record === undefined) {
 			if (lookupsOf.size >= maxTenantsWaitedFor) {
-				// Its late answers are then dropped: a plan is never kept without knowing it is the newest.
+				// Its answers are then kept only by the cache's own load: a plan is never stored
+				// here without knowing it is the newest.
 				const first = lookupsOf.keys().next()
 				if (!first.done) lookupsOf.delete(first.value)
 			}
-			record = { running: 0, outstanding: 0, newest: 0, lateStored: 0 }
+			record = { pending: 0, newest: 0 }
 			lookupsOf.set(tenantId, record)
 		}
-		record.running++
+		record.pending++
 		return record
 	}
 	const leave = (tenantId: string, record: TenantLookups): void => {
-		if (record.running === 0 && record.outstanding === 0 && lookupsOf.get(tenantId) === record)
-			lookupsOf.delete(tenantId)
+		record.pending--
+		if (record.pending === 0 && lookupsOf.get(tenantId) === record) lookupsOf.delete(tenantId)
 	}
 	/**
-	 * A plan that arrives after `timeoutMs` is still the table's answer: kept, so that a table
-	 * slower than the timeout (but answering) still limits, instead of every lookup timing out
-	 * and its answer being thrown away; unless a newer lookup's plan was stored meanwhile, even
-	 * one since expired or evicted. An invalid one is left to the next lookup to report.
+	 * Every plan a lookup answers, in time or after `timeoutMs`, is stored, unless a newer
+	 * lookup's plan was stored meanwhile, even one since expired or evicted: a plan that arrives
+	 * late is still the table's answer, so a table slower than the timeout (but answering) still
+	 * limits. Stored here rather than by the cache's load, which a plan stored meanwhile detaches
+	 * (then a second lookup can run, and either may answer first). An invalid one is left to the
+	 * lookup's callers (in time) or to the next lookup (late) to report.
 	 */
-	const settleLate = (
-		tenantId: string,
-		record: TenantLookups,
-		lookup: number,
-		late: RateLimit | undefined,
-	): void => {
-		record.outstanding--
-		if (late !== undefined && record.newest < lookup && lookupsOf.get(tenantId) === record) {
+	const answered = (tenantId: string, record: TenantLookups, lookup: number, value: unknown) => {
+		if (record.newest < lookup && lookupsOf.get(tenantId) === record) {
 			let plan: RateLimit | undefined
 			try {
-				plan = assertRateLimit(late, 'limits(tenantId)')
+				plan = assertRateLimit(value, 'limits(tenantId)')
 			} catch {
 				plan = undefined
 			}
 			if (plan !== undefined) {
 				record.newest = lookup
-				record.lateStored++
 				plans.set(tenantId, plan)
 			}
 		}
 		leave(tenantId, record)
 	}
-	const load = async (tenantId: string) => {
+	const load = async (tenantId: string): Promise<RateLimit> => {
 		const lookup = ++lookups
 		const record = enter(tenantId)
-		const lateStored = record.lateStored
+		let planned: RateLimit | Promise<RateLimit>
 		try {
-			const planned = limits(tenantId)
-			const plan = validated(
-				isPromiseLike(planned)
-					? await settledWithin(
-							planned,
-							timeoutMs,
-							() => {
-								record.outstanding++
-								return new RateLimitPlanTimeoutError(timeoutMs)
-							},
-							(late) => settleLate(tenantId, record, lookup, late),
-							() => settleLate(tenantId, record, lookup, undefined),
-						)
-					: planned,
-			)
-			// A newer lookup's plan is stored: this one only answers its own callers (the cache no
-			// longer waits for it).
-			if (record.newest > lookup) return plan
-			record.newest = lookup
-			// An older lookup's late plan stored meanwhile took this load's place in the cache: this
-			// newer plan replaces it.
-			if (record.lateStored !== lateStored) plans.set(tenantId, plan)
-			return plan
-		} finally {
-			record.running--
+			planned = limits(tenantId)
+		} catch (error) {
 			leave(tenantId, record)
+			throw error
 		}
+		if (!isPromiseLike(planned)) {
+			answered(tenantId, record, lookup, planned)
+			return validated(planned)
+		}
+		// Adopted once: a thenable that answers twice, or whose `then` throws, settles once.
+		const answer = Promise.resolve(planned)
+		answer.then(
+			(value) => answered(tenantId, record, lookup, value),
+			() => leave(tenantId, record),
+		)
+		return validated(
+			await settledWithin(answer, timeoutMs, () => new RateLimitPlanTimeoutError(timeoutMs)),
+		)
 	}
 	return (tenantId) => plans.lookup(tenantId) ?? plans.get(tenantId, load)
 }
