@@ -206,10 +206,14 @@ export const createTtlCache = <V>(options: TtlCacheOptions): TtlCache<V> => {
 		} catch (error) {
 			if (inflight.get(key) !== flight) {
 				// Detached: its callers get what the cache holds now (a value set meanwhile, or one
-				// still within its stale window), as any caller of a failed load would; nothing is
-				// recorded against a key the caller forgot or replaced.
+				// still within its stale window), as any caller of a failed load would. Nothing is
+				// recorded against a key the caller forgot; a value set meanwhile is kept, but the
+				// load did fail: no load starts for `failureBackoffMs`, as after any failure.
 				const current = entries.get(key)
-				if (current !== undefined && isUsableStale(current, now()))
+				const at = now()
+				if (current?.hasValue && failureBackoffMs > 0 && !isNotFound(error))
+					recordFailure(key, error, at)
+				if (current !== undefined && isUsableStale(current, at))
 					return { value: current.value as V, stale: true, error }
 				throw error
 			}
@@ -305,7 +309,13 @@ export const createTtlCache = <V>(options: TtlCacheOptions): TtlCache<V> => {
 		},
 		set(key, value, setOptions) {
 			inflight.delete(key)
+			const previous = entries.get(key)
 			store(key, value, undefined, setOptions?.ttlMs ?? ttlMs, staleIfErrorMs)
+			// A value stored meanwhile does not undo a failed load's backoff: should it expire
+			// first, it is served stale until then rather than a load starting at once.
+			const at = now()
+			if (previous !== undefined && at < previous.failedUntil)
+				recordFailure(key, previous.failure, previous.failedUntil - failureBackoffMs)
 		},
 		delete(key) {
 			inflight.delete(key)

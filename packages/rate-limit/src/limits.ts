@@ -25,6 +25,8 @@ const maxTenantsWaitedFor = 10_000
 interface TenantLookups {
 	/** Lookups started and not settled yet (answered or failed, in time or after the timeout). */
 	pending: number
+	/** Lookups still within `timeoutMs` (not settled, not timed out): their callers still wait. */
+	running: number
 	/** The newest lookup whose plan was stored. */
 	newest: number
 }
@@ -73,24 +75,46 @@ export const createLimitResolver = (
 	// Numbers lookups in the order they start, so that an older answer never replaces a newer one.
 	let lookups = 0
 	const lookupsOf = new Map<string, TenantLookups>()
+	/**
+	 * The followed tenants none of whose lookups still runs (all timed out, some not answered
+	 * yet): the only ones given up at the cap. Giving up a tenant whose lookup still runs could
+	 * lose that lookup's in-time plan, when an older late plan detached its load from the cache.
+	 */
+	const idle = new Map<string, TenantLookups>()
 	const enter = (tenantId: string): TenantLookups => {
 		let record = lookupsOf.get(tenantId)
 		if (record === undefined) {
+			record = { pending: 0, running: 0, newest: 0 }
 			if (lookupsOf.size >= maxTenantsWaitedFor) {
-				// Its answers are then kept only by the cache's own load: a plan is never stored
-				// here without knowing it is the newest.
-				const first = lookupsOf.keys().next()
-				if (!first.done) lookupsOf.delete(first.value)
+				// The given-up tenant's late answers are then dropped: a plan is never stored here
+				// without knowing it is the newest.
+				const first = idle.keys().next()
+				if (!first.done) {
+					lookupsOf.delete(first.value)
+					idle.delete(first.value)
+				}
 			}
-			record = { pending: 0, newest: 0 }
-			lookupsOf.set(tenantId, record)
-		}
+			// With every followed tenant's lookup still running, this one is not followed: nothing
+			// is stored here for it, and its in-time answers are stored by the cache's own load
+			// (which, with nothing stored here, nothing detaches).
+			if (lookupsOf.size < maxTenantsWaitedFor) lookupsOf.set(tenantId, record)
+		} else idle.delete(tenantId)
 		record.pending++
+		record.running++
 		return record
+	}
+	/** A lookup's callers stopped waiting for it (it settled or timed out). */
+	const ran = (tenantId: string, record: TenantLookups): void => {
+		record.running--
+		if (record.running === 0 && record.pending > 0 && lookupsOf.get(tenantId) === record)
+			idle.set(tenantId, record)
 	}
 	const leave = (tenantId: string, record: TenantLookups): void => {
 		record.pending--
-		if (record.pending === 0 && lookupsOf.get(tenantId) === record) lookupsOf.delete(tenantId)
+		if (record.pending === 0 && lookupsOf.get(tenantId) === record) {
+			lookupsOf.delete(tenantId)
+			idle.delete(tenantId)
+		}
 	}
 	/**
 	 * Every plan a lookup answers, in time or after `timeoutMs`, is stored, unless a newer
@@ -123,10 +147,12 @@ export const createLimitResolver = (
 			planned = limits(tenantId)
 		} catch (error) {
 			leave(tenantId, record)
+			ran(tenantId, record)
 			throw error
 		}
 		if (!isPromiseLike(planned)) {
 			answered(tenantId, record, lookup, planned)
+			ran(tenantId, record)
 			return validated(planned)
 		}
 		// Adopted once: a thenable that answers twice, or whose `then` throws, settles once.
@@ -135,9 +161,13 @@ export const createLimitResolver = (
 			(value) => answered(tenantId, record, lookup, value),
 			() => leave(tenantId, record),
 		)
-		return validated(
-			await settledWithin(answer, timeoutMs, () => new RateLimitPlanTimeoutError(timeoutMs)),
-		)
+		let value: RateLimit
+		try {
+			value = await settledWithin(answer, timeoutMs, () => new RateLimitPlanTimeoutError(timeoutMs))
+		} finally {
+			ran(tenantId, record)
+		}
+		return validated(value)
 	}
 	return (tenantId) => plans.lookup(tenantId) ?? plans.get(tenantId, load)
 }

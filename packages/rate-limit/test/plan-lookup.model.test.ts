@@ -15,6 +15,7 @@ type Command =
 	| { type: 'request'; tenant: string }
 	| { type: 'answer'; pick: number }
 	| { type: 'reject'; pick: number }
+	| { type: 'invalid'; pick: number }
 	| { type: 'advance'; ms: number }
 	| { type: 'mode'; mode: Mode }
 
@@ -29,11 +30,12 @@ const command: fc.Arbitrary<Command> = fc.oneof(
 	},
 	{ weight: 3, arbitrary: fc.record({ type: fc.constant('answer' as const), pick: fc.nat(20) }) },
 	{ weight: 1, arbitrary: fc.record({ type: fc.constant('reject' as const), pick: fc.nat(20) }) },
+	{ weight: 1, arbitrary: fc.record({ type: fc.constant('invalid' as const), pick: fc.nat(20) }) },
 	{
 		weight: 3,
 		arbitrary: fc.record({
 			type: fc.constant('advance' as const),
-			ms: fc.constantFrom(1, 40, 150, 400, 1_100, 2_100, 61_000),
+			ms: fc.constantFrom(1, 40, 150, 400, 700, 1_100, 2_100, 61_000, 3_600_000),
 		}),
 	},
 	{
@@ -56,23 +58,68 @@ interface Lookup {
 	reject: (error: Error) => void
 }
 
+/** A started lookup: when it started, and when it settled (answered, failed, invalid). */
+interface Started {
+	tenant: string
+	at: number
+	settledAt?: number
+	/** Whether it settled with a valid plan. */
+	valid?: boolean
+}
+
+/** After a failed lookup, how long no new lookup of that tenant starts (README). */
+const backoffMs = 1_000
+/** How long the last known plan is kept (past limitsCacheTtlMs) while lookups fail. */
+const staleIfErrorMs = 3_600_000
+
 const run = async (ttlMs: number, timeoutMs: number, commands: Command[]) => {
 	let started = 0
 	let mode: Mode = 'deferred'
 	const open: Lookup[] = []
 	/** Per tenant, the newest lookup that answered. */
 	const newest = new Map<string, number>()
+	/** Per tenant, when its newest plan (the one `newest` names) was stored. */
+	const storedAt = new Map<string, number>()
 	const answered = (tenant: string, id: number) => {
-		if (id > (newest.get(tenant) ?? 0)) newest.set(tenant, id)
+		if (id > (newest.get(tenant) ?? 0)) {
+			newest.set(tenant, id)
+			storedAt.set(tenant, Date.now())
+		}
 	}
+	const lookups = new Map<number, Started>()
+	/** When the lookups of `tenant` failed (threw, rejected or answered invalid in time, timed out). */
+	const failuresOf = (tenant: string, at: number): number[] =>
+		[...lookups.values()].flatMap((lookup) => {
+			if (lookup.tenant !== tenant) return []
+			const deadline = lookup.at + timeoutMs
+			if (lookup.settledAt !== undefined && lookup.settledAt < deadline)
+				return lookup.valid ? [] : [lookup.settledAt]
+			return deadline <= at ? [deadline] : []
+		})
 	const violations: string[] = []
 	const limits = (tenant: string): RateLimit | Promise<RateLimit> => {
 		const id = ++started
+		const at = Date.now()
+		const failed = failuresOf(tenant, at).filter(
+			(failure) => failure <= at && at < failure + backoffMs,
+		)
+		if (failed.length > 0)
+			violations.push(
+				`lookup ${id} of ${tenant} started at ${at}, within a second of a failure at ${failed[0]}`,
+			)
+		const record: Started = { tenant, at }
+		lookups.set(id, record)
 		if (mode === 'sync') {
+			record.settledAt = at
+			record.valid = true
 			answered(tenant, id)
 			return { requests: id, windowSec: 60 }
 		}
-		if (mode === 'throw') throw new Error(`lookup ${id} failed`)
+		if (mode === 'throw') {
+			record.settledAt = at
+			record.valid = false
+			throw new Error(`lookup ${id} failed`)
+		}
 		return new Promise<RateLimit>((resolve, reject) => {
 			open.push({ id, tenant, resolve, reject })
 		})
@@ -80,6 +127,7 @@ const run = async (ttlMs: number, timeoutMs: number, commands: Command[]) => {
 	const resolver = createLimitResolver(limits, ttlMs, timeoutMs, () => Date.now())
 	for (const [step, next] of commands.entries()) {
 		const knownAtStart = new Map(newest)
+		const storedAtStart = new Map(storedAt)
 		const where = `step ${step} (${JSON.stringify(next)})`
 		switch (next.type) {
 			case 'request': {
@@ -108,20 +156,31 @@ const run = async (ttlMs: number, timeoutMs: number, commands: Command[]) => {
 					},
 					() => {
 						const knownThen = knownAtStart.get(tenant)
-						if (knownThen !== undefined)
+						// A known plan is served while lookups fail up to an hour past its cache time.
+						const staleUntil = (storedAtStart.get(tenant) ?? 0) + ttlMs + staleIfErrorMs
+						if (knownThen !== undefined && Date.now() < staleUntil)
 							violations.push(`${where}: ${tenant} failed although plan ${knownThen} was known`)
 					},
 				)
 				break
 			}
 			case 'answer':
-			case 'reject': {
+			case 'reject':
+			case 'invalid': {
 				if (open.length === 0) break
 				const [lookup] = open.splice(next.pick % open.length, 1)
 				if (lookup === undefined) break
+				const record = lookups.get(lookup.id)
+				if (record !== undefined) {
+					record.settledAt = Date.now()
+					record.valid = next.type === 'answer'
+				}
 				if (next.type === 'answer') {
 					answered(lookup.tenant, lookup.id)
 					lookup.resolve({ requests: lookup.id, windowSec: 60 })
+				} else if (next.type === 'invalid') {
+					// Not a plan: a 500 for its callers when no plan is known, never a plan itself.
+					lookup.resolve({ requests: -1, windowSec: 60 })
 				} else lookup.reject(new Error(`lookup ${lookup.id} failed`))
 				break
 			}
