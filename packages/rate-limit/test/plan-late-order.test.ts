@@ -72,16 +72,25 @@ describe('a late plan and a newer lookup of the same tenant', () => {
 		expect((await invoke('acme')).statusCode).toBe(429)
 	})
 
-	it("does not replace a newer lookup's plan once that plan's cache time is over", async () => {
-		const { invoke, clock, pending, state } = limiter()
-		expect((await invoke('acme')).statusCode).toBe(200)
-		clock.now += 1_500
-		const second = invoke('acme')
+	/**
+	 * Lookup 1 times out (the request goes through); past the backoff, lookup 2 answers in time
+	 * that the tenant is suspended, as the table says from then on. Lookup 1 has not answered.
+	 */
+	const suspendedByLookup2 = async () => {
+		const run = limiter()
+		expect((await run.invoke('acme')).statusCode).toBe(200)
+		run.clock.now += 1_500
+		const second = run.invoke('acme')
 		await settled()
-		pending[1]?.resolve({ ...suspended })
+		run.pending[1]?.resolve({ ...suspended })
 		expect((await second).statusCode).toBe(429)
-		// The table says 'suspended' from now on; the newer plan's limitsCacheTtlMs runs out...
-		state.answerAtOnce = suspended
+		run.state.answerAtOnce = suspended
+		return run
+	}
+
+	it("does not replace a newer lookup's plan once that plan's cache time is over", async () => {
+		const { invoke, clock, pending } = await suspendedByLookup2()
+		// The newer plan's limitsCacheTtlMs runs out...
 		clock.now += 61_000
 		// ...and only then does lookup 1's old answer arrive: it is not a newer answer than the
 		// suspension, and must not be cached as the tenant's fresh plan for another minute.
@@ -91,14 +100,7 @@ describe('a late plan and a newer lookup of the same tenant', () => {
 	})
 
 	it('does not bring back an older plan after the tenant was evicted from the plan cache', async () => {
-		const { invoke, clock, pending, state } = limiter()
-		expect((await invoke('acme')).statusCode).toBe(200)
-		clock.now += 1_500
-		const second = invoke('acme')
-		await settled()
-		pending[1]?.resolve({ ...suspended })
-		expect((await second).statusCode).toBe(429)
-		state.answerAtOnce = suspended
+		const { invoke, pending } = await suspendedByLookup2()
 		// 10,000 other tenants (the plan cache's maxEntries) push acme's plan out.
 		for (let i = 0; i < 10_000; i++) await invoke(`t${i}`)
 		pending[0]?.resolve({ ...oldPlan })
