@@ -74,6 +74,11 @@ interface LoadOutcome<V> {
 /** One load of a key. `delete`, `set` and `clear` detach it: its result is then not stored. */
 interface Flight<V> {
 	outcome: Promise<LoadOutcome<V>> | undefined
+	/**
+	 * Whether a `set` detached it and no `delete` or `clear` forgot the key since: its failure
+	 * then starts a backoff, whatever the key holds by then (a value loaded since, or nothing).
+	 */
+	replaced: boolean
 }
 
 const ignore = (): void => undefined
@@ -100,6 +105,11 @@ export const createTtlCache = <V>(options: TtlCacheOptions): TtlCache<V> => {
 	const recencyOf = (entry: Entry<V>): LruList<Entry<V>> =>
 		entry.hasValue ? withValue : withoutValue
 	const inflight = new Map<string, Flight<V>>()
+	/** Per key, the flights a `set` detached that have not settled yet. */
+	const replacedFlights = new Map<string, Set<Flight<V>>>()
+	const forgetReplaced = (flights: Set<Flight<V>> | undefined): void => {
+		if (flights !== undefined) for (const flight of flights) flight.replaced = false
+	}
 	const counters = emptyStats()
 
 	const remove = (entry: Entry<V>): void => {
@@ -207,11 +217,12 @@ export const createTtlCache = <V>(options: TtlCacheOptions): TtlCache<V> => {
 			if (inflight.get(key) !== flight) {
 				// Detached: its callers get what the cache holds now (a value set meanwhile, or one
 				// still within its stale window), as any caller of a failed load would. Nothing is
-				// recorded against a key the caller forgot; a value set meanwhile is kept, but the
-				// load did fail: no load starts for `failureBackoffMs`, as after any failure.
+				// recorded against a key the caller forgot (delete, clear), even if a newer load stored
+				// it again; a load a `set` replaced did fail: no load starts for `failureBackoffMs`, as
+				// after any failure, whether the key still holds the value set, a newer one, or none.
 				const current = entries.get(key)
 				const at = now()
-				if (current?.hasValue && failureBackoffMs > 0 && !isNotFound(error))
+				if (flight.replaced && failureBackoffMs > 0 && !isNotFound(error))
 					recordFailure(key, error, at)
 				if (current !== undefined && isUsableStale(current, at))
 					return { value: current.value as V, stale: true, error }
@@ -236,12 +247,14 @@ export const createTtlCache = <V>(options: TtlCacheOptions): TtlCache<V> => {
 
 	const startLoad = (key: string, load: Loader<V>): Promise<LoadOutcome<V>> => {
 		counters.loads++
-		const flight: Flight<V> = { outcome: undefined }
+		const flight: Flight<V> = { outcome: undefined, replaced: false }
 		// Registered before the loader runs, so even one that answers synchronously finds itself
 		// current; `finally` runs on a later tick, after it is registered.
 		inflight.set(key, flight)
 		const outcome = settle(key, load, flight).finally(() => {
 			if (inflight.get(key) === flight) inflight.delete(key)
+			const replaced = replacedFlights.get(key)
+			if (replaced?.delete(flight) && replaced.size === 0) replacedFlights.delete(key)
 		})
 		flight.outcome = outcome
 		return outcome
@@ -308,7 +321,14 @@ export const createTtlCache = <V>(options: TtlCacheOptions): TtlCache<V> => {
 				: undefined
 		},
 		set(key, value, setOptions) {
-			inflight.delete(key)
+			const flight = inflight.get(key)
+			if (flight !== undefined) {
+				flight.replaced = true
+				const replaced = replacedFlights.get(key)
+				if (replaced === undefined) replacedFlights.set(key, new Set([flight]))
+				else replaced.add(flight)
+				inflight.delete(key)
+			}
 			const previous = entries.get(key)
 			store(key, value, undefined, setOptions?.ttlMs ?? ttlMs, staleIfErrorMs)
 			// A value stored meanwhile does not undo a failed load's backoff: should it expire
@@ -319,6 +339,8 @@ export const createTtlCache = <V>(options: TtlCacheOptions): TtlCache<V> => {
 		},
 		delete(key) {
 			inflight.delete(key)
+			forgetReplaced(replacedFlights.get(key))
+			replacedFlights.delete(key)
 			const entry = entries.get(key)
 			if (entry === undefined) return false
 			remove(entry)
@@ -326,6 +348,8 @@ export const createTtlCache = <V>(options: TtlCacheOptions): TtlCache<V> => {
 		},
 		clear() {
 			inflight.clear()
+			for (const flights of replacedFlights.values()) forgetReplaced(flights)
+			replacedFlights.clear()
 			entries.clear()
 			withValue.clear()
 			withoutValue.clear()

@@ -1,4 +1,4 @@
-import { createTtlCache } from '@tenantry/cache'
+import { createTtlCache, isNotFound } from '@tenantry/cache'
 import { isPromiseLike, misconfigured } from '@tenantry/util'
 import { settledWithin } from './deadline.js'
 import { RateLimitPlanTimeoutError } from './errors.js'
@@ -40,6 +40,14 @@ const invalidPlanErrors = new WeakSet<object>()
 /** Whether `error` says `limits(tenantId)` returned an invalid plan (a 500, never "no limit"). */
 export const isInvalidPlanError = (error: unknown): boolean =>
 	typeof error === 'object' && error !== null && invalidPlanErrors.has(error)
+
+/**
+ * A lookup's failure as the plan cache must see it: a `NotFoundError` (say, from a plans table
+ * the caller caches with `@tenantry/cache`) would be taken for an answer, dropping the last
+ * known plan and the second's wait; it is a failed lookup like any other.
+ */
+const lookupFailure = (error: unknown): unknown =>
+	isNotFound(error) ? new Error(`${packageName}: limits(tenantId) failed`, { cause: error }) : error
 
 /**
  * Turns a `limits` plan function into a per-tenant lookup. The function is called once per
@@ -148,7 +156,7 @@ export const createLimitResolver = (
 		} catch (error) {
 			leave(tenantId, record)
 			ran(tenantId, record)
-			throw error
+			throw lookupFailure(error)
 		}
 		if (!isPromiseLike(planned)) {
 			answered(tenantId, record, lookup, planned)
@@ -164,6 +172,8 @@ export const createLimitResolver = (
 		let value: RateLimit
 		try {
 			value = await settledWithin(answer, timeoutMs, () => new RateLimitPlanTimeoutError(timeoutMs))
+		} catch (error) {
+			throw lookupFailure(error)
 		} finally {
 			ran(tenantId, record)
 		}
