@@ -75,10 +75,20 @@ interface LoadOutcome<V> {
 interface Flight<V> {
 	outcome: Promise<LoadOutcome<V>> | undefined
 	/**
-	 * Whether a `set` detached it and no `delete` or `clear` forgot the key since: its failure
+	 * Set when a `set` detached it: unless a `delete` or `clear` forgot the key since, its failure
 	 * then starts a backoff, whatever the key holds by then (a value loaded since, or nothing).
 	 */
-	replaced: boolean
+	replaced: Replaced | undefined
+}
+
+/**
+ * A key's loads that a `set` detached and that have not settled yet. Held by those flights and,
+ * until a `delete` or `clear` forgets the key, by the cache: never the flights themselves, so
+ * one that never settles is garbage once nothing awaits it.
+ */
+interface Replaced {
+	pending: number
+	forgotten: boolean
 }
 
 const ignore = (): void => undefined
@@ -105,11 +115,8 @@ export const createTtlCache = <V>(options: TtlCacheOptions): TtlCache<V> => {
 	const recencyOf = (entry: Entry<V>): LruList<Entry<V>> =>
 		entry.hasValue ? withValue : withoutValue
 	const inflight = new Map<string, Flight<V>>()
-	/** Per key, the flights a `set` detached that have not settled yet. */
-	const replacedFlights = new Map<string, Set<Flight<V>>>()
-	const forgetReplaced = (flights: Set<Flight<V>> | undefined): void => {
-		if (flights !== undefined) for (const flight of flights) flight.replaced = false
-	}
+	/** Per key with loads a `set` detached that have not settled yet: what `delete` marks. */
+	const replacedLoads = new Map<string, Replaced>()
 	const counters = emptyStats()
 
 	const remove = (entry: Entry<V>): void => {
@@ -222,7 +229,7 @@ export const createTtlCache = <V>(options: TtlCacheOptions): TtlCache<V> => {
 				// after any failure, whether the key still holds the value set, a newer one, or none.
 				const current = entries.get(key)
 				const at = now()
-				if (flight.replaced && failureBackoffMs > 0 && !isNotFound(error))
+				if (flight.replaced?.forgotten === false && failureBackoffMs > 0 && !isNotFound(error))
 					recordFailure(key, error, at)
 				if (current !== undefined && isUsableStale(current, at))
 					return { value: current.value as V, stale: true, error }
@@ -247,14 +254,15 @@ export const createTtlCache = <V>(options: TtlCacheOptions): TtlCache<V> => {
 
 	const startLoad = (key: string, load: Loader<V>): Promise<LoadOutcome<V>> => {
 		counters.loads++
-		const flight: Flight<V> = { outcome: undefined, replaced: false }
+		const flight: Flight<V> = { outcome: undefined, replaced: undefined }
 		// Registered before the loader runs, so even one that answers synchronously finds itself
 		// current; `finally` runs on a later tick, after it is registered.
 		inflight.set(key, flight)
 		const outcome = settle(key, load, flight).finally(() => {
 			if (inflight.get(key) === flight) inflight.delete(key)
-			const replaced = replacedFlights.get(key)
-			if (replaced?.delete(flight) && replaced.size === 0) replacedFlights.delete(key)
+			const replaced = flight.replaced
+			if (replaced !== undefined && --replaced.pending === 0 && replacedLoads.get(key) === replaced)
+				replacedLoads.delete(key)
 		})
 		flight.outcome = outcome
 		return outcome
@@ -323,10 +331,13 @@ export const createTtlCache = <V>(options: TtlCacheOptions): TtlCache<V> => {
 		set(key, value, setOptions) {
 			const flight = inflight.get(key)
 			if (flight !== undefined) {
-				flight.replaced = true
-				const replaced = replacedFlights.get(key)
-				if (replaced === undefined) replacedFlights.set(key, new Set([flight]))
-				else replaced.add(flight)
+				let replaced = replacedLoads.get(key)
+				if (replaced === undefined) {
+					replaced = { pending: 0, forgotten: false }
+					replacedLoads.set(key, replaced)
+				}
+				replaced.pending++
+				flight.replaced = replaced
 				inflight.delete(key)
 			}
 			const previous = entries.get(key)
@@ -339,8 +350,9 @@ export const createTtlCache = <V>(options: TtlCacheOptions): TtlCache<V> => {
 		},
 		delete(key) {
 			inflight.delete(key)
-			forgetReplaced(replacedFlights.get(key))
-			replacedFlights.delete(key)
+			const replaced = replacedLoads.get(key)
+			if (replaced !== undefined) replaced.forgotten = true
+			replacedLoads.delete(key)
 			const entry = entries.get(key)
 			if (entry === undefined) return false
 			remove(entry)
@@ -348,8 +360,8 @@ export const createTtlCache = <V>(options: TtlCacheOptions): TtlCache<V> => {
 		},
 		clear() {
 			inflight.clear()
-			for (const flights of replacedFlights.values()) forgetReplaced(flights)
-			replacedFlights.clear()
+			for (const replaced of replacedLoads.values()) replaced.forgotten = true
+			replacedLoads.clear()
 			entries.clear()
 			withValue.clear()
 			withoutValue.clear()
