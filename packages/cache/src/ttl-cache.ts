@@ -335,6 +335,14 @@ export const createTtlCache = <V>(options: TtlCacheOptions): TtlCache<V> => {
 				if (replaced === undefined) {
 					replaced = { pending: 0, forgotten: false }
 					replacedLoads.set(key, replaced)
+					// Bounded like the keys themselves: loads that never settle on ever new keys must not
+					// grow this without end. The oldest is given up as forgotten (its failure then records
+					// nothing), never kept without a way for `delete` to reach it.
+					if (replacedLoads.size > maxEntries + maxNegativeEntries) {
+						const [oldestKey, oldest] = replacedLoads.entries().next().value as [string, Replaced]
+						oldest.forgotten = true
+						replacedLoads.delete(oldestKey)
+					}
 				}
 				replaced.pending++
 				flight.replaced = replaced
