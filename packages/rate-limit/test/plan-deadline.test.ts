@@ -1,8 +1,8 @@
-import { GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb'
+import { PutItemCommand } from '@aws-sdk/client-dynamodb'
 import { type LocalDynamoDb, startDynamoDb } from '@tenantry/testing'
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
-import { memoryRateLimitStore, type RateLimit, tenantRateLimit } from '../src/index.js'
-import { pipeline } from './setup.js'
+import { memoryRateLimitStore, tenantRateLimit } from '../src/index.js'
+import { pipeline, plansTable } from './setup.js'
 
 /**
  * Plans read from a DynamoDB table, as the README's example does, with the SDK's defaults: when
@@ -23,18 +23,7 @@ beforeEach(() => dynamodb.faults.clear())
 const start = Date.UTC(2026, 11, 5, 10, 0, 0)
 
 const limiter = (onStoreError: 'allow' | 'deny', clock = { now: start }) => {
-	const client = dynamodb.client()
-	let lookups = 0
-	const limits = async (tenantId: string): Promise<RateLimit> => {
-		lookups++
-		const { Item } = await client.send(
-			new GetItemCommand({
-				TableName: 'plans',
-				Key: { pk: { S: `TENANT#${tenantId}` }, sk: { S: 'PLAN' } },
-			}),
-		)
-		return { requests: Number(Item?.requests?.N ?? 100), windowSec: 60 }
-	}
+	const { limits, counts } = plansTable(dynamodb.client())
 	const run = pipeline(
 		tenantRateLimit({
 			limits,
@@ -45,7 +34,7 @@ const limiter = (onStoreError: 'allow' | 'deny', clock = { now: start }) => {
 			now: () => clock.now,
 		}),
 	)
-	return { ...run, lookups: () => lookups }
+	return { ...run, lookups: () => counts.lookups }
 }
 
 describe('a plans table that does not answer', () => {

@@ -1,8 +1,8 @@
-import { GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb'
+import { PutItemCommand } from '@aws-sdk/client-dynamodb'
 import { type LocalDynamoDb, startDynamoDb } from '@tenantry/testing'
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest'
-import { memoryRateLimitStore, type RateLimit, tenantRateLimit } from '../src/index.js'
-import { type HttpResult, pipeline } from './setup.js'
+import { memoryRateLimitStore, tenantRateLimit } from '../src/index.js'
+import { type HttpResult, pipeline, plansTable } from './setup.js'
 
 /**
  * A plans table that answers, but later than `limitsTimeoutMs` (a cold connection, SDK retries
@@ -35,20 +35,7 @@ const settled = () => new Promise((resolve) => setImmediate(resolve))
 
 const limiter = (onStoreError: 'allow' | 'deny') => {
 	const clock = { now: start }
-	const client = dynamodb.client()
-	let answered = 0
-	let lookups = 0
-	const limits = async (tenantId: string): Promise<RateLimit> => {
-		lookups++
-		const { Item } = await client.send(
-			new GetItemCommand({
-				TableName: 'plans',
-				Key: { pk: { S: `TENANT#${tenantId}` }, sk: { S: 'PLAN' } },
-			}),
-		)
-		answered++
-		return { requests: Number(Item?.requests?.N ?? 100), windowSec: 60 }
-	}
+	const { limits, counts } = plansTable(dynamodb.client())
 	const { invoke, calls } = pipeline(
 		tenantRateLimit({
 			limits,
@@ -66,15 +53,15 @@ const limiter = (onStoreError: 'allow' | 'deny') => {
 	const requests = async (n: number): Promise<HttpResult[]> => {
 		const results: HttpResult[] = []
 		for (let i = 0; i < n; i++) {
-			const started = lookups
+			const started = counts.lookups
 			results.push(await invoke('acme'))
-			await vi.waitFor(() => expect(answered).toBe(lookups), { timeout: 10_000 })
-			if (lookups > started) await settled()
+			await vi.waitFor(() => expect(counts.answered).toBe(counts.lookups), { timeout: 10_000 })
+			if (counts.lookups > started) await settled()
 			clock.now += 1_500
 		}
 		return results
 	}
-	return { requests, calls, answered: () => answered }
+	return { requests, calls, answered: () => counts.answered }
 }
 
 describe('a plans table that answers later than limitsTimeoutMs', () => {

@@ -1,9 +1,11 @@
+import { type DynamoDBClient, GetItemCommand } from '@aws-sdk/client-dynamodb'
 import type { MiddlewareObj } from '@middy/core'
 import middy from '@middy/core'
 import httpErrorHandler from '@middy/http-error-handler'
 import { httpApiEvent, lambdaContext } from '@tenantry/testing'
 import { createTenantContext, type WithTenant } from '@tenantry/util'
 import type { APIGatewayProxyEventV2, APIGatewayProxyResultV2, Context } from 'aws-lambda'
+import type { RateLimit } from '../src/index.js'
 
 /**
  * Stands in for tenant isolation: the tenant named in `x-tenant` becomes `context.tenant`;
@@ -59,3 +61,24 @@ export const countStatuses = (results: HttpResult[]): Record<number, number> =>
 		counts[statusCode] = (counts[statusCode] ?? 0) + 1
 		return counts
 	}, {})
+
+/**
+ * A `limits(tenantId)` that reads plans from the table `plans` (`pk` `TENANT#<id>`, `sk` `PLAN`,
+ * `requests`; 100 when absent), as the README's example does, counting lookups started and
+ * answered.
+ */
+export const plansTable = (client: DynamoDBClient) => {
+	const counts = { lookups: 0, answered: 0 }
+	const limits = async (tenantId: string): Promise<RateLimit> => {
+		counts.lookups++
+		const { Item } = await client.send(
+			new GetItemCommand({
+				TableName: 'plans',
+				Key: { pk: { S: `TENANT#${tenantId}` }, sk: { S: 'PLAN' } },
+			}),
+		)
+		counts.answered++
+		return { requests: Number(Item?.requests?.N ?? 100), windowSec: 60 }
+	}
+	return { limits, counts }
+}
