@@ -1,7 +1,7 @@
 import { GetItemCommand } from '@aws-sdk/client-dynamodb'
 import { httpApiEvent, type LocalStack, lambdaContext } from '@tenantry/testing'
 import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
 import { audience, type Handler, startTenantApi, tableName } from './local-tenant-api.js'
 
 let stack: LocalStack
@@ -120,17 +120,30 @@ describe('tenant-api', () => {
 	)
 
 	it('limits each tenant separately (429 with Retry-After)', async () => {
-		const token = await tokenFor('initech')
-		const statuses: (number | undefined)[] = []
-		for (let i = 0; i < 27; i++)
-			statuses.push((await call('GET', '/tenants/initech/items/none', { token })).statusCode)
-		expect(statuses.filter((status) => status === 404)).toHaveLength(25)
-		const limited = await call('GET', '/tenants/initech/items/none', { token })
-		expect(limited).toMatchObject({ statusCode: 429, headers: { 'RateLimit-Remaining': '0' } })
-		expect(Number(limited.headers?.['Retry-After'])).toBeGreaterThan(0)
-		expect(
-			(await call('GET', '/tenants/acme/items/none', { token: await tokenFor('acme') })).statusCode,
-		).toBe(404)
+		// The stack counts in one-day windows: on the real clock, a run crossing midnight UTC
+		// would start a fresh window midway. An hour into tomorrow, no window ends during the test,
+		// and every cache the earlier tests filled reads as expired, never as younger than it is.
+		const day = 86_400_000
+		vi.useFakeTimers({
+			toFake: ['Date'],
+			now: (Math.floor(Date.now() / day) + 1) * day + 3_600_000,
+		})
+		try {
+			const token = await tokenFor('initech')
+			const statuses: (number | undefined)[] = []
+			for (let i = 0; i < 27; i++)
+				statuses.push((await call('GET', '/tenants/initech/items/none', { token })).statusCode)
+			expect(statuses.filter((status) => status === 404)).toHaveLength(25)
+			const limited = await call('GET', '/tenants/initech/items/none', { token })
+			expect(limited).toMatchObject({ statusCode: 429, headers: { 'RateLimit-Remaining': '0' } })
+			expect(limited.headers?.['Retry-After']).toBe(String(day / 1000 - 3600))
+			expect(
+				(await call('GET', '/tenants/acme/items/none', { token: await tokenFor('acme') }))
+					.statusCode,
+			).toBe(404)
+		} finally {
+			vi.useRealTimers()
+		}
 	})
 
 	it('keeps serving from cached keys while the identity provider is down', async () => {
