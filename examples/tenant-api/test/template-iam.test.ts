@@ -9,6 +9,7 @@ import {
 	dynamoDbCall,
 	recordedCalls,
 	type Statement,
+	statementsOf,
 	type TemplateResolver,
 	templateResolver,
 } from '../../../scripts/iam-policy.js'
@@ -112,7 +113,7 @@ describe('tenant-api template.yaml: IAM allows what the code sends, and no other
 		for (const sent of calls) expect(allows(functionStatements, sent), sent.label).toBe(true)
 	})
 
-	it("gives a tenant's session none of another tenant's keys, however alike the ids, nor another table", () => {
+	it("gives a tenant's session none of another tenant's keys, however alike the ids, nor another table, nor its own rate-limit counters", () => {
 		const keyOf = (tenant: string) => `TENANT#${tenant}#ITEM#42`
 		const getItem = (key: string, tags?: Record<string, string>, table = tableName) =>
 			dynamoDbCall(resolver, 'GetItem', table, key, tags)
@@ -128,10 +129,50 @@ describe('tenant-api template.yaml: IAM allows what the code sends, and no other
 		expect(allows(tenantStatements, getItem(keyOf('acme'), { tenant_id: 'acme' }, 'other'))).toBe(
 			false,
 		)
+		// Nor its own rate-limit counters: deleting or overwriting one would reset its limit.
+		const windowStart = Date.UTC(2026, 11, 5)
+		for (const counter of [
+			`TENANT#acme#RATE#${windowStart}`,
+			`TENANT#acme#RATE:writes#${windowStart}`,
+		])
+			for (const operation of ['GetItem', 'PutItem', 'DeleteItem', 'UpdateItem'])
+				expect(
+					allows(
+						tenantStatements,
+						dynamoDbCall(resolver, operation, tableName, counter, { tenant_id: 'acme' }),
+					),
+					`${operation} ${counter}`,
+				).toBe(false)
 		// The function's own role reads no item, whoever's.
 		expect(allows(functionStatements, getItem(keyOf('acme')))).toBe(false)
 		expect(
 			allows(functionStatements, dynamoDbCall(resolver, 'UpdateItem', tableName, keyOf('acme'))),
 		).toBe(false)
+	})
+})
+
+describe('tenant-api template.yaml: the role each tenant gets', () => {
+	it("is the role the function's policy and TENANT_ROLE_ARN name, under a name IAM accepts for any stack", () => {
+		const properties = (id: string) => template.Resources[id]?.Properties ?? {}
+		const roleArn = (
+			properties('ItemsFunction').Environment as { Variables: Record<string, unknown> }
+		).Variables.TENANT_ROLE_ARN
+		const assumable = (
+			statementsOf(template, 'ItemsFunction').find((statement) =>
+				[statement.Action].flat().includes('sts:AssumeRole'),
+			) as { Resource: unknown }
+		).Resource
+		expect(assumable).toEqual(roleArn)
+		const [arnPattern, arnVariables] = (roleArn as { 'Fn::Sub': [string, unknown] })['Fn::Sub']
+		const [namePattern, nameVariables] = (
+			properties('TenantDataRole').RoleName as { 'Fn::Sub': [string, unknown] }
+		)['Fn::Sub']
+		expect(arnVariables).toEqual(nameVariables)
+		expect(arnPattern.endsWith(`:role/${namePattern}`)).toBe(true)
+		// A stack id ends in a UUID (36 characters), whatever the stack's name.
+		expect(nameVariables).toEqual({
+			StackUuid: { 'Fn::Select': [2, { 'Fn::Split': ['/', { Ref: 'AWS::StackId' }] }] },
+		})
+		expect(namePattern.replace(/\$\{StackUuid\}/, 'x'.repeat(36)).length).toBeLessThanOrEqual(64)
 	})
 })
