@@ -157,6 +157,8 @@ describe('webhook-ingest template.yaml: IAM allows what the handler sends, and n
 			dynamoDbCall(resolver, 'PutItem', replayTable, 'TENANT#acme#EVENT#1'),
 			dynamoDbCall(resolver, 'DeleteItem', replayTable, 'TENANT#acme#REPLAY#1'),
 			dynamoDbCall(resolver, 'UpdateItem', 'other', 'TENANT#acme#REPLAY#1'),
+			dynamoDbCall(resolver, 'UpdateItem', replayTable, 'TENANT#acme#REPLAY#1'),
+			dynamoDbCall(resolver, 'UpdateItem', replayTable, 'hmac-replay#1'),
 			secretCall(resolver, 'GetSecretValue', 'other/acme'),
 			secretCall(resolver, 'GetSecretValue', 'tenantsX/acme'),
 			secretCall(resolver, 'GetSecretValue', `${pseudonymKeySecretId}-old`),
