@@ -34,6 +34,11 @@ const throttlingNames = new Set([
 ])
 const timeoutNames = new Set(['TimeoutError', 'RequestTimeout', 'RequestTimeoutException'])
 /**
+ * DynamoDB's answer to a write or read of an item that a transaction holds at that moment: the
+ * same request succeeds once the transaction ends, but the SDK does not retry it.
+ */
+const contentionNames = new Set(['TransactionConflictException'])
+/**
  * Node's errors for an endpoint that cannot be reached or drops the connection. Not
  * `ENOTFOUND`: a host name that does not resolve is a configuration to fix, not a wait.
  */
@@ -48,23 +53,32 @@ const networkCodes = new Set([
 ])
 /** 5xx answers about the request itself: a feature or HTTP version the service does not support. */
 const requestStatuses = new Set([501, 505])
-/** Cancellation reasons of a DynamoDB transaction that was throttled rather than refused. */
-const throttledReasons = new Set(['ThrottlingError', 'ProvisionedThroughputExceeded', 'None'])
+/**
+ * Cancellation reasons of a DynamoDB transaction that was throttled, or met another transaction
+ * on one of its items, rather than refused.
+ */
+const transientReasons = new Set([
+	'ThrottlingError',
+	'ProvisionedThroughputExceeded',
+	'TransactionConflict',
+	'None',
+])
 
 /**
- * A DynamoDB transaction cancelled only because it was throttled: DynamoDB answers that with a
- * `TransactionCanceledException` (400) that the SDK does not retry, the throttling named only in
- * its reasons. One reason of the request's own (a failed condition) makes it the request's.
+ * A DynamoDB transaction cancelled only because it was throttled or met another transaction:
+ * DynamoDB answers that with a `TransactionCanceledException` (400) that the SDK does not retry,
+ * the cause named only in its reasons. One reason of the request's own (a failed condition)
+ * makes it the request's.
  */
-const isThrottledTransaction = (reasons: unknown): boolean =>
+const isTransientTransaction = (reasons: unknown): boolean =>
 	Array.isArray(reasons) &&
 	reasons.some((reason) => (reason as { Code?: unknown })?.Code !== 'None') &&
-	reasons.every((reason) => throttledReasons.has((reason as { Code?: unknown })?.Code as string))
+	reasons.every((reason) => transientReasons.has((reason as { Code?: unknown })?.Code as string))
 
 /**
  * Whether an error from `send()` means the service is unavailable rather than that the request
- * was wrong: a 5xx (but 501 and 505), throttling (a throttled DynamoDB transaction too), a
- * timeout, a network error, or a 2xx answer the SDK could not read. A client error (validation,
+ * was wrong: a 5xx (but 501 and 505), throttling (a throttled DynamoDB transaction too), an item
+ * a DynamoDB transaction holds, a timeout, a network error, or a 2xx answer the SDK could not read. A client error (validation,
  * a failed condition, access denied, a missing table or host) is not.
  */
 export const isServiceOutage = (error: unknown): boolean => {
@@ -80,8 +94,9 @@ export const isServiceOutage = (error: unknown): boolean => {
 		$retryable?.throttling === true ||
 		throttlingNames.has(name as string) ||
 		timeoutNames.has(name as string) ||
+		contentionNames.has(name as string) ||
 		networkCodes.has(code as string) ||
-		(name === 'TransactionCanceledException' && isThrottledTransaction(CancellationReasons))
+		(name === 'TransactionCanceledException' && isTransientTransaction(CancellationReasons))
 	)
 }
 

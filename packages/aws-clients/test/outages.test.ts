@@ -130,6 +130,36 @@ describe('AWS outages through tenant clients', () => {
 		expect(await invoke('acme')).toMatchObject({ statusCode: 503, headers: { 'Retry-After': '5' } })
 	})
 
+	it('answers a write to an item a DynamoDB transaction holds with a 503, after one attempt', async () => {
+		stack.dynamodb.faults.inject(
+			{
+				type: 'respond',
+				status: 400,
+				headers: { 'Content-Type': 'application/x-amz-json-1.0' },
+				body: JSON.stringify({
+					__type: 'com.amazonaws.dynamodb.v20120810#TransactionConflictException',
+					message: 'Transaction is ongoing for the item',
+				}),
+			},
+			{ target: 'PutItem' },
+		)
+		const sentBefore = stack.dynamodb.requests.length
+		const { invoke } = pipeline(tenantDynamoDbOptions(stack), async (context) =>
+			context.clients.dynamodb.send(
+				new PutItemCommand({
+					TableName: table,
+					Item: { pk: { S: context.tenant.key('item', 'held') }, sk: { S: 'item' } },
+				}),
+			),
+		)
+		expect(await invoke('acme')).toMatchObject({ statusCode: 503, headers: { 'Retry-After': '5' } })
+		expect(
+			stack.dynamodb.requests
+				.slice(sentBefore)
+				.filter((request) => request.operation === 'PutItem'),
+		).toHaveLength(1)
+	})
+
 	it("leaves errors that are the request's own as the SDK raised them", async () => {
 		const { invoke } = pipeline(tenantDynamoDbOptions(stack), async (context) => {
 			const put = (condition: string) =>
@@ -190,6 +220,25 @@ describe('isServiceOutage', () => {
 				$fault: 'client',
 				$metadata: { httpStatusCode: 400 },
 				CancellationReasons: [{ Code: 'None' }, { Code: 'ThrottlingError' }],
+			}),
+		],
+		[
+			"an item a DynamoDB transaction holds (the SDK's own retries do not cover it)",
+			sdkError('TransactionConflictException', {
+				$fault: 'client',
+				$metadata: { httpStatusCode: 400 },
+			}),
+		],
+		[
+			'a DynamoDB transaction cancelled by conflicts and throttling alone',
+			sdkError('TransactionCanceledException', {
+				$fault: 'client',
+				$metadata: { httpStatusCode: 400 },
+				CancellationReasons: [
+					{ Code: 'TransactionConflict' },
+					{ Code: 'None' },
+					{ Code: 'ThrottlingError' },
+				],
 			}),
 		],
 	])('counts %s', (_, error) => {
