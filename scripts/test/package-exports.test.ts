@@ -29,6 +29,8 @@ interface PackageJson {
 	peerDependencies?: Record<string, string>
 }
 
+const rootLicense = readFileSync(join(root, 'LICENSE'), 'utf8')
+
 const readPackage = (dir: string): PackageJson =>
 	JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8'))
 
@@ -67,6 +69,11 @@ describe('published packages', () => {
 			expect(pkg.types).toBe('./dist/index.d.ts')
 			expect(existsSync(join(dir, 'dist/index.js'))).toBe(true)
 			expect(existsSync(join(dir, 'dist/index.d.ts'))).toBe(true)
+			// npm packs a LICENSE only from the package's own folder.
+			expect(readFileSync(join(dir, 'LICENSE'), 'utf8')).toBe(rootLicense)
+			// A future middy major is untested: it must not satisfy the range.
+			const middy = pkg.peerDependencies?.['@middy/core']
+			if (middy !== undefined) expect(middy).toMatch(/^\^7\.\d+\.\d+$/)
 			for (const peer of Object.keys(pkg.peerDependencies ?? {})) {
 				expect(Object.keys(pkg.dependencies ?? {})).not.toContain(peer)
 			}
