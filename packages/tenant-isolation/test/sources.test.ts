@@ -37,6 +37,27 @@ describe('tenant from each event and authorizer shape', () => {
 		expect(violations).toEqual([])
 	})
 
+	it("reads an HTTP API JWT authorizer's claims in payload format 1.0 as the cognitoAuthorizer source", async () => {
+		const rest = restWith()
+		// Payload 1.0 has the REST API's shape, with the JWT authorizer's claims and scopes.
+		const event = {
+			...rest,
+			version: '1.0',
+			requestContext: {
+				...rest.requestContext,
+				authorizer: { claims: { 'custom:tenant_id': 'acme' }, scopes: ['orders/read'] },
+			},
+		}
+		for (const sources of [undefined, ['cognitoAuthorizer'] as const]) {
+			const { handler, seen } = pipeline(sources === undefined ? {} : { sources: [...sources] })
+			expect(await handler(event, lambdaContext())).toMatchObject({ statusCode: 200, body: 'acme' })
+			expect(seen[0]?.id).toBe('acme')
+		}
+		// The payload 2.0 reader alone finds nothing there, and fails closed.
+		const { handler } = pipeline({ sources: ['httpJwtAuthorizer'] })
+		expect(await handler(event, lambdaContext())).toMatchObject({ statusCode: 401 })
+	})
+
 	it('reads configured field and claim names', async () => {
 		const { handler } = pipeline({ authorizerField: 'org', claim: 'org_id' })
 		await expect(
