@@ -37,7 +37,7 @@ export const intrinsics: Tags = intrinsicNames.flatMap((name): Tags => {
 })
 
 export interface Template {
-	Globals?: { Function?: Record<string, unknown> }
+	Globals?: { Function?: Record<string, unknown>; HttpApi?: Record<string, unknown> }
 	Resources: Record<
 		string,
 		{ Type: string; Properties?: Record<string, unknown>; Metadata?: Record<string, unknown> }

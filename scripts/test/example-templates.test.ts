@@ -79,6 +79,20 @@ describe.each(examples)('examples/%s/template.yaml', (example) => {
 		}
 	})
 
+	it("throttles every HTTP API stage-wide, below the account's default of 10,000 a second", () => {
+		const settings = template.Globals?.HttpApi?.DefaultRouteSettings as
+			| Record<string, unknown>
+			| undefined
+		for (const limit of ['ThrottlingBurstLimit', 'ThrottlingRateLimit']) {
+			expect(settings?.[limit], limit).toBeGreaterThan(0)
+			expect(settings?.[limit], limit).toBeLessThan(10_000)
+		}
+		// An API's own DefaultRouteSettings would replace the global ones.
+		for (const resource of Object.values(template.Resources))
+			if (resource.Type === 'AWS::Serverless::HttpApi')
+				expect(resource.Properties?.DefaultRouteSettings).toBeUndefined()
+	})
+
 	it('grants no wildcard actions or resources', () => {
 		const text = JSON.stringify(template)
 		expect(text).not.toMatch(/"Action":\s*"\*"|"Resource":\s*"\*"|"[a-z0-9-]+:\*"/)
