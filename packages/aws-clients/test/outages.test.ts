@@ -27,6 +27,18 @@ const outcome = (error: unknown) => ({
 	sdkError: (error as { cause?: { cause?: Error } }).cause?.cause?.name,
 })
 
+/** DynamoDB's next `operation` answers a 400 of this error type, as DynamoDB sends it. */
+const answerClientError = (operation: string, type: string, fields: Record<string, unknown>) =>
+	stack.dynamodb.faults.inject(
+		{
+			type: 'respond',
+			status: 400,
+			headers: { 'Content-Type': 'application/x-amz-json-1.0' },
+			body: JSON.stringify({ __type: `com.amazonaws.dynamodb.v20120810#${type}`, ...fields }),
+		},
+		{ target: operation },
+	)
+
 const getItem = (key: string) =>
 	new GetItemCommand({ TableName: table, Key: { pk: { S: key }, sk: { S: 'item' } } })
 
@@ -99,23 +111,14 @@ describe('AWS outages through tenant clients', () => {
 	})
 
 	it('answers a DynamoDB transaction cancelled by throttling with a 503', async () => {
-		stack.dynamodb.faults.inject(
-			{
-				type: 'respond',
-				status: 400,
-				headers: { 'Content-Type': 'application/x-amz-json-1.0' },
-				body: JSON.stringify({
-					__type: 'com.amazonaws.dynamodb.v20120810#TransactionCanceledException',
-					message:
-						'Transaction cancelled, please refer cancellation reasons for specific reasons [None, ThrottlingError]',
-					CancellationReasons: [
-						{ Code: 'None' },
-						{ Code: 'ThrottlingError', Message: 'Throughput exceeds the current capacity' },
-					],
-				}),
-			},
-			{ target: 'TransactWriteItems' },
-		)
+		answerClientError('TransactWriteItems', 'TransactionCanceledException', {
+			message:
+				'Transaction cancelled, please refer cancellation reasons for specific reasons [None, ThrottlingError]',
+			CancellationReasons: [
+				{ Code: 'None' },
+				{ Code: 'ThrottlingError', Message: 'Throughput exceeds the current capacity' },
+			],
+		})
 		const { invoke } = pipeline(tenantDynamoDbOptions(stack), async (context) => {
 			const put = (id: string) => ({
 				Put: {
@@ -131,18 +134,9 @@ describe('AWS outages through tenant clients', () => {
 	})
 
 	it('answers a write to an item a DynamoDB transaction holds with a 503, after one attempt', async () => {
-		stack.dynamodb.faults.inject(
-			{
-				type: 'respond',
-				status: 400,
-				headers: { 'Content-Type': 'application/x-amz-json-1.0' },
-				body: JSON.stringify({
-					__type: 'com.amazonaws.dynamodb.v20120810#TransactionConflictException',
-					message: 'Transaction is ongoing for the item',
-				}),
-			},
-			{ target: 'PutItem' },
-		)
+		answerClientError('PutItem', 'TransactionConflictException', {
+			message: 'Transaction is ongoing for the item',
+		})
 		const sentBefore = stack.dynamodb.requests.length
 		const { invoke } = pipeline(tenantDynamoDbOptions(stack), async (context) =>
 			context.clients.dynamodb.send(
