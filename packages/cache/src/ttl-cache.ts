@@ -197,6 +197,15 @@ export const createTtlCache = <V>(options: TtlCacheOptions): TtlCache<V> => {
 		at < entry.expiresAt &&
 		(maxAgeMs === undefined || at - entry.loadedAt < maxAgeMs)
 
+	/**
+	 * Whether loads of the key still back off. The clock is the wall clock, which can step back
+	 * (NTP): a time before the failure says nothing about how long ago it was, and taken as
+	 * within the backoff it would stretch it by the step, each caller getting the old error
+	 * (a minute's 503s, or a tenant without a plan unlimited, after one failed plan lookup).
+	 */
+	const isBackingOff = (entry: Entry<V>, at: number): boolean =>
+		at < entry.failedUntil && entry.failedUntil - failureBackoffMs <= at
+
 	const isUsableStale = (entry: Entry<V>, at: number): boolean =>
 		entry.hasValue && at < entry.staleUntil
 
@@ -206,7 +215,7 @@ export const createTtlCache = <V>(options: TtlCacheOptions): TtlCache<V> => {
 			return 'fresh'
 		const at = now()
 		if (isFresh(entry, at, maxAgeMs)) return 'fresh'
-		return at < entry.failedUntil && isUsableStale(entry, at) ? 'stale' : undefined
+		return isBackingOff(entry, at) && isUsableStale(entry, at) ? 'stale' : undefined
 	}
 
 	const settle = async (
@@ -289,7 +298,7 @@ export const createTtlCache = <V>(options: TtlCacheOptions): TtlCache<V> => {
 					counters.hits++
 					return Promise.resolve(entry.value as V)
 				}
-				if (now() < entry.failedUntil) {
+				if (isBackingOff(entry, now())) {
 					counters.misses++
 					if (state !== 'stale' || !allowStale) return Promise.reject(entry.failure)
 					recencyOf(entry).touch(entry)
@@ -353,7 +362,7 @@ export const createTtlCache = <V>(options: TtlCacheOptions): TtlCache<V> => {
 			// A value stored meanwhile does not undo a failed load's backoff: should it expire
 			// first, it is served stale until then rather than a load starting at once.
 			const at = now()
-			if (previous !== undefined && at < previous.failedUntil)
+			if (previous !== undefined && isBackingOff(previous, at))
 				recordFailure(key, previous.failure, previous.failedUntil - failureBackoffMs)
 		},
 		delete(key) {

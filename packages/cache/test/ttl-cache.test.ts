@@ -297,6 +297,18 @@ describe('failure backoff', () => {
 		expect(cache.stats()).toMatchObject({ loads: 2, loadErrors: 1 })
 	})
 
+	// A wall clock stepping back (an NTP step) must not stretch the backoff by the step: a
+	// minute's step would otherwise answer every caller with the old error for a minute.
+	it('ends when the clock steps back to before the failure', async () => {
+		const { cache, clock } = setup({ ttlMs: 60_000, failureBackoffMs: 1_000 })
+		await expect(cache.get('k', down)).rejects.toThrow('down')
+		clock.advance(-60_000)
+		clock.advance(1_500)
+		const load = vi.fn(async () => 'up')
+		expect(await cache.get('k', load)).toBe('up')
+		expect(load).toHaveBeenCalledTimes(1)
+	})
+
 	it('serves the stale value without loading while backing off, to get, lookup and peek', async () => {
 		const { cache, clock } = setup({
 			ttlMs: 1_000,
