@@ -132,7 +132,7 @@ export const createLimitResolver = (
 	 * (then a second lookup can run, and either may answer first). An invalid one is left to the
 	 * lookup's callers (in time) or to the next lookup (late) to report.
 	 */
-	const answered = (tenantId: string, record: TenantLookups, lookup: number, value: unknown) => {
+	const stored = (tenantId: string, record: TenantLookups, lookup: number, value: unknown) => {
 		if (record.newest < lookup && lookupsOf.get(tenantId) === record) {
 			let plan: RateLimit | undefined
 			try {
@@ -145,31 +145,38 @@ export const createLimitResolver = (
 				plans.set(tenantId, plan)
 			}
 		}
+	}
+	const answered = (tenantId: string, record: TenantLookups, lookup: number, value: unknown) => {
+		stored(tenantId, record, lookup, value)
 		leave(tenantId, record)
 	}
 	const load = async (tenantId: string): Promise<RateLimit> => {
 		const lookup = ++lookups
-		const record = enter(tenantId)
-		let planned: RateLimit | Promise<RateLimit>
+		let answer: Promise<unknown> | undefined
+		let planned: unknown
 		try {
 			planned = limits(tenantId)
+			// Read within the try: a plan whose `then` cannot be read (a strict config proxy that
+			// throws on unknown keys) fails the lookup like a throw, rather than escaping it.
+			// Adopted once: a thenable that answers twice, or whose `then` throws, settles once.
+			if (isPromiseLike(planned)) answer = Promise.resolve(planned)
 		} catch (error) {
-			leave(tenantId, record)
-			ran(tenantId, record)
 			throw lookupFailure(error)
 		}
-		if (!isPromiseLike(planned)) {
-			answered(tenantId, record, lookup, planned)
-			ran(tenantId, record)
+		if (answer === undefined) {
+			// Answered at once, so never followed: following it would give up an idle tenant at the
+			// cap (dropping its late plan) with never more than 10,000 tenants waited for. Without a
+			// record the cache's own load stores it; with one, it is that tenant's newest plan.
+			const record = lookupsOf.get(tenantId)
+			if (record !== undefined) stored(tenantId, record, lookup, planned)
 			return validated(planned)
 		}
-		// Adopted once: a thenable that answers twice, or whose `then` throws, settles once.
-		const answer = Promise.resolve(planned)
+		const record = enter(tenantId)
 		answer.then(
 			(value) => answered(tenantId, record, lookup, value),
 			() => leave(tenantId, record),
 		)
-		let value: RateLimit
+		let value: unknown
 		try {
 			value = await settledWithin(answer, timeoutMs, () => new RateLimitPlanTimeoutError(timeoutMs))
 		} catch (error) {

@@ -1,0 +1,42 @@
+import { describe, expect, it } from 'vitest'
+import { memoryRateLimitStore, type RateLimit, tenantRateLimit } from '../src/index.js'
+import { pipeline } from './setup.js'
+
+/**
+ * README: after a failed lookup the tenant's plan is not looked up again for a second, meanwhile
+ * `onStoreError` answers. The clock is the wall clock, which can step back (an NTP step): that
+ * second must not last as long as the step, or one failed lookup would answer a minute of
+ * requests 503 ('deny'), or leave a tenant without a known plan unlimited for it ('allow').
+ */
+
+const start = Date.UTC(2026, 11, 5, 10, 0, 0)
+
+const limiter = (limits: () => RateLimit, onStoreError: 'allow' | 'deny') => {
+	const clock = { now: start }
+	const { invoke } = pipeline(
+		tenantRateLimit({
+			limits,
+			store: memoryRateLimitStore(),
+			onStoreError,
+			logger: () => undefined,
+			now: () => clock.now,
+		}),
+	)
+	return { invoke, clock }
+}
+
+describe('a clock that steps back', () => {
+	it("does not stretch the second's wait after a failed lookup", async () => {
+		const table = { up: false }
+		const { invoke, clock } = limiter(() => {
+			if (!table.up) throw new Error('plans table unreachable')
+			return { requests: 10, windowSec: 60 }
+		}, 'deny')
+		expect((await invoke('acme')).statusCode).toBe(503)
+		table.up = true
+		// The clock steps back a minute; a second and a half later the table is looked up again.
+		clock.now -= 60_000
+		clock.now += 1_500
+		expect((await invoke('acme')).statusCode).toBe(200)
+	})
+})
