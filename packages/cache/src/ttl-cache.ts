@@ -61,6 +61,11 @@ interface Entry<V> extends LruNode {
 	staleUntil: number
 	/** The last load error, remembered while loads back off. */
 	failure: unknown
+	/**
+	 * When it failed. Kept rather than worked back from `failedUntil`: on a clock in fractional
+	 * milliseconds the sum rounds, and the failure's own instant could fall outside its backoff.
+	 */
+	failedAt: number
 	/** No load is started before this time (0: no backoff). */
 	failedUntil: number
 }
@@ -154,6 +159,7 @@ export const createTtlCache = <V>(options: TtlCacheOptions): TtlCache<V> => {
 			expiresAt,
 			staleUntil: expiresAt + staleMs,
 			failure: undefined,
+			failedAt: 0,
 			failedUntil: 0,
 			newer: undefined,
 			older: undefined,
@@ -174,6 +180,7 @@ export const createTtlCache = <V>(options: TtlCacheOptions): TtlCache<V> => {
 		const entry = entries.get(key)
 		if (entry !== undefined) {
 			entry.failure = error
+			entry.failedAt = at
 			entry.failedUntil = at + failureBackoffMs
 			return
 		}
@@ -186,6 +193,7 @@ export const createTtlCache = <V>(options: TtlCacheOptions): TtlCache<V> => {
 			expiresAt: Number.NEGATIVE_INFINITY,
 			staleUntil: Number.NEGATIVE_INFINITY,
 			failure: error,
+			failedAt: at,
 			failedUntil: at + failureBackoffMs,
 			newer: undefined,
 			older: undefined,
@@ -204,7 +212,7 @@ export const createTtlCache = <V>(options: TtlCacheOptions): TtlCache<V> => {
 	 * (a minute's 503s, or a tenant without a plan unlimited, after one failed plan lookup).
 	 */
 	const isBackingOff = (entry: Entry<V>, at: number): boolean =>
-		at < entry.failedUntil && entry.failedUntil - failureBackoffMs <= at
+		at < entry.failedUntil && entry.failedAt <= at
 
 	const isUsableStale = (entry: Entry<V>, at: number): boolean =>
 		entry.hasValue && at < entry.staleUntil
@@ -363,7 +371,7 @@ export const createTtlCache = <V>(options: TtlCacheOptions): TtlCache<V> => {
 			// first, it is served stale until then rather than a load starting at once.
 			const at = now()
 			if (previous !== undefined && isBackingOff(previous, at))
-				recordFailure(key, previous.failure, previous.failedUntil - failureBackoffMs)
+				recordFailure(key, previous.failure, previous.failedAt)
 		},
 		delete(key) {
 			inflight.delete(key)

@@ -309,6 +309,25 @@ describe('failure backoff', () => {
 		expect(load).toHaveBeenCalledTimes(1)
 	})
 
+	// A clock in fractional milliseconds (performance.now(), a test clock) is a clock in ms too:
+	// the failure's own instant must be within its backoff, whatever the rounding of the sum.
+	it('holds at the instant of the failure on a clock in fractional milliseconds', async () => {
+		const clock = fakeClock(1_048.3)
+		const cache = createTtlCache<string>({
+			ttlMs: 1_000,
+			staleIfErrorMs: 10_000,
+			failureBackoffMs: 1_000,
+			now: clock.now,
+		})
+		await expect(cache.get('cold', down)).rejects.toThrow('down')
+		const load = vi.fn(down)
+		await expect(cache.get('cold', load)).rejects.toThrow('down')
+		expect(load).not.toHaveBeenCalled()
+		cache.set('warm', 'old', { ttlMs: 0 })
+		expect(await cache.get('warm', down)).toBe('old')
+		expect(cache.lookup('warm')).toBe('old')
+	})
+
 	it('serves the stale value without loading while backing off, to get, lookup and peek', async () => {
 		const { cache, clock } = setup({
 			ttlMs: 1_000,

@@ -5,12 +5,13 @@ import type { RateLimit } from '../src/options.js'
 
 /**
  * Random interleavings of requests, lookups that answer or fail (in time or after
- * `limitsTimeoutMs`) and a clock that moves, against the README's promise: the plan of the
+ * `limitsTimeoutMs`, or at once: a plan, an invalid one, a throw, a plan whose `then` throws)
+ * and a wall clock that moves and steps (either way, without time passing), against the README's promise: the plan of the
  * newest lookup that answered applies (a later-started lookup is a newer one); with none, the
  * lookup's failure (`onStoreError`). Each lookup's plan is told apart by `requests`: its number.
  */
 
-type Mode = 'deferred' | 'sync' | 'throw'
+type Mode = 'deferred' | 'sync' | 'throw' | 'sync-invalid' | 'strict'
 type Command =
 	| { type: 'request'; tenant: string }
 	| { type: 'answer'; pick: number }
@@ -18,6 +19,7 @@ type Command =
 	| { type: 'invalid'; pick: number }
 	| { type: 'advance'; ms: number }
 	| { type: 'mode'; mode: Mode }
+	| { type: 'step'; ms: number }
 
 const tenants = ['a', 'a', 'a', 'b']
 const command: fc.Arbitrary<Command> = fc.oneof(
@@ -42,7 +44,14 @@ const command: fc.Arbitrary<Command> = fc.oneof(
 		weight: 1,
 		arbitrary: fc.record({
 			type: fc.constant('mode' as const),
-			mode: fc.constantFrom<Mode>('deferred', 'sync', 'throw'),
+			mode: fc.constantFrom<Mode>('deferred', 'sync', 'throw', 'sync-invalid', 'strict'),
+		}),
+	},
+	{
+		weight: 1,
+		arbitrary: fc.record({
+			type: fc.constant('step' as const),
+			ms: fc.constantFrom(-61_000, -1_500, -700, -150, 700, 61_000),
 		}),
 	},
 )
@@ -58,13 +67,27 @@ interface Lookup {
 	reject: (error: Error) => void
 }
 
-/** A started lookup: when it started, and when it settled (answered, failed, invalid). */
+/**
+ * A started lookup: when it started, and when it settled (answered, failed, invalid), each on
+ * the wall clock (`Date.now()`, which steps) and on the timers' clock (`elapsed`, which does not).
+ */
 interface Started {
 	tenant: string
 	at: number
+	atElapsed: number
 	settledAt?: number
+	settledElapsed?: number
 	/** Whether it settled with a valid plan. */
 	valid?: boolean
+	/** The wall clock when its `limitsTimeoutMs` ran out, if it did before it settled. */
+	timedOutAt?: number
+}
+
+/** A failed lookup, on both clocks; `ended` once the wall clock stepped back to before it. */
+interface Failure {
+	at: number
+	elapsed: number
+	ended: boolean
 }
 
 /** After a failed lookup, how long no new lookup of that tenant starts (README). */
@@ -73,6 +96,8 @@ const backoffMs = 1_000
 const staleIfErrorMs = 3_600_000
 
 const run = async (ttlMs: number, timeoutMs: number, commands: Command[]) => {
+	/** Time that passed (timers fire on it); the wall clock is `Date.now()`. */
+	let elapsed = 0
 	let started = 0
 	let mode: Mode = 'deferred'
 	const open: Lookup[] = []
@@ -80,44 +105,81 @@ const run = async (ttlMs: number, timeoutMs: number, commands: Command[]) => {
 	const newest = new Map<string, number>()
 	/** Per tenant, when its newest plan (the one `newest` names) was stored. */
 	const storedAt = new Map<string, number>()
+	/** Per tenant, the latest wall clock seen since then: past the stale window, it may be gone. */
+	const latestSince = new Map<string, number>()
 	const answered = (tenant: string, id: number) => {
 		if (id > (newest.get(tenant) ?? 0)) {
 			newest.set(tenant, id)
 			storedAt.set(tenant, Date.now())
+			latestSince.set(tenant, Date.now())
 		}
 	}
 	const lookups = new Map<number, Started>()
-	/** When the lookups of `tenant` failed (threw, rejected or answered invalid in time, timed out). */
-	const failuresOf = (tenant: string, at: number): number[] =>
-		[...lookups.values()].flatMap((lookup) => {
-			if (lookup.tenant !== tenant) return []
-			const deadline = lookup.at + timeoutMs
-			if (lookup.settledAt !== undefined && lookup.settledAt < deadline)
-				return lookup.valid ? [] : [lookup.settledAt]
-			return deadline <= at ? [deadline] : []
-		})
+	const failures = new Map<string, Failure[]>()
+	const failed = (tenant: string) => {
+		const list = failures.get(tenant) ?? []
+		list.push({ at: Date.now(), elapsed, ended: false })
+		failures.set(tenant, list)
+	}
+	/** Timers fire as time passes: a lookup not settled by its deadline failed then. */
+	const timeOut = (wallMinusElapsed: number) => {
+		for (const lookup of lookups.values()) {
+			const deadline = lookup.atElapsed + timeoutMs
+			if (lookup.settledElapsed !== undefined && lookup.settledElapsed < deadline) continue
+			if (lookup.timedOutAt !== undefined || deadline > elapsed) continue
+			lookup.timedOutAt = deadline + wallMinusElapsed
+			const list = failures.get(lookup.tenant) ?? []
+			list.push({ at: lookup.timedOutAt, elapsed: deadline, ended: false })
+			failures.set(lookup.tenant, list)
+		}
+	}
 	const violations: string[] = []
 	const limits = (tenant: string): RateLimit | Promise<RateLimit> => {
 		const id = ++started
 		const at = Date.now()
-		const failed = failuresOf(tenant, at).filter(
-			(failure) => failure <= at && at < failure + backoffMs,
+		// Within a second of a failure by the wall clock and by the time that passed, and no step
+		// back to before it since (README: that ends the wait rather than stretching it).
+		const within = (failures.get(tenant) ?? []).filter(
+			(failure) =>
+				!failure.ended &&
+				failure.at <= at &&
+				at < failure.at + backoffMs &&
+				elapsed - failure.elapsed < backoffMs,
 		)
-		if (failed.length > 0)
+		if (within.length > 0)
 			violations.push(
-				`lookup ${id} of ${tenant} started at ${at}, within a second of a failure at ${failed[0]}`,
+				`lookup ${id} of ${tenant} started at ${at}, within a second of a failure at ${within[0]?.at}`,
 			)
-		const record: Started = { tenant, at }
+		const record: Started = { tenant, at, atElapsed: elapsed }
 		lookups.set(id, record)
-		if (mode === 'sync') {
+		if (mode !== 'deferred') {
 			record.settledAt = at
-			record.valid = true
+			record.settledElapsed = elapsed
+			record.valid = mode === 'sync'
+		}
+		if (mode === 'sync') {
 			answered(tenant, id)
 			return { requests: id, windowSec: 60 }
 		}
+		if (mode === 'sync-invalid') {
+			failed(tenant)
+			return { requests: -1, windowSec: 60 }
+		}
+		if (mode === 'strict') {
+			failed(tenant)
+			// A plan read through a strict config proxy: reading its `then` throws.
+			return new Proxy(
+				{ requests: id, windowSec: 60 },
+				{
+					get: (target, key) => {
+						if (key === 'then') throw new TypeError('no such setting: then')
+						return target[key as keyof RateLimit]
+					},
+				},
+			)
+		}
 		if (mode === 'throw') {
-			record.settledAt = at
-			record.valid = false
+			failed(tenant)
 			throw new Error(`lookup ${id} failed`)
 		}
 		return new Promise<RateLimit>((resolve, reject) => {
@@ -158,7 +220,8 @@ const run = async (ttlMs: number, timeoutMs: number, commands: Command[]) => {
 						const knownThen = knownAtStart.get(tenant)
 						// A known plan is served while lookups fail up to an hour past its cache time.
 						const staleUntil = (storedAtStart.get(tenant) ?? 0) + ttlMs + staleIfErrorMs
-						if (knownThen !== undefined && Date.now() < staleUntil)
+						const latest = Math.max(latestSince.get(tenant) ?? 0, Date.now())
+						if (knownThen !== undefined && latest < staleUntil)
 							violations.push(`${where}: ${tenant} failed although plan ${knownThen} was known`)
 					},
 				)
@@ -173,7 +236,9 @@ const run = async (ttlMs: number, timeoutMs: number, commands: Command[]) => {
 				const record = lookups.get(lookup.id)
 				if (record !== undefined) {
 					record.settledAt = Date.now()
+					record.settledElapsed = elapsed
 					record.valid = next.type === 'answer'
+					if (!record.valid && elapsed < record.atElapsed + timeoutMs) failed(lookup.tenant)
 				}
 				if (next.type === 'answer') {
 					answered(lookup.tenant, lookup.id)
@@ -184,14 +249,31 @@ const run = async (ttlMs: number, timeoutMs: number, commands: Command[]) => {
 				} else lookup.reject(new Error(`lookup ${lookup.id} failed`))
 				break
 			}
-			case 'advance':
+			case 'advance': {
+				const wallMinusElapsed = Date.now() - elapsed
 				await vi.advanceTimersByTimeAsync(next.ms)
+				elapsed += next.ms
+				timeOut(wallMinusElapsed)
 				break
+			}
+			case 'step': {
+				// An NTP step: the wall clock jumps, no time passes, no timer fires.
+				vi.setSystemTime(Date.now() + next.ms)
+				break
+			}
 			case 'mode':
 				mode = next.mode
 				break
 		}
 		await flush()
+		// A wall clock back before a failure ends its wait (README), as one past its second does:
+		// once over, it does not start again when the clock steps back into it.
+		const wall = Date.now()
+		for (const list of failures.values())
+			for (const failure of list)
+				if (wall < failure.at || failure.at + backoffMs <= wall) failure.ended = true
+		for (const tenant of latestSince.keys())
+			latestSince.set(tenant, Math.max(latestSince.get(tenant) ?? 0, Date.now()))
 		// A failure noticed during this step is judged by what was known when it began.
 		if (violations.length > 0) return violations
 	}
