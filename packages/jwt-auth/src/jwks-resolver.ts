@@ -53,6 +53,19 @@ export const createJwksResolver = (options: JwksResolverOptions): JwksResolver =
 	const subsegment = `JWKS ${new URL(uri).host}`
 
 	let fetchesStarted = 0
+	// The last document fetched and the keys built from it. A refresh that brings the same
+	// document keeps those keys: nothing to import again, and tokens verified with them stay in
+	// the verified-token cache, whose hits hold only while the issuer's keys are the same objects.
+	let lastDocument: string | undefined
+	let lastKeys: KeySet | undefined
+	const keySetOf = (document: unknown, fetchNumber: number): KeySet => {
+		const text = JSON.stringify(document)
+		if (text === lastDocument && lastKeys !== undefined) return { ...lastKeys, fetchNumber }
+		const keys = buildKeySet(document, fetchNumber)
+		lastDocument = text
+		lastKeys = keys
+		return keys
+	}
 	// Failures that did not come from the issuer (something in this process threw, such as an
 	// X-Ray SDK that instruments node:http outside an invocation).
 	const localFailures = new WeakSet<object>()
@@ -60,7 +73,7 @@ export const createJwksResolver = (options: JwksResolverOptions): JwksResolver =
 		const fetchNumber = ++fetchesStarted
 		try {
 			const document = await traced(trace, subsegment, () => fetchJwksDocument(uri, limits))
-			return buildKeySet(document, fetchNumber)
+			return keySetOf(document, fetchNumber)
 		} catch (error) {
 			if (error instanceof JwksError) throw error
 			const local = new JwksInvalidError('unexpected failure', error)

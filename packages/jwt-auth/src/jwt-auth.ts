@@ -151,8 +151,8 @@ export const jwtAuth = (
 		if (!hasScopes(scopes, requiredScopes)) throw new InsufficientScopeError()
 		const tenantId = readTenant(claims, tenantRules)
 		const auth = createAuth(claims, subject, config.issuer, scopes, tenantId)
-		// A hit is served only while the issuer still uses these keys: once a refreshed JWKS is in
-		// use, the token is verified again (its key may have been removed).
+		// A hit is served only while the issuer still uses these keys: once a refreshed JWKS with
+		// another document is in use, the token is verified again (its key may have been removed).
 		if (cacheKey !== undefined)
 			tokenCache?.remember(cacheKey, auth, window, { keys, current: resolver.current }, nowMs)
 		return auth

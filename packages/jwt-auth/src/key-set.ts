@@ -10,7 +10,10 @@ export interface KeySet {
 	 * requested from the issuer after that moment.
 	 */
 	readonly fetchNumber: number
-	/** Usable keys by `kid`; a `Map`, so a `kid` of `__proto__` finds nothing. */
+	/**
+	 * Usable keys by `kid`; a `Map`, so a `kid` of `__proto__` finds nothing. One object for every
+	 * fetch that brought the same document: the verified-token cache tells its keys by it.
+	 */
 	readonly byKid: ReadonlyMap<string, readonly KeyEntry[]>
 	readonly usable: readonly KeyEntry[]
 	/** `kid` -> why, for kids that have no usable key at all. */

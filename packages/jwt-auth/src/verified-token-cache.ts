@@ -20,7 +20,8 @@ export interface VerifiedTokenCache {
 	keyOf(token: string): string
 	/**
 	 * The verified result, if cached, still inside the token's validity window at `nowMs`, and
-	 * verified with the key set its issuer uses now (a refreshed JWKS may have dropped the key).
+	 * verified with the keys its issuer uses now: a refreshed JWKS may have dropped the key (one
+	 * that brought the same document keeps the same keys).
 	 */
 	find(key: string, nowMs: number): JwtAuth | undefined
 	remember(
@@ -49,7 +50,11 @@ export const createVerifiedTokenCache = (
 		find(key, nowMs) {
 			const hit = cache.lookup(key)
 			if (hit === undefined) return undefined
-			if (nowMs >= hit.notBeforeMs && nowMs < hit.notAfterMs && hit.current() === hit.keys)
+			if (
+				nowMs >= hit.notBeforeMs &&
+				nowMs < hit.notAfterMs &&
+				hit.current()?.byKid === hit.keys.byKid
+			)
 				return hit.auth
 			cache.delete(key)
 			return undefined
