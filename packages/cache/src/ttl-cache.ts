@@ -123,6 +123,21 @@ export const createTtlCache = <V>(options: TtlCacheOptions): TtlCache<V> => {
 	/** Per key with loads a `set` detached that have not settled yet: what `delete` marks. */
 	const replacedLoads = new Map<string, Replaced>()
 	const counters = emptyStats()
+	/** What the clock read last, to notice it stepping back. */
+	let lastRead = Number.NEGATIVE_INFINITY
+
+	/**
+	 * The clock, as every call reads it. The wall clock can step back (NTP): once any call reads it
+	 * before a failure, that failure's backoff is over for good, not only until the clock catches
+	 * up with the failure again (a minute's step would bring its second back a minute later).
+	 */
+	const clock = (): number => {
+		const at = now()
+		if (at < lastRead)
+			for (const entry of entries.values()) if (at < entry.failedAt) entry.failedUntil = 0
+		lastRead = at
+		return at
+	}
 
 	const remove = (entry: Entry<V>): void => {
 		entries.delete(entry.key)
@@ -148,7 +163,7 @@ export const createTtlCache = <V>(options: TtlCacheOptions): TtlCache<V> => {
 		lifetimeMs: number,
 		staleMs: number,
 	): void => {
-		const loadedAt = now()
+		const loadedAt = clock()
 		const expiresAt = loadedAt + lifetimeMs
 		insert({
 			key,
@@ -221,7 +236,7 @@ export const createTtlCache = <V>(options: TtlCacheOptions): TtlCache<V> => {
 	const servable = (entry: Entry<V>, maxAgeMs?: number): 'fresh' | 'stale' | undefined => {
 		if (entry.expiresAt === Number.POSITIVE_INFINITY && maxAgeMs === undefined && entry.hasValue)
 			return 'fresh'
-		const at = now()
+		const at = clock()
 		if (isFresh(entry, at, maxAgeMs)) return 'fresh'
 		return isBackingOff(entry, at) && isUsableStale(entry, at) ? 'stale' : undefined
 	}
@@ -245,7 +260,7 @@ export const createTtlCache = <V>(options: TtlCacheOptions): TtlCache<V> => {
 				// it again; a load a `set` replaced did fail: no load starts for `failureBackoffMs`, as
 				// after any failure, whether the key still holds the value set, a newer one, or none.
 				const current = entries.get(key)
-				const at = now()
+				const at = clock()
 				if (flight.replaced?.forgotten === false && failureBackoffMs > 0 && !isNotFound(error))
 					recordFailure(key, error, at)
 				if (current !== undefined && isUsableStale(current, at))
@@ -257,7 +272,7 @@ export const createTtlCache = <V>(options: TtlCacheOptions): TtlCache<V> => {
 				throw error
 			}
 			counters.loadErrors++
-			const at = now()
+			const at = clock()
 			const previous = entries.get(key)
 			if (previous !== undefined && isUsableStale(previous, at)) {
 				if (failureBackoffMs > 0) recordFailure(key, error, at)
@@ -306,14 +321,14 @@ export const createTtlCache = <V>(options: TtlCacheOptions): TtlCache<V> => {
 					counters.hits++
 					return Promise.resolve(entry.value as V)
 				}
-				if (isBackingOff(entry, now())) {
+				if (isBackingOff(entry, clock())) {
 					counters.misses++
 					if (state !== 'stale' || !allowStale) return Promise.reject(entry.failure)
 					recencyOf(entry).touch(entry)
 					counters.staleServed++
 					return Promise.resolve(entry.value as V)
 				}
-				if (getOptions?.refreshInBackground && allowStale && isUsableStale(entry, now())) {
+				if (getOptions?.refreshInBackground && allowStale && isUsableStale(entry, clock())) {
 					counters.misses++
 					counters.staleServed++
 					recencyOf(entry).touch(entry)
@@ -369,7 +384,7 @@ export const createTtlCache = <V>(options: TtlCacheOptions): TtlCache<V> => {
 			store(key, value, undefined, setOptions?.ttlMs ?? ttlMs, staleIfErrorMs)
 			// A value stored meanwhile does not undo a failed load's backoff: should it expire
 			// first, it is served stale until then rather than a load starting at once.
-			const at = now()
+			const at = clock()
 			if (previous !== undefined && isBackingOff(previous, at))
 				recordFailure(key, previous.failure, previous.failedAt)
 		},

@@ -309,6 +309,22 @@ describe('failure backoff', () => {
 		expect(load).toHaveBeenCalledTimes(1)
 	})
 
+	// Once ended, it stays ended: the clock catching up with the failure's instant again is not
+	// a second later, but a minute and more. Seen by any call, on this key or another.
+	it('stays ended when the clock, stepped back to before the failure, catches up with it', async () => {
+		for (const seenBy of ['peek k', 'get other']) {
+			const { cache, clock } = setup({ ttlMs: 60_000, failureBackoffMs: 1_000 })
+			await expect(cache.get('k', down)).rejects.toThrow('down')
+			clock.advance(-60_000)
+			if (seenBy === 'peek k') expect(cache.peek('k')).toBeUndefined()
+			else expect(await cache.get('other', async () => 'x')).toBe('x')
+			clock.advance(60_500)
+			const load = vi.fn(async () => 'up')
+			expect(await cache.get('k', load), seenBy).toBe('up')
+			expect(load).toHaveBeenCalledTimes(1)
+		}
+	})
+
 	// A clock in fractional milliseconds (performance.now(), a test clock) is a clock in ms too:
 	// the failure's own instant must be within its backoff, whatever the rounding of the sum.
 	it('holds at the instant of the failure on a clock in fractional milliseconds', async () => {

@@ -39,4 +39,23 @@ describe('a clock that steps back', () => {
 		clock.now += 1_500
 		expect((await invoke('acme')).statusCode).toBe(200)
 	})
+
+	it('does not bring the wait back when the clock, stepped back, reaches the failure again', async () => {
+		const table = { up: false }
+		const { invoke, clock } = limiter(() => {
+			if (!table.up) throw new Error('plans table unreachable')
+			return { requests: 10, windowSec: 60 }
+		}, 'deny')
+		expect((await invoke('acme')).statusCode).toBe(503)
+		table.up = true
+		// The clock steps back a minute; other tenants' requests go on for a minute, then acme's
+		// comes, a minute and a half second after its failed lookup.
+		clock.now -= 60_000
+		for (let tenSeconds = 0; tenSeconds < 6; tenSeconds++) {
+			expect((await invoke('globex')).statusCode).toBe(200)
+			clock.now += 10_000
+		}
+		clock.now += 500
+		expect((await invoke('acme')).statusCode).toBe(200)
+	})
 })
