@@ -87,7 +87,7 @@ describe.each(examples)('examples/%s/template.yaml', (example) => {
 			expect(settings?.[limit], limit).toBeGreaterThan(0)
 			expect(settings?.[limit], limit).toBeLessThan(10_000)
 		}
-		// An API's own DefaultRouteSettings would replace the global ones.
+		// An API's own DefaultRouteSettings would be merged over the global ones, its limits winning.
 		for (const resource of Object.values(template.Resources))
 			if (resource.Type === 'AWS::Serverless::HttpApi')
 				expect(resource.Properties?.DefaultRouteSettings).toBeUndefined()

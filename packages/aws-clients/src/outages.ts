@@ -34,8 +34,9 @@ const throttlingNames = new Set([
 ])
 const timeoutNames = new Set(['TimeoutError', 'RequestTimeout', 'RequestTimeoutException'])
 /**
- * DynamoDB's answer to a write or read of an item that a transaction holds at that moment: the
- * same request succeeds once the transaction ends, but the SDK does not retry it.
+ * DynamoDB's answer to a write (PutItem, UpdateItem, DeleteItem; a plain read never conflicts)
+ * of an item that a transaction holds at that moment: the same request succeeds once the
+ * transaction ends, but the SDK does not retry it.
  */
 const contentionNames = new Set(['TransactionConflictException'])
 /**
