@@ -13,18 +13,26 @@ export interface JwksFetchLimits {
 	maxBytes: number
 }
 
+const { hash } = process.getBuiltinModule('node:crypto')
 const utf8 = new TextDecoder('utf-8', { fatal: true })
 
+/** A fetched JWKS: the parsed document, and a digest of its body to tell an unchanged one by. */
+export interface FetchedJwks {
+	readonly document: unknown
+	/** SHA-256 of the body as received: a fixed size, whatever the document's depth or length. */
+	readonly digest: string
+}
+
 /**
- * GETs a JWKS document within `timeoutMs` (connection, headers and body) and `maxBytes`, and
- * parses it. Redirects are not followed: the JWKS URI is configuration, and a redirect could
+ * GETs a JWKS document within `timeoutMs` (connection, headers and body) and `maxBytes`,
+ * parses it and digests its body. Redirects are not followed: the JWKS URI is configuration, and a redirect could
  * leave https or the issuer's host. Every failure is a `JwksError`, so callers answer 503.
  *
  * `node:http(s)` rather than `fetch`: the first `fetch()` in a process loads undici
  * synchronously (about 30 ms here), which the prefetch would add to every cold start, while the
  * AWS SDK already loads `node:https`.
  */
-export const fetchJwksDocument = (uri: string, limits: JwksFetchLimits): Promise<unknown> =>
+export const fetchJwksDocument = (uri: string, limits: JwksFetchLimits): Promise<FetchedJwks> =>
 	new Promise((resolve, reject) => {
 		const url = new URL(uri)
 		// Resolved per call, not at module scope: loading node:https (TLS) is cold-start time.
@@ -68,7 +76,8 @@ export const fetchJwksDocument = (uri: string, limits: JwksFetchLimits): Promise
 			response.on('end', () => {
 				if (!settle()) return
 				try {
-					resolve(JSON.parse(utf8.decode(Buffer.concat(chunks, size))))
+					const body = Buffer.concat(chunks, size)
+					resolve({ document: JSON.parse(utf8.decode(body)), digest: hash('sha256', body) })
 				} catch (error) {
 					reject(new JwksInvalidError('body is not UTF-8 JSON', error))
 				}

@@ -1,7 +1,7 @@
 import { createTtlCache } from '@tenantry/cache'
 import { type TracerLike, traced } from '@tenantry/util'
 import { JwksError, JwksInvalidError } from './errors.js'
-import { fetchJwksDocument } from './jwks-fetch.js'
+import { type FetchedJwks, fetchJwksDocument } from './jwks-fetch.js'
 import { buildKeySet, type KeySet } from './key-set.js'
 
 export interface JwksResolverOptions {
@@ -53,16 +53,15 @@ export const createJwksResolver = (options: JwksResolverOptions): JwksResolver =
 	const subsegment = `JWKS ${new URL(uri).host}`
 
 	let fetchesStarted = 0
-	// The last document fetched and the keys built from it. A refresh that brings the same
-	// document keeps those keys: nothing to import again, and tokens verified with them stay in
-	// the verified-token cache, whose hits hold only while the issuer's keys are the same objects.
-	let lastDocument: string | undefined
+	// The digest of the last document fetched and the keys built from it. A refresh that brings
+	// the same bytes keeps those keys: nothing to import again, and tokens verified with them stay
+	// in the verified-token cache, whose hits hold only while the issuer's keys are the same objects.
+	let lastDigest: string | undefined
 	let lastKeys: KeySet | undefined
-	const keySetOf = (document: unknown, fetchNumber: number): KeySet => {
-		const text = JSON.stringify(document)
-		if (text === lastDocument && lastKeys !== undefined) return { ...lastKeys, fetchNumber }
+	const keySetOf = ({ document, digest }: FetchedJwks, fetchNumber: number): KeySet => {
+		if (digest === lastDigest && lastKeys !== undefined) return { ...lastKeys, fetchNumber }
 		const keys = buildKeySet(document, fetchNumber)
-		lastDocument = text
+		lastDigest = digest
 		lastKeys = keys
 		return keys
 	}
@@ -72,8 +71,8 @@ export const createJwksResolver = (options: JwksResolverOptions): JwksResolver =
 	const fetchWith = async (trace: TracerLike | undefined): Promise<KeySet> => {
 		const fetchNumber = ++fetchesStarted
 		try {
-			const document = await traced(trace, subsegment, () => fetchJwksDocument(uri, limits))
-			return keySetOf(document, fetchNumber)
+			const fetched = await traced(trace, subsegment, () => fetchJwksDocument(uri, limits))
+			return keySetOf(fetched, fetchNumber)
 		} catch (error) {
 			if (error instanceof JwksError) throw error
 			const local = new JwksInvalidError('unexpected failure', error)
