@@ -1,10 +1,16 @@
 import { constants, createHmac, KeyObject, sign } from 'node:crypto'
 import middy from '@middy/core'
 import httpErrorHandler from '@middy/http-error-handler'
-import { httpApiEvent, lambdaContext, type SigningKey } from '@tenantry/testing'
+import {
+	httpApiEvent,
+	type LocalIdentityProvider,
+	lambdaContext,
+	type SigningKey,
+	startIdentityProvider,
+} from '@tenantry/testing'
 import type { HttpEventLike, TenantryError } from '@tenantry/util'
 import type { APIGatewayProxyResultV2, Context } from 'aws-lambda'
-import { expect } from 'vitest'
+import { afterEach, beforeEach, expect } from 'vitest'
 import { type JwtAuth, type JwtAuthOptions, jwtAuth, type WithJwtAuth } from '../src/index.js'
 
 export const fakeClock = (start = Date.now()) => {
@@ -18,6 +24,20 @@ export const fakeClock = (start = Date.now()) => {
 			current = ms
 		},
 	}
+}
+
+/**
+ * An RS256 identity provider on a fake clock, started before each test of the calling file and
+ * stopped after it: read `idp` and `clock` inside the tests.
+ */
+export const identityProviderPerTest = () => {
+	const local = {} as { idp: LocalIdentityProvider; clock: ReturnType<typeof fakeClock> }
+	beforeEach(async () => {
+		local.clock = fakeClock()
+		local.idp = await startIdentityProvider({ now: local.clock.now, algorithms: ['RS256'] })
+	})
+	afterEach(() => local.idp.stop())
+	return local
 }
 
 export interface Outcome {

@@ -1,16 +1,8 @@
-import { type LocalIdentityProvider, startIdentityProvider } from '@tenantry/testing'
-import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import { fakeClock, pipeline } from './helpers.js'
+import { describe, expect, it } from 'vitest'
+import { identityProviderPerTest, pipeline } from './helpers.js'
 
-let idp: LocalIdentityProvider
-let clock: ReturnType<typeof fakeClock>
+const local = identityProviderPerTest()
 const claims = { sub: 'user-1', aud: 'api', tenant_id: 'acme' }
-
-beforeEach(async () => {
-	clock = fakeClock()
-	idp = await startIdentityProvider({ now: clock.now, algorithms: ['RS256'] })
-})
-afterEach(() => idp.stop())
 
 describe('a JWKS whose document cannot be written back as text', () => {
 	// RFC 7517 section 5: members of a JWK Set that are not understood are ignored. A deeply
@@ -19,19 +11,19 @@ describe('a JWKS whose document cannot be written back as text', () => {
 	// failure of this process rather than of the issuer.
 	it('still uses its keys', async () => {
 		const depth = 100_000
-		const body = `{"keys":${JSON.stringify(idp.jwks().keys)},"x-extension":${'['.repeat(depth)}${']'.repeat(depth)}}`
+		const body = `{"keys":${JSON.stringify(local.idp.jwks().keys)},"x-extension":${'['.repeat(depth)}${']'.repeat(depth)}}`
 		expect(Buffer.byteLength(body)).toBeLessThan(262_144)
-		idp.faults.inject({ type: 'respond', status: 200, body })
+		local.idp.faults.inject({ type: 'respond', status: 200, body })
 		const run = pipeline({
-			issuers: { issuer: idp.issuer, audience: 'api' },
+			issuers: { issuer: local.idp.issuer, audience: 'api' },
 			prefetch: false,
-			now: clock.now,
+			now: local.clock.now,
 		})
-		const outcome = await run.withToken(await idp.sign(claims))
+		const outcome = await run.withToken(await local.idp.sign(claims))
 		expect(outcome.statusCode).toBe(200)
 		// Refreshed with the same document: its keys still work.
-		clock.advance(600_000)
-		expect((await run.withToken(await idp.sign(claims))).statusCode).toBe(200)
-		expect(idp.jwksCalls()).toBe(2)
+		local.clock.advance(600_000)
+		expect((await run.withToken(await local.idp.sign(claims))).statusCode).toBe(200)
+		expect(local.idp.jwksCalls()).toBe(2)
 	})
 })

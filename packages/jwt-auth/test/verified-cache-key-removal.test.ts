@@ -1,24 +1,15 @@
-import { type LocalIdentityProvider, startIdentityProvider } from '@tenantry/testing'
-import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import type { JwtAuthOptions } from '../src/index.js'
-import { expectRejected, fakeClock, invalidToken, pipeline } from './helpers.js'
+import { expectRejected, identityProviderPerTest, invalidToken, pipeline } from './helpers.js'
 
-let idp: LocalIdentityProvider
-let clock: ReturnType<typeof fakeClock>
+const local = identityProviderPerTest()
 const claims = { sub: 'user-1', aud: 'api', tenant_id: 'acme' }
-
-beforeEach(async () => {
-	clock = fakeClock()
-	idp = await startIdentityProvider({ now: clock.now, algorithms: ['RS256'] })
-	idp.resetCalls()
-})
-afterEach(() => idp.stop())
 
 const setup = (overrides: Partial<JwtAuthOptions> = {}) =>
 	pipeline({
-		issuers: { issuer: idp.issuer, audience: 'api' },
+		issuers: { issuer: local.idp.issuer, audience: 'api' },
 		prefetch: false,
-		now: clock.now,
+		now: local.clock.now,
 		jwks: { cacheMaxAgeMs: 60_000 },
 		...overrides,
 	})
@@ -29,22 +20,22 @@ describe('verified-token cache and a key removed from the JWKS', () => {
 	// cacheMaxAgeMs, and revoking a compromised key would take twice as long.
 	it('refuses a cached token once a refreshed JWKS no longer holds its key', async () => {
 		const run = setup()
-		expect((await run.withToken(await idp.sign(claims))).statusCode).toBe(200) // JWKS fetched at 0 s
-		clock.advance(59_000)
+		expect((await run.withToken(await local.idp.sign(claims))).statusCode).toBe(200) // JWKS fetched at 0 s
+		local.clock.advance(59_000)
 		// Signed with the key the operator is about to revoke, verified against the 59 s old JWKS.
-		const signedWithRevokedKey = await idp.sign(claims)
+		const signedWithRevokedKey = await local.idp.sign(claims)
 		expect((await run.withToken(signedWithRevokedKey)).statusCode).toBe(200)
 
-		await idp.rotateKeys() // the operator removes the key from the JWKS
-		clock.advance(1_000) // the JWKS is due: the next request loads the new one
-		expect((await run.withToken(await idp.sign(claims))).statusCode).toBe(200)
-		expect(idp.jwksCalls()).toBe(2)
+		await local.idp.rotateKeys() // the operator removes the key from the JWKS
+		local.clock.advance(1_000) // the JWKS is due: the next request loads the new one
+		expect((await run.withToken(await local.idp.sign(claims))).statusCode).toBe(200)
+		expect(local.idp.jwksCalls()).toBe(2)
 
 		// Verification now refuses that token (no cache: unknown kid) ...
 		const uncached = setup({ verifiedTokenCache: false })
 		expectRejected(await uncached.withToken(signedWithRevokedKey), 401, invalidToken)
 		// ... and so does the cached path, although its entry would live until 119 s.
-		clock.advance(30_000)
+		local.clock.advance(30_000)
 		expectRejected(await run.withToken(signedWithRevokedKey), 401, invalidToken)
 		expect(run.seen).toHaveLength(3)
 	})
@@ -55,9 +46,9 @@ describe('verified-token cache and iat', () => {
 	// clock step back, iat is in the future again (nbf's twin case is in jwt-auth.test.ts).
 	it('re-checks iat on a hit when the clock goes back', async () => {
 		const run = setup()
-		const token = await idp.sign(claims) // iat = now
+		const token = await local.idp.sign(claims) // iat = now
 		expect((await run.withToken(token)).statusCode).toBe(200)
-		clock.advance(-5_000)
+		local.clock.advance(-5_000)
 		const uncached = setup({ verifiedTokenCache: false })
 		expectRejected(await uncached.withToken(token), 401, invalidToken)
 		expect(uncached.lastReason()).toBe('jwt_iat_future')

@@ -1,6 +1,5 @@
-import { type LocalIdentityProvider, startIdentityProvider } from '@tenantry/testing'
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
-import { fakeClock, pipeline } from './helpers.js'
+import { describe, expect, it, vi } from 'vitest'
+import { identityProviderPerTest, pipeline } from './helpers.js'
 
 /** Signatures the middleware checks (`crypto.verify`, which it reads once when loaded). */
 const verifications = vi.hoisted(() => {
@@ -14,21 +13,14 @@ const verifications = vi.hoisted(() => {
 	return counter
 })
 
-let idp: LocalIdentityProvider
-let clock: ReturnType<typeof fakeClock>
+const local = identityProviderPerTest()
 const claims = { sub: 'user-1', aud: 'api', tenant_id: 'acme' }
-
-beforeEach(async () => {
-	clock = fakeClock()
-	idp = await startIdentityProvider({ now: clock.now, algorithms: ['RS256'] })
-})
-afterEach(() => idp.stop())
 
 const setup = () =>
 	pipeline({
-		issuers: { issuer: idp.issuer, audience: 'api' },
+		issuers: { issuer: local.idp.issuer, audience: 'api' },
 		prefetch: false,
-		now: clock.now,
+		now: local.clock.now,
 		jwks: { cacheMaxAgeMs: 60_000, cooldownMs: 1_000 },
 	})
 
@@ -44,36 +36,36 @@ describe('verified-token cache across JWKS refreshes', () => {
 	// can send) would otherwise make every cached token's next request a full verification.
 	it('keeps cached tokens when a refresh brings the same document', async () => {
 		const run = setup()
-		expect(await checkedDuring(async () => run.withToken(await idp.sign(claims)))).toBe(1)
+		expect(await checkedDuring(async () => run.withToken(await local.idp.sign(claims)))).toBe(1)
 		// Verified against the 59 s old JWKS, cached until 119 s.
-		clock.advance(59_000)
-		const token = await idp.sign(claims)
+		local.clock.advance(59_000)
+		const token = await local.idp.sign(claims)
 		expect(await checkedDuring(() => run.withToken(token))).toBe(1)
-		clock.advance(1_000) // the JWKS is due: the next request fetches the same document
-		expect(await checkedDuring(async () => run.withToken(await idp.sign(claims)))).toBe(1)
-		expect(idp.jwksCalls()).toBe(2)
+		local.clock.advance(1_000) // the JWKS is due: the next request fetches the same document
+		expect(await checkedDuring(async () => run.withToken(await local.idp.sign(claims)))).toBe(1)
+		expect(local.idp.jwksCalls()).toBe(2)
 		expect(await checkedDuring(() => run.withToken(token))).toBe(0)
 
 		// Past the cooldown, a token with a kid of its own makes the middleware fetch again: the
 		// same document.
-		clock.advance(1_000)
-		const rogue = await idp.createKey('RS256', { publish: false })
-		const forged = await run.withToken(await idp.sign(claims, { key: rogue }))
+		local.clock.advance(1_000)
+		const rogue = await local.idp.createKey('RS256', { publish: false })
+		const forged = await run.withToken(await local.idp.sign(claims, { key: rogue }))
 		expect(forged.statusCode).toBe(401)
-		expect(idp.jwksCalls()).toBe(3)
+		expect(local.idp.jwksCalls()).toBe(3)
 		expect(await checkedDuring(() => run.withToken(token))).toBe(0)
 	})
 
 	it('verifies cached tokens again once a refresh brings another document, even one keeping their key', async () => {
 		const run = setup()
-		expect(await checkedDuring(async () => run.withToken(await idp.sign(claims)))).toBe(1)
-		clock.advance(59_000)
-		const token = await idp.sign(claims)
+		expect(await checkedDuring(async () => run.withToken(await local.idp.sign(claims)))).toBe(1)
+		local.clock.advance(59_000)
+		const token = await local.idp.sign(claims)
 		expect(await checkedDuring(() => run.withToken(token))).toBe(1)
-		await idp.createKey('ES256') // published beside the key that signed the token
-		clock.advance(1_000)
+		await local.idp.createKey('ES256') // published beside the key that signed the token
+		local.clock.advance(1_000)
 		expect(await checkedDuring(() => run.withToken(token))).toBe(1)
-		expect(idp.jwksCalls()).toBe(2)
+		expect(local.idp.jwksCalls()).toBe(2)
 		expect(await checkedDuring(() => run.withToken(token))).toBe(0)
 	})
 })

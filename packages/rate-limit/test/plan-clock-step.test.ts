@@ -11,29 +11,31 @@ import { pipeline } from './setup.js'
 
 const start = Date.UTC(2026, 11, 5, 10, 0, 0)
 
-const limiter = (limits: () => RateLimit, onStoreError: 'allow' | 'deny') => {
+/** A limiter with 'deny' whose plans table failed acme's first lookup and is back since. */
+const afterFailedLookup = async () => {
 	const clock = { now: start }
+	const table = { up: false }
+	const limits = (): RateLimit => {
+		if (!table.up) throw new Error('plans table unreachable')
+		return { requests: 10, windowSec: 60 }
+	}
 	const { invoke } = pipeline(
 		tenantRateLimit({
 			limits,
 			store: memoryRateLimitStore(),
-			onStoreError,
+			onStoreError: 'deny',
 			logger: () => undefined,
 			now: () => clock.now,
 		}),
 	)
+	expect((await invoke('acme')).statusCode).toBe(503)
+	table.up = true
 	return { invoke, clock }
 }
 
 describe('a clock that steps back', () => {
 	it("does not stretch the second's wait after a failed lookup", async () => {
-		const table = { up: false }
-		const { invoke, clock } = limiter(() => {
-			if (!table.up) throw new Error('plans table unreachable')
-			return { requests: 10, windowSec: 60 }
-		}, 'deny')
-		expect((await invoke('acme')).statusCode).toBe(503)
-		table.up = true
+		const { invoke, clock } = await afterFailedLookup()
 		// The clock steps back a minute; a second and a half later the table is looked up again.
 		clock.now -= 60_000
 		clock.now += 1_500
@@ -41,13 +43,7 @@ describe('a clock that steps back', () => {
 	})
 
 	it('does not bring the wait back when the clock, stepped back, reaches the failure again', async () => {
-		const table = { up: false }
-		const { invoke, clock } = limiter(() => {
-			if (!table.up) throw new Error('plans table unreachable')
-			return { requests: 10, windowSec: 60 }
-		}, 'deny')
-		expect((await invoke('acme')).statusCode).toBe(503)
-		table.up = true
+		const { invoke, clock } = await afterFailedLookup()
 		// The clock steps back a minute; other tenants' requests go on for a minute, then acme's
 		// comes, a minute and a half second after its failed lookup.
 		clock.now -= 60_000
