@@ -79,8 +79,9 @@ const isTransientTransaction = (reasons: unknown): boolean =>
 /**
  * Whether an error from `send()` means the service is unavailable rather than that the request
  * was wrong: a 5xx (but 501 and 505), throttling (a throttled DynamoDB transaction too), an item
- * a DynamoDB transaction holds, a timeout, a network error, or a 2xx answer the SDK could not read. A client error (validation,
- * a failed condition, access denied, a missing table or host) is not.
+ * a DynamoDB transaction holds, a timeout, a network error, or a 2xx answer the SDK could not
+ * read. A client error (validation, a failed condition, access denied, a missing table or host)
+ * is not.
  */
 export const isServiceOutage = (error: unknown): boolean => {
 	if (!(error instanceof Error) || isHttpError(error)) return false

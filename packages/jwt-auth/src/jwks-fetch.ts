@@ -25,8 +25,9 @@ export interface FetchedJwks {
 
 /**
  * GETs a JWKS document within `timeoutMs` (connection, headers and body) and `maxBytes`,
- * parses it and digests its body. Redirects are not followed: the JWKS URI is configuration, and a redirect could
- * leave https or the issuer's host. Every failure is a `JwksError`, so callers answer 503.
+ * parses it and digests its body. Redirects are not followed: the JWKS URI is configuration,
+ * and a redirect could leave https or the issuer's host. Every failure is a `JwksError`, so
+ * callers answer 503.
  *
  * `node:http(s)` rather than `fetch`: the first `fetch()` in a process loads undici
  * synchronously (about 30 ms here), which the prefetch would add to every cold start, while the
