@@ -9,6 +9,8 @@ import type { RateLimit } from '../src/options.js'
  * and a wall clock that moves and steps (either way, without time passing), against the README's promise: the plan of the
  * newest lookup that answered applies (a later-started lookup is a newer one); with none, the
  * lookup's failure (`onStoreError`). Each lookup's plan is told apart by `requests`: its number.
+ * Both ways: a lookup must not start while the tenant waits (a fresh plan, the second after a
+ * failure), and must start once nothing lets it wait any longer.
  */
 
 type Mode = 'deferred' | 'sync' | 'throw' | 'sync-invalid' | 'strict'
@@ -90,6 +92,21 @@ interface Failure {
 	ended: boolean
 }
 
+/** A moment on both clocks: the wall clock (`Date.now()`) and the time that passed. */
+interface Moment {
+	at: number
+	elapsed: number
+}
+
+/**
+ * Something after which a tenant's lookups may wait a second: a failure, or a late answer that
+ * is not a plan (the README does not say whether those start a wait, so they may). `read` once a
+ * request of the tenant read a wall clock before it: the cache README ends the wait for good then.
+ */
+interface Wait extends Moment {
+	read: boolean
+}
+
 /** After a failed lookup, how long no new lookup of that tenant starts (README). */
 const backoffMs = 1_000
 /** How long the last known plan is kept (past limitsCacheTtlMs) while lookups fail. */
@@ -107,7 +124,24 @@ const run = async (ttlMs: number, timeoutMs: number, commands: Command[]) => {
 	const storedAt = new Map<string, number>()
 	/** Per tenant, the latest wall clock seen since then: past the stale window, it may be gone. */
 	const latestSince = new Map<string, number>()
+	/**
+	 * Per tenant, every valid plan answered, in time or late: any of them may be the one stored
+	 * (which one is the other check's business), so each may keep a lookup from starting.
+	 */
+	const plansAt = new Map<string, Moment[]>()
+	/** Per tenant, what may make its lookups wait (see `Wait`). */
+	const waits = new Map<string, Wait[]>()
+	const mayWait = (tenant: string, at: number, since: number) => {
+		const list = waits.get(tenant) ?? []
+		list.push({ at, elapsed: since, read: false })
+		waits.set(tenant, list)
+	}
+	/** Per tenant, the lookups started. */
+	const startedOf = new Map<string, number>()
 	const answered = (tenant: string, id: number) => {
+		const list = plansAt.get(tenant) ?? []
+		list.push({ at: Date.now(), elapsed })
+		plansAt.set(tenant, list)
 		if (id > (newest.get(tenant) ?? 0)) {
 			newest.set(tenant, id)
 			storedAt.set(tenant, Date.now())
@@ -120,6 +154,7 @@ const run = async (ttlMs: number, timeoutMs: number, commands: Command[]) => {
 		const list = failures.get(tenant) ?? []
 		list.push({ at: Date.now(), elapsed, ended: false })
 		failures.set(tenant, list)
+		mayWait(tenant, Date.now(), elapsed)
 	}
 	/** Timers fire as time passes: a lookup not settled by its deadline failed then. */
 	const timeOut = (wallMinusElapsed: number) => {
@@ -131,11 +166,13 @@ const run = async (ttlMs: number, timeoutMs: number, commands: Command[]) => {
 			const list = failures.get(lookup.tenant) ?? []
 			list.push({ at: lookup.timedOutAt, elapsed: deadline, ended: false })
 			failures.set(lookup.tenant, list)
+			mayWait(lookup.tenant, lookup.timedOutAt, deadline)
 		}
 	}
 	const violations: string[] = []
 	const limits = (tenant: string): RateLimit | Promise<RateLimit> => {
 		const id = ++started
+		startedOf.set(tenant, (startedOf.get(tenant) ?? 0) + 1)
 		const at = Date.now()
 		// Within a second of a failure by the wall clock and by the time that passed, and no step
 		// back to before it since (README: that ends the wait rather than stretching it).
@@ -186,14 +223,47 @@ const run = async (ttlMs: number, timeoutMs: number, commands: Command[]) => {
 			open.push({ id, tenant, resolve, reject })
 		})
 	}
+	/**
+	 * Whether a request of `tenant` now must start a lookup. The README lets a tenant's lookups
+	 * wait only while its plan is cached (`limitsCacheTtlMs`), while a lookup runs (single-flight,
+	 * up to `limitsTimeoutMs`), and for a second after a failure; past those, a plans table that
+	 * fails or hangs "costs one lookup per tenant and second" (after a timeout too: "they are
+	 * looked up again after the second's wait"). An age counts as over only when both clocks say
+	 * so: after a step back, the wall clock cannot tell an age (a plan loaded "in the future" is
+	 * still fresh by design, cache README), so such cases are left out rather than judged; so is
+	 * an age of exactly the duration, which the README's words leave either side. The one exception
+	 * is the cache README's: a wall clock read before a failure ends its wait for good. Only this
+	 * tenant's requests count as such a read: the README does not promise that every call reads
+	 * the clock (another tenant's request may read none).
+	 */
+	const lookupDue = (tenant: string): boolean => {
+		const wall = Date.now()
+		const over = (moment: Moment, ms: number) =>
+			moment.at + ms < wall && moment.elapsed + ms < elapsed
+		const list = waits.get(tenant) ?? []
+		for (const wait of list) if (wall < wait.at) wait.read = true
+		if (!list.every((wait) => wait.read || over(wait, backoffMs))) return false
+		if (!(plansAt.get(tenant) ?? []).every((plan) => over(plan, ttlMs))) return false
+		for (const lookup of lookups.values())
+			if (
+				lookup.tenant === tenant &&
+				lookup.settledAt === undefined &&
+				lookup.timedOutAt === undefined
+			)
+				return false
+		return true
+	}
 	const resolver = createLimitResolver(limits, ttlMs, timeoutMs, () => Date.now())
 	for (const [step, next] of commands.entries()) {
 		const knownAtStart = new Map(newest)
 		const storedAtStart = new Map(storedAt)
 		const where = `step ${step} (${JSON.stringify(next)})`
+		/** A request that must start a lookup: its tenant's lookups started before it. */
+		let due: { tenant: string; before: number } | undefined
 		switch (next.type) {
 			case 'request': {
 				const { tenant } = next
+				if (lookupDue(tenant)) due = { tenant, before: startedOf.get(tenant) ?? 0 }
 				const known = newest.get(tenant)
 				let answer: RateLimit | Promise<RateLimit>
 				try {
@@ -239,6 +309,7 @@ const run = async (ttlMs: number, timeoutMs: number, commands: Command[]) => {
 					record.settledElapsed = elapsed
 					record.valid = next.type === 'answer'
 					if (!record.valid && elapsed < record.atElapsed + timeoutMs) failed(lookup.tenant)
+					else if (!record.valid) mayWait(lookup.tenant, Date.now(), elapsed)
 				}
 				if (next.type === 'answer') {
 					answered(lookup.tenant, lookup.id)
@@ -266,6 +337,11 @@ const run = async (ttlMs: number, timeoutMs: number, commands: Command[]) => {
 				break
 		}
 		await flush()
+		// Judged once the request's work ran: the README does not say a lookup starts synchronously.
+		if (due !== undefined && startedOf.get(due.tenant) === due.before)
+			violations.push(
+				`${where}: ${due.tenant} started no lookup, though none ran and none had to wait`,
+			)
 		// A wall clock back before a failure ends its wait (README), as one past its second does:
 		// once over, it does not start again when the clock steps back into it.
 		const wall = Date.now()
@@ -318,6 +394,24 @@ describe('plan lookups, random interleavings', () => {
 							{ type: 'request', tenant: 'a' },
 							{ type: 'answer', pick: 0 },
 							{ type: 'answer', pick: 0 },
+							{ type: 'request', tenant: 'a' },
+						],
+					],
+					// A wait that a read of the clock before its failure ended stays over once the clock
+					// is back within the failure's second (cache README): lookup 1 times out at 50 and
+					// answers late at 150; the clock steps back before both (the plan, loaded "in the
+					// future", is fresh) and a request reads it; 2.1 s on, 700 ms after the failure by
+					// the wall clock, the plan has expired and a request must look it up again.
+					[
+						100,
+						50,
+						[
+							{ type: 'request', tenant: 'a' },
+							{ type: 'advance', ms: 150 },
+							{ type: 'answer', pick: 0 },
+							{ type: 'step', ms: -1_500 },
+							{ type: 'request', tenant: 'a' },
+							{ type: 'advance', ms: 2_100 },
 							{ type: 'request', tenant: 'a' },
 						],
 					],
