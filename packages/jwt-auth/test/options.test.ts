@@ -70,6 +70,18 @@ describe('factory-time validation', () => {
 			}),
 			'issuers',
 		],
+		[
+			"a Cognito pool's updated issuer also listed under issuers",
+			{
+				prefetch: false,
+				cognito: { userPoolId: 'us-east-1_One', clientId: 'app', tokenUse: 'access' },
+				issuers: {
+					issuer: 'https://issuer-cognito-idp.us-east-1.amazonaws.com/us-east-1_One',
+					audience: 'app',
+				},
+			},
+			'issuers',
+		],
 		['alg none', valid({ algorithms: ['none'] }), 'algorithms'],
 		['HS256', valid({ algorithms: ['RS256', 'HS256'] }), 'algorithms'],
 		[
