@@ -1,9 +1,17 @@
 import { inspect } from 'node:util'
+import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager'
 import middy from '@middy/core'
 import httpErrorHandler from '@middy/http-error-handler'
 import httpJsonBodyParser from '@middy/http-json-body-parser'
-import { type HttpRequestSpec, httpApiEvent, lambdaContext } from '@tenantry/testing'
+import {
+	type HttpRequestSpec,
+	httpApiEvent,
+	type LocalSecretsManager,
+	lambdaContext,
+	startSecretsManager,
+} from '@tenantry/testing'
 import type { APIGatewayProxyResult, Context } from 'aws-lambda'
+import { afterAll, beforeAll, beforeEach } from 'vitest'
 import {
 	type HmacAuth,
 	type HmacAuthOptions,
@@ -100,3 +108,18 @@ export const lastReason = (h: Harness): unknown =>
 let counter = 0
 /** A fresh Secrets Manager prefix per test, so call counts and caches never mix. */
 export const freshPrefix = (): string => `tenants-${++counter}`
+
+/**
+ * A local Secrets Manager for the calling test file, with a client that tries once (faults
+ * cleared before each test): read `secretsManager` and `client` inside the tests.
+ */
+export const secretsManagerPerFile = () => {
+	const local = {} as { secretsManager: LocalSecretsManager; client: SecretsManagerClient }
+	beforeAll(async () => {
+		local.secretsManager = await startSecretsManager()
+		local.client = local.secretsManager.client({ maxAttempts: 1 })
+	})
+	afterAll(() => local.secretsManager.stop())
+	beforeEach(() => local.secretsManager.faults.clear())
+	return local
+}

@@ -1,41 +1,26 @@
-import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager'
-import {
-	albEvent,
-	functionUrlEvent,
-	httpApiEvent,
-	type LocalSecretsManager,
-	restApiEvent,
-	startSecretsManager,
-} from '@tenantry/testing'
-import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest'
+import { albEvent, functionUrlEvent, httpApiEvent, restApiEvent } from '@tenantry/testing'
+import { describe, expect, it, vi } from 'vitest'
 import { NotFoundError, signRequest } from '../src/index.js'
 import {
 	fakeClock,
 	freshPrefix,
 	harness,
 	lastReason,
+	secretsManagerPerFile,
 	signedEvent,
 	unauthorizedResponse,
 	unavailableResponse,
 } from './helpers.js'
 
-let secretsManager: LocalSecretsManager
-let client: SecretsManagerClient
-
-beforeAll(async () => {
-	secretsManager = await startSecretsManager()
-	client = secretsManager.client({ maxAttempts: 1 })
-})
-afterAll(() => secretsManager.stop())
-beforeEach(() => secretsManager.faults.clear())
+const local = secretsManagerPerFile()
 
 const body = JSON.stringify({ item: 'book', quantity: 2 })
 
 /** A prefix holding `acme` (secret `acme-secret`) and `globex` (secret `globex-secret`). */
 const seeded = () => {
 	const prefix = freshPrefix()
-	secretsManager.putSecret(`${prefix}/acme`, { shared_secret: 'acme-secret' })
-	secretsManager.putSecret(`${prefix}/globex`, { shared_secret: 'globex-secret' })
+	local.secretsManager.putSecret(`${prefix}/acme`, { shared_secret: 'acme-secret' })
+	local.secretsManager.putSecret(`${prefix}/globex`, { shared_secret: 'globex-secret' })
 	return prefix
 }
 
@@ -45,7 +30,7 @@ const setup = (
 ) => {
 	const prefix = seeded()
 	const clock = fakeClock()
-	const h = harness({ secrets: { prefix, client }, now: clock.now, ...extra }, parser)
+	const h = harness({ secrets: { prefix, client: local.client }, now: clock.now, ...extra }, parser)
 	const sign = (overrides: Partial<Parameters<typeof signRequest>[0]> = {}) => ({
 		secret: 'acme-secret',
 		body,
@@ -58,7 +43,7 @@ const setup = (
 		clock,
 		h,
 		sign,
-		calls: (tenant = 'acme') => secretsManager.calls(`${prefix}/${tenant}`),
+		calls: (tenant = 'acme') => local.secretsManager.calls(`${prefix}/${tenant}`),
 	}
 }
 
@@ -271,10 +256,10 @@ describe('secret fetching', () => {
 		const prefix = freshPrefix()
 		const tenants = Array.from({ length: 20 }, (_, index) => `tenant-${index}`)
 		for (const tenant of tenants)
-			secretsManager.putSecret(`${prefix}/${tenant}`, { shared_secret: `s-${tenant}` })
+			local.secretsManager.putSecret(`${prefix}/${tenant}`, { shared_secret: `s-${tenant}` })
 		const clock = fakeClock()
-		const h = harness({ secrets: { prefix, client }, now: clock.now })
-		const before = secretsManager.calls()
+		const h = harness({ secrets: { prefix, client: local.client }, now: clock.now })
+		const before = local.secretsManager.calls()
 		const statuses: number[] = []
 		for (let batch = 0; batch < 10; batch++) {
 			const responses = await Promise.all(
@@ -289,7 +274,7 @@ describe('secret fetching', () => {
 			clock.advance(10_000)
 		}
 		expect(statuses.filter((status) => status === 200)).toHaveLength(1000)
-		expect(secretsManager.calls() - before).toBe(20)
+		expect(local.secretsManager.calls() - before).toBe(20)
 	})
 
 	it('refetches after ttlMs', async () => {
@@ -328,22 +313,22 @@ describe('secret fetching', () => {
 
 	it('never fetches for an invalid tenant id', async () => {
 		const { h, sign } = setup()
-		const before = secretsManager.calls()
+		const before = local.secretsManager.calls()
 		for (const tenantId of ['../acme', 'acme/../globex', '*', 'ácme', ' acme', 'a'.repeat(65)]) {
 			const response = await h.handler(
 				signedEvent(sign(), { headers: { 'x-tenant-id': tenantId } }),
 			)
 			expect(response).toEqual(unauthorizedResponse())
 		}
-		expect(secretsManager.calls()).toBe(before)
+		expect(local.secretsManager.calls()).toBe(before)
 	})
 
 	it('reads configured JSON field names', async () => {
 		const prefix = freshPrefix()
-		secretsManager.putSecret(`${prefix}/acme`, { hmac: 'new', hmac_old: 'old' })
+		local.secretsManager.putSecret(`${prefix}/acme`, { hmac: 'new', hmac_old: 'old' })
 		const clock = fakeClock()
 		const h = harness({
-			secrets: { prefix, client, field: 'hmac', previousField: 'hmac_old' },
+			secrets: { prefix, client: local.client, field: 'hmac', previousField: 'hmac_old' },
 			now: clock.now,
 		})
 		for (const secret of ['new', 'old']) {
@@ -358,7 +343,7 @@ describe('secret fetching', () => {
 		process.env.SECRET_PREFIX = prefix
 		try {
 			const clock = fakeClock()
-			const h = harness({ secrets: { client }, now: clock.now })
+			const h = harness({ secrets: { client: local.client }, now: clock.now })
 			const event = signedEvent({
 				secret: 'acme-secret',
 				body,
@@ -441,7 +426,7 @@ describe('Secrets Manager failures', () => {
 		['access-denied', { type: 'access-denied' }],
 	] as const)('%s with nothing cached: 503 with Retry-After, handler not run', async (_, fault) => {
 		const { h, sign, prefix } = setup()
-		secretsManager.faults.inject(fault, { target: `${prefix}/acme` })
+		local.secretsManager.faults.inject(fault, { target: `${prefix}/acme` })
 		expect(await h.handler(signedEvent(sign()))).toEqual(unavailableResponse())
 		expect(h.seen).toEqual([])
 		expect(lastReason(h)).toBe('hmac_secret_unavailable')
@@ -449,7 +434,10 @@ describe('Secrets Manager failures', () => {
 
 	it('backs off after a failed fetch: fast 503s without fetching, then one fetch again', async () => {
 		const { h, sign, clock, prefix, calls } = setup()
-		secretsManager.faults.inject({ type: 'server-error' }, { target: `${prefix}/acme`, times: 1 })
+		local.secretsManager.faults.inject(
+			{ type: 'server-error' },
+			{ target: `${prefix}/acme`, times: 1 },
+		)
 		expect(await h.handler(signedEvent(sign()))).toEqual(unavailableResponse())
 		const during = await Promise.all(
 			Array.from({ length: 20 }, () => h.handler(signedEvent(sign()))),
@@ -473,7 +461,7 @@ describe('Secrets Manager failures', () => {
 				cache: { ttlMs: 60_000, staleIfErrorMs: 600_000 },
 			})
 			expect((await h.handler(signedEvent(sign()))).statusCode).toBe(200)
-			secretsManager.faults.inject(fault, { target: `${prefix}/acme` })
+			local.secretsManager.faults.inject(fault, { target: `${prefix}/acme` })
 			clock.advance(61_000)
 			expect((await h.handler(signedEvent(sign()))).statusCode).toBe(200)
 			clock.advance(500_000)
@@ -487,7 +475,7 @@ describe('Secrets Manager failures', () => {
 	it('a response slower than the client timeout, with a cached secret: keeps verifying', async () => {
 		const prefix = seeded()
 		const clock = fakeClock()
-		const fast = secretsManager.client({
+		const fast = local.secretsManager.client({
 			maxAttempts: 1,
 			requestHandler: { requestTimeout: 200, throwOnRequestTimeout: true },
 		})
@@ -501,18 +489,18 @@ describe('Secrets Manager failures', () => {
 				signedEvent({ secret: 'acme-secret', body, tenantId: 'acme', timestamp: clock.date() }),
 			)
 		expect((await send()).statusCode).toBe(200)
-		secretsManager.faults.inject({ type: 'delay', ms: 2_000 }, { target: `${prefix}/acme` })
+		local.secretsManager.faults.inject({ type: 'delay', ms: 2_000 }, { target: `${prefix}/acme` })
 		clock.advance(60_000)
 		expect((await send()).statusCode).toBe(200)
-		expect(secretsManager.calls(`${prefix}/acme`)).toBe(2)
+		expect(local.secretsManager.calls(`${prefix}/acme`)).toBe(2)
 	})
 
 	it('a response slower than the default client timeout is a 503 (the default client throws on timeout)', async () => {
 		const prefix = seeded()
 		const saved = { ...process.env }
 		Object.assign(process.env, {
-			AWS_ENDPOINT_URL_SECRETS_MANAGER: secretsManager.endpoint,
-			AWS_REGION: secretsManager.region,
+			AWS_ENDPOINT_URL_SECRETS_MANAGER: local.secretsManager.endpoint,
+			AWS_REGION: local.secretsManager.region,
 			AWS_ACCESS_KEY_ID: 'AKIDLOCAL',
 			AWS_SECRET_ACCESS_KEY: 'local',
 		})
@@ -521,12 +509,15 @@ describe('Secrets Manager failures', () => {
 			const h = harness({ secrets: { prefix }, now: clock.now })
 			const sign = { secret: 'acme-secret', body, tenantId: 'acme', timestamp: clock.date() }
 			expect((await h.handler(signedEvent(sign))).statusCode).toBe(200)
-			secretsManager.faults.inject({ type: 'delay', ms: 5_000 }, { target: `${prefix}/globex` })
+			local.secretsManager.faults.inject(
+				{ type: 'delay', ms: 5_000 },
+				{ target: `${prefix}/globex` },
+			)
 			const response = await h.handler(
 				signedEvent({ ...sign, secret: 'globex-secret', tenantId: 'globex' }),
 			)
 			expect(response).toEqual(unavailableResponse())
-			expect(secretsManager.calls(`${prefix}/globex`)).toBe(2)
+			expect(local.secretsManager.calls(`${prefix}/globex`)).toBe(2)
 			expect(String((h.logged[0] as { cause: Error }).cause.message)).toMatch(/TimeoutError/)
 		} finally {
 			process.env = saved
@@ -537,7 +528,7 @@ describe('Secrets Manager failures', () => {
 describe('with vitest fake timers instead of a now option', () => {
 	it('applies the tolerance and the TTL on the faked clock', async () => {
 		const prefix = seeded()
-		const h = harness({ secrets: { prefix, client }, cache: { ttlMs: 60_000 } })
+		const h = harness({ secrets: { prefix, client: local.client }, cache: { ttlMs: 60_000 } })
 		vi.useFakeTimers({ now: Date.UTC(2026, 10, 23, 10, 0, 0), toFake: ['Date'] })
 		try {
 			const send = (offsetMs = 0) =>
@@ -559,7 +550,7 @@ describe('with vitest fake timers instead of a now option', () => {
 			vi.advanceTimersByTime(300_000)
 			expect((await h.handler(event)).statusCode).toBe(401)
 			expect((await send()).statusCode).toBe(200)
-			expect(secretsManager.calls(`${prefix}/acme`)).toBe(2)
+			expect(local.secretsManager.calls(`${prefix}/acme`)).toBe(2)
 		} finally {
 			vi.useRealTimers()
 		}

@@ -1,7 +1,12 @@
-import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager'
-import { type LocalSecretsManager, startSecretsManager } from '@tenantry/testing'
-import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest'
-import { fakeClock, freshPrefix, harness, signedEvent, unauthorizedResponse } from './helpers.js'
+import { describe, expect, it, vi } from 'vitest'
+import {
+	fakeClock,
+	freshPrefix,
+	harness,
+	secretsManagerPerFile,
+	signedEvent,
+	unauthorizedResponse,
+} from './helpers.js'
 
 // An attacker who knows tenant ids probes with forged signatures: the work a rejection costs
 // must not tell a real tenant from an unknown one.
@@ -18,31 +23,26 @@ const verifications = vi.hoisted(() => {
 	return counter
 })
 
-let secretsManager: LocalSecretsManager
-let client: SecretsManagerClient
-
-beforeAll(async () => {
-	secretsManager = await startSecretsManager()
-	client = secretsManager.client({ maxAttempts: 1 })
-})
-afterAll(() => secretsManager.stop())
-beforeEach(() => secretsManager.faults.clear())
+const local = secretsManagerPerFile()
 
 /** A middleware instance (one container) and a prober sending forged requests for any tenant id. */
 const setup = (stored: Record<string, unknown>) => {
 	const prefix = freshPrefix()
-	secretsManager.putSecret(`${prefix}/acme`, stored)
+	local.secretsManager.putSecret(`${prefix}/acme`, stored)
 	const clock = fakeClock(Date.now())
-	const h = harness({ secrets: { prefix, client }, now: clock.now })
+	const h = harness({ secrets: { prefix, client: local.client }, now: clock.now })
 	// 1 MiB (maxBodyBytes): each HMAC of it is a measurable share of the answer time.
 	const body = JSON.stringify({ pad: 'x'.repeat(1_048_576 - 12) })
 	const probe = async (tenantId: string) => {
 		const event = signedEvent({ secret: 'forged', body, tenantId, timestamp: clock.date() })
-		const [calls, hmacs] = [secretsManager.calls(`${prefix}/${tenantId}`), verifications.count]
+		const [calls, hmacs] = [
+			local.secretsManager.calls(`${prefix}/${tenantId}`),
+			verifications.count,
+		]
 		const response = await h.handler(event)
 		expect(response).toEqual(unauthorizedResponse())
 		return {
-			roundTrips: secretsManager.calls(`${prefix}/${tenantId}`) - calls,
+			roundTrips: local.secretsManager.calls(`${prefix}/${tenantId}`) - calls,
 			hmacs: verifications.count - hmacs,
 		}
 	}

@@ -1,20 +1,17 @@
-import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager'
-import { type LocalSecretsManager, startSecretsManager } from '@tenantry/testing'
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
-import { fakeClock, freshPrefix, harness, signedEvent, unauthorizedResponse } from './helpers.js'
+import { describe, expect, it } from 'vitest'
+import {
+	fakeClock,
+	freshPrefix,
+	harness,
+	secretsManagerPerFile,
+	signedEvent,
+	unauthorizedResponse,
+} from './helpers.js'
 
 // AWSPREVIOUS names the version before the current one: keys read while an older version was
 // current never verify once a newer one is loaded, however it was loaded.
 
-let secretsManager: LocalSecretsManager
-let client: SecretsManagerClient
-
-beforeAll(async () => {
-	secretsManager = await startSecretsManager()
-	client = secretsManager.client({ maxAttempts: 1 })
-})
-afterAll(() => secretsManager.stop())
-beforeEach(() => secretsManager.faults.clear())
+const local = secretsManagerPerFile()
 
 const body = '{"event":"invoice.paid"}'
 
@@ -22,11 +19,11 @@ const body = '{"event":"invoice.paid"}'
 const rotatedOnce = () => {
 	const prefix = freshPrefix()
 	const secretId = `${prefix}/acme`
-	secretsManager.putSecret(secretId, { shared_secret: 'one' })
-	secretsManager.putSecret(secretId, { shared_secret: 'two' }) // PutSecretValue: 'one' is AWSPREVIOUS
+	local.secretsManager.putSecret(secretId, { shared_secret: 'one' })
+	local.secretsManager.putSecret(secretId, { shared_secret: 'two' }) // PutSecretValue: 'one' is AWSPREVIOUS
 	// Secrets Manager stamps CreatedDate from the real clock; the fake one starts there.
 	const clock = fakeClock(Date.now())
-	const h = harness({ secrets: { prefix, client }, now: clock.now })
+	const h = harness({ secrets: { prefix, client: local.client }, now: clock.now })
 	const send = (secret: string) =>
 		h.handler(signedEvent({ secret, body, tenantId: 'acme', timestamp: clock.date() }))
 	return { h, clock, send, secretId }
@@ -44,7 +41,7 @@ describe('rotation by version: a secret two rotations old', () => {
 		clock.advance(4_000)
 		expect((await send('one')).statusCode).toBe(200) // AWSPREVIOUS 'one' cached at t = 4 s
 		// The operator rotates again: 'three' is AWSCURRENT, 'two' AWSPREVIOUS, 'one' no label.
-		secretsManager.putSecret(secretId, { shared_secret: 'three' })
+		local.secretsManager.putSecret(secretId, { shared_secret: 'three' })
 		clock.advance(296_500) // t = 300.5 s: the current secret's TTL ran out
 		expect((await send('three')).statusCode).toBe(200) // reloaded: the container is on 'three'
 		expect((await send('two')).statusCode).toBe(200) // the real AWSPREVIOUS: fine
@@ -58,11 +55,11 @@ describe('rotation by version: a secret two rotations old', () => {
 		const { send, clock, secretId } = rotatedOnce()
 		expect((await send('two')).statusCode).toBe(200)
 		expect((await send('one')).statusCode).toBe(200) // AWSPREVIOUS 'one' cached
-		secretsManager.putSecret(secretId, { shared_secret: 'three' })
+		local.secretsManager.putSecret(secretId, { shared_secret: 'three' })
 		clock.advance(300_001)
 		expect((await send('three')).statusCode).toBe(200) // current reloaded: 'three'
 		// The next read, of AWSPREVIOUS (the cached 'one' is past its TTL), is throttled once.
-		secretsManager.faults.inject({ type: 'throttle' }, { target: secretId, times: 1 })
+		local.secretsManager.faults.inject({ type: 'throttle' }, { target: secretId, times: 1 })
 		const response = await send('one')
 		expect(response.statusCode).not.toBe(200)
 	})

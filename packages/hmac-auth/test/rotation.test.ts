@@ -1,26 +1,17 @@
-import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager'
-import { type LocalSecretsManager, startSecretsManager } from '@tenantry/testing'
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import type { HmacAuthOptions } from '../src/index.js'
 import {
 	fakeClock,
 	freshPrefix,
 	harness,
 	lastReason,
+	secretsManagerPerFile,
 	signedEvent,
 	unauthorizedResponse,
 	unavailableResponse,
 } from './helpers.js'
 
-let secretsManager: LocalSecretsManager
-let client: SecretsManagerClient
-
-beforeAll(async () => {
-	secretsManager = await startSecretsManager()
-	client = secretsManager.client({ maxAttempts: 1 })
-})
-afterAll(() => secretsManager.stop())
-beforeEach(() => secretsManager.faults.clear())
+const local = secretsManagerPerFile()
 
 const body = '{"event":"invoice.paid"}'
 
@@ -31,16 +22,16 @@ const setup = (
 ) => {
 	const prefix = freshPrefix()
 	const secretId = `${prefix}/acme`
-	secretsManager.putSecret(secretId, initial)
+	local.secretsManager.putSecret(secretId, initial)
 	const clock = fakeClock()
 	const h = harness({
-		secrets: { prefix, client, previousVersionGraceMs },
+		secrets: { prefix, client: local.client, previousVersionGraceMs },
 		now: clock.now,
 		...extra,
 	})
 	const send = (secret: string) =>
 		h.handler(signedEvent({ secret, body, tenantId: 'acme', timestamp: clock.date() }))
-	return { h, clock, send, secretId, calls: () => secretsManager.calls(secretId) }
+	return { h, clock, send, secretId, calls: () => local.secretsManager.calls(secretId) }
 }
 
 describe('during a rotation', () => {
@@ -61,7 +52,7 @@ describe('during a rotation', () => {
 
 	it('verifies the AWSPREVIOUS version when the JSON has no previous field, fetched only after a mismatch', async () => {
 		const { send, calls, secretId } = setup({ shared_secret: 'one' })
-		secretsManager.putSecret(secretId, { shared_secret: 'two' })
+		local.secretsManager.putSecret(secretId, { shared_secret: 'two' })
 		expect((await send('two')).statusCode).toBe(200)
 		expect(calls()).toBe(1)
 		expect((await send('one')).statusCode).toBe(200)
@@ -73,7 +64,7 @@ describe('during a rotation', () => {
 
 	it('stops verifying the AWSPREVIOUS version previousVersionGraceMs after the rotation', async () => {
 		const { h, send, clock, secretId } = setup({ shared_secret: 'leaked' })
-		secretsManager.putSecret(secretId, { shared_secret: 'fresh' })
+		local.secretsManager.putSecret(secretId, { shared_secret: 'fresh' })
 		expect((await send('leaked')).statusCode).toBe(200)
 		// A day after the version's CreatedDate, which Secrets Manager stamps from the real clock.
 		clock.advance(Date.now() - clock.now() + 86_400_000 + 60_000)
@@ -84,10 +75,10 @@ describe('during a rotation', () => {
 
 	it('never tries AWSPREVIOUS with previousVersionGraceMs 0, or when the JSON names no previous secret', async () => {
 		const noGrace = setup({ shared_secret: 'one' }, {}, 0)
-		secretsManager.putSecret(noGrace.secretId, { shared_secret: 'two' })
+		local.secretsManager.putSecret(noGrace.secretId, { shared_secret: 'two' })
 		expect((await noGrace.send('one')).statusCode).toBe(401)
 		const revoked = setup({ shared_secret: 'leaked' })
-		secretsManager.putSecret(revoked.secretId, {
+		local.secretsManager.putSecret(revoked.secretId, {
 			shared_secret: 'fresh',
 			previous_shared_secret: null,
 		})
@@ -99,7 +90,7 @@ describe('during a rotation', () => {
 	it('picks up a new secret once the cached one is older than the grace, with one refetch for all', async () => {
 		const { send, calls, clock, secretId, h } = setup({ shared_secret: 'one' })
 		expect((await send('one')).statusCode).toBe(200)
-		secretsManager.putSecret(secretId, { shared_secret: 'two' })
+		local.secretsManager.putSecret(secretId, { shared_secret: 'two' })
 		clock.advance(1_000)
 		expect(await send('two')).toEqual(unauthorizedResponse())
 		expect(lastReason(h)).toBe('hmac_signature_mismatch')
@@ -120,7 +111,7 @@ describe('during a rotation', () => {
 			{ cache: { refetchGraceMs: 60_000 } },
 		)
 		expect((await send('one')).statusCode).toBe(200)
-		secretsManager.putSecret(secretId, { shared_secret: 'two' })
+		local.secretsManager.putSecret(secretId, { shared_secret: 'two' })
 		clock.advance(59_000)
 		expect((await send('two')).statusCode).toBe(401)
 		clock.advance(1_000)
@@ -145,9 +136,9 @@ describe('during a rotation', () => {
 
 	it('answers 503 when the AWSPREVIOUS version cannot be fetched', async () => {
 		const { send, secretId } = setup({ shared_secret: 'one' })
-		secretsManager.putSecret(secretId, { shared_secret: 'two' })
+		local.secretsManager.putSecret(secretId, { shared_secret: 'two' })
 		expect((await send('two')).statusCode).toBe(200)
-		secretsManager.faults.inject({ type: 'server-error' }, { target: secretId })
+		local.secretsManager.faults.inject({ type: 'server-error' }, { target: secretId })
 		expect(await send('one')).toEqual(unavailableResponse())
 	})
 
@@ -158,7 +149,7 @@ describe('during a rotation', () => {
 		})
 		expect((await send('one')).statusCode).toBe(200)
 		clock.advance(10_000)
-		secretsManager.faults.inject({ type: 'throttle' }, { target: secretId })
+		local.secretsManager.faults.inject({ type: 'throttle' }, { target: secretId })
 		expect(await send('forged')).toEqual(unavailableResponse())
 		expect((await send('one')).statusCode).toBe(200)
 		expect(calls()).toBe(2)
@@ -166,11 +157,11 @@ describe('during a rotation', () => {
 
 	it('keeps accepting a sender on the cached AWSPREVIOUS secret while the refetch is throttled', async () => {
 		const { send, clock, secretId } = setup({ shared_secret: 'one' })
-		secretsManager.putSecret(secretId, { shared_secret: 'two' })
+		local.secretsManager.putSecret(secretId, { shared_secret: 'two' })
 		expect((await send('two')).statusCode).toBe(200)
 		expect((await send('one')).statusCode).toBe(200)
 		clock.advance(10_000)
-		secretsManager.faults.inject({ type: 'throttle' }, { target: secretId })
+		local.secretsManager.faults.inject({ type: 'throttle' }, { target: secretId })
 		expect((await send('two')).statusCode).toBe(200)
 		expect((await send('one')).statusCode).toBe(200)
 		expect(await send('forged')).toEqual(unavailableResponse())
@@ -179,9 +170,9 @@ describe('during a rotation', () => {
 	it('answers 503 for a cached malformed secret whose refetch fails: it may have been fixed meanwhile', async () => {
 		const { send, clock, secretId } = setup('oops')
 		expect((await send('fixed')).statusCode).toBe(500)
-		secretsManager.putSecret(secretId, { shared_secret: 'fixed' })
+		local.secretsManager.putSecret(secretId, { shared_secret: 'fixed' })
 		clock.advance(10_000)
-		secretsManager.faults.inject({ type: 'throttle' }, { target: secretId })
+		local.secretsManager.faults.inject({ type: 'throttle' }, { target: secretId })
 		expect(await send('fixed')).toEqual(unavailableResponse())
 	})
 
@@ -191,11 +182,14 @@ describe('during a rotation', () => {
 			previous_shared_secret: 'zero',
 		})
 		expect((await send('one')).statusCode).toBe(200)
-		secretsManager.putSecret(secretId, { shared_secret: 'two', previous_shared_secret: 'one' })
+		local.secretsManager.putSecret(secretId, {
+			shared_secret: 'two',
+			previous_shared_secret: 'one',
+		})
 		clock.advance(60_000)
-		secretsManager.faults.inject({ type: 'throttle' }, { target: secretId })
+		local.secretsManager.faults.inject({ type: 'throttle' }, { target: secretId })
 		expect(await send('two')).toEqual(unavailableResponse())
-		secretsManager.faults.clear()
+		local.secretsManager.faults.clear()
 		clock.advance(2_000)
 		expect((await send('two')).statusCode).toBe(200)
 	})
@@ -206,7 +200,7 @@ describe('during a rotation', () => {
 			previous_shared_secret: 'zero',
 		})
 		expect((await send('one')).statusCode).toBe(200)
-		secretsManager.deleteSecret(secretId)
+		local.secretsManager.deleteSecret(secretId)
 		clock.advance(10_000)
 		expect(await send('forged')).toEqual(unauthorizedResponse())
 		expect(lastReason(h)).toBe('hmac_unknown_tenant')
@@ -214,7 +208,7 @@ describe('during a rotation', () => {
 
 	it('treats a secret scheduled for deletion (an offboarded tenant) as an unknown tenant, not an outage', async () => {
 		const { send, secretId, h } = setup({ shared_secret: 'one' })
-		secretsManager.deleteSecret(secretId, { recoveryWindow: true })
+		local.secretsManager.deleteSecret(secretId, { recoveryWindow: true })
 		expect(await send('one')).toEqual(unauthorizedResponse())
 		expect(lastReason(h)).toBe('hmac_unknown_tenant')
 	})
@@ -244,7 +238,7 @@ describe('a malformed stored secret', () => {
 		expect((await send('fixed')).statusCode).toBe(500)
 		expect((await send('fixed')).statusCode).toBe(500)
 		expect(calls()).toBe(1)
-		secretsManager.putSecret(secretId, { shared_secret: 'fixed' })
+		local.secretsManager.putSecret(secretId, { shared_secret: 'fixed' })
 		clock.advance(5_000)
 		expect((await send('fixed')).statusCode).toBe(200)
 		expect(calls()).toBe(2)
@@ -252,7 +246,7 @@ describe('a malformed stored secret', () => {
 
 	it('an unusable AWSPREVIOUS version is skipped', async () => {
 		const { send, secretId } = setup('not json')
-		secretsManager.putSecret(secretId, { shared_secret: 'two' })
+		local.secretsManager.putSecret(secretId, { shared_secret: 'two' })
 		expect((await send('two')).statusCode).toBe(200)
 		expect(await send('one')).toEqual(unauthorizedResponse())
 	})

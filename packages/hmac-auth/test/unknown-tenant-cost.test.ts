@@ -1,7 +1,12 @@
-import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager'
-import { type LocalSecretsManager, startSecretsManager } from '@tenantry/testing'
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
-import { fakeClock, freshPrefix, harness, signedEvent, unauthorizedResponse } from './helpers.js'
+import { describe, expect, it } from 'vitest'
+import {
+	fakeClock,
+	freshPrefix,
+	harness,
+	secretsManagerPerFile,
+	signedEvent,
+	unauthorizedResponse,
+} from './helpers.js'
 
 // README (Responses): "an unknown tenant's remembered 'not found' is re-checked on the same
 // refetchGraceMs as a mismatch on a known tenant's secret, so response time does not tell which
@@ -11,31 +16,23 @@ import { fakeClock, freshPrefix, harness, signedEvent, unauthorizedResponse } fr
 // often. Remembered for less, it would cost a fetch per request (two, the get's and the
 // refetch's, when not remembered at all); for longer, fewer than a known tenant.
 
-let secretsManager: LocalSecretsManager
-let client: SecretsManagerClient
-
-beforeAll(async () => {
-	secretsManager = await startSecretsManager()
-	client = secretsManager.client({ maxAttempts: 1 })
-})
-afterAll(() => secretsManager.stop())
-beforeEach(() => secretsManager.faults.clear())
+const local = secretsManagerPerFile()
 
 const setup = (ttlMs: number | undefined) => {
 	const prefix = freshPrefix()
-	secretsManager.putSecret(`${prefix}/acme`, {
+	local.secretsManager.putSecret(`${prefix}/acme`, {
 		shared_secret: 'acme-secret',
 		previous_shared_secret: null,
 	})
 	const clock = fakeClock(Date.now())
-	const h = harness({ secrets: { prefix, client }, cache: { ttlMs }, now: clock.now })
+	const h = harness({ secrets: { prefix, client: local.client }, cache: { ttlMs }, now: clock.now })
 	const probe = async (tenantId: string) => {
-		const before = secretsManager.calls(`${prefix}/${tenantId}`)
+		const before = local.secretsManager.calls(`${prefix}/${tenantId}`)
 		const response = await h.handler(
 			signedEvent({ secret: 'forged', body: '{}', tenantId, timestamp: clock.date() }),
 		)
 		expect(response).toEqual(unauthorizedResponse())
-		return secretsManager.calls(`${prefix}/${tenantId}`) - before
+		return local.secretsManager.calls(`${prefix}/${tenantId}`) - before
 	}
 	/** Round trips a forged request costs for a real tenant and for an unknown one. */
 	const costs = async () => ({ real: await probe('acme'), unknown: await probe('ghost') })
