@@ -1,3 +1,4 @@
+import type { KeyObject } from 'node:crypto'
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager'
 import type { MiddlewareObj, Request } from '@middy/core'
 import { isNotFound } from '@tenantry/cache'
@@ -49,6 +50,16 @@ const { createHash, createSecretKey, randomBytes, randomUUID } =
 
 /** HMACs a rejected signature costs: as many as a tenant in a rotation (two secrets) tries. */
 const rejectionHmacs = 2
+
+/**
+ * Whether a refetch brought back the keys already tried, in order. A secrets function has no
+ * version ids: without this, a tenant holding two secrets would try them twice on each refetch,
+ * costing more HMACs than an unknown tenant and telling it apart. (`equals` is not constant
+ * time; both sides are the tenant's own secrets, nothing a request supplies.)
+ */
+const sameKeys = (tried: readonly KeyObject[], latest: readonly KeyObject[]): boolean =>
+	tried.length === latest.length &&
+	tried.every((key, index) => key.equals(latest[index] as KeyObject))
 
 /** What `hmacAuth` puts on `context.auth`. */
 export interface HmacAuth extends AuthContextBase {
@@ -257,14 +268,14 @@ export const hmacAuth = (
 			}
 			if (latest !== keys) {
 				if (!(latest instanceof SecretFormatError)) {
-					// A version already tried holds the same secrets: no need to try them again.
-					const sameVersion =
+					// The version, or the very keys, already tried: nothing new to try.
+					const alreadyTried =
 						!(keys instanceof SecretFormatError) &&
-						latest.versionId !== undefined &&
-						latest.versionId === keys.versionId
+						((latest.versionId !== undefined && latest.versionId === keys.versionId) ||
+							sameKeys(keys.keys, latest.keys))
 					if (!(keys instanceof SecretFormatError) && latest.versionId !== keys.versionId)
 						secrets.forgetPrevious(tenantId, keys.versionId)
-					if (!sameVersion) {
+					if (!alreadyTried) {
 						hmacs += latest.keys.length
 						verified = verifyWith(algorithm, latest.keys, parsed)
 					}

@@ -13,7 +13,8 @@ export interface SignRequestOptions {
 	body: string | Buffer
 	/**
 	 * Default now. A `Date` is written as ISO-8601 UTC seconds (`tenantry`) or Unix seconds
-	 * (`standard-webhooks`), a number as Unix seconds, a string as is (validated).
+	 * (`standard-webhooks`), a number as Unix seconds (not milliseconds: `Date.now()` is refused),
+	 * a string as is; each is checked to be one hmacAuth reads.
 	 */
 	timestamp?: Date | number | string
 	/** Default `tenantry`. */
@@ -38,20 +39,31 @@ const epochSecondsOf = (timestamp: Date | number): number => {
 	return Math.floor(seconds)
 }
 
+/** Whether hmacAuth reads the timestamp text, rather than refusing it as malformed. */
+const readable = (text: string, webhooks: boolean): boolean =>
+	(webhooks ? parseUnixSeconds(text) : parseTimestamp(text)) !== undefined
+
 const timestampText = (options: SignRequestOptions, webhooks: boolean): string => {
 	const { timestamp } = options
 	if (typeof timestamp === 'string') {
 		check(
-			(webhooks ? parseUnixSeconds(timestamp) : parseTimestamp(timestamp)) !== undefined,
+			readable(timestamp, webhooks),
 			'timestamp',
 			webhooks ? 'must be Unix seconds' : 'must be ISO-8601 UTC (…Z) or Unix seconds',
 		)
 		return timestamp
 	}
 	const seconds = epochSecondsOf(timestamp ?? new Date())
-	return webhooks || typeof timestamp === 'number'
-		? String(seconds)
-		: formatIsoSeconds(seconds * 1000)
+	const text =
+		webhooks || typeof timestamp === 'number' ? String(seconds) : formatIsoSeconds(seconds * 1000)
+	// Milliseconds given as seconds (`Date.now()`), or a Date past year 9999, would be written in a
+	// form hmacAuth refuses: every request of that client a 401, with nothing to tell it why.
+	check(
+		readable(text, webhooks),
+		'timestamp',
+		'must be Unix seconds (not milliseconds), or a Date up to year 9999',
+	)
+	return text
 }
 
 /**
