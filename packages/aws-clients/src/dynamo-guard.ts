@@ -29,6 +29,7 @@ import {
 	type SendMiddleware,
 } from './middleware-stack.js'
 import type { RequestFactsSlot } from './request-facts.js'
+import { sentBody } from './sent-body.js'
 import type { DynamoKeyViolationCode, GuardViolationReporter } from './violation.js'
 
 export interface DynamoTenantGuardOptions {
@@ -160,17 +161,20 @@ export const refusalFor = (
 			}
 }
 
+/** Operations whose refusal depends on the keys they name. */
+const readsKeys = (operation: string): boolean => isKeyed(operation) || operation === 'Query'
+
 /**
  * Adds the guard to one tenant's DynamoDB client. It sits in the `build` step, after
- * serialisation: the input it checks is the marshalled one the request body was just
- * made from, whether the command came from the client or from a `DynamoDBDocumentClient`
- * wrapping it, and it runs once per `send`, before the retry loop and before any byte
- * leaves. The SDK resolves credentials earlier, in the `serialize` step (an `AssumeRole` for a
- * tenant without a cached session), so the same rules also run before that, right ahead of the
- * serializer's group (after an application's own middlewares that may complete a key), on the
- * input as it is then (a document command's values not yet marshalled): a request refused
- * there calls no credential provider, and is a 403 reported once even while STS fails. Adding
- * it again replaces it.
+ * serialisation: it checks the body the request sends, read back from its bytes (the same for
+ * `DynamoDBClient` and `DynamoDBDocumentClient`), rather than the input it was written from,
+ * which does not always show what the serializer wrote (see `sentBody`); it runs once per
+ * `send`, before the retry loop and before any byte leaves. The SDK resolves credentials
+ * earlier, in the `serialize` step (an `AssumeRole` for a tenant without a cached session), so
+ * the same rules also run before that, right ahead of the serializer's group (after an
+ * application's own middlewares that may complete a key), on the input as it is then (a
+ * document command's values not yet marshalled): a request refused there calls no credential
+ * provider, and is a 403 reported once even while STS fails. Adding it again replaces it.
  */
 export const attachGuard = (
 	client: object,
@@ -180,11 +184,14 @@ export const attachGuard = (
 	reporter: GuardViolationReporter,
 ): void => {
 	const check =
-		(isOwnKey: TenantKeyTest): SendMiddleware =>
+		(
+			isOwnKey: TenantKeyTest,
+			checked: (args: { input: unknown; request?: unknown }, operation: string) => unknown,
+		): SendMiddleware =>
 		(next, context) =>
 		(args) => {
 			const operation = operationOf(context.commandName)
-			const refusal = refusalFor(operation, args.input, tenant, guard, isOwnKey)
+			const refusal = refusalFor(operation, checked(args, operation), tenant, guard, isOwnKey)
 			if (refusal === undefined) return next(args)
 			const request = facts.current()
 			reportViolation(reporter, {
@@ -198,6 +205,18 @@ export const attachGuard = (
 			})
 			return Promise.reject(forbidden(refusal.reason))
 		}
-	addBeforeCredentials(client, guardPrecheckName, check(isTenantKeyInAnyForm))
-	addToStack(client, 'build', guardMiddlewareName, check(isTenantKey))
+	addBeforeCredentials(
+		client,
+		guardPrecheckName,
+		check(isTenantKeyInAnyForm, (args) => args.input),
+	)
+	// Scan and the listed commands are let through or refused whatever they name: no body to read.
+	addToStack(
+		client,
+		'build',
+		guardMiddlewareName,
+		check(isTenantKey, (args, operation) =>
+			readsKeys(operation) ? sentBody(args.request) : undefined,
+		),
+	)
 }

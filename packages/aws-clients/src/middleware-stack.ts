@@ -1,4 +1,5 @@
-type Next = (args: { input: unknown }) => Promise<unknown>
+/** `request` is the HTTP request the `serialize` step made, from the `build` step on. */
+type Next = (args: { input: unknown; request?: unknown }) => Promise<unknown>
 
 /** The shape of an SDK v3 middleware, as far as tenantry's own ones use it. */
 export type SendMiddleware = (next: Next, context: { commandName?: string }) => Next

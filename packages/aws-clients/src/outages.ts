@@ -79,8 +79,8 @@ const isTransientTransaction = (reasons: unknown): boolean =>
 /**
  * Whether an error from `send()` means the service is unavailable rather than that the request
  * was wrong: a 5xx (but 501 and 505), throttling (a throttled DynamoDB transaction too), an item
- * a DynamoDB transaction holds, a timeout, a network error, or a 2xx answer the SDK could not
- * read. A client error (validation, a failed condition, access denied, a missing table or host)
+ * a DynamoDB transaction holds, an error the service models as retryable, a timeout, a network
+ * error, or a 2xx answer the SDK could not read. A client error (validation, a failed condition, access denied, a missing table or host)
  * is not.
  */
 export const isServiceOutage = (error: unknown): boolean => {
@@ -93,7 +93,9 @@ export const isServiceOutage = (error: unknown): boolean => {
 		status >= 500 ||
 		status === 429 ||
 		(status >= 200 && status < 300) ||
-		$retryable?.throttling === true ||
+		// The service models the error as retryable (DynamoDB's ReplicatedWriteConflictException:
+		// the item is being written in another Region): what the SDK's retries leave is a wait.
+		(typeof $retryable === 'object' && $retryable !== null) ||
 		throttlingNames.has(name as string) ||
 		timeoutNames.has(name as string) ||
 		contentionNames.has(name as string) ||

@@ -154,6 +154,22 @@ describe('AWS outages through tenant clients', () => {
 		).toHaveLength(1)
 	})
 
+	it('answers a write that met a write in another Region (a global table) with a 503, once the SDK retried it', async () => {
+		// Modelled @retryable: the SDK retries it on its own, and what its retries leave is a wait.
+		answerClientError('PutItem', 'ReplicatedWriteConflictException', {
+			message: 'one or more items in the request are being modified by a request in another Region',
+		})
+		const { invoke } = pipeline(tenantDynamoDbOptions(stack), async (context) =>
+			context.clients.dynamodb.send(
+				new PutItemCommand({
+					TableName: table,
+					Item: { pk: { S: context.tenant.key('item', 'replicated') }, sk: { S: 'item' } },
+				}),
+			),
+		)
+		expect(await invoke('acme')).toMatchObject({ statusCode: 503, headers: { 'Retry-After': '5' } })
+	})
+
 	it("leaves errors that are the request's own as the SDK raised them", async () => {
 		const { invoke } = pipeline(tenantDynamoDbOptions(stack), async (context) => {
 			const put = (condition: string) =>
@@ -204,6 +220,10 @@ describe('isServiceOutage', () => {
 		['a 429', sdkError('TooManyRequests', { $metadata: { httpStatusCode: 429 } })],
 		['a throttling name', sdkError('ThrottlingException', { $fault: 'client' })],
 		['a throttling trait', sdkError('Custom', { $retryable: { throttling: true } })],
+		[
+			'a retryable trait (a conflict with a write in another Region)',
+			sdkError('ReplicatedWriteConflictException', { $fault: 'client', $retryable: {} }),
+		],
 		['a timeout', sdkError('TimeoutError', {})],
 		['an unreachable endpoint', sdkError('Error', { code: 'ECONNREFUSED' })],
 		['an unreadable 2xx answer', sdkError('SyntaxError', { $metadata: { httpStatusCode: 200 } })],
