@@ -11,17 +11,7 @@ import {
 // An attacker who knows tenant ids probes with forged signatures: the work a rejection costs
 // must not tell a real tenant from an unknown one.
 
-/** HMACs computed with a KeyObject key: the middleware's verifications (SigV4 uses Buffers). */
-const verifications = vi.hoisted(() => {
-	const crypto = process.getBuiltinModule('node:crypto')
-	const counter = { count: 0 }
-	const original = crypto.createHmac
-	crypto.createHmac = ((algorithm: string, key: unknown, ...rest: unknown[]) => {
-		if (key instanceof crypto.KeyObject) counter.count++
-		return (original as (...args: unknown[]) => unknown)(algorithm, key, ...rest)
-	}) as typeof original
-	return counter
-})
+const { verifications } = await vi.hoisted(() => import('./hmac-count.js'))
 
 const local = secretsManagerPerFile()
 
