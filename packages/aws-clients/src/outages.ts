@@ -40,6 +40,12 @@ const timeoutNames = new Set(['TimeoutError', 'RequestTimeout', 'RequestTimeoutE
  */
 const contentionNames = new Set(['TransactionConflictException'])
 /**
+ * A session that expired while the request was on its way (a tenant session used to its last
+ * second with `refreshBeforeExpiryMs: 0`): the SDK does not retry it, and the next request's
+ * credentials are new ones.
+ */
+const expiredSessionNames = new Set(['ExpiredTokenException', 'ExpiredToken'])
+/**
  * Node's errors for an endpoint that cannot be reached or drops the connection. Not
  * `ENOTFOUND`: a host name that does not resolve is a configuration to fix, not a wait.
  */
@@ -79,9 +85,9 @@ const isTransientTransaction = (reasons: unknown): boolean =>
 /**
  * Whether an error from `send()` means the service is unavailable rather than that the request
  * was wrong: a 5xx (but 501 and 505), throttling (a throttled DynamoDB transaction too), an item
- * a DynamoDB transaction holds, an error the service models as retryable, a timeout, a network
- * error, or a 2xx answer the SDK could not read. A client error (validation, a failed condition, access denied, a missing table or host)
- * is not.
+ * a DynamoDB transaction holds, an error the service models as retryable, an expired session, a
+ * timeout, a network error, or a 2xx answer the SDK could not read. A client error (validation,
+ * a failed condition, access denied, a missing table or host) is not.
  */
 export const isServiceOutage = (error: unknown): boolean => {
 	if (!(error instanceof Error) || isHttpError(error)) return false
@@ -99,6 +105,7 @@ export const isServiceOutage = (error: unknown): boolean => {
 		throttlingNames.has(name as string) ||
 		timeoutNames.has(name as string) ||
 		contentionNames.has(name as string) ||
+		expiredSessionNames.has(name as string) ||
 		networkCodes.has(code as string) ||
 		(name === 'TransactionCanceledException' && isTransientTransaction(CancellationReasons))
 	)

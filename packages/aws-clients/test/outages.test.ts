@@ -170,6 +170,19 @@ describe('AWS outages through tenant clients', () => {
 		expect(await invoke('acme')).toMatchObject({ statusCode: 503, headers: { 'Retry-After': '5' } })
 	})
 
+	it('answers a session that expired on the way (refreshBeforeExpiryMs: 0) with a 503, after one attempt', async () => {
+		answerClientError('GetItem', 'ExpiredTokenException', {
+			message: 'The security token included in the request is expired',
+		})
+		const { invoke } = pipeline(tenantDynamoDbOptions(stack), async (context) =>
+			context.clients.dynamodb.send(getItem(context.tenant.key('item', 'expired'))),
+		)
+		expect(await invoke('acme')).toMatchObject({ statusCode: 503, headers: { 'Retry-After': '5' } })
+		expect(
+			stack.dynamodb.requests.filter((request) => request.operation === 'GetItem'),
+		).toHaveLength(1)
+	})
+
 	it("leaves errors that are the request's own as the SDK raised them", async () => {
 		const { invoke } = pipeline(tenantDynamoDbOptions(stack), async (context) => {
 			const put = (condition: string) =>
@@ -220,6 +233,10 @@ describe('isServiceOutage', () => {
 		['a 429', sdkError('TooManyRequests', { $metadata: { httpStatusCode: 429 } })],
 		['a throttling name', sdkError('ThrottlingException', { $fault: 'client' })],
 		['a throttling trait', sdkError('Custom', { $retryable: { throttling: true } })],
+		[
+			'a session that expired on the way',
+			sdkError('ExpiredTokenException', { $fault: 'client', $metadata: { httpStatusCode: 400 } }),
+		],
 		[
 			'a retryable trait (a conflict with a write in another Region)',
 			sdkError('ReplicatedWriteConflictException', { $fault: 'client', $retryable: {} }),
