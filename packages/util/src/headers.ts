@@ -18,6 +18,21 @@ export const namesField = (key: string, name: string): boolean => {
 }
 
 /**
+ * One line added to the lines joined so far. Anything but a string is not a header line: it is
+ * collected into `others` when the caller asks for it (to refuse it), absent values nowhere.
+ */
+const joinLine = (
+	joined: string | undefined,
+	line: unknown,
+	separator: string,
+	others: unknown[] | undefined,
+): string | undefined => {
+	if (typeof line === 'string') return joined === undefined ? line : joined + separator + line
+	if (line !== undefined && line !== null) others?.push(line)
+	return joined
+}
+
+/**
  * The values of every key naming the field, in any letter case, joined by `separator`:
  * `Authorization` and `authorization` are one field (RFC 9110), and a REST API event keeps
  * names as the client spelled them, so a client can send a header twice under two spellings.
@@ -28,30 +43,32 @@ const joinField = (
 	name: string,
 	separator: string,
 	multiValue: boolean,
+	others?: unknown[],
 ): string | undefined => {
 	let joined: string | undefined
 	for (const key in record) {
 		if (!namesField(key, name) || !Object.hasOwn(record, key)) continue
 		const value = record[key]
-		const text = multiValue
-			? joinLines(value, separator)
-			: typeof value === 'string'
-				? value
-				: undefined
-		if (text !== undefined) joined = joined === undefined ? text : joined + separator + text
+		if (!multiValue) joined = joinLine(joined, value, separator, others)
+		else if (Array.isArray(value))
+			for (const line of value) joined = joinLine(joined, line, separator, others)
+		else if (value !== undefined && value !== null) others?.push(value)
 	}
 	return joined
 }
 
-/** The string lines of a multi-value entry, joined; anything else in it is not a header line. */
-const joinLines = (lines: unknown, separator: string): string | undefined => {
-	if (!Array.isArray(lines)) return undefined
-	let joined: string | undefined
-	for (const line of lines) {
-		if (typeof line === 'string') joined = joined === undefined ? line : joined + separator + line
-	}
-	return joined
-}
+/**
+ * One header record's value for a name, in any letter case: its string lines joined with `, `
+ * as `getHeader` joins them, and whatever else the record holds under the name pushed to
+ * `others`. For checks that must see every record a handler might read (`getHeader` reads
+ * `headers` only when `multiValueHeaders` has no line).
+ */
+export const getHeaderOfRecord = (
+	record: Record<string, unknown> | null | undefined,
+	name: string,
+	multiValue: boolean,
+	others: unknown[],
+): string | undefined => joinField(record, name, ', ', multiValue, others)
 
 const readField = (
 	event: HeaderSource | null | undefined,

@@ -1,6 +1,12 @@
 export { albMultiValueHeaders } from './alb-multi-value-headers.js'
 export type { AuthContextBase, WithAuth } from './auth-context.js'
-export { getCookie, getHeader, type HeaderSource, namesField } from './headers.js'
+export {
+	getCookie,
+	getHeader,
+	getHeaderOfRecord,
+	type HeaderSource,
+	namesField,
+} from './headers.js'
 export {
 	forbidden,
 	HttpError,

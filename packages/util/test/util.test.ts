@@ -7,6 +7,7 @@ import {
 	forbidden,
 	getCookie,
 	getHeader,
+	getHeaderOfRecord,
 	HttpError,
 	isAsyncFunction,
 	isPromiseLike,
@@ -111,6 +112,18 @@ describe('header and cookie lookup', () => {
 		const none = [Symbol('x')] as unknown as string[]
 		const event = { multiValueHeaders: { authorization: none }, headers: { authorization: 'b' } }
 		expect(getHeader(event, 'authorization')).toBe('b')
+	})
+
+	it('reads one record alone, collecting what is not a string line', () => {
+		const others: unknown[] = []
+		const multiValue = { 'X-Tenant-Id': ['a', 7, null], 'x-tenant-id': ['b'], other: ['c'] }
+		expect(getHeaderOfRecord(multiValue, 'x-tenant-id', true, others)).toBe('a, b')
+		expect(
+			getHeaderOfRecord({ 'x-tenant-id': 'd', 'X-TENANT-ID': ['e'] }, 'x-tenant-id', false, others),
+		).toBe('d')
+		expect(getHeaderOfRecord({ 'x-tenant-id': 'f' }, 'x-tenant-id', true, others)).toBeUndefined()
+		expect(others).toEqual([7, ['e'], 'f'])
+		expect(getHeaderOfRecord(null, 'x-tenant-id', false, others)).toBeUndefined()
 	})
 
 	it('reads cookies from garbage without throwing', () => {
