@@ -21,19 +21,28 @@ const membersWritten = (text: string): number => {
 	return members
 }
 
-/** Members a parsed JSON value holds, nested ones included. */
+/**
+ * Members a parsed JSON value holds, nested ones included. Own keys only: an enumerable property
+ * on `Object.prototype` must not make up for a member a duplicate took away. A stack, not
+ * recursion: a body may nest deeper than the call stack goes.
+ */
 const membersParsed = (value: unknown): number => {
 	let members = 0
-	const pending: unknown[] = [value]
-	for (let next = pending.pop(); next !== undefined; next = pending.pop()) {
-		if (typeof next !== 'object' || next === null) continue
+	const pending: object[] = []
+	const visit = (next: unknown) => {
+		if (typeof next === 'object' && next !== null) pending.push(next)
+	}
+	visit(value)
+	while (pending.length > 0) {
+		const next = pending.pop() as object
 		if (Array.isArray(next)) {
-			for (const element of next) pending.push(element)
+			for (const element of next) visit(element)
 			continue
 		}
-		for (const member of Object.values(next)) {
+		for (const key in next) {
+			if (!Object.hasOwn(next, key)) continue
 			members++
-			pending.push(member)
+			visit((next as Record<string, unknown>)[key])
 		}
 	}
 	return members

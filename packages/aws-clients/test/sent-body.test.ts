@@ -28,6 +28,21 @@ describe('sentBody', () => {
 		expect(sentBody({ body: text })).toBeUndefined()
 	})
 
+	it('counts own members only: a property added to Object.prototype hides no duplicate', () => {
+		Object.defineProperty(Object.prototype, 'polluted', {
+			value: 1,
+			enumerable: true,
+			writable: true,
+			configurable: true,
+		})
+		try {
+			// Counted with it, the one object's member would make up for the duplicate.
+			expect(sentBody({ body: '{"pk":{"S":"a"},"pk":{"S":"b"}}' })).toBeUndefined()
+		} finally {
+			delete (Object.prototype as { polluted?: number }).polluted
+		}
+	})
+
 	it('reads what is not UTF-8 JSON as nothing', () => {
 		expect(sentBody({ body: '{"Key":' })).toBeUndefined()
 		expect(
