@@ -33,6 +33,42 @@ const importPublicKey = (jwk: Record<string, unknown>): KeyObject | undefined =>
 	}
 }
 
+/**
+ * RFC 8017 section 3.1: `e` is odd and at least 3. OpenSSL imports and verifies with any `e`,
+ * and under `e = 1` verification is the identity: anyone could sign for such a key.
+ */
+const isValidRsaExponent = (exponent: bigint | undefined): boolean =>
+	exponent !== undefined && exponent >= 3n && exponent % 2n === 1n
+
+const ed25519Prime = 2n ** 255n - 19n
+/** `y` of two of the four Ed25519 points of order 8; the other two have `p - y`. */
+const ed25519Order8Y = 2707385501144840649318225287225658788936804267575313519463743609750303402022n
+/** `y` of every point of the 8-torsion: the identity (1), order 2 (p - 1), order 4 (0), order 8. */
+const ed25519SmallOrderY: ReadonlySet<bigint> = new Set([
+	0n,
+	1n,
+	ed25519Prime - 1n,
+	ed25519Order8Y,
+	ed25519Prime - ed25519Order8Y,
+])
+
+/**
+ * Whether an Ed25519 key is a point of small order (the identity, or an all-zero `x` left as a
+ * placeholder): OpenSSL imports it and verifies without a cofactor check, so a signature
+ * `R = identity, S = 0` then verifies for (a share of) every message, made without a private key.
+ * (OpenSSL's Ed448 verification already refuses the same forgery.)
+ */
+const isSmallOrderEd25519 = (key: KeyObject): boolean => {
+	if (key.asymmetricKeyType !== 'ed25519') return false
+	const encoded = Buffer.from(key.export({ format: 'jwk' }).x ?? '', 'base64url')
+	let y = 0n
+	// Little-endian, and the top bit is the sign of x, not part of y (RFC 8032 section 5.1.2).
+	for (let index = encoded.length - 1; index >= 0; index--)
+		y = (y << 8n) | BigInt(encoded[index] ?? 0)
+	y &= (1n << 255n) - 1n
+	return ed25519SmallOrderY.has(y % ed25519Prime)
+}
+
 /** The byte length of this key's signatures, or the reason it cannot sign. */
 const signatureLength = (
 	kty: KeyType,
@@ -41,13 +77,17 @@ const signatureLength = (
 ): { bytes: number } | { why: string } => {
 	if (kty === 'RSA') {
 		const bits = key.asymmetricKeyDetails?.modulusLength ?? 0
-		return bits < minRsaModulusBits
-			? { why: `RSA modulus of ${bits} bits is under ${minRsaModulusBits}` }
-			: { bytes: Math.ceil(bits / 8) }
+		if (bits < minRsaModulusBits)
+			return { why: `RSA modulus of ${bits} bits is under ${minRsaModulusBits}` }
+		if (!isValidRsaExponent(key.asymmetricKeyDetails?.publicExponent))
+			return { why: 'RSA public exponent is not an odd number of at least 3' }
+		return { bytes: Math.ceil(bits / 8) }
 	}
 	if (kty === 'OKP') {
 		const bytes = typeof crv === 'string' ? signatureCurves[crv] : undefined
-		return bytes === undefined ? { why: 'OKP curve is not a signature curve' } : { bytes }
+		if (bytes === undefined) return { why: 'OKP curve is not a signature curve' }
+		if (isSmallOrderEd25519(key)) return { why: 'Ed25519 public key of small order' }
+		return { bytes }
 	}
 	return { bytes: 0 }
 }
