@@ -97,7 +97,9 @@ const hasOnlyExactNumbers = (body: unknown): boolean => {
  */
 // awsClientsPlugin(): tenant clients learn where each request starts and ends.
 export const handler = middy<APIGatewayProxyEventV2, APIGatewayProxyResultV2>(awsClientsPlugin())
-	.use(captureLambdaHandler(tracer))
+	// The responses are the tenant's items: Powertools would copy each one into the X-Ray segment's
+	// metadata, which whoever may read the account's traces can read, outside tenant isolation.
+	.use(captureLambdaHandler(tracer, { captureResponse: false }))
 	.use(jwtAuth({ ...authentication, tracer }))
 	.use(tenantIsolation({ match: { pathParameter: 'tenantId' } }))
 	.use(

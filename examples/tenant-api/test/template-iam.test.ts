@@ -176,3 +176,33 @@ describe('tenant-api template.yaml: the role each tenant gets', () => {
 		expect(namePattern.replace(/\$\{StackUuid\}/, 'x'.repeat(36)).length).toBeLessThanOrEqual(64)
 	})
 })
+
+describe("tenant-api template.yaml: the function role's rate-limit grant reaches no item", () => {
+	// The README: "The function's own role cannot read items at all". Its counter grant
+	// `TENANT#*#RATE:*` is a StringLike whose first `*` runs across `#`, so it also covers an item
+	// whose id starts with `RATE:` (`TENANT#<any tenant>#ITEM#RATE:…`), an id the handler accepts:
+	// the function's own credentials could then update (and, with ReturnValues, read) any tenant's
+	// such item, past the tenant session that should be the only way to items.
+	it('refuses the function role an UpdateItem of an item whose id starts with RATE:', async () => {
+		const itemId = 'RATE:notes'
+		expect((await call('PUT', 'acme', itemId, { secret: 'acme data' })).statusCode).toBe(200)
+		for (const tenant of ['acme', 'globex'])
+			expect(
+				allows(
+					functionStatements,
+					dynamoDbCall(resolver, 'UpdateItem', tableName, `TENANT#${tenant}#ITEM#${itemId}`),
+				),
+				`UpdateItem TENANT#${tenant}#ITEM#${itemId}`,
+			).toBe(false)
+		// The counters the grant is for stay allowed.
+		const windowStart = Date.UTC(2026, 11, 5)
+		for (const counter of [
+			`TENANT#acme#RATE#${windowStart}`,
+			`TENANT#acme#RATE:writes#${windowStart}`,
+		])
+			expect(
+				allows(functionStatements, dynamoDbCall(resolver, 'UpdateItem', tableName, counter)),
+				counter,
+			).toBe(true)
+	})
+})
