@@ -5,9 +5,9 @@ import { stableHash } from './stable-key.js'
 export interface HttpHandlerOptions {
 	/** Sockets per host. Default 50. */
 	maxSockets?: number
-	/** Milliseconds to establish a connection; 0 waits forever. Default 3,000. */
+	/** Milliseconds to establish a connection (at most 2^31 − 1); 0 waits forever. Default 3,000. */
 	connectionTimeout?: number
-	/** Milliseconds for the whole request and response; 0 waits forever. Default 3,000. */
+	/** Milliseconds for the whole request and response (at most 2^31 − 1); 0 waits forever. Default 3,000. */
 	requestTimeout?: number
 }
 

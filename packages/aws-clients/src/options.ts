@@ -130,6 +130,12 @@ const operationName = /^[A-Z][A-Za-z]{1,63}$/
 
 const isFunction = (value: unknown): boolean => typeof value === 'function'
 
+/**
+ * The longest delay a Node timer holds. `@smithy/node-http-handler` hands the timeouts to
+ * `setTimeout`, which turns a longer one into 1 ms: every call would time out at once, a 503.
+ */
+const maxTimerMs = 2_147_483_647
+
 /** A `Retry-After` in seconds: the header's smallest useful value is 1. */
 const assertRetryAfterSec = (value: unknown, option: string): void =>
 	assertOption(
@@ -178,10 +184,10 @@ const resolveHandler = (given: unknown): Required<HttpHandlerOptions> => {
 	)
 	for (const option of ['connectionTimeout', 'requestTimeout'] as const) {
 		assertOption(
-			isNonNegativeNumber(handler[option]),
+			isNonNegativeNumber(handler[option]) && handler[option] <= maxTimerMs,
 			packageName,
 			`httpHandler.${option}`,
-			'must be a non-negative number of milliseconds',
+			`must be a non-negative number of milliseconds, at most ${maxTimerMs} (0 waits forever)`,
 		)
 	}
 	return handler
@@ -335,7 +341,8 @@ export const resolveOptions = <C extends ClientClasses>(
 		'tracer',
 		'must be a Powertools Tracer',
 	)
-	const tableName = given.tableName ?? process.env.DYNAMODB_TABLE_NAME
+	// An empty variable is how templates pass an optional setting on: not set, not a bad option.
+	const tableName = given.tableName ?? (process.env.DYNAMODB_TABLE_NAME || undefined)
 	assertOption(
 		tableName === undefined || (typeof tableName === 'string' && tableName.length > 0),
 		packageName,
@@ -363,7 +370,7 @@ export const resolveOptions = <C extends ClientClasses>(
 			tenantCredentials !== undefined ||
 			(options.dynamoTenantGuard !== undefined && options.dynamoTenantGuard !== false),
 		tracer,
-		tableName: tableName || undefined,
+		tableName,
 		onViolation: given.onViolation,
 		concurrentInvocations,
 		outages: resolveOutages(given.outages),

@@ -23,7 +23,7 @@ export interface TenantCredentialsOptions {
 	sessionTags?: (tenant: TenantContext) => Readonly<Record<string, string>>
 	/** An inline session policy further restricting the tenant's session (token vending machine style). */
 	sessionPolicy?: (tenant: TenantContext) => string | undefined
-	/** `DurationSeconds` of `AssumeRole`, 900–43,200. Default 900. */
+	/** `DurationSeconds` of `AssumeRole`, 900–3,600 (role chaining from a Lambda role caps it). Default 900. */
 	durationSeconds?: number
 	/** Credentials are replaced this long before they expire. Default 300,000 (5 min). */
 	refreshBeforeExpiryMs?: number
