@@ -1,5 +1,11 @@
 import { type AttributeValue, UpdateItemCommand } from '@aws-sdk/client-dynamodb'
-import { assertKnownKeys, assertOption, isPlainObject, withoutUndefined } from '@tenantry/util'
+import {
+	assertKnownKeys,
+	assertOption,
+	isConditionalCheckFailed,
+	isPlainObject,
+	withoutUndefined,
+} from '@tenantry/util'
 import { packageName } from './errors.js'
 
 /** One accepted request, to be remembered until it could no longer pass the timestamp check. */
@@ -165,8 +171,6 @@ export const dynamoReplayStore = (options: DynamoReplayStoreOptions): ReplayStor
 		[partitionKey]: { S: `${keyPrefix}${tenantId}#${recordType}#${id}` },
 		...(sortKey === null ? {} : { [sortKey]: { S: recordType } }),
 	})
-	const isConditionFailure = (error: unknown): boolean =>
-		error instanceof Error && error.name === 'ConditionalCheckFailedException'
 	const attributeNames: Record<string, string> = {
 		'#pk': partitionKey,
 		'#expiresAt': ttlAttribute,
@@ -241,7 +245,7 @@ export const dynamoReplayStore = (options: DynamoReplayStoreOptions): ReplayStor
 			)
 			return true
 		} catch (error) {
-			if (!isConditionFailure(error)) throw error
+			if (!isConditionalCheckFailed(error)) throw error
 			// The SDK retried this write: an earlier attempt the client gave up on may still be
 			// applied, and must not land later as a claim (a replay's answer only stands for now).
 			const attempts = (error as { $metadata?: { attempts?: number } }).$metadata?.attempts

@@ -1,11 +1,8 @@
-import {
-	ConditionalCheckFailedException,
-	type DynamoDBClient,
-	UpdateItemCommand,
-} from '@aws-sdk/client-dynamodb'
+import { type DynamoDBClient, UpdateItemCommand } from '@aws-sdk/client-dynamodb'
 import {
 	assertKnownKeys,
 	assertOption,
+	isConditionalCheckFailed,
 	isPlainObject,
 	isPositiveInteger,
 	tenantKey,
@@ -170,8 +167,7 @@ export const dynamoRateLimitStore = (options: DynamoRateLimitStoreOptions): Rate
 				)
 				return { allowed: true, count: Number(Attributes?.[countAttribute]?.N ?? limit) }
 			} catch (error) {
-				if (error instanceof ConditionalCheckFailedException)
-					return { allowed: false, count: limit }
+				if (isConditionalCheckFailed(error)) return { allowed: false, count: limit }
 				throw error
 			}
 		},

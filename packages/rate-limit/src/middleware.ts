@@ -30,6 +30,16 @@ const fallbackWindowAt = windowClock(60)
  */
 const storeRetryAfterSec = 5
 
+/**
+ * What the log line names a failure by: an error's name, never its message, nor the text of a
+ * value that is not an error (a store may reject with request data, or with an object whose
+ * `String()` throws), only its type.
+ */
+const failureName = (error: unknown): string =>
+	error instanceof Error ? String(error.name) : typeof error
+
+const ignore = (): undefined => undefined
+
 /** A middy request carrying, from `before` to `after`, the headers one limiter reported. */
 type RequestWithHeaders = Record<symbol, Record<string, string> | undefined>
 
@@ -107,23 +117,35 @@ export const tenantRateLimit = <TEvent = unknown, TResult = unknown>(
 		)
 	}
 
+	/**
+	 * The warning line for a store failure. Nothing in it may change the answer: a logger that
+	 * fails (an unbound method, say) or rejects (an async one), and a failure String() cannot
+	 * format (a null-prototype object), would otherwise turn 'allow' or 'deny' into a 500, or
+	 * into an unhandled rejection, which ends the Lambda runtime.
+	 */
+	const logStoreFailure = (error: unknown, tenantId: string): void => {
+		try {
+			const logged: unknown = logger(
+				JSON.stringify({
+					level: 'WARN',
+					message: `rate limit store unavailable; ${onStoreError === 'allow' ? 'allowing' : 'denying'} requests until it recovers`,
+					package: '@tenantry/rate-limit',
+					tenant: tenantId,
+					error: failureName(error),
+				}),
+			)
+			if (isPromiseLike(logged)) Promise.resolve(logged).catch(ignore)
+		} catch {
+			// As above: the answer stands whatever the logger does.
+		}
+	}
+
 	/** A store (or plan lookup) failure: log once per window, then allow or answer 503. */
 	const storeFailed = (error: unknown, tenantId: string, window: Window): undefined => {
 		const length = window.end - window.start
 		if (storeErrorLoggedWindows.get(length) !== window.start) {
 			storeErrorLoggedWindows.set(length, window.start)
-			const line = JSON.stringify({
-				level: 'WARN',
-				message: `rate limit store unavailable; ${onStoreError === 'allow' ? 'allowing' : 'denying'} requests until it recovers`,
-				package: '@tenantry/rate-limit',
-				tenant: tenantId,
-				error: error instanceof Error ? error.name : String(error),
-			})
-			try {
-				logger(line)
-			} catch {
-				// A logger that fails (an unbound method, say) must not turn the answer into a 500.
-			}
+			logStoreFailure(error, tenantId)
 		}
 		if (onStoreError === 'deny')
 			throw serviceUnavailable(

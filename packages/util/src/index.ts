@@ -1,5 +1,6 @@
 export { albMultiValueHeaders } from './alb-multi-value-headers.js'
 export type { AuthContextBase, WithAuth } from './auth-context.js'
+export { isConditionalCheckFailed } from './dynamo-errors.js'
 export {
 	getCookie,
 	getHeader,
