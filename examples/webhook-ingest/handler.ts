@@ -1,9 +1,5 @@
 import { createHmac } from 'node:crypto'
-import {
-	ConditionalCheckFailedException,
-	DynamoDBClient,
-	PutItemCommand,
-} from '@aws-sdk/client-dynamodb'
+import { DynamoDBClient, PutItemCommand } from '@aws-sdk/client-dynamodb'
 import middy, { type MiddlewareObj } from '@middy/core'
 import httpErrorHandler from '@middy/http-error-handler'
 import httpJsonBodyParser from '@middy/http-json-body-parser'
@@ -12,7 +8,7 @@ import { createError } from '@middy/util'
 import { awsClients, awsClientsPlugin, getClient } from '@tenantry/aws-clients'
 import { dynamoReplayStore, hmacAuth } from '@tenantry/hmac-auth'
 import { tenantIsolation } from '@tenantry/tenant-isolation'
-import { serviceUnavailable } from '@tenantry/util'
+import { isConditionalCheckFailed, serviceUnavailable } from '@tenantry/util'
 import type { APIGatewayProxyEventV2, APIGatewayProxyResultV2, Context } from 'aws-lambda'
 
 /** Required configuration, read at cold start so a missing variable fails the first invocation loudly. */
@@ -175,7 +171,7 @@ export const handler = middy<APIGatewayProxyEventV2, APIGatewayProxyResultV2>(aw
 				}),
 			)
 		} catch (error) {
-			if (!(error instanceof ConditionalCheckFailedException)) throw error
+			if (!isConditionalCheckFailed(error)) throw error
 		}
 		return {
 			statusCode: 202,
