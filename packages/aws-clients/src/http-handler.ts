@@ -17,6 +17,20 @@ export const httpHandlerDefaults = {
 	requestTimeout: 3_000,
 } as const satisfies Required<HttpHandlerOptions>
 
+/**
+ * The longest delay a Node timer holds. `@smithy/node-http-handler` hands the timeouts to
+ * `setTimeout`, which turns a longer one into 1 ms: every call would time out at once, a 503.
+ */
+export const maxTimerMs = 2_147_483_647
+
+/**
+ * When the handler warns that no socket came free. Its default is the two timeouts added,
+ * which can pass what a Node timer holds though each is within it: a `TimeoutOverflowWarning`
+ * on every call. 0 (both wait forever) is the handler's own value then too.
+ */
+const socketWarningMs = (options: Required<HttpHandlerOptions>): number =>
+	Math.min(options.connectionTimeout + options.requestTimeout, maxTimerMs)
+
 const handlers = new Map<string, NodeHttpHandler>()
 
 /**
@@ -36,6 +50,7 @@ export const sharedHttpHandler = (options: Required<HttpHandlerOptions>): NodeHt
 			httpsAgent: agentOptions,
 			connectionTimeout: options.connectionTimeout,
 			requestTimeout: options.requestTimeout,
+			socketAcquisitionWarningTimeout: socketWarningMs(options),
 			throwOnRequestTimeout: true,
 		})
 		handlers.set(key, handler)

@@ -13,7 +13,7 @@ import type { ClientClasses, ClientConfigOf, SharedClientConfig } from './client
 import { type DynamoTenantGuardOptions, guardDefaults, type ResolvedGuard } from './dynamo-guard.js'
 import { keyedOperations } from './dynamo-requests.js'
 import { packageName } from './errors.js'
-import { type HttpHandlerOptions, httpHandlerDefaults } from './http-handler.js'
+import { type HttpHandlerOptions, httpHandlerDefaults, maxTimerMs } from './http-handler.js'
 import {
 	type ResolvedTenantCredentials,
 	type TenantCredentialsOptions,
@@ -129,12 +129,6 @@ const roleArnPattern = /^arn:aws[\w-]*:iam::\d{12}:role\/[\w+=,.@/-]{1,512}$/
 const operationName = /^[A-Z][A-Za-z]{1,63}$/
 
 const isFunction = (value: unknown): boolean => typeof value === 'function'
-
-/**
- * The longest delay a Node timer holds. `@smithy/node-http-handler` hands the timeouts to
- * `setTimeout`, which turns a longer one into 1 ms: every call would time out at once, a 503.
- */
-const maxTimerMs = 2_147_483_647
 
 /** A `Retry-After` in seconds: the header's smallest useful value is 1. */
 const assertRetryAfterSec = (value: unknown, option: string): void =>

@@ -61,7 +61,7 @@ const timestampText = (options: SignRequestOptions, webhooks: boolean): string =
 	check(
 		readable(text, webhooks),
 		'timestamp',
-		'must be Unix seconds (not milliseconds), or a Date up to year 9999',
+		'must be Unix seconds (not milliseconds), or a Date hmacAuth reads back (tenantry: up to year 9999)',
 	)
 	return text
 }
