@@ -21,9 +21,13 @@ export interface HttpRequestSpec {
 	requestId?: string
 }
 
+/** A claim's value as a token carries it. */
+type JwtClaimValue = string | number | boolean | string[]
+
 export type HttpApiAuthorizer =
 	| { lambda: object }
-	| { jwt: { claims: Record<string, string | number | boolean | string[]>; scopes?: string[] } }
+	/** Claims as in the token; the event carries each as a string, as API Gateway passes them. */
+	| { jwt: { claims: Record<string, JwtClaimValue>; scopes?: string[] } }
 	| { iam: Record<string, unknown> }
 
 export type RestApiAuthorizer =
@@ -158,6 +162,29 @@ const apiGatewayTime = (epochMs: number): string => {
 	return `${two(at.getUTCDate())}/${monthNames[at.getUTCMonth()]}/${at.getUTCFullYear()}:${two(at.getUTCHours())}:${two(at.getUTCMinutes())}:${two(at.getUTCSeconds())} +0000`
 }
 
+/**
+ * A JWT claim as an HTTP API JWT authorizer hands it to the integration: always a string,
+ * numbers and booleans printed and an array as `[a b]`, whatever its JSON type in the token.
+ */
+const claimAsPassed = (value: JwtClaimValue): string =>
+	Array.isArray(value) ? `[${value.join(' ')}]` : String(value)
+
+/** The authorizer as it reaches the integration: a JWT authorizer's claims become strings. */
+const httpApiAuthorizerContext = (authorizer: HttpApiAuthorizer): HttpApiAuthorizer =>
+	'jwt' in authorizer
+		? {
+				jwt: {
+					...authorizer.jwt,
+					claims: Object.fromEntries(
+						Object.entries(authorizer.jwt.claims).map(([name, value]) => [
+							name,
+							claimAsPassed(value),
+						]),
+					),
+				},
+			}
+		: authorizer
+
 /** An API Gateway HTTP API (payload 2.0) event. */
 export const httpApiEvent = (
 	spec: HttpRequestSpec & { authorizer?: HttpApiAuthorizer; routeKey?: string } = {},
@@ -207,7 +234,7 @@ const payloadV2Event = (
 			stage: '$default',
 			time: apiGatewayTime(receivedAt),
 			timeEpoch: receivedAt,
-			...(spec.authorizer ? { authorizer: spec.authorizer } : {}),
+			...(spec.authorizer ? { authorizer: httpApiAuthorizerContext(spec.authorizer) } : {}),
 		},
 		isBase64Encoded,
 		...(body === null ? {} : { body }),
@@ -311,7 +338,8 @@ export const restApiEvent = (
 				principalOrgId: null,
 				sourceIp: '127.0.0.1',
 				user: null,
-				userAgent: headers['User-Agent'] ?? 'tenantry-testing',
+				// The User-Agent header, in whichever spelling the client sent it.
+				userAgent: headerValues(headers)['user-agent']?.at(-1) ?? 'tenantry-testing',
 				userArn: null,
 			},
 			path: `/prod${rawPath}`,

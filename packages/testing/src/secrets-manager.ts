@@ -9,9 +9,20 @@ import { answerCommonFault, createFaultPlan, type Fault, type FaultControl } fro
 import { localClients } from './local-clients.js'
 import { startHttpServer } from './loopback-server.js'
 
+/**
+ * A version's value: a SecretString, or a SecretBinary (base64, as the JSON protocol carries
+ * it both ways); GetSecretValue answers only the member that was stored.
+ */
+type SecretValue = { secretString: string } | { secretBinary: string }
+
+const sameValue = (a: SecretValue, b: SecretValue): boolean =>
+	'secretBinary' in a
+		? 'secretBinary' in b && a.secretBinary === b.secretBinary
+		: 'secretString' in b && a.secretString === b.secretString
+
 interface SecretVersion {
 	versionId: string
-	secretString: string
+	value: SecretValue
 	stages: Set<string>
 	createdDate: number
 }
@@ -90,8 +101,9 @@ export interface StartSecretsManagerOptions {
  * A Secrets Manager endpoint speaking the real JSON 1.1 protocol (`X-Amz-Target:
  * secretsmanager.<Operation>`), so the unmodified `SecretsManagerClient` (serialisation,
  * retries, error parsing) talks to it. Supports GetSecretValue (by name or ARN, VersionStage,
- * VersionId), CreateSecret and PutSecretValue (a `ClientRequestToken` names the new version, and
- * repeating it with the same value is idempotent) and DeleteSecret.
+ * VersionId), CreateSecret and PutSecretValue (SecretString or SecretBinary; a
+ * `ClientRequestToken` names the new version, and repeating it with the same value is
+ * idempotent) and DeleteSecret.
  */
 export const startSecretsManager = async (
 	options: StartSecretsManagerOptions = {},
@@ -125,14 +137,20 @@ export const startSecretsManager = async (
 		return token
 	}
 
+	/** The value a CreateSecret or PutSecretValue request carries. */
+	const requestedValue = (input: Record<string, unknown>): SecretValue =>
+		typeof input.SecretBinary === 'string'
+			? { secretBinary: input.SecretBinary }
+			: { secretString: String(input.SecretString ?? '') }
+
 	/**
 	 * Whether a request repeats a version already stored: the same value again is ignored (an
 	 * idempotent retry), another value under that id is refused.
 	 */
-	const repeatsVersion = (secret: StoredSecret, versionId: string, secretString: string) => {
+	const repeatsVersion = (secret: StoredSecret, versionId: string, value: SecretValue) => {
 		const existing = secret.versions.find((version) => version.versionId === versionId)
 		if (existing === undefined) return undefined
-		if (existing.secretString !== secretString)
+		if (!sameValue(existing.value, value))
 			throw new ServiceError(
 				400,
 				'ResourceExistsException',
@@ -143,13 +161,13 @@ export const startSecretsManager = async (
 
 	const addVersion = (
 		secret: StoredSecret,
-		secretString: string,
+		value: SecretValue,
 		stages: string[],
 		versionId: string = randomUUID(),
 	): SecretVersion => {
 		const version: SecretVersion = {
 			versionId,
-			secretString,
+			value,
 			stages: new Set(stages),
 			createdDate: Date.now() / 1000,
 		}
@@ -172,7 +190,7 @@ export const startSecretsManager = async (
 
 	const create = (
 		name: string,
-		secretString: string,
+		value: SecretValue,
 		versionId: string = randomUUID(),
 	): StoredSecret => {
 		const secret: StoredSecret = {
@@ -182,7 +200,7 @@ export const startSecretsManager = async (
 			deletionDate: undefined,
 		}
 		secrets.set(name, secret)
-		addVersion(secret, secretString, ['AWSCURRENT'], versionId)
+		addVersion(secret, value, ['AWSCURRENT'], versionId)
 		return secret
 	}
 
@@ -208,7 +226,9 @@ export const startSecretsManager = async (
 				ARN: secret.arn,
 				Name: secret.name,
 				VersionId: version.versionId,
-				SecretString: version.secretString,
+				...('secretBinary' in version.value
+					? { SecretBinary: version.value.secretBinary }
+					: { SecretString: version.value.secretString }),
 				VersionStages: [...version.stages],
 				CreatedDate: version.createdDate,
 			}
@@ -222,7 +242,7 @@ export const startSecretsManager = async (
 				const token = input.ClientRequestToken
 				const repeated =
 					typeof token === 'string'
-						? repeatsVersion(existing, token, String(input.SecretString ?? ''))
+						? repeatsVersion(existing, token, requestedValue(input))
 						: undefined
 				if (repeated !== undefined)
 					return { ARN: existing.arn, Name: existing.name, VersionId: repeated.versionId }
@@ -232,7 +252,7 @@ export const startSecretsManager = async (
 					`The operation failed because the secret ${name} already exists.`,
 				)
 			}
-			const secret = create(name, String(input.SecretString ?? ''), requestedVersionId(input))
+			const secret = create(name, requestedValue(input), requestedVersionId(input))
 			return { ARN: secret.arn, Name: secret.name, VersionId: secret.versions[0]?.versionId }
 		},
 		PutSecretValue(input) {
@@ -242,11 +262,10 @@ export const startSecretsManager = async (
 			const stages = Array.isArray(input.VersionStages)
 				? input.VersionStages.map(String)
 				: ['AWSCURRENT']
-			const secretString = String(input.SecretString ?? '')
+			const value = requestedValue(input)
 			const versionId = requestedVersionId(input)
 			const version =
-				repeatsVersion(secret, versionId, secretString) ??
-				addVersion(secret, secretString, stages, versionId)
+				repeatsVersion(secret, versionId, value) ?? addVersion(secret, value, stages, versionId)
 			return {
 				ARN: secret.arn,
 				Name: secret.name,
@@ -367,10 +386,10 @@ export const startSecretsManager = async (
 		region,
 		client: clients.client,
 		putSecret(name, value) {
-			const secretString = typeof value === 'string' ? value : JSON.stringify(value)
+			const stored = { secretString: typeof value === 'string' ? value : JSON.stringify(value) }
 			const existing = secrets.get(name)
-			if (existing) addVersion(existing, secretString, ['AWSCURRENT'])
-			else create(name, secretString)
+			if (existing) addVersion(existing, stored, ['AWSCURRENT'])
+			else create(name, stored)
 		},
 		deleteSecret(name, deleteOptions) {
 			const secret = secrets.get(name)
