@@ -253,6 +253,9 @@ export const createTtlCache = <V>(options: TtlCacheOptions): TtlCache<V> => {
 			if (inflight.get(key) === flight) store(key, value, undefined, ttlMs, staleIfErrorMs)
 			return { value, stale: false, error: undefined }
 		} catch (error) {
+			// Counted whether or not the load is still the key's: the dependency failed either way,
+			// and `loadErrors` is what an alarm on it watches.
+			if (!isNotFound(error)) counters.loadErrors++
 			if (inflight.get(key) !== flight) {
 				// Detached: its callers get what the cache holds now (a value set meanwhile, or one
 				// still within its stale window), as any caller of a failed load would. Nothing is
@@ -271,7 +274,6 @@ export const createTtlCache = <V>(options: TtlCacheOptions): TtlCache<V> => {
 				storeNotFound(key, error)
 				throw error
 			}
-			counters.loadErrors++
 			const at = clock()
 			const previous = entries.get(key)
 			if (previous !== undefined && isUsableStale(previous, at)) {

@@ -1,6 +1,7 @@
 import type { MiddlewareObj, Request } from '@middy/core'
 import {
 	annotate,
+	failureName,
 	isPromiseLike,
 	isValidatedTenantContext,
 	isValidTenantId,
@@ -29,14 +30,6 @@ const fallbackWindowAt = windowClock(60)
  * request, and a client honouring the header must not wait for a long window's end.
  */
 const storeRetryAfterSec = 5
-
-/**
- * What the log line names a failure by: an error's name, never its message, nor the text of a
- * value that is not an error (a store may reject with request data, or with an object whose
- * `String()` throws), only its type.
- */
-const failureName = (error: unknown): string =>
-	error instanceof Error ? String(error.name) : typeof error
 
 const ignore = (): undefined => undefined
 

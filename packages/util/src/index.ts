@@ -1,6 +1,7 @@
 export { albMultiValueHeaders } from './alb-multi-value-headers.js'
 export type { AuthContextBase, WithAuth } from './auth-context.js'
 export { isConditionalCheckFailed } from './dynamo-errors.js'
+export { failureName } from './failure-name.js'
 export {
 	getCookie,
 	getHeader,

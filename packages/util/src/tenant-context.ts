@@ -42,9 +42,14 @@ const assertPart = (part: string, value: unknown): string => {
 	return value
 }
 
-/** `TENANT#<tenantId>#`, for a tenant id that passes the default tenant id rule. */
+/**
+ * `TENANT#<tenantId>#`, for a tenant id that passes the default tenant id rule. A string only:
+ * `RegExp#test` reads anything as its text, so a claim that came as `["acme"]` would pass and
+ * make a context `isValidatedTenantContext` vouches for with an id that is not a string.
+ */
 export const tenantKeyPrefix = (tenantId: string): string => {
-	if (!DEFAULT_TENANT_ID_PATTERN.test(tenantId)) throw new TenantKeyError('tenantId', tenantId)
+	if (typeof tenantId !== 'string' || !DEFAULT_TENANT_ID_PATTERN.test(tenantId))
+		throw new TenantKeyError('tenantId', tenantId)
 	return `TENANT${separator}${tenantId}${separator}`
 }
 

@@ -1,3 +1,5 @@
+import { failureName } from './failure-name.js'
+
 /**
  * One refused cross-tenant attempt, as every Tenantry `onViolation` receives it (tenant
  * isolation, the DynamoDB tenant guard). It carries identifiers only: never a token, a
@@ -41,11 +43,7 @@ export const logViolation: ViolationReporter = (violation) => {
 
 const reporterFailed = (error: unknown): void => {
 	console.error(
-		JSON.stringify({
-			level: 'ERROR',
-			message: 'onViolation failed',
-			error: error instanceof Error ? error.name : typeof error,
-		}),
+		JSON.stringify({ level: 'ERROR', message: 'onViolation failed', error: failureName(error) }),
 	)
 }
 

@@ -48,3 +48,16 @@ describe('isValidatedTenantContext', () => {
 		expect(isValidatedTenantContext(undefined)).toBe(false)
 	})
 })
+
+// A custom middleware in plain JavaScript may pass a claim as it came: JSON gives arrays, whose
+// text (`String(['acme'])` is `acme`) passes the tenant id pattern.
+describe('tenant ids that are not strings', () => {
+	it.each([[['acme']], [{ toString: () => 'acme' }], [42]])(
+		'are refused by tenantKeyPrefix, tenantKey and createTenantContext: %j',
+		(id) => {
+			expect(() => tenantKeyPrefix(id as never)).toThrow(TenantKeyError)
+			expect(() => tenantKey(id as never, 'ITEM', '1')).toThrow(TenantKeyError)
+			expect(() => createTenantContext(id as never)).toThrow(TenantKeyError)
+		},
+	)
+})
