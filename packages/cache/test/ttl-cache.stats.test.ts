@@ -1,15 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { createTtlCache, NotFoundError } from '../src/index.js'
-
-const deferred = <T>() => {
-	let resolve!: (value: T) => void
-	let reject!: (error: unknown) => void
-	const promise = new Promise<T>((res, rej) => {
-		resolve = res
-		reject = rej
-	})
-	return { promise, resolve, reject }
-}
+import { deferred } from './deferred.js'
 
 // stats(): `loadErrors` counts "loader calls that failed with anything but NotFoundError",
 // what an alarm on a failing dependency watches.

@@ -1,5 +1,6 @@
 import { describe, expect, it, vi } from 'vitest'
 import { createTtlCache, NotFoundError, type TtlCacheOptions } from '../src/index.js'
+import { deferred } from './deferred.js'
 
 const fakeClock = (start = 1_000_000) => {
 	let current = start
@@ -15,16 +16,6 @@ const setup = (options: Partial<TtlCacheOptions> = {}) => {
 	const clock = fakeClock()
 	const cache = createTtlCache<string>({ ttlMs: 1_000, now: clock.now, ...options })
 	return { cache, clock }
-}
-
-const deferred = <T>() => {
-	let resolve!: (value: T) => void
-	let reject!: (error: unknown) => void
-	const promise = new Promise<T>((res, rej) => {
-		resolve = res
-		reject = rej
-	})
-	return { promise, resolve, reject }
 }
 
 describe('single-flight', () => {

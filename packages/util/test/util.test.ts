@@ -20,6 +20,7 @@ import {
 	serviceUnavailable,
 	unauthorized,
 } from '../src/index.js'
+import { violation } from './violation-fixture.js'
 
 describe('HTTP errors', () => {
 	it('carry a generic message, the reason as cause, and headers', () => {
@@ -188,16 +189,6 @@ describe('createTickClock', () => {
 })
 
 describe('violation reporting', () => {
-	const violation = {
-		code: 'tenant_mismatch',
-		tenant: 'acme',
-		claimedTenant: 'globex',
-		source: 'pathParameter',
-		requestId: 'r-1',
-		path: '/x',
-		method: 'GET',
-	}
-
 	it('never lets a reporter change the answer', async () => {
 		const errors = vi.spyOn(console, 'error').mockImplementation(() => undefined)
 		try {

@@ -1,15 +1,6 @@
 import { describe, expect, it, vi } from 'vitest'
 import { reportViolation } from '../src/index.js'
-
-const violation = {
-	code: 'tenant_mismatch',
-	tenant: 'acme',
-	claimedTenant: 'globex',
-	source: 'pathParameter',
-	requestId: 'r-1',
-	path: '/x',
-	method: 'GET',
-}
+import { violation } from './violation-fixture.js'
 
 /** An error whose name JSON cannot write: a reporter's sink may fail with anything. */
 const unwritableName = (): Error => {
