@@ -11,6 +11,7 @@ import {
 import { longestTimerMs } from './deadline.js'
 import { packageName } from './package-name.js'
 import type { RateLimitStore } from './store.js'
+import { ownStore } from './store-answer.js'
 
 export interface DynamoRateLimitStoreOptions {
 	tableName: string
@@ -136,7 +137,7 @@ export const dynamoRateLimitStore = (options: DynamoRateLimitStoreOptions): Rate
 	)
 	const attributeNames = { '#count': countAttribute, '#expiresAt': ttlAttribute }
 
-	return {
+	return ownStore({
 		async consume({ tenantId, windowStart, windowEnd, limit, name }) {
 			// Start and length: windows of different lengths may start at the same instant.
 			const window = `${Math.floor(windowStart / 1000)}+${(windowEnd - windowStart) / 1000}s`
@@ -171,5 +172,5 @@ export const dynamoRateLimitStore = (options: DynamoRateLimitStoreOptions): Rate
 				throw error
 			}
 		},
-	}
+	})
 }

@@ -19,6 +19,17 @@ export class RateLimitStoreError extends TenantryError {
 	}
 }
 
+/** The caller's store answered something other than `{ allowed, count }`: a store failure. */
+export class RateLimitStoreAnswerError extends TenantryError {
+	constructor() {
+		super(
+			packageName,
+			'rate_limit_store_answer_malformed',
+			'the rate limit store answered something other than { allowed: boolean, count: number }',
+		)
+	}
+}
+
 /** `limits(tenantId)` did not settle within `limitsTimeoutMs`: a failed lookup (`onStoreError`). */
 export class RateLimitPlanTimeoutError extends TenantryError {
 	constructor(timeoutMs: number) {

@@ -2,6 +2,7 @@ export { type DynamoRateLimitStoreOptions, dynamoRateLimitStore } from './dynamo
 export {
 	RateLimitExceededError,
 	RateLimitPlanTimeoutError,
+	RateLimitStoreAnswerError,
 	RateLimitStoreError,
 } from './errors.js'
 export { rateLimitHeaders } from './headers.js'

@@ -1,6 +1,7 @@
 import { assertKnownKeys, assertOption, isPlainObject, isPositiveInteger } from '@tenantry/util'
 import { packageName } from './package-name.js'
 import type { RateLimitStore } from './store.js'
+import { ownStore } from './store-answer.js'
 
 export interface MemoryRateLimitStoreOptions {
 	/**
@@ -106,7 +107,7 @@ export const memoryRateLimitStore = (options: MemoryRateLimitStoreOptions = {}):
 		return head
 	}
 
-	return {
+	return ownStore({
 		consume({ tenantId, windowStart, windowEnd, limit, name }) {
 			const windowLength = windowEnd - windowStart
 			let head = tenants.get(tenantId)
@@ -126,5 +127,5 @@ export const memoryRateLimitStore = (options: MemoryRateLimitStoreOptions = {}):
 			counter.count++
 			return { allowed: true, count: counter.count }
 		},
-	}
+	})
 }

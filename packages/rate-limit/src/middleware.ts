@@ -20,6 +20,7 @@ import { type RateLimit, resolveOptions, type TenantRateLimitOptions } from './o
 import { createPlanViews, type PlanView } from './plan-view.js'
 import { withHeaders } from './response-headers.js'
 import type { ConsumeResult } from './store.js'
+import { checkedStore } from './store-answer.js'
 import { type Window, windowClock } from './window.js'
 
 /** Window used to pace logging and `Retry-After` when a tenant's plan cannot be read. */
@@ -46,7 +47,7 @@ export const tenantRateLimit = <TEvent = unknown, TResult = unknown>(
 	options: TenantRateLimitOptions,
 ): MiddlewareObj<TEvent, TResult, Error, Context> => {
 	const {
-		store,
+		store: givenStore,
 		name,
 		limits,
 		onStoreError,
@@ -56,6 +57,7 @@ export const tenantRateLimit = <TEvent = unknown, TResult = unknown>(
 		tracer,
 		now,
 	} = resolveOptions(options)
+	const store = checkedStore(givenStore)
 	const exhausted = createExhaustedWindows()
 	const viewOf = createPlanViews()
 	// The window last logged in, per window length: plans of different lengths (and the fallback
