@@ -5,7 +5,9 @@ import {
 	isNonNegativeNumber,
 	isPlainObject,
 	isPositiveInteger,
+	isRetryAfterSec,
 	logViolation,
+	maxRetryAfterSec,
 	type TracerLike,
 	withoutUndefined,
 } from '@tenantry/util'
@@ -133,10 +135,10 @@ const isFunction = (value: unknown): boolean => typeof value === 'function'
 /** A `Retry-After` in seconds: the header's smallest useful value is 1. */
 const assertRetryAfterSec = (value: unknown, option: string): void =>
 	assertOption(
-		isNonNegativeNumber(value) && value >= 1,
+		isRetryAfterSec(value),
 		packageName,
 		option,
-		'must be at least 1 second',
+		`must be a whole number of seconds from 1 to ${maxRetryAfterSec}`,
 	)
 
 const resolveClients = (clients: unknown): ClientClasses => {

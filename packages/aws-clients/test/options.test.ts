@@ -52,6 +52,16 @@ describe('factory-time validation', () => {
 			{ ...base, outages: { retryAfterSec: 0.5 } },
 			'outages.retryAfterSec',
 		],
+		[
+			'a Retry-After clients would read as no delay (1e+21)',
+			{ ...base, outages: { retryAfterSec: 1e21 } },
+			'outages.retryAfterSec',
+		],
+		[
+			'a Retry-After over a day',
+			{ ...base, tenantCredentials: { roleArn, retryAfterSec: 86_401 } },
+			'tenantCredentials.retryAfterSec',
+		],
 		['no role', { ...base, tenantCredentials: {} }, 'tenantCredentials.roleArn'],
 		[
 			'a user ARN',

@@ -10,7 +10,9 @@ import {
 	isNonNegativeNumber,
 	isPlainObject,
 	isPositiveInteger,
+	isRetryAfterSec,
 	isTracerLike,
+	maxRetryAfterSec,
 	type TracerLike,
 	withoutUndefined,
 } from '@tenantry/util'
@@ -452,7 +454,11 @@ export const resolveOptions = (options: HmacAuthOptions): ResolvedOptions => {
 	const tracer = options.tracer
 	ensure(tracer === undefined || isTracerLike(tracer), 'tracer', 'must be a Powertools Tracer')
 	const retryAfterSec = options.retryAfterSec ?? defaults.retryAfterSec
-	check(isPositiveInteger(retryAfterSec), 'retryAfterSec', 'must be a positive integer')
+	check(
+		isRetryAfterSec(retryAfterSec),
+		'retryAfterSec',
+		`must be a whole number of seconds from 1 to ${maxRetryAfterSec}`,
+	)
 	ensure(options.now === undefined || isFunction(options.now), 'now', 'must be a function')
 
 	const tenantHeader = `${headers.tenantId}`

@@ -120,6 +120,7 @@ describe('hmacAuth options', () => {
 		['tracer', { secrets, tracer: {} }],
 		['realm', { secrets, realm: 'a"b' }],
 		['retryAfterSec', { secrets, retryAfterSec: 0.5 }],
+		['retryAfterSec', { secrets, retryAfterSec: 1e21 }],
 		['now', { secrets, now: 5 }],
 	]
 

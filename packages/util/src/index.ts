@@ -27,6 +27,8 @@ export {
 	isNonNegativeNumber,
 	isPlainObject,
 	isPositiveInteger,
+	isRetryAfterSec,
+	maxRetryAfterSec,
 	optionError,
 	withoutUndefined,
 } from './options.js'

@@ -19,6 +19,17 @@ export const assertOption: (
 export const isPositiveInteger = (value: unknown): value is number =>
 	typeof value === 'number' && Number.isSafeInteger(value) && value > 0
 
+/**
+ * The longest `Retry-After` an option may set: a day. A longer wait is a misconfiguration that
+ * clients would honour by giving up, and a large number prints in exponent form (`1e+21`),
+ * which no client reads as delay-seconds.
+ */
+export const maxRetryAfterSec = 86_400
+
+/** A `Retry-After` option: whole seconds from 1 to `maxRetryAfterSec`. */
+export const isRetryAfterSec = (value: unknown): value is number =>
+	isPositiveInteger(value) && value <= maxRetryAfterSec
+
 export const isNonNegativeNumber = (value: unknown): value is number =>
 	typeof value === 'number' && Number.isFinite(value) && value >= 0
 
