@@ -4,7 +4,7 @@ import {
 	type SecretsManagerClient,
 } from '@aws-sdk/client-secrets-manager'
 import { NotFoundError } from '@tenantry/cache'
-import { isPlainObject, type TracerLike, traced } from '@tenantry/util'
+import { isPlainObject, own, type TracerLike, traced } from '@tenantry/util'
 import { describeFailure, SecretFormatError, SecretUnavailableError } from './errors.js'
 
 /**
@@ -133,7 +133,7 @@ export const secretsManagerSource = (options: SecretsManagerSourceOptions): Secr
 	}
 
 	const currentOf = (tenantId: string, value: Record<string, unknown>): string => {
-		const secret = value[field]
+		const secret = own(value, field)
 		if (typeof secret !== 'string' || secret.length === 0)
 			throw new SecretFormatError(tenantId, `has no non-empty string field '${field}'`)
 		return secret
@@ -144,7 +144,7 @@ export const secretsManagerSource = (options: SecretsManagerSourceOptions): Secr
 			const output = await fetch(tenantId, undefined)
 			const value = parse(tenantId, output)
 			const current = currentOf(tenantId, value)
-			const previous = value[previousField]
+			const previous = own(value, previousField)
 			if (previous !== undefined && previous !== null && typeof previous !== 'string')
 				throw new SecretFormatError(tenantId, `field '${previousField}' is not a string`)
 			if (typeof previous === 'string' && previous.length > 0)

@@ -337,6 +337,35 @@ describe('secret fetching', () => {
 		}
 	})
 
+	it.each([
+		['previousField', { field: 'hmac', previousField: 'constructor' }, { hmac: 'new' }],
+		['field', { field: 'toString' }, { toString: 'new' }],
+	])(
+		'reads a %s named like an inherited property from the secret alone',
+		async (_, fields, stored) => {
+			// A secret's JSON is parsed into an ordinary object: `constructor` read from it is
+			// Object, which was "not a string" for every tenant.
+			const prefix = freshPrefix()
+			local.secretsManager.putSecret(`${prefix}/acme`, stored)
+			const clock = fakeClock()
+			const h = harness({ secrets: { prefix, client: local.client, ...fields }, now: clock.now })
+			const event = signedEvent({ secret: 'new', body, tenantId: 'acme', timestamp: clock.date() })
+			expect((await h.handler(event)).statusCode).toBe(200)
+		},
+	)
+
+	it('does not take a field from the prototype when the secret lacks it', async () => {
+		const prefix = freshPrefix()
+		local.secretsManager.putSecret(`${prefix}/acme`, { hmac: 'new' })
+		const clock = fakeClock()
+		const h = harness({
+			secrets: { prefix, client: local.client, field: 'toString' },
+			now: clock.now,
+		})
+		const event = signedEvent({ secret: 'new', body, tenantId: 'acme', timestamp: clock.date() })
+		expect((await h.handler(event)).statusCode).not.toBe(200)
+	})
+
 	it('reads SECRET_PREFIX when no prefix is given', async () => {
 		const prefix = seeded()
 		const previous = process.env.SECRET_PREFIX
