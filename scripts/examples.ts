@@ -40,7 +40,13 @@ export interface Template {
 	Globals?: { Function?: Record<string, unknown>; HttpApi?: Record<string, unknown> }
 	Resources: Record<
 		string,
-		{ Type: string; Properties?: Record<string, unknown>; Metadata?: Record<string, unknown> }
+		{
+			Type: string
+			Properties?: Record<string, unknown>
+			Metadata?: Record<string, unknown>
+			DeletionPolicy?: string
+			UpdateReplacePolicy?: string
+		}
 	>
 }
 

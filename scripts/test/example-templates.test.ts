@@ -93,6 +93,32 @@ describe.each(examples)('examples/%s/template.yaml', (example) => {
 				expect(resource.Properties?.DefaultRouteSettings).toBeUndefined()
 	})
 
+	it("keeps every function's logs for a bounded time: they name tenants and subjects", () => {
+		const logGroups = Object.values(template.Resources).filter(
+			(resource) => resource.Type === 'AWS::Logs::LogGroup',
+		)
+		for (const [name] of functions) {
+			const group = logGroups.find(
+				(resource) =>
+					JSON.stringify(resource.Properties?.LogGroupName) ===
+					JSON.stringify({ 'Fn::Sub': `/aws/lambda/\${${name}}` }),
+			)
+			expect(group, `${name} has no log group of its own`).toBeDefined()
+			expect(group?.Properties?.RetentionInDays).toEqual({ Ref: 'LogRetentionDays' })
+		}
+	})
+
+	it('keeps tables and secrets when the stack is deleted or they are replaced', () => {
+		const stateful = Object.entries(template.Resources).filter(([, resource]) =>
+			['AWS::DynamoDB::Table', 'AWS::SecretsManager::Secret'].includes(resource.Type),
+		)
+		expect(stateful.length).toBeGreaterThan(0)
+		for (const [name, resource] of stateful) {
+			expect(resource.DeletionPolicy, name).toBe('Retain')
+			expect(resource.UpdateReplacePolicy, name).toBe('Retain')
+		}
+	})
+
 	it('grants no wildcard actions or resources', () => {
 		const text = JSON.stringify(template)
 		expect(text).not.toMatch(/"Action":\s*"\*"|"Resource":\s*"\*"|"[a-z0-9-]+:\*"/)
