@@ -16,7 +16,9 @@ import type { ViolationReporter } from './violation.js'
 /**
  * Where `tenantIsolation()` leaves, on the Lambda context, what `assertTenantAccess` needs
  * to report a refusal: the `onViolation` in force and the request. A symbol, so it never
- * shows up in logs, JSON or `Object.keys(context)`.
+ * shows up in JSON or `Object.keys(context)`, and not enumerable: `console.log(context)`
+ * (util.inspect) and spreads copy enumerable symbol keys, and the event holds the body and
+ * the credentials.
  */
 const requestSlot = Symbol('@tenantry/tenant-isolation request')
 
@@ -32,7 +34,11 @@ export const rememberRequest = (
 	reporter: ViolationReporter,
 	event: HttpEventLike,
 ): void => {
-	;(context as WithRequestRecord)[requestSlot] = { reporter, event }
+	Object.defineProperty(context, requestSlot, {
+		value: { reporter, event },
+		writable: true,
+		configurable: true,
+	})
 }
 
 /**
