@@ -2,11 +2,28 @@ import { TenantryError } from '@tenantry/util'
 
 export const packageName = '@tenantry/aws-clients'
 
-/** STS did not hand out the tenant's credentials (503). `cause` is the SDK error. */
+/**
+ * A copy of the SDK's error without its raw HTTP exchange. `$response` is not enumerable, but
+ * `util.inspect` with `showHidden`, and loggers that walk every property, print it, and its
+ * body's socket leads to the signed request: the session token and the access key id (a tenant
+ * session's, or for AssumeRole the function's own). The SDK defines it so that it cannot be
+ * deleted; the copy keeps everything else (class, name, message, stack, `$metadata`).
+ */
+const withoutRawExchange = (error: unknown): unknown => {
+	if (typeof error !== 'object' || error === null || !Object.hasOwn(error, '$response'))
+		return error
+	const { $response: _, ...kept } = Object.getOwnPropertyDescriptors(error)
+	return Object.create(Object.getPrototypeOf(error), kept)
+}
+
+/**
+ * STS did not hand out the tenant's credentials (503). `cause` is the SDK error, without its
+ * raw HTTP exchange.
+ */
 export class TenantCredentialsUnavailableError extends TenantryError {
 	constructor(cause: unknown) {
 		super(packageName, 'tenant_credentials_unavailable', 'AssumeRole for the tenant failed', {
-			cause,
+			cause: withoutRawExchange(cause),
 		})
 	}
 }
@@ -61,7 +78,7 @@ export class ClientOfAnotherTenantError extends TenantryError {
 /**
  * An AWS service a tenant's client called is unavailable (503): it answered 5xx, throttled
  * past the SDK's retries, timed out, was unreachable, or sent an answer that could not be
- * read. `cause` is the SDK's error.
+ * read. `cause` is the SDK's error, without its raw HTTP exchange.
  */
 export class AwsServiceUnavailableError extends TenantryError {
 	constructor(operation: string, cause: unknown) {
@@ -69,9 +86,7 @@ export class AwsServiceUnavailableError extends TenantryError {
 			packageName,
 			'aws_service_unavailable',
 			`${operation} failed: the service is unavailable`,
-			{
-				cause,
-			},
+			{ cause: withoutRawExchange(cause) },
 		)
 	}
 }
