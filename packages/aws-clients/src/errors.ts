@@ -1,20 +1,6 @@
-import { TenantryError } from '@tenantry/util'
+import { TenantryError, withoutRawExchange } from '@tenantry/util'
 
 export const packageName = '@tenantry/aws-clients'
-
-/**
- * A copy of the SDK's error without its raw HTTP exchange. `$response` is not enumerable, but
- * `util.inspect` with `showHidden`, and loggers that walk every property, print it, and its
- * body's socket leads to the signed request: the session token and the access key id (a tenant
- * session's, or for AssumeRole the function's own). The SDK defines it so that it cannot be
- * deleted; the copy keeps everything else (class, name, message, stack, `$metadata`).
- */
-const withoutRawExchange = (error: unknown): unknown => {
-	if (typeof error !== 'object' || error === null || !Object.hasOwn(error, '$response'))
-		return error
-	const { $response: _, ...kept } = Object.getOwnPropertyDescriptors(error)
-	return Object.create(Object.getPrototypeOf(error), kept)
-}
 
 /**
  * STS did not hand out the tenant's credentials (503). `cause` is the SDK error, without its

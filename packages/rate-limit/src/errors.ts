@@ -1,4 +1,4 @@
-import { TenantryError } from '@tenantry/util'
+import { TenantryError, withoutRawExchange } from '@tenantry/util'
 import { packageName } from './package-name.js'
 
 /** The tenant used up its requests for the current window. */
@@ -12,10 +12,15 @@ export class RateLimitExceededError extends TenantryError {
 	}
 }
 
-/** The counter store failed; what happens next depends on `onStoreError`. */
+/**
+ * The counter store failed; what happens next depends on `onStoreError`. `cause` is the store's
+ * error (an SDK error copied without its raw HTTP exchange, which holds the signed request).
+ */
 export class RateLimitStoreError extends TenantryError {
 	constructor(cause: unknown) {
-		super(packageName, 'rate_limit_store_unavailable', 'the rate limit store failed', { cause })
+		super(packageName, 'rate_limit_store_unavailable', 'the rate limit store failed', {
+			cause: withoutRawExchange(cause),
+		})
 	}
 }
 
