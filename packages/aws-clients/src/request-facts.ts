@@ -151,6 +151,12 @@ export const openRequestScope = (request: { readonly context: unknown }): void =
 		?.context
 	const caller =
 		callerContext !== undefined && sameInvocation(callerContext, request.context) ? open : undefined
+	// Another invocation's request is still open: invocations overlap after all. One record would
+	// name only this one, and a client kept from an earlier request of its tenant would then serve
+	// the request still running. From now on requests are tracked per async context; a running
+	// one already past awsClients, whose context holds no record, is refused every tenant client.
+	if (perAsyncContext === undefined && caller === undefined && open?.scope !== undefined)
+		trackRequestsPerAsyncContext()
 	const facts = newFacts(request, caller)
 	;(request as ScopedRequest)[opened] = facts
 	place(facts)

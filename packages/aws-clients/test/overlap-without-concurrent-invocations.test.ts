@@ -1,0 +1,81 @@
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb'
+import { afterAll, beforeAll, beforeEach, expect, it } from 'vitest'
+import { awsClientsPlugin } from '../src/index.js'
+import {
+	gate,
+	pipeline,
+	readSecret,
+	type Stack,
+	seedSecrets,
+	startStack,
+	tenantDynamoDbOptions,
+} from './harness.js'
+
+/**
+ * Invocations that overlap although nothing said they would (`concurrentInvocations` off: no
+ * `AWS_LAMBDA_MAX_CONCURRENCY`, a custom runtime, a test calling the handler twice at once).
+ * Once they overlap the process tracks requests per async context, so this has its own file.
+ */
+let stack: Stack
+
+beforeAll(async () => {
+	stack = await startStack()
+})
+afterAll(() => stack.stop())
+beforeEach(async () => {
+	stack.reset()
+	await seedSecrets(stack, ['acme', 'globex'])
+})
+
+it("refuses globex's kept client in acme's request while a globex request overlaps it", async () => {
+	let kept: DynamoDBClient | undefined
+	const globexRunning = gate()
+	const acmeRead = gate()
+	const run = pipeline(
+		tenantDynamoDbOptions(stack, { concurrentInvocations: false }),
+		async (context) => {
+			if (context.tenant.id === 'globex') {
+				// The first globex request keeps its client, as module-scope code might.
+				if (kept === undefined) {
+					kept = context.clients.dynamodb
+					return 'kept'
+				}
+				globexRunning.open()
+				await acmeRead.opened
+				return readSecret(context.clients.dynamodb, 'globex')
+			}
+			// acme's request uses the kept client only once globex's request is the later one.
+			await globexRunning.opened
+			try {
+				return { kept: await readSecret(kept, 'globex') }
+			} finally {
+				acmeRead.open()
+			}
+		},
+		{ plugin: awsClientsPlugin() },
+	)
+	await run.invoke('globex')
+	const [acme, globex] = await Promise.all([
+		run.invoke('acme', { requestId: 'req-acme' }),
+		run.invoke('globex', { requestId: 'req-globex' }),
+	])
+	// One record names the request that started last, globex's: the kept client then passed as
+	// globex's and acme's request got globex's item. It must be refused (fails closed).
+	expect(JSON.parse(acme.body)).toEqual({ kept: 403 })
+	expect(JSON.parse(globex.body)).toBe('TENANT#globex#secret')
+	// Only globex's own read reached DynamoDB.
+	const reads = stack.dynamodb.requests.filter((request) => request.operation === 'GetItem')
+	expect(reads).toHaveLength(1)
+
+	// Requests that follow are each served as their own tenant.
+	const alone = pipeline(
+		tenantDynamoDbOptions(stack, { concurrentInvocations: false }),
+		async (context) => readSecret(context.clients.dynamodb, context.tenant.id),
+		{ plugin: awsClientsPlugin() },
+	)
+	const after = await Promise.all([alone.invoke('acme'), alone.invoke('globex')])
+	expect(after.map((response) => JSON.parse(response.body))).toEqual([
+		'TENANT#acme#secret',
+		'TENANT#globex#secret',
+	])
+})
