@@ -174,7 +174,7 @@ export const awsClients = <const C extends ClientClasses>(
 			credentials === undefined ? {} : { credentials: credentials.providerFor(tenant) },
 		)
 		bindToTenantRequests(client, tenant, requestFacts, onViolation)
-		if (outages !== undefined) answerOutagesAsUnavailable(client, outages.retryAfterSec)
+		answerOutagesAsUnavailable(client, outages?.retryAfterSec)
 		if (guard !== undefined && serviceIdOf(client) === 'DynamoDB')
 			attachGuard(client, tenant, guard, requestFacts, onViolation)
 		return client

@@ -1,4 +1,4 @@
-import { isHttpError, serviceUnavailable } from '@tenantry/util'
+import { isHttpError, serviceUnavailable, withoutRawExchange } from '@tenantry/util'
 import { AwsServiceUnavailableError } from './errors.js'
 import { addToStack, operationOf } from './middleware-stack.js'
 
@@ -114,16 +114,23 @@ export const isServiceOutage = (error: unknown): boolean => {
 /**
  * Makes a client's `send()` reject with a 503 (`Retry-After`) when the service is unavailable,
  * after the SDK's own retries: `@middy/http-error-handler` answers it as such, where the SDK's
- * error would be a 500. In the `initialize` step, so it sees what the retries leave.
+ * error would be a 500. In the `initialize` step, so it sees what the retries leave. Any other
+ * error (and every one with `outages: false`, no `retryAfterSec`) rejects as a copy without its
+ * raw HTTP exchange: the error handler logs it as a 500, and through `$response`'s socket a
+ * logger printing hidden properties would print the signed request, the tenant session's token
+ * included. The copy keeps class, name, message and `$metadata` for the handler's own checks.
  */
-export const answerOutagesAsUnavailable = (client: object, retryAfterSec: number): void => {
+export const answerOutagesAsUnavailable = (
+	client: object,
+	retryAfterSec: number | undefined,
+): void => {
 	addToStack(
 		client,
 		'initialize',
 		outagesMiddlewareName,
 		(next, context) => (args) =>
 			next(args).catch((error: unknown) => {
-				if (!isServiceOutage(error)) throw error
+				if (retryAfterSec === undefined || !isServiceOutage(error)) throw withoutRawExchange(error)
 				throw serviceUnavailable(
 					retryAfterSec,
 					new AwsServiceUnavailableError(operationOf(context.commandName) || 'unknown', error),
