@@ -15,6 +15,7 @@ import { awsClients, awsClientsPlugin, getClient } from '@tenantry/aws-clients'
 import { jwtAuth } from '@tenantry/jwt-auth'
 import { dynamoRateLimitStore, tenantRateLimit } from '@tenantry/rate-limit'
 import { tenantIsolation } from '@tenantry/tenant-isolation'
+import { quietClientErrors } from '@tenantry/util'
 import type { APIGatewayProxyEventV2, APIGatewayProxyResultV2 } from 'aws-lambda'
 
 /** Required configuration, read at cold start so a missing variable fails the first invocation loudly. */
@@ -114,7 +115,7 @@ export const handler = middy<APIGatewayProxyEventV2, APIGatewayProxyResultV2>(aw
 		}),
 	)
 	// After the limiter: a body that does not parse (up to 10 MB) counts against the quota too.
-	.use(unlessBodyless(httpJsonBodyParser({ disableContentTypeError: true })))
+	.use(unlessBodyless(quietClientErrors(httpJsonBodyParser({ disableContentTypeError: true }))))
 	.use(
 		awsClients({
 			clients: { dynamodb: DynamoDBClient },

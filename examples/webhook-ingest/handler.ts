@@ -8,7 +8,12 @@ import { createError } from '@middy/util'
 import { awsClients, awsClientsPlugin, getClient } from '@tenantry/aws-clients'
 import { dynamoReplayStore, hmacAuth } from '@tenantry/hmac-auth'
 import { tenantIsolation } from '@tenantry/tenant-isolation'
-import { isConditionalCheckFailed, serviceUnavailable } from '@tenantry/util'
+import {
+	failureName,
+	isConditionalCheckFailed,
+	quietClientErrors,
+	serviceUnavailable,
+} from '@tenantry/util'
 import type { APIGatewayProxyEventV2, APIGatewayProxyResultV2, Context } from 'aws-lambda'
 
 /** Required configuration, read at cold start so a missing variable fails the first invocation loudly. */
@@ -48,6 +53,18 @@ const isWebhook = (body: unknown): body is Webhook => {
 }
 
 /**
+ * The failure of a stock middleware as a 503's cause: the names of the errors only. The one
+ * @middy/util raises lists the SDK's errors, whose hidden `$response` leads through its socket
+ * to the signed request (the function role's session token), and which loggers printing hidden
+ * properties print.
+ */
+const namedFailure = (error: unknown): Error => {
+	const reasons: unknown = (error as { cause?: { data?: unknown } } | null)?.cause?.data
+	const names = Array.isArray(reasons) ? reasons.map(failureName) : [failureName(error)]
+	return new Error(`dependency failed: ${names.join(', ')}`)
+}
+
+/**
  * A stock middleware whose failures mean a dependency is down, answered as such: 503 with
  * `Retry-After`, which webhook senders retry, where its plain `Error` would become a 500.
  */
@@ -64,7 +81,7 @@ const unavailableWhenItFails = <
 		try {
 			return await middleware.before?.(request)
 		} catch (error) {
-			throw serviceUnavailable(5, error)
+			throw serviceUnavailable(5, namedFailure(error))
 		}
 	},
 })
@@ -101,7 +118,7 @@ export const handler = middy<APIGatewayProxyEventV2, APIGatewayProxyResultV2>(aw
 			releaseReplayOnServerError: true,
 		}),
 	)
-	.use(httpJsonBodyParser())
+	.use(quietClientErrors(httpJsonBodyParser()))
 	// A payload that names a tenant must name the signer.
 	.use(tenantIsolation({ match: { bodyField: 'tenantId' } }))
 	.use(

@@ -34,6 +34,7 @@ export {
 } from './options.js'
 export { own } from './own.js'
 export { isAsyncFunction, isPromiseLike, returnedPromise } from './promise-like.js'
+export { quietClientErrors } from './quiet-client-errors.js'
 export { withoutRawExchange } from './sdk-error-copy.js'
 export {
 	createTenantContext,
