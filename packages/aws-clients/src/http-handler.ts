@@ -1,4 +1,5 @@
 import { NodeHttpHandler } from '@smithy/node-http-handler'
+import { longestTimerMs } from '@tenantry/util'
 import { stableHash } from './stable-key.js'
 
 /** The keep-alive connection pool and timeouts shared by every client built with the same values. */
@@ -18,18 +19,12 @@ export const httpHandlerDefaults = {
 } as const satisfies Required<HttpHandlerOptions>
 
 /**
- * The longest delay a Node timer holds. `@smithy/node-http-handler` hands the timeouts to
- * `setTimeout`, which turns a longer one into 1 ms: every call would time out at once, a 503.
- */
-export const maxTimerMs = 2_147_483_647
-
-/**
  * When the handler warns that no socket came free. Its default is the two timeouts added,
  * which can pass what a Node timer holds though each is within it: a `TimeoutOverflowWarning`
  * on every call. 0 (both wait forever) is the handler's own value then too.
  */
 const socketWarningMs = (options: Required<HttpHandlerOptions>): number =>
-	Math.min(options.connectionTimeout + options.requestTimeout, maxTimerMs)
+	Math.min(options.connectionTimeout + options.requestTimeout, longestTimerMs)
 
 const handlers = new Map<string, NodeHttpHandler>()
 

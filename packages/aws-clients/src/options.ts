@@ -2,11 +2,13 @@ import {
 	assertKnownKeys,
 	assertOption,
 	isAsyncFunction,
+	isDynamoTableName,
 	isNonNegativeNumber,
 	isPlainObject,
 	isPositiveInteger,
 	isRetryAfterSec,
 	logViolation,
+	longestTimerMs,
 	maxRetryAfterSec,
 	type TracerLike,
 	withoutUndefined,
@@ -15,7 +17,7 @@ import type { ClientClasses, ClientConfigOf, SharedClientConfig } from './client
 import { type DynamoTenantGuardOptions, guardDefaults, type ResolvedGuard } from './dynamo-guard.js'
 import { keyedOperations } from './dynamo-requests.js'
 import { packageName } from './errors.js'
-import { type HttpHandlerOptions, httpHandlerDefaults, maxTimerMs } from './http-handler.js'
+import { type HttpHandlerOptions, httpHandlerDefaults } from './http-handler.js'
 import {
 	type ResolvedTenantCredentials,
 	type TenantCredentialsOptions,
@@ -127,7 +129,20 @@ const knownGuard = ['partitionKey', 'indexes', 'allowScan', 'allowCommands'] as 
 
 const clientName = /^[A-Za-z_$][\w$]*$/
 const reservedNames = new Set(['constructor', '__proto__', 'prototype', 'toString', 'valueOf'])
-const roleArnPattern = /^arn:aws[\w-]*:iam::\d{12}:role\/[\w+=,.@/-]{1,512}$/
+const roleArnPattern = /^arn:(aws[\w-]*):iam::\d{12}:role\/[\w+=,.@/-]{1,512}$/
+/** Region prefixes of the partitions other than `aws` known today, longest first. */
+const partitionPrefixes = [
+	['us-gov-', 'aws-us-gov'],
+	['us-isob-', 'aws-iso-b'],
+	['us-isof-', 'aws-iso-f'],
+	['eu-isoe-', 'aws-iso-e'],
+	['us-iso-', 'aws-iso'],
+	['eusc-', 'aws-eusc'],
+	['cn-', 'aws-cn'],
+] as const
+const partitionOf = (region: string): string =>
+	partitionPrefixes.find(([prefix]) => region.startsWith(prefix))?.[1] ?? 'aws'
+const knownPartitions = new Set<string>(['aws', ...partitionPrefixes.map(([, name]) => name)])
 const operationName = /^[A-Z][A-Za-z]{1,63}$/
 
 const isFunction = (value: unknown): boolean => typeof value === 'function'
@@ -180,16 +195,19 @@ const resolveHandler = (given: unknown): Required<HttpHandlerOptions> => {
 	)
 	for (const option of ['connectionTimeout', 'requestTimeout'] as const) {
 		assertOption(
-			isNonNegativeNumber(handler[option]) && handler[option] <= maxTimerMs,
+			isNonNegativeNumber(handler[option]) && handler[option] <= longestTimerMs,
 			packageName,
 			`httpHandler.${option}`,
-			`must be a non-negative number of milliseconds, at most ${maxTimerMs} (0 waits forever)`,
+			`must be a non-negative number of milliseconds, at most ${longestTimerMs} (0 waits forever)`,
 		)
 	}
 	return handler
 }
 
-const resolveCredentials = (given: unknown): ResolvedTenantCredentials | undefined => {
+const resolveCredentials = (
+	given: unknown,
+	region: unknown,
+): ResolvedTenantCredentials | undefined => {
 	if (given === undefined) return undefined
 	assertOption(isPlainObject(given), packageName, 'tenantCredentials', 'must be an object')
 	assertKnownKeys(packageName, 'tenantCredentials', given, knownCredentials)
@@ -202,6 +220,19 @@ const resolveCredentials = (given: unknown): ResolvedTenantCredentials | undefin
 		packageName,
 		'tenantCredentials.roleArn',
 		'must be an IAM role ARN',
+	)
+	// STS refuses a role of another partition: every tenant request would be a 503. Checked when
+	// the STS client is built here from a region known now (a region provider is not called), and
+	// only for a partition known today: one added later (its regions unknown here) is let be.
+	const partition = roleArnPattern.exec(resolved.roleArn)?.[1] ?? ''
+	assertOption(
+		resolved.sts !== undefined ||
+			typeof region !== 'string' ||
+			!knownPartitions.has(partition) ||
+			partitionOf(region) === partition,
+		packageName,
+		'tenantCredentials.roleArn',
+		`must be a role of the partition of region ${String(region)} (arn:${partitionOf(String(region))}:…)`,
 	)
 	assertOption(
 		Number.isInteger(resolved.durationSeconds) &&
@@ -240,7 +271,8 @@ const resolveCredentials = (given: unknown): ResolvedTenantCredentials | undefin
 		)
 	}
 	assertOption(
-		resolved.sts === undefined || isFunction((resolved.sts as { send?: unknown }).send),
+		resolved.sts === undefined ||
+			isFunction((resolved.sts as { send?: unknown } | null | undefined)?.send),
 		packageName,
 		'tenantCredentials.sts',
 		'must be an STSClient',
@@ -299,6 +331,14 @@ const resolveGuard = (given: unknown): ResolvedGuard | undefined => {
 		'dynamoTenantGuard.allowCommands',
 		`may not list ${checked}, which the guard checks by its own rule (allowScan for Scan)`,
 	)
+	// The guard compares operation names: a command class's name would never match.
+	const className = guard.allowCommands.find((name) => name.endsWith('Command'))
+	assertOption(
+		className === undefined,
+		packageName,
+		'dynamoTenantGuard.allowCommands',
+		`must list operation names, not command classes: ${className} is ${className?.replace(/Command$/, '')}`,
+	)
 	return {
 		...guard,
 		indexes: Object.freeze({ ...guard.indexes }),
@@ -340,10 +380,10 @@ export const resolveOptions = <C extends ClientClasses>(
 	// An empty variable is how templates pass an optional setting on: not set, not a bad option.
 	const tableName = given.tableName ?? (process.env.DYNAMODB_TABLE_NAME || undefined)
 	assertOption(
-		tableName === undefined || (typeof tableName === 'string' && tableName.length > 0),
+		tableName === undefined || isDynamoTableName(tableName),
 		packageName,
 		'tableName',
-		'must be a table name',
+		'must be a DynamoDB table name or table ARN (given, or from DYNAMODB_TABLE_NAME)',
 	)
 	assertOption(isFunction(given.onViolation), packageName, 'onViolation', 'must be a function')
 	const concurrentInvocations =
@@ -354,7 +394,9 @@ export const resolveOptions = <C extends ClientClasses>(
 		'concurrentInvocations',
 		'must be a boolean',
 	)
-	const tenantCredentials = resolveCredentials(given.tenantCredentials)
+	const region =
+		(given.config as { region?: unknown }).region ?? (process.env.AWS_REGION || undefined)
+	const tenantCredentials = resolveCredentials(given.tenantCredentials, region)
 	return {
 		clients,
 		config: given.config,

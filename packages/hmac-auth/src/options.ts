@@ -271,6 +271,7 @@ const resolveCustomScheme = (scheme: CustomScheme): CustomScheme => {
 const resolveHeaders = (
 	schemeName: SchemeName | 'custom',
 	headers: unknown,
+	tenantFromHeader: boolean,
 ): Record<string, string> => {
 	const base: Record<string, string> = { ...defaultHeaders[schemeName] }
 	if (headers === undefined) return base
@@ -284,6 +285,13 @@ const resolveHeaders = (
 			'must be an HTTP header name',
 		)
 		base[key] = value.toLowerCase()
+	}
+	// One header cannot carry two of these: every request would fail its checks (a 401).
+	const used = Object.entries(base).filter(([key]) => tenantFromHeader || key !== 'tenantId')
+	for (const key of Object.keys(headers)) {
+		if (!used.some(([name]) => name === key)) continue
+		const other = used.find(([name, value]) => name !== key && value === base[key])
+		check(other === undefined, `headers.${key}`, `names the same header as headers.${other?.[0]}`)
 	}
 	return base
 }
@@ -383,7 +391,7 @@ export const resolveOptions = (options: HmacAuthOptions): ResolvedOptions => {
 		)
 		schemeName = given
 	}
-	const headers = resolveHeaders(schemeName, options.headers)
+	const headers = resolveHeaders(schemeName, options.headers, options.tenantIdFrom === undefined)
 	const scheme =
 		schemeName === 'tenantry'
 			? tenantryScheme(

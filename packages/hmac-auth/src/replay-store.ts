@@ -3,6 +3,7 @@ import {
 	assertKnownKeys,
 	assertOption,
 	isConditionalCheckFailed,
+	isDynamoTableName,
 	isPlainObject,
 	withoutUndefined,
 } from '@tenantry/util'
@@ -117,7 +118,12 @@ export const dynamoReplayStore = (options: DynamoReplayStoreOptions): ReplayStor
 		...replayStoreDefaults,
 		...withoutUndefined(options),
 	}
-	assertOption(isName(tableName), packageName, `${option}.tableName`, 'must be a non-empty string')
+	assertOption(
+		isDynamoTableName(tableName),
+		packageName,
+		`${option}.tableName`,
+		'must be a DynamoDB table name (3 to 255 of letters, digits, _, . and -) or a table ARN',
+	)
 	assertOption(
 		typeof (client as { send?: unknown } | undefined)?.send === 'function',
 		packageName,

@@ -8,6 +8,7 @@ import {
 	isPlainObject,
 	isPositiveInteger,
 	isTracerLike,
+	longestTimerMs,
 	optionError,
 	type TracerLike,
 	withoutUndefined,
@@ -391,6 +392,12 @@ const resolveJwks = (value: unknown): Readonly<Required<JwksOptions>> => {
 			allowZero ? 'must be a non-negative number' : 'must be a positive integer',
 		)
 	}
+	// A timer: `setTimeout` turns a longer delay into 1 ms, and every fetch would time out.
+	check(
+		resolved.timeoutMs <= longestTimerMs,
+		'jwks.timeoutMs',
+		`must be a positive integer number of milliseconds, at most ${longestTimerMs}`,
+	)
 	return resolved
 }
 

@@ -3,12 +3,13 @@ import {
 	assertKnownKeys,
 	assertOption,
 	isConditionalCheckFailed,
+	isDynamoTableName,
 	isPlainObject,
 	isPositiveInteger,
+	longestTimerMs,
 	tenantKey,
 	withoutUndefined,
 } from '@tenantry/util'
-import { longestTimerMs } from './deadline.js'
 import { packageName } from './package-name.js'
 import type { RateLimitStore } from './store.js'
 import { ownStore } from './store-answer.js'
@@ -70,10 +71,10 @@ export const dynamoRateLimitStore = (options: DynamoRateLimitStoreOptions): Rate
 	// rate limiting at all.
 	assertKnownKeys(packageName, 'store', options as unknown as Record<string, unknown>, knownOptions)
 	assertOption(
-		typeof options.tableName === 'string' && options.tableName.length >= 3,
+		isDynamoTableName(options.tableName),
 		packageName,
 		'store.tableName',
-		'must be a table name',
+		'must be a DynamoDB table name (3 to 255 of letters, digits, _, . and -) or a table ARN',
 	)
 	assertOption(
 		typeof options.client?.send === 'function',

@@ -4,10 +4,10 @@ import {
 	isPlainObject,
 	isPositiveInteger,
 	isTracerLike,
+	longestTimerMs,
 	type TracerLike,
 	withoutUndefined,
 } from '@tenantry/util'
-import { longestTimerMs } from './deadline.js'
 import { packageName } from './package-name.js'
 import type { RateLimitStore } from './store.js'
 
@@ -119,8 +119,14 @@ export const resolveOptions = (options: TenantRateLimitOptions): ResolvedOptions
 		'must be 1–64 letters, digits, _, . or -',
 	)
 	// The validated copy: a limit the caller changes later must not bypass the checks above.
-	if (typeof resolved.limits !== 'function')
+	if (typeof resolved.limits !== 'function') {
+		// Only here, not for plans from limits(tenantId): a plans table's item carries its keys.
+		// A key left unread (`name` put inside the limit) would make a limit other than the one
+		// written.
+		if (isPlainObject(resolved.limits))
+			assertKnownKeys(packageName, 'limits', resolved.limits, ['requests', 'windowSec'])
 		resolved.limits = assertRateLimit(resolved.limits, 'limits')
+	}
 	assertOption(
 		resolved.onStoreError === 'allow' || resolved.onStoreError === 'deny',
 		packageName,

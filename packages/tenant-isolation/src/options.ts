@@ -109,6 +109,13 @@ const resolveMatch = (match: unknown): MatchOptions => {
 		"must be a dotted path such as 'order.tenantId'",
 	)
 	const configured = matchLocations.filter((location) => match[location] !== undefined)
+	// `true` with nothing configured would require nothing, unlike what it says.
+	assertOption(
+		required !== true || configured.length > 0,
+		packageName,
+		'match.required',
+		'is true, but no location (pathParameter, header, query, bodyField) is configured',
+	)
 	assertOption(
 		required === undefined ||
 			typeof required === 'boolean' ||

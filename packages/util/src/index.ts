@@ -24,10 +24,12 @@ export { type HttpEventLike, methodOf, pathOf, requestIdOf } from './http-event.
 export {
 	assertKnownKeys,
 	assertOption,
+	isDynamoTableName,
 	isNonNegativeNumber,
 	isPlainObject,
 	isPositiveInteger,
 	isRetryAfterSec,
+	longestTimerMs,
 	maxRetryAfterSec,
 	optionError,
 	withoutUndefined,

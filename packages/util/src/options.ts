@@ -20,6 +20,12 @@ export const isPositiveInteger = (value: unknown): value is number =>
 	typeof value === 'number' && Number.isSafeInteger(value) && value > 0
 
 /**
+ * The longest delay a Node timer (and so `AbortSignal.timeout`) holds: `setTimeout` turns a
+ * longer one into 1 ms, so a timeout option above it would fail every wait at once.
+ */
+export const longestTimerMs = 2_147_483_647
+
+/**
  * The longest `Retry-After` an option may set: a day. A longer wait is a misconfiguration that
  * clients would honour by giving up, and a large number prints in exponent form (`1e+21`),
  * which no client reads as delay-seconds.
@@ -32,6 +38,16 @@ export const isRetryAfterSec = (value: unknown): value is number =>
 
 export const isNonNegativeNumber = (value: unknown): value is number =>
 	typeof value === 'number' && Number.isFinite(value) && value >= 0
+
+/**
+ * A name DynamoDB accepts as `TableName`: 3 to 255 of letters, digits, `_`, `.` and `-`, or a
+ * table's ARN. Anything else (a blank, a line break read with an env var, a template placeholder
+ * left unresolved) is a ValidationException on every request.
+ */
+export const isDynamoTableName = (value: unknown): value is string =>
+	typeof value === 'string' &&
+	(/^[\w.-]{3,255}$/.test(value) ||
+		/^arn:aws[\w-]*:dynamodb:[a-z0-9-]+:\d{12}:table\/[\w.-]{3,255}$/.test(value))
 
 export const isPlainObject = (value: unknown): value is Record<string, unknown> =>
 	typeof value === 'object' &&
