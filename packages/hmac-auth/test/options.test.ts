@@ -121,6 +121,7 @@ describe('hmacAuth options', () => {
 		['realm', { secrets, realm: 'a"b' }],
 		['retryAfterSec', { secrets, retryAfterSec: 0.5 }],
 		['retryAfterSec', { secrets, retryAfterSec: 1e21 }],
+		['retryAfterSec', { secrets, retryAfterSec: 86_401 }],
 		['now', { secrets, now: 5 }],
 	]
 

@@ -16,15 +16,29 @@ import type { ViolationReporter } from './violation.js'
 /**
  * Where `tenantIsolation()` leaves, on the Lambda context, what `assertTenantAccess` needs
  * to report a refusal: the `onViolation` in force and the request. A symbol, so it never
- * shows up in JSON or `Object.keys(context)`, and not enumerable: `console.log(context)`
- * (util.inspect) and spreads copy enumerable symbol keys, and the event holds the body and
- * the credentials.
+ * shows up in JSON or `Object.keys(context)`; enumerable, so that a copy of the context
+ * (`{ ...context, logger }`) handed to a helper still reports its refusals. The event holds the
+ * body and the credentials: the record keeps it in a private field and prints as nothing more
+ * than its name, so `console.log(context)` (util.inspect) shows neither.
  */
 const requestSlot = Symbol('@tenantry/tenant-isolation request')
 
-interface RequestRecord {
-	reporter: ViolationReporter
-	event: HttpEventLike
+class RequestRecord {
+	readonly #reporter: ViolationReporter
+	readonly #event: HttpEventLike
+	constructor(reporter: ViolationReporter, event: HttpEventLike) {
+		this.#reporter = reporter
+		this.#event = event
+	}
+	get reporter(): ViolationReporter {
+		return this.#reporter
+	}
+	get event(): HttpEventLike {
+		return this.#event
+	}
+	[Symbol.for('nodejs.util.inspect.custom')](): string {
+		return 'TenantIsolationRequest {}'
+	}
 }
 
 type WithRequestRecord = { [requestSlot]?: RequestRecord }
@@ -34,11 +48,7 @@ export const rememberRequest = (
 	reporter: ViolationReporter,
 	event: HttpEventLike,
 ): void => {
-	Object.defineProperty(context, requestSlot, {
-		value: { reporter, event },
-		writable: true,
-		configurable: true,
-	})
+	;(context as WithRequestRecord)[requestSlot] = new RequestRecord(reporter, event)
 }
 
 /**

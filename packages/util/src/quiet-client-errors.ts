@@ -40,16 +40,16 @@ export const quietClientErrors = <R, M extends { before?: (request: R) => unknow
 ): M => {
 	const before = middleware.before
 	if (before === undefined) return middleware
-	return {
-		...middleware,
-		before: (request: R): unknown => {
-			let result: unknown
-			try {
-				result = before(request)
-			} catch (error) {
-				return quieted(error)
-			}
-			return isPromiseLike(result) ? Promise.resolve(result).catch(quieted) : result
-		},
+	const quietBefore = (request: R): unknown => {
+		let result: unknown
+		try {
+			result = before(request)
+		} catch (error) {
+			return quieted(error)
+		}
+		return isPromiseLike(result) ? Promise.resolve(result).catch(quieted) : result
 	}
+	// middy's beforeMiddleware/afterMiddleware plugin hooks (profiling) report the function's name.
+	Object.defineProperty(quietBefore, 'name', { value: before.name })
+	return { ...middleware, before: quietBefore }
 }

@@ -75,4 +75,11 @@ describe('quietClientErrors', () => {
 		}
 		expect(quietClientErrors(middleware)).toBe(middleware)
 	})
+
+	it("keeps the name of the middleware's before: middy's beforeMiddleware and afterMiddleware plugin hooks (profiling) report it", () => {
+		const before = function httpJsonBodyParserMiddlewareBefore(_request: object) {
+			return undefined
+		}
+		expect(quietClientErrors({ before }).before?.name).toBe('httpJsonBodyParserMiddlewareBefore')
+	})
 })
