@@ -49,7 +49,7 @@ const present = (value: unknown): readonly unknown[] => (isAbsent(value) ? none 
 const bodyNotParsed = () =>
 	new HttpError(415, undefined, {
 		cause: new TypeError(
-			`${packageName}: match.bodyField needs the parsed JSON body; the client must send application/json, and @middy/http-json-body-parser must run before tenantIsolation()`,
+			`${packageName}: match.bodyField needs the parsed JSON body, and the body is unparsed text opening with { or [ (or a JSON string holding such text); the client must send a JSON object as application/json, and @middy/http-json-body-parser must run before tenantIsolation()`,
 		),
 	})
 
