@@ -150,6 +150,13 @@ export const handler = middy<APIGatewayProxyEventV2, APIGatewayProxyResultV2>(aw
 			}),
 		),
 	)
+	// Handlers and loggers print the Lambda context (`console.log(context)`): the key stays usable
+	// on it, but out of what it prints.
+	.use({
+		before: (request) => {
+			Object.defineProperty(request.context, 'pseudonymKey', { enumerable: false })
+		},
+	})
 	.use(
 		awsClients({
 			clients: { dynamodb: DynamoDBClient },
