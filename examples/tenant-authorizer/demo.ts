@@ -1,10 +1,10 @@
 import { httpApiAuthorizerEvent, httpApiEvent, lambdaContext } from '@tenantry/testing'
 import type { APIGatewayRequestAuthorizerEventV2 } from 'aws-lambda'
-import { defineScenario, statusOf } from '../../scripts/demo-kit.js'
+import { answerOf, type DemoSection, defineScenario } from '../../scripts/demo-kit.js'
 
 const audience = 'profiles-api'
 
-export default defineScenario(async (stack) => {
+export default defineScenario(async (stack): Promise<DemoSection> => {
 	await stack.dynamodb.createTable('tenant-profiles')
 	Object.assign(process.env, {
 		ISSUER: stack.identityProvider.issuer,
@@ -36,15 +36,18 @@ export default defineScenario(async (stack) => {
 	/** What API Gateway does: authorize, then call the downstream function with the decision's context. */
 	const throughGateway = async (token: string, tenantInPath: string) => {
 		const decision = await decide(token, `/tenants/${tenantInPath}/profile`)
-		if (!decision.isAuthorized) return 403
+		// API Gateway's own 403: told apart from the downstream function's.
+		if (!decision.isAuthorized) return 'authorizer deny (403)'
 		const event = httpApiEvent({
 			method: 'GET',
 			path: `/tenants/${tenantInPath}/profile`,
 			pathParameters: { tenantId: tenantInPath },
 			authorizer: { lambda: decision.context ?? {} },
 		})
-		return statusOf(downstream(event as never, lambdaContext()))
+		return answerOf(downstream(event as never, lambdaContext()))
 	}
+
+	const acmeToken = await tokenOf('acme')
 
 	return {
 		title: 'tenant-authorizer · HTTP API Lambda authorizer + downstream function',
@@ -53,26 +56,33 @@ export default defineScenario(async (stack) => {
 		rows: [
 			{
 				request: 'authorize a token of acme',
+				why: 'a valid token: allowed, with its tenant in the context API Gateway passes on',
 				expected: 'allow acme',
-				run: async () => describe(await decide(await tokenOf('acme'))),
+				run: async () => describe(await decide(acmeToken)),
 			},
 			{
 				request: 'GET /tenants/acme/profile with it',
+				why: "the downstream function takes the tenant from the authorizer's context",
+				showKeys: true,
 				expected: 200,
-				run: async () => throughGateway(await tokenOf('acme'), 'acme'),
+				run: () => throughGateway(acmeToken, 'acme'),
 			},
 			{
 				request: 'GET /tenants/globex/profile as globex',
+				why: "globex's own profile key",
+				showKeys: true,
 				expected: 200,
 				run: async () => throughGateway(await tokenOf('globex'), 'globex'),
 			},
 			{
 				request: 'GET /tenants/acme/profile as globex',
+				why: 'allowed by the authorizer, refused downstream: the path names acme, the context globex',
 				expected: 403,
 				run: async () => throughGateway(await tokenOf('globex'), 'acme'),
 			},
 			{
 				request: 'authorize a forged token',
+				why: "a published kid, the attacker's key: the signature does not verify",
 				expected: 'deny',
 				run: async () =>
 					describe(
@@ -83,6 +93,7 @@ export default defineScenario(async (stack) => {
 			},
 			{
 				request: 'authorize a token without a tenant',
+				why: 'no tenant_id claim: nothing to isolate by',
 				expected: 'deny',
 				run: async () => describe(await decide(await tokenOf())),
 			},

@@ -1,7 +1,12 @@
 import { signRequest } from '@tenantry/hmac-auth'
 import { httpApiEvent, lambdaContext } from '@tenantry/testing'
 import type { APIGatewayProxyEventV2 } from 'aws-lambda'
-import { defineScenario, statusOf } from '../../scripts/demo-kit.js'
+import {
+	answerOf,
+	type DemoAnswer,
+	type DemoSection,
+	defineScenario,
+} from '../../scripts/demo-kit.js'
 
 const secrets = {
 	acme: 'acme-webhook-secret',
@@ -9,7 +14,7 @@ const secrets = {
 	initech: 'initech-webhook-secret',
 }
 
-export default defineScenario(async (stack) => {
+export default defineScenario(async (stack): Promise<DemoSection> => {
 	await stack.dynamodb.createTable('webhook-events')
 	await stack.dynamodb.createTable('webhook-replay', { ttlAttribute: 'expiresAt' })
 	for (const [tenant, secret] of Object.entries(secrets))
@@ -32,7 +37,7 @@ export default defineScenario(async (stack) => {
 			...extra,
 		})
 	const post = (headers: Record<string, string>, body: string) =>
-		statusOf(
+		answerOf(
 			handler(
 				httpApiEvent({
 					method: 'POST',
@@ -50,7 +55,7 @@ export default defineScenario(async (stack) => {
 		}) as Record<string, string>
 	const deliver = (tenant: keyof typeof secrets, body = payload()) =>
 		post(signedBy(tenant, secrets[tenant], body), body)
-	const withSecretsManagerDown = async (work: () => Promise<string | number>) => {
+	const withSecretsManagerDown = async (work: () => Promise<DemoAnswer>) => {
 		stack.secretsManager.faults.inject({ type: 'server-error' })
 		try {
 			return await work()
@@ -59,6 +64,8 @@ export default defineScenario(async (stack) => {
 		}
 	}
 
+	const hmacChallenge = { 'www-authenticate': /^HMAC realm=/ }
+	const retryAfter = { 'retry-after': /^\d+$/ }
 	const replayed = payload()
 	const replayedHeaders = signedBy('acme', secrets.acme, replayed)
 
@@ -69,17 +76,30 @@ export default defineScenario(async (stack) => {
 		rows: [
 			{
 				request: 'POST /webhooks signed by acme',
+				why: "acme's secret from Secrets Manager; the delivery id claimed in the replay table, then stored",
+				showKeys: true,
 				expected: 202,
 				run: () => post(replayedHeaders, replayed),
 			},
-			{ request: 'POST /webhooks signed by globex', expected: 202, run: () => deliver('globex') },
+			{
+				request: 'POST /webhooks signed by globex',
+				why: "globex's own secret and keys",
+				showKeys: true,
+				expected: 202,
+				run: () => deliver('globex'),
+			},
 			{
 				request: 'the same acme delivery again (replay)',
+				why: 'a valid signature, but its claim is already in the replay table',
+				headers: hmacChallenge,
+				showKeys: true,
 				expected: 401,
 				run: () => post(replayedHeaders, replayed),
 			},
 			{
 				request: 'acme delivery signed 10 minutes ago',
+				why: 'outside the 5-minute tolerance: refused before any lookup',
+				headers: hmacChallenge,
 				expected: 401,
 				run: () => {
 					const body = payload()
@@ -88,6 +108,8 @@ export default defineScenario(async (stack) => {
 			},
 			{
 				request: "claims acme, signed with globex's secret",
+				why: "the signature does not verify with acme's secret",
+				headers: hmacChallenge,
 				expected: 401,
 				run: () => {
 					const body = payload()
@@ -96,6 +118,8 @@ export default defineScenario(async (stack) => {
 			},
 			{
 				request: 'unknown tenant umbrella',
+				why: 'no secret for umbrella: the same 401 as a bad signature',
+				headers: hmacChallenge,
 				expected: 401,
 				run: () => {
 					const body = payload()
@@ -104,21 +128,29 @@ export default defineScenario(async (stack) => {
 			},
 			{
 				request: 'signed by acme, payload names globex',
+				why: 'tenantIsolation: the body names another tenant than the signer; nothing stored',
+				showKeys: true,
 				expected: 403,
 				run: () => deliver('acme', payload({ tenantId: 'globex' })),
 			},
 			{
 				request: 'Secrets Manager down, acme secret cached',
+				why: "acme's secret is served from the cache while Secrets Manager answers 500",
 				expected: 202,
 				run: () => withSecretsManagerDown(() => deliver('acme')),
 			},
 			{
 				request: 'Secrets Manager down, initech never seen',
+				why: 'no cached secret to verify with: 503 to retry, not a 401',
+				headers: retryAfter,
 				expected: 503,
 				run: () => withSecretsManagerDown(() => deliver('initech')),
 			},
 			{
 				request: 'events table down (DynamoDB 5xx)',
+				why: 'the write fails after its retries: 503 with Retry-After, so the sender delivers again',
+				showKeys: true,
+				headers: retryAfter,
 				expected: 503,
 				run: async () => {
 					stack.dynamodb.faults.inject({ type: 'server-error' }, { target: 'webhook-events' })
