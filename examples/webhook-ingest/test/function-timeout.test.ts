@@ -1,8 +1,8 @@
-import { type LocalStack, lambdaContext } from '@tenantry/testing'
+import { lambdaContext } from '@tenantry/testing'
 import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda'
-import { afterAll, beforeAll, expect, it } from 'vitest'
+import { expect, it } from 'vitest'
 import { templateOf } from '../../../scripts/examples.js'
-import { type Handler, signedDelivery, startWebhookIngest } from './local-webhook-ingest.js'
+import { signedDelivery, webhookIngestPerFile } from './local-webhook-ingest.js'
 
 /**
  * The function's Timeout in template.yaml (10 s) against the replay store's client: the
@@ -15,18 +15,12 @@ import { type Handler, signedDelivery, startWebhookIngest } from './local-webhoo
  */
 
 const secret = 'acme-shared-secret'
-let stack: LocalStack
-let handler: Handler
-
-beforeAll(async () => {
-	;({ stack, handler } = await startWebhookIngest({ acme: secret }))
-})
-afterAll(() => stack.stop())
+const local = webhookIngestPerFile({ acme: secret })
 
 const timeoutSec = Number(templateOf('webhook-ingest').Globals?.Function?.Timeout)
 
 const deliver = (id: string, context: unknown) =>
-	handler(
+	local.handler(
 		signedDelivery('acme', secret, JSON.stringify({ id, type: 'invoice.paid', data: {} })),
 		context,
 	) as Promise<APIGatewayProxyStructuredResultV2>
@@ -37,7 +31,7 @@ it('answers 503 with Retry-After within the template Timeout while DynamoDB does
 	expect((await deliver('evt-warm', lambdaContext())).statusCode).toBe(202)
 	// Left in place: stopping the stack cuts off the requests it holds, where clearing it would
 	// let them reach a database that is closing.
-	stack.dynamodb.faults.inject({ type: 'delay', ms: 60_000 })
+	local.stack.dynamodb.faults.inject({ type: 'delay', ms: 60_000 })
 	// The invocation has the time the template gives the function, as in Lambda.
 	const deadline = Date.now() + timeoutSec * 1000
 	const response = await deliver(

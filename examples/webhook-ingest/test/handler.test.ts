@@ -1,25 +1,18 @@
 import { GetItemCommand, ScanCommand } from '@aws-sdk/client-dynamodb'
-import { type LocalStack, lambdaContext } from '@tenantry/testing'
+import { lambdaContext } from '@tenantry/testing'
 import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda'
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
+import { beforeEach, describe, expect, it } from 'vitest'
 import {
 	eventsTable,
-	type Handler,
 	pseudonymKeySecretId,
 	signedDelivery,
-	startWebhookIngest,
 	tenantSecrets,
+	webhookIngestPerFile,
 } from './local-webhook-ingest.js'
 
 const secrets = tenantSecrets
-let stack: LocalStack
-let handler: Handler
-
-beforeAll(async () => {
-	;({ stack, handler } = await startWebhookIngest(secrets))
-})
-afterAll(() => stack.stop())
-beforeEach(() => stack.secretsManager.faults.clear())
+const local = webhookIngestPerFile(secrets)
+beforeEach(() => local.stack.secretsManager.faults.clear())
 
 let sequence = 0
 const webhook = (overrides: Record<string, unknown> = {}) => ({
@@ -36,11 +29,11 @@ const deliver = async (
 ): Promise<APIGatewayProxyStructuredResultV2> => {
 	const secret = options.secret ?? secrets[tenant as keyof typeof secrets] ?? 'unknown'
 	const event = signedDelivery(tenant, secret, body, options)
-	return (await handler(event, lambdaContext())) as APIGatewayProxyStructuredResultV2
+	return (await local.handler(event, lambdaContext())) as APIGatewayProxyStructuredResultV2
 }
 
 const storedEvent = (tenant: string, id: string) =>
-	stack.dynamodb.client().send(
+	local.stack.dynamodb.client().send(
 		new GetItemCommand({
 			TableName: eventsTable,
 			Key: { pk: { S: `TENANT#${tenant}#EVENT#${id}` }, sk: { S: 'EVENT' } },
@@ -67,14 +60,14 @@ describe('webhook-ingest', () => {
 		const body = JSON.stringify(event)
 		const delivery = signedDelivery('acme', secrets.acme, body)
 		// The body parser replaces the event's body: each send gets its own copy of the delivery.
-		const send = () => handler(structuredClone(delivery), lambdaContext())
+		const send = () => local.handler(structuredClone(delivery), lambdaContext())
 		expect(await send()).toMatchObject({ statusCode: 202 })
 		expect(await send()).toMatchObject({ statusCode: 401, body: 'Unauthorized' })
 		// A sender's retry carries a new timestamp, so a new signature; the event id dedupes it.
 		expect(
 			(await deliver('acme', body, { timestamp: new Date(Date.now() + 1_000) })).statusCode,
 		).toBe(202)
-		const { Items } = await stack.dynamodb
+		const { Items } = await local.stack.dynamodb
 			.client()
 			.send(new ScanCommand({ TableName: eventsTable }))
 		expect(Items?.filter((item) => item.pk?.S === `TENANT#acme#EVENT#${event.id}`)).toHaveLength(1)
@@ -106,7 +99,7 @@ describe('webhook-ingest', () => {
 
 	it('keeps verifying from a cached secret while Secrets Manager is down, 503 without one', async () => {
 		expect((await deliver('globex', JSON.stringify(webhook()))).statusCode).toBe(202)
-		stack.secretsManager.faults.inject({ type: 'server-error' })
+		local.stack.secretsManager.faults.inject({ type: 'server-error' })
 		expect((await deliver('globex', JSON.stringify(webhook()))).statusCode).toBe(202)
 		const cold = await deliver('initech', JSON.stringify(webhook()))
 		expect(cold).toMatchObject({ statusCode: 503 })
@@ -114,17 +107,17 @@ describe('webhook-ingest', () => {
 	})
 
 	it('fetches the app-wide secret once per container; warm deliveries fetch nothing', async () => {
-		expect(stack.secretsManager.calls(pseudonymKeySecretId)).toBe(1)
-		stack.secretsManager.resetCalls()
+		expect(local.stack.secretsManager.calls(pseudonymKeySecretId)).toBe(1)
+		local.stack.secretsManager.resetCalls()
 		for (let i = 0; i < 5; i++)
 			expect((await deliver('acme', JSON.stringify(webhook()))).statusCode).toBe(202)
-		expect(stack.secretsManager.calls()).toBe(0)
+		expect(local.stack.secretsManager.calls()).toBe(0)
 	})
 
 	it('answers 503 with Retry-After, not 500, while DynamoDB fails, storing nothing; the retry is stored', async () => {
 		const event = webhook()
 		const body = JSON.stringify(event)
-		stack.dynamodb.faults.inject({ type: 'server-error' }, { target: eventsTable })
+		local.stack.dynamodb.faults.inject({ type: 'server-error' }, { target: eventsTable })
 		try {
 			expect(await deliver('acme', body)).toMatchObject({
 				statusCode: 503,
@@ -132,7 +125,7 @@ describe('webhook-ingest', () => {
 				headers: { 'Retry-After': '5' },
 			})
 		} finally {
-			stack.dynamodb.faults.clear()
+			local.stack.dynamodb.faults.clear()
 		}
 		expect((await storedEvent('acme', event.id)).Item).toBeUndefined()
 		const retry = { timestamp: new Date(Date.now() + 1_000) }
@@ -144,15 +137,15 @@ describe('webhook-ingest', () => {
 		const event = webhook()
 		const delivery = signedDelivery('acme', secrets.acme, JSON.stringify(event))
 		const send = async () =>
-			(await handler(
+			(await local.handler(
 				structuredClone(delivery),
 				lambdaContext(),
 			)) as APIGatewayProxyStructuredResultV2
-		stack.dynamodb.faults.inject({ type: 'server-error' }, { target: eventsTable })
+		local.stack.dynamodb.faults.inject({ type: 'server-error' }, { target: eventsTable })
 		try {
 			expect(await send()).toMatchObject({ statusCode: 503, headers: { 'Retry-After': '5' } })
 		} finally {
-			stack.dynamodb.faults.clear()
+			local.stack.dynamodb.faults.clear()
 		}
 		expect((await send()).statusCode).toBe(202)
 		expect((await send()).statusCode).toBe(401)

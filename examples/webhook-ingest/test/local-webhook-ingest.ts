@@ -1,7 +1,7 @@
 import { signRequest } from '@tenantry/hmac-auth'
 import { httpApiEvent, type LocalStack, startLocalStack } from '@tenantry/testing'
 import type { APIGatewayProxyEventV2, APIGatewayProxyResultV2 } from 'aws-lambda'
-import { vi } from 'vitest'
+import { afterAll, beforeAll, vi } from 'vitest'
 
 export const eventsTable = 'webhook-events'
 
@@ -47,6 +47,33 @@ export const startWebhookIngest = async (
 	beforeColdStart?.(stack)
 	const { handler } = (await import('../handler.js')) as unknown as { handler: Handler }
 	return { stack, handler }
+}
+
+/**
+ * `startWebhookIngest` for one test file: started before its tests, stopped after them. The
+ * stack and handler are read through the returned object once the file's tests run.
+ */
+export const webhookIngestPerFile = (
+	tenantSecrets: Record<string, string>,
+	beforeColdStart?: (stack: LocalStack) => void,
+): { readonly stack: LocalStack; readonly handler: Handler } => {
+	let started: { stack: LocalStack; handler: Handler } | undefined
+	beforeAll(async () => {
+		started = await startWebhookIngest(tenantSecrets, beforeColdStart)
+	})
+	afterAll(() => started?.stack.stop())
+	const current = () => {
+		if (started === undefined) throw new Error('webhook-ingest is started by beforeAll')
+		return started
+	}
+	return {
+		get stack() {
+			return current().stack
+		},
+		get handler() {
+			return current().handler
+		},
+	}
 }
 
 /**

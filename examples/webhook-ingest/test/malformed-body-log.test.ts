@@ -1,8 +1,8 @@
 import { format } from 'node:util'
-import { type LocalStack, lambdaContext } from '@tenantry/testing'
+import { lambdaContext } from '@tenantry/testing'
 import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda'
-import { afterAll, beforeAll, expect, it, vi } from 'vitest'
-import { type Handler, signedDelivery, startWebhookIngest } from './local-webhook-ingest.js'
+import { expect, it, vi } from 'vitest'
+import { signedDelivery, webhookIngestPerFile } from './local-webhook-ingest.js'
 
 /**
  * The handler stores a keyed hash of the sender's e-mail, never the address. A signed delivery
@@ -12,13 +12,7 @@ import { type Handler, signedDelivery, startWebhookIngest } from './local-webhoo
  */
 
 const secret = 'acme-shared-secret'
-let stack: LocalStack
-let handler: Handler
-
-beforeAll(async () => {
-	;({ stack, handler } = await startWebhookIngest({ acme: secret }))
-})
-afterAll(() => stack.stop())
+const local = webhookIngestPerFile({ acme: secret })
 
 const email = 'jane.doe@customer.example'
 
@@ -27,7 +21,7 @@ it('logs a signed delivery that is not JSON as a 422 without its body', async ()
 	logged.mockClear()
 	// A trailing comma: an ordinary sender bug, with the e-mail in the body.
 	const body = `{"id":"evt-1","type":"customer.created","data":{"email":"${email}",}}`
-	const response = (await handler(
+	const response = (await local.handler(
 		signedDelivery('acme', secret, body),
 		lambdaContext(),
 	)) as APIGatewayProxyStructuredResultV2

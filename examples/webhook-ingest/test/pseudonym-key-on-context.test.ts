@@ -1,8 +1,8 @@
 import { inspect } from 'node:util'
-import { type LocalStack, lambdaContext } from '@tenantry/testing'
+import { lambdaContext } from '@tenantry/testing'
 import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda'
-import { afterAll, beforeAll, expect, it } from 'vitest'
-import { type Handler, signedDelivery, startWebhookIngest } from './local-webhook-ingest.js'
+import { expect, it } from 'vitest'
+import { signedDelivery, webhookIngestPerFile } from './local-webhook-ingest.js'
 
 /**
  * The app-wide pseudonym key reaches the handler on the Lambda context. Handlers and loggers
@@ -11,13 +11,7 @@ import { type Handler, signedDelivery, startWebhookIngest } from './local-webhoo
  */
 
 const secret = 'acme-shared-secret'
-let stack: LocalStack
-let handler: Handler
-
-beforeAll(async () => {
-	;({ stack, handler } = await startWebhookIngest({ acme: secret }))
-})
-afterAll(() => stack.stop())
+const local = webhookIngestPerFile({ acme: secret })
 
 it('keeps the pseudonym key out of a printed context while the handler still uses it', async () => {
 	const context = lambdaContext()
@@ -26,7 +20,7 @@ it('keeps the pseudonym key out of a printed context while the handler still use
 		type: 'customer.created',
 		data: { email: 'jane.doe@customer.example' },
 	})
-	const response = (await handler(
+	const response = (await local.handler(
 		signedDelivery('acme', secret, body),
 		context,
 	)) as APIGatewayProxyStructuredResultV2

@@ -1,39 +1,32 @@
 import { GetItemCommand } from '@aws-sdk/client-dynamodb'
-import { type LocalStack, lambdaContext } from '@tenantry/testing'
+import { lambdaContext } from '@tenantry/testing'
 import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda'
-import { afterAll, beforeAll, expect, it } from 'vitest'
+import { expect, it } from 'vitest'
 import {
 	eventsTable,
-	type Handler,
 	pseudonymKeySecretId,
 	signedDelivery,
-	startWebhookIngest,
+	webhookIngestPerFile,
 } from './local-webhook-ingest.js'
 
 const secret = 'acme-shared-secret'
-let stack: LocalStack
-let handler: Handler
-
-beforeAll(async () => {
-	;({ stack, handler } = await startWebhookIngest({ acme: secret }, (stack) =>
-		// Secrets Manager answers nothing for the app-wide key: the first delivery's fetch gives up
-		// after its three attempts of a second each.
-		stack.secretsManager.faults.inject(
-			{ type: 'delay', ms: 60_000 },
-			{ target: pseudonymKeySecretId },
-		),
-	))
-})
-afterAll(() => stack.stop())
+const local = webhookIngestPerFile({ acme: secret }, (stack) =>
+	// Secrets Manager answers nothing for the app-wide key: the first delivery's fetch gives up
+	// after its three attempts of a second each.
+	stack.secretsManager.faults.inject(
+		{ type: 'delay', ms: 60_000 },
+		{ target: pseudonymKeySecretId },
+	),
+)
 
 const deliver = async (body: string, timestamp?: Date) =>
-	(await handler(
+	(await local.handler(
 		signedDelivery('acme', secret, body, timestamp ? { timestamp } : {}),
 		lambdaContext(),
 	)) as APIGatewayProxyStructuredResultV2
 
 const stored = (id: string) =>
-	stack.dynamodb.client().send(
+	local.stack.dynamodb.client().send(
 		new GetItemCommand({
 			TableName: eventsTable,
 			Key: { pk: { S: `TENANT#acme#EVENT#${id}` }, sk: { S: 'EVENT' } },
@@ -55,17 +48,20 @@ it('answers 503 with Retry-After, never 500, while Secrets Manager withholds or 
 	expect((await stored('evt-key')).Item).toBeUndefined()
 
 	// The sender's retry, signed anew, fetches the key again, and Secrets Manager refuses it.
-	stack.secretsManager.faults.clear()
-	stack.secretsManager.faults.inject({ type: 'access-denied' }, { target: pseudonymKeySecretId })
+	local.stack.secretsManager.faults.clear()
+	local.stack.secretsManager.faults.inject(
+		{ type: 'access-denied' },
+		{ target: pseudonymKeySecretId },
+	)
 	expect(await deliver(body, new Date(Date.now() + 1_000))).toMatchObject(unavailable)
 	expect((await stored('evt-key')).Item).toBeUndefined()
-	stack.secretsManager.faults.clear()
+	local.stack.secretsManager.faults.clear()
 
 	// The next retry is stored: the key is fetched again, and kept.
-	stack.secretsManager.resetCalls()
+	local.stack.secretsManager.resetCalls()
 	expect((await deliver(body, new Date(Date.now() + 2_000))).statusCode).toBe(202)
 	expect((await stored('evt-key')).Item?.sender?.S).toMatch(/^[0-9a-f]{64}$/)
-	expect(stack.secretsManager.calls(pseudonymKeySecretId)).toBe(1)
+	expect(local.stack.secretsManager.calls(pseudonymKeySecretId)).toBe(1)
 	expect((await deliver(body.replace('evt-key', 'evt-key-2'))).statusCode).toBe(202)
-	expect(stack.secretsManager.calls(pseudonymKeySecretId)).toBe(1)
+	expect(local.stack.secretsManager.calls(pseudonymKeySecretId)).toBe(1)
 })

@@ -1,7 +1,7 @@
-import { type LocalStack, lambdaContext } from '@tenantry/testing'
+import { lambdaContext } from '@tenantry/testing'
 import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { type Handler, signedDelivery, startWebhookIngest } from './local-webhook-ingest.js'
+import { describe, expect, it } from 'vitest'
+import { signedDelivery, webhookIngestPerFile } from './local-webhook-ingest.js'
 
 /**
  * Review finding for the webhook-ingest example: hmacAuth accepts bodies up to 1 MiB
@@ -11,16 +11,10 @@ import { type Handler, signedDelivery, startWebhookIngest } from './local-webhoo
  */
 
 const secret = 'acme-shared-secret'
-let stack: LocalStack
-let handler: Handler
-
-beforeAll(async () => {
-	;({ stack, handler } = await startWebhookIngest({ acme: secret }))
-})
-afterAll(() => stack.stop())
+const local = webhookIngestPerFile({ acme: secret })
 
 const deliver = async (body: string): Promise<APIGatewayProxyStructuredResultV2> =>
-	(await handler(
+	(await local.handler(
 		signedDelivery('acme', secret, body),
 		lambdaContext(),
 	)) as APIGatewayProxyStructuredResultV2
