@@ -45,6 +45,10 @@ export const sharedHttpHandler = (options: Required<HttpHandlerOptions>): NodeHt
 			httpsAgent: agentOptions,
 			connectionTimeout: options.connectionTimeout,
 			requestTimeout: options.requestTimeout,
+			// The request timeout ends when the response's headers arrive: a streamed body (S3
+			// GetObject's) that then stalls would be waited on for ever, and the invocation with it.
+			// The same limit, as time without a byte, makes it fail instead.
+			socketTimeout: options.requestTimeout,
 			socketAcquisitionWarningTimeout: socketWarningMs(options),
 			throwOnRequestTimeout: true,
 		})

@@ -179,6 +179,16 @@ const resolveClients = (clients: unknown): ClientClasses => {
 			`clients.${name}`,
 			'must be an AWS SDK v3 client class',
 		)
+		// lib-dynamodb's document clients have `send` but are made from a client, not from a
+		// configuration: built here on first use they would throw the SDK's TypeError about
+		// `config`, a 500 of every request that reads them.
+		const className = (value as { name?: unknown }).name
+		assertOption(
+			!isFunction((value as { from?: unknown }).from),
+			packageName,
+			`clients.${name}`,
+			`is made from a client, not from a configuration: list the client it wraps (e.g. DynamoDBClient) and use ${String(className)}.from(context.clients.<that client>)`,
+		)
 	}
 	return clients as ClientClasses
 }
