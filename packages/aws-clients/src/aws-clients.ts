@@ -26,7 +26,7 @@ import {
 import { attachGuard } from './dynamo-guard.js'
 import { packageName } from './errors.js'
 import { type AwsClientsOptions, resolveOptions } from './options.js'
-import { answerOutagesAsUnavailable } from './outages.js'
+import { answerServiceErrors } from './outages.js'
 import { bindToTenantRequests } from './request-binding.js'
 import { requestFacts, trackRequestsPerAsyncContext } from './request-facts.js'
 import {
@@ -174,7 +174,7 @@ export const awsClients = <const C extends ClientClasses>(
 			credentials === undefined ? {} : { credentials: credentials.providerFor(tenant) },
 		)
 		bindToTenantRequests(client, tenant, requestFacts, onViolation)
-		answerOutagesAsUnavailable(client, outages?.retryAfterSec)
+		answerServiceErrors(client, outages?.retryAfterSec)
 		if (guard !== undefined && serviceIdOf(client) === 'DynamoDB')
 			attachGuard(client, tenant, guard, requestFacts, onViolation)
 		return client

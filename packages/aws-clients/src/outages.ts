@@ -112,7 +112,7 @@ export const isServiceOutage = (error: unknown): boolean => {
 }
 
 /**
- * Makes a client's `send()` reject with a 503 (`Retry-After`) when the service is unavailable,
+ * How a client's `send()` rejects. With a 503 (`Retry-After`) when the service is unavailable,
  * after the SDK's own retries: `@middy/http-error-handler` answers it as such, where the SDK's
  * error would be a 500. In the `initialize` step, so it sees what the retries leave. Any other
  * error (and every one with `outages: false`, no `retryAfterSec`) rejects as a copy without its
@@ -120,10 +120,7 @@ export const isServiceOutage = (error: unknown): boolean => {
  * logger printing hidden properties would print the signed request, the tenant session's token
  * included. The copy keeps class, name, message and `$metadata` for the handler's own checks.
  */
-export const answerOutagesAsUnavailable = (
-	client: object,
-	retryAfterSec: number | undefined,
-): void => {
+export const answerServiceErrors = (client: object, retryAfterSec: number | undefined): void => {
 	addToStack(
 		client,
 		'initialize',
