@@ -6,6 +6,7 @@ import {
 	restApiEvent,
 	type SigningAlgorithm,
 	startIdentityProvider,
+	tenantLookAlikes,
 } from '@tenantry/testing'
 import type { HttpEventLike } from '@tenantry/util'
 import fc from 'fast-check'
@@ -33,16 +34,7 @@ const same = <T>(value: T) => fc.constant(value)
 /** Tenant ids and their look-alikes: case, padding, separators, confusables, escapes, length. */
 const lookAlikes: readonly Maybe<unknown>[] = [
 	'globex',
-	'ACME',
-	'Acme',
-	'acme ',
-	' acme',
-	'acme#',
-	'acme/..',
-	'..',
-	'ac%6De',
-	'\u0430cme',
-	'acme\u0000',
+	...tenantLookAlikes('acme'),
 	'a'.repeat(64),
 	'a'.repeat(65),
 	'',

@@ -1,3 +1,4 @@
+import { tenantLookAlikes } from '@tenantry/testing'
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { pipeline } from './harness.js'
@@ -10,19 +11,7 @@ const validPattern = /^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/
  * percent-escape, a NUL. Random strings almost never land next to a tenant id, and a source or
  * reference compared case-insensitively or trimmed passed 2,500 runs without them.
  */
-const lookAlikes = [
-	'ACME',
-	'Acme',
-	'acme ',
-	' acme',
-	'acme\t',
-	'acme#',
-	'acme/..',
-	'..',
-	'ac%6De',
-	'\u0430cme',
-	'acme\u0000',
-] as const
+const lookAlikes = tenantLookAlikes('acme')
 
 /** A value a source or a reference might hold: absent, one of two tenants, or garbage. */
 const slot = fc.oneof(

@@ -36,6 +36,7 @@ export {
 	startSecretsManager,
 } from './secrets-manager.js'
 export { type AssumeRoleCall, type LocalSts, type StartStsOptions, startSts } from './sts.js'
+export { tenantLookAlikes } from './tenant-look-alikes.js'
 export {
 	localTraceId,
 	startXrayCapture,
