@@ -1,13 +1,19 @@
 export interface CacheStats {
 	/** Fresh values served without loading. */
 	hits: number
-	/** `get` calls that found no fresh value (they joined a load or started one). */
+	/**
+	 * `get` and `lookup` calls that found no fresh value (a stale one served counts here too;
+	 * `get` counts a remembered not-found in `negativeHits`).
+	 */
 	misses: number
 	/** Loader calls. */
 	loads: number
 	/** Loader calls that failed with anything but {@link NotFoundError}. */
 	loadErrors: number
-	/** Callers served an old value because its refresh failed. */
+	/**
+	 * Callers served an expired value: its refresh failed or backs off, or (with
+	 * `refreshInBackground`) a fresh one is still loading.
+	 */
 	staleServed: number
 	/** Callers answered from a remembered {@link NotFoundError}. */
 	negativeHits: number

@@ -353,7 +353,12 @@ export const createTtlCache = <V>(options: TtlCacheOptions): TtlCache<V> => {
 			}
 			recencyOf(entry).touch(entry)
 			if (state === 'fresh') counters.hits++
-			else counters.staleServed++
+			else {
+				// A stale value is no hit: a miss, as `get` counts the same answer, so that every
+				// lookup counts a hit or a miss and the hit ratio of the warm path holds.
+				counters.misses++
+				counters.staleServed++
+			}
 			return entry.value
 		},
 		peek(key) {
