@@ -25,6 +25,23 @@ const env = (name: string): string => {
 }
 
 /**
+ * jwtAuth's refusal of a token that may be good seconds later. Its 401's message is `Unauthorized`,
+ * which API Gateway reads as its own 401 signal: the client would drop a token that works, the
+ * very answer a deny would give. Another message makes it a 500; the status and reason stay for
+ * the logs.
+ */
+class NoDecisionYetError extends Error {
+	readonly statusCode: number | undefined
+	constructor(refused: { statusCode?: number; cause?: { code?: unknown } }) {
+		super(`no decision for this token yet (${String(refused.cause?.code)}): retry`, {
+			cause: refused.cause,
+		})
+		this.name = 'NoDecisionYetError'
+		this.statusCode = refused.statusCode
+	}
+}
+
+/**
  * A refused token becomes `{ isAuthorized: false }` (API Gateway answers 403). Three refusals stay
  * errors, so that API Gateway answers 500 and caches nothing rather than keep a deny for the
  * whole TTL: an unreachable identity provider (503), a key the cached JWKS does not hold when
@@ -38,13 +55,31 @@ const refuseRejectedTokens: MiddlewareObj<APIGatewayRequestAuthorizerEventV2, Au
 			| { statusCode?: number; cause?: { code?: unknown; refetched?: unknown } }
 			| null
 			| undefined
-		const code = error?.cause?.code
-		if (code === 'jwt_unknown_kid' && error?.cause?.refetched !== true) return
-		// Valid within seconds under a small clock skew between the provider and Lambda: a deny
-		// would be cached for the whole TTL.
-		if (code === 'jwt_not_yet_valid' || code === 'jwt_iat_future') return
-		if (error?.statusCode === 401 || error?.statusCode === 403)
+		if (error === null || error === undefined) return
+		const code = error.cause?.code
+		// A key the provider may just have rotated in, or a token valid within seconds under a small
+		// clock skew between the provider and Lambda: a deny would be cached for the whole TTL.
+		if (
+			(code === 'jwt_unknown_kid' && error.cause?.refetched !== true) ||
+			code === 'jwt_not_yet_valid' ||
+			code === 'jwt_iat_future'
+		) {
+			request.error = new NoDecisionYetError(error)
+			return
+		}
+		if (error.statusCode === 401 || error.statusCode === 403) {
+			// The client gets a bare 403: the reason (a fixed code, never token data) is only here,
+			// e.g. every token refused for an Audience parameter that does not match the provider's.
+			console.warn(
+				JSON.stringify({
+					level: 'WARN',
+					message: 'authorizer deny',
+					code,
+					requestId: request.event.requestContext?.requestId,
+				}),
+			)
 			request.response = { isAuthorized: false }
+		}
 	},
 }
 
