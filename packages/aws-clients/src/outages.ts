@@ -32,6 +32,12 @@ const throttlingNames = new Set([
 	'TooManyRequestsException',
 	'TransactionInProgressException',
 ])
+/**
+ * KMS throttling a service's use of a customer managed key on the caller's behalf (an SNS topic's
+ * or an SQS queue's encryption): a 400 that the SDK does not count as throttling, nor retry, but
+ * a wait all the same.
+ */
+const keyThrottlingNames = new Set(['KMSThrottlingException', 'KmsThrottled'])
 const timeoutNames = new Set(['TimeoutError', 'RequestTimeout', 'RequestTimeoutException'])
 /**
  * DynamoDB's answer to a write (PutItem, UpdateItem, DeleteItem; a plain read never conflicts)
@@ -84,10 +90,11 @@ const isTransientTransaction = (reasons: unknown): boolean =>
 
 /**
  * Whether an error from `send()` means the service is unavailable rather than that the request
- * was wrong: a 5xx (but 501 and 505), throttling (a throttled DynamoDB transaction too), an item
- * a DynamoDB transaction holds, an error the service models as retryable, an expired session, a
- * timeout, a network error, or a 2xx answer the SDK could not read. A client error (validation,
- * a failed condition, access denied, a missing table or host) is not.
+ * was wrong: a 5xx (but 501 and 505), throttling (a throttled DynamoDB transaction too, and KMS
+ * throttling another service's use of a key), an item a DynamoDB transaction holds, an error the
+ * service models as retryable, an expired session, a timeout, a network error, or a 2xx answer
+ * the SDK could not read. A client error (validation, a failed condition, access denied, a
+ * missing table or host) is not.
  */
 export const isServiceOutage = (error: unknown): boolean => {
 	if (!(error instanceof Error) || isHttpError(error)) return false
@@ -103,6 +110,7 @@ export const isServiceOutage = (error: unknown): boolean => {
 		// the item is being written in another Region): what the SDK's retries leave is a wait.
 		(typeof $retryable === 'object' && $retryable !== null) ||
 		throttlingNames.has(name as string) ||
+		keyThrottlingNames.has(name as string) ||
 		timeoutNames.has(name as string) ||
 		contentionNames.has(name as string) ||
 		expiredSessionNames.has(name as string) ||

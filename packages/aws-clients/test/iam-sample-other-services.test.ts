@@ -34,4 +34,25 @@ describe("the README's tenant role policy", () => {
 			}
 		},
 	)
+
+	/**
+	 * A shared event bus and a shared KMS key have no per-tenant resource to name, but IAM checks
+	 * a part of each request against the tag: an event's `source` (`events:source`, per entry of
+	 * `PutEvents`) and the encryption context (`kms:EncryptionContext:<key>`). Without such a
+	 * condition, `kms:Decrypt` on a key shared by tenants decrypts every tenant's ciphertext.
+	 */
+	it.each([
+		['events', 'events:source'],
+		['kms', 'kms:EncryptionContext:tenant_id'],
+	])('grants %s only under a condition binding %s to the tenant_id session tag', (service, key) => {
+		const granting = statements.filter((statement) =>
+			statement.Action.some((action) => action.startsWith(`${service}:`)),
+		)
+		expect(granting).not.toEqual([])
+		for (const statement of granting) {
+			const equals = (statement.Condition as { StringEquals?: Record<string, unknown> } | undefined)
+				?.StringEquals
+			expect(String(equals?.[key])).toContain(tag)
+		}
+	})
 })

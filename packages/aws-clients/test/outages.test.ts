@@ -234,6 +234,14 @@ describe('isServiceOutage', () => {
 		['a throttling name', sdkError('ThrottlingException', { $fault: 'client' })],
 		['a throttling trait', sdkError('Custom', { $retryable: { throttling: true } })],
 		[
+			"KMS throttling an SNS topic's key (the SDK does not retry it)",
+			sdkError('KMSThrottlingException', { $fault: 'client', $metadata: { httpStatusCode: 400 } }),
+		],
+		[
+			"KMS throttling an SQS queue's key (the SDK does not retry it)",
+			sdkError('KmsThrottled', { $fault: 'client', $metadata: { httpStatusCode: 400 } }),
+		],
+		[
 			'a session that expired on the way',
 			sdkError('ExpiredTokenException', { $fault: 'client', $metadata: { httpStatusCode: 400 } }),
 		],
