@@ -15,7 +15,7 @@ import { awsClients, awsClientsPlugin, getClient } from '@tenantry/aws-clients'
 import { jwtAuth } from '@tenantry/jwt-auth'
 import { dynamoRateLimitStore, tenantRateLimit } from '@tenantry/rate-limit'
 import { tenantIsolation } from '@tenantry/tenant-isolation'
-import { quietClientErrors } from '@tenantry/util'
+import { hasOnlyExactNumbers, quietClientErrors } from '@tenantry/util'
 import type { APIGatewayProxyEventV2, APIGatewayProxyResultV2 } from 'aws-lambda'
 
 /** Required configuration, read at cold start so a missing variable fails the first invocation loudly. */
@@ -71,25 +71,6 @@ const json = (statusCode: number, body: unknown): APIGatewayProxyResultV2 => ({
 
 const isJsonObject = (value: unknown): value is Record<string, unknown> =>
 	typeof value === 'object' && value !== null && !Array.isArray(value)
-
-/**
- * Whether every number survived parsing exactly: JSON.parse turns 1e400 into Infinity and
- * rounds integers beyond 2^53, and storing those would silently change the client's data.
- */
-const hasOnlyExactNumbers = (body: unknown): boolean => {
-	// Iterative: JSON.parse accepts nesting far deeper than a recursive walk's stack.
-	const pending: unknown[] = [body]
-	while (pending.length > 0) {
-		const value = pending.pop()
-		if (typeof value === 'number') {
-			if (!Number.isFinite(value) || (Number.isInteger(value) && !Number.isSafeInteger(value)))
-				return false
-		} else if (typeof value === 'object' && value !== null) {
-			for (const child of Object.values(value)) pending.push(child)
-		}
-	}
-	return true
-}
 
 /**
  * GET, PUT and DELETE /tenants/{tenantId}/items/{itemId}. The caller's tenant comes from the

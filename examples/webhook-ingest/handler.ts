@@ -10,6 +10,7 @@ import { dynamoReplayStore, hmacAuth } from '@tenantry/hmac-auth'
 import { tenantIsolation } from '@tenantry/tenant-isolation'
 import {
 	failureName,
+	hasOnlyExactNumbers,
 	isConditionalCheckFailed,
 	quietClientErrors,
 	serviceUnavailable,
@@ -178,6 +179,12 @@ export const handler = middy<APIGatewayProxyEventV2, APIGatewayProxyResultV2>(aw
 		const stored = JSON.stringify(data)
 		if (Buffer.byteLength(stored) + Buffer.byteLength(webhook.type) > maxStoredBytes)
 			throw createError(413, 'Payload Too Large')
+		// A refusal, not a silent change: the sender's dashboard shows it, where a rounded id would
+		// only surface when someone looks the event up.
+		if (!hasOnlyExactNumbers(data))
+			throw createError(422, 'Numbers must be finite and, if integers, within 2^53', {
+				expose: true,
+			})
 		try {
 			await context.clients.dynamodb.send(
 				new PutItemCommand({

@@ -1,6 +1,7 @@
 export { albMultiValueHeaders } from './alb-multi-value-headers.js'
 export type { AuthContextBase, WithAuth } from './auth-context.js'
 export { isConditionalCheckFailed } from './dynamo-errors.js'
+export { hasOnlyExactNumbers } from './exact-numbers.js'
 export { failureName } from './failure-name.js'
 export {
 	getCookie,
