@@ -41,16 +41,24 @@ export const fetchJwksDocument = (uri: string, limits: JwksFetchLimits): Promise
 			url.protocol === 'https:' ? 'node:https' : 'node:http',
 		)
 		let settled = false
+		let closed = false
+		let failure: JwksError | undefined
 		const settle = (): boolean => {
 			if (settled) return false
 			settled = true
 			clearTimeout(timer)
 			return true
 		}
+		// A failure is destroyed with its error, so that an instrumentation of node:http (the X-Ray
+		// SDK's, which Powertools installs) sees the request end: it listens only for the response's
+		// end and the request's error, and would leave its subsegment open. It is rejected once the
+		// request has closed, so that subsegment closes before the caller's one: the X-Ray SDK never
+		// sends a subsegment closed before its last child, nor the invocation's around it.
 		const fail = (error: JwksError): void => {
 			if (!settle()) return
-			request.destroy()
-			reject(error)
+			failure = error
+			if (closed) reject(error)
+			else request.destroy(error)
 		}
 
 		const receive = (response: IncomingMessage): void => {
@@ -92,5 +100,9 @@ export const fetchJwksDocument = (uri: string, limits: JwksFetchLimits): Promise
 		)
 		const timer = setTimeout(() => fail(new JwksTimeoutError(limits.timeoutMs)), limits.timeoutMs)
 		request.on('error', (error) => fail(new JwksUnreachableError(error)))
+		request.on('close', () => {
+			closed = true
+			if (failure !== undefined) reject(failure)
+		})
 		request.end()
 	})
