@@ -1,5 +1,5 @@
 import { sign as githubSign, verify as githubVerify } from '@octokit/webhooks-methods'
-import { albEvent, functionUrlEvent, httpApiEvent, restApiEvent } from '@tenantry/testing'
+import { type Gateway, gatewayEvent, gateways } from '@tenantry/testing'
 import type { HttpEventLike } from '@tenantry/util'
 import Stripe from 'stripe'
 import { describe, expect, it } from 'vitest'
@@ -53,8 +53,7 @@ const slackScheme: CustomScheme = {
 	encoding: 'hex',
 }
 
-type Carrier = 'http' | 'url' | 'rest' | 'alb'
-const carriers: Carrier[] = ['http', 'url', 'rest', 'alb']
+const carriers = gateways
 
 /**
  * The request as each gateway passes it: `base64` as API Gateway does for a content type it
@@ -62,7 +61,7 @@ const carriers: Carrier[] = ['http', 'url', 'rest', 'alb']
  * binary media types), the UTF-8 string otherwise.
  */
 const delivered = (
-	carrier: Carrier,
+	carrier: Gateway,
 	headers: Record<string, string>,
 	sent: string,
 	base64: boolean,
@@ -75,16 +74,7 @@ const delivered = (
 		body: base64 ? Buffer.from(sent, 'utf8') : sent,
 		...(pathParameters ? { pathParameters } : {}),
 	}
-	switch (carrier) {
-		case 'http':
-			return httpApiEvent(spec)
-		case 'url':
-			return functionUrlEvent(spec)
-		case 'rest':
-			return restApiEvent(spec)
-		case 'alb':
-			return albEvent(spec) as HttpEventLike
-	}
+	return gatewayEvent(carrier, spec) as HttpEventLike
 }
 
 const bodies = [

@@ -1,4 +1,4 @@
-import { albEvent, functionUrlEvent, httpApiEvent, restApiEvent } from '@tenantry/testing'
+import { gatewayEvent, gateways } from '@tenantry/testing'
 import type { HttpEventLike } from '@tenantry/util'
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
@@ -65,51 +65,25 @@ const scenario = fc.record({
 		fc.constant<'none' | 'tenant' | 'signature'>('none'),
 		fc.constantFrom<'none' | 'tenant' | 'signature'>('tenant', 'signature'),
 	),
-	carrier: fc.constantFrom('http', 'rest', 'alb', 'alb-multi', 'url'),
+	carrier: fc.constantFrom(...gateways),
 	casing: fc.constantFrom('lower', 'title', 'upper'),
 })
 type Scenario = typeof scenario extends fc.Arbitrary<infer S> ? S : never
 
-const spell = (name: string, casing: Scenario['casing']): string =>
-	casing === 'upper'
-		? name.toUpperCase()
-		: casing === 'title'
-			? name.replace(
-					/(^|-)([a-z])/g,
-					(_, dash: string, letter: string) => dash + letter.toUpperCase(),
-				)
-			: name
-
 /**
- * An ALB event as the middleware's event type: its `requestContext` (`elb`) shares no member
- * with the API Gateway one `HttpEventLike` describes, though the middleware reads either.
+ * The request as each gateway delivers it, as the middleware's event type (an ALB event's
+ * `requestContext` shares no member with the API Gateway one `HttpEventLike` describes).
  */
-const alb = (event: object): HttpEventLike => event as HttpEventLike
-
-/** The request as each gateway delivers it; payload 2.0 shapes lower-case the names. */
 const eventFor = (
 	s: Scenario,
 	headers: Record<string, string>,
 	body: string | Buffer,
-): HttpEventLike => {
-	const v2 = s.carrier === 'http' || s.carrier === 'url'
-	const named = Object.fromEntries(
-		Object.entries(headers).map(([name, value]) => [v2 ? name : spell(name, s.casing), value]),
-	)
-	const spec = { method: 'POST', path: '/hooks', body, headers: named }
-	switch (s.carrier) {
-		case 'http':
-			return httpApiEvent(spec)
-		case 'url':
-			return functionUrlEvent(spec)
-		case 'rest':
-			return restApiEvent(spec)
-		case 'alb':
-			return alb(albEvent(spec))
-		case 'alb-multi':
-			return alb(albEvent({ ...spec, multiValue: true }))
-	}
-}
+): HttpEventLike =>
+	gatewayEvent(
+		s.carrier,
+		{ method: 'POST', path: '/hooks', body, headers },
+		s.casing,
+	) as HttpEventLike
 
 /** A second line for `name`, as a client sending the header twice makes the gateway pass it. */
 const addLine = (event: HttpEventLike, name: string, line: string): HttpEventLike => {

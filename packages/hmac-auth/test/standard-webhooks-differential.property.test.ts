@@ -1,5 +1,5 @@
 import { isUtf8 } from 'node:buffer'
-import { albEvent, functionUrlEvent, httpApiEvent, restApiEvent } from '@tenantry/testing'
+import { gatewayEvent, gateways } from '@tenantry/testing'
 import type { HttpEventLike } from '@tenantry/util'
 import fc from 'fast-check'
 import { Webhook as StandardWebhook } from 'standardwebhooks'
@@ -102,21 +102,11 @@ const scenario = fc.record({
 		{ weight: 8, arbitrary: fc.constant('none') },
 		{ weight: 1, arbitrary: fc.constantFrom('id', 'timestamp', 'signature') },
 	),
-	carrier: fc.constantFrom('http', 'rest', 'alb', 'alb-multi', 'url'),
+	carrier: fc.constantFrom(...gateways),
 	base64: fc.boolean(),
 	casing: fc.constantFrom('lower', 'title', 'upper'),
 })
 type Scenario = typeof scenario extends fc.Arbitrary<infer S> ? S : never
-
-const spell = (name: string, casing: Scenario['casing']): string =>
-	casing === 'upper'
-		? name.toUpperCase()
-		: casing === 'title'
-			? name.replace(
-					/(^|-)([a-z])/g,
-					(_, dash: string, letter: string) => dash + letter.toUpperCase(),
-				)
-			: name
 
 /** What a sender writes in the timestamp header, signing the integer seconds as the library does. */
 const writeTimestamp = (seconds: number, form: string): string => {
@@ -159,29 +149,18 @@ const signatureHeader = (s: Scenario, valid: string, other: string): string => {
 	}
 }
 
-const alb = (event: object): HttpEventLike => event as HttpEventLike
-
-/** The request as each gateway delivers it: the bytes sent, as a string or base64-encoded. */
+/**
+ * The request as each gateway delivers it, the bytes sent as a string or base64-encoded (API
+ * Gateway passes a text body as its UTF-8 string, anything else base64-encoded), as the
+ * middleware's event type.
+ */
 const eventFor = (s: Scenario, headers: Record<string, string>, sent: Buffer): HttpEventLike => {
-	const v2 = s.carrier === 'http' || s.carrier === 'url'
-	const named = Object.fromEntries(
-		Object.entries(headers).map(([name, value]) => [v2 ? name : spell(name, s.casing), value]),
-	)
-	// API Gateway passes a text body as its UTF-8 string, anything else base64-encoded.
 	const body = s.base64 ? sent : sent.toString('utf8')
-	const spec = { method: 'POST', path: '/hooks', body, headers: named }
-	switch (s.carrier) {
-		case 'http':
-			return httpApiEvent(spec)
-		case 'url':
-			return functionUrlEvent(spec)
-		case 'rest':
-			return restApiEvent(spec)
-		case 'alb':
-			return alb(albEvent(spec))
-		case 'alb-multi':
-			return alb(albEvent({ ...spec, multiValue: true }))
-	}
+	return gatewayEvent(
+		s.carrier,
+		{ method: 'POST', path: '/hooks', body, headers },
+		s.casing,
+	) as HttpEventLike
 }
 
 /** The differences the README documents, all of them refusals on our side. */

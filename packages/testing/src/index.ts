@@ -19,6 +19,14 @@ export {
 } from './events.js'
 export type { Fault, FaultControl, InjectOptions } from './faults.js'
 export {
+	type Gateway,
+	type GatewayEvent,
+	gatewayEvent,
+	gateways,
+	type HeaderCasing,
+	spellHeaderName,
+} from './gateway-event.js'
+export {
 	type CreateKeyOptions,
 	type LocalIdentityProvider,
 	type SigningAlgorithm,
