@@ -62,7 +62,9 @@ const isAttributeName = (value: unknown): value is string =>
  * Counters in DynamoDB, shared by every container: one item per tenant and window
  * (`pk = TENANT#<id>#RATE#<windowStartSec>+<windowSec>s`, or `RATE:<name>` for a named limit),
  * incremented with `ADD` under the condition `count < limit`, so the total allowed across
- * containers is exact whatever the interleaving.
+ * containers is exact whatever the interleaving. `UpdateItem` takes no idempotency token: an
+ * applied write whose answer was lost counts again when the SDK retries it, which can only
+ * refuse a request too many, never allow one.
  * The TTL attribute only cleans up; the window is in the key, so expiry is never relied on.
  */
 export const dynamoRateLimitStore = (options: DynamoRateLimitStoreOptions): RateLimitStore => {
