@@ -1,5 +1,6 @@
 import { getHeaderOfRecord, HttpError, type HttpEventLike, own } from '@tenantry/util'
 import { packageName } from './errors.js'
+import { declaresFormBody } from './form-body.js'
 import { isAbsent } from './read.js'
 
 export type MatchLocation = 'pathParameter' | 'header' | 'query' | 'bodyField'
@@ -54,6 +55,18 @@ const bodyNotParsed = () =>
 	})
 
 /**
+ * A form (`application/x-www-form-urlencoded`, `multipart/form-data`) that is still text: no
+ * form parser ran before tenantIsolation, and one that runs after, or the handler, would read
+ * its `tenantId` field unchecked.
+ */
+const formNotParsed = () =>
+	new HttpError(415, undefined, {
+		cause: new TypeError(
+			`${packageName}: match.bodyField needs the parsed body, and the body is an unparsed form (application/x-www-form-urlencoded or multipart/form-data); a form body parser must run before tenantIsolation(), or the client must send JSON`,
+		),
+	})
+
+/**
  * A string body is either a body the JSON parser never saw, or one it parsed to a string (a
  * JSON string literal). Only a string holding a JSON object or array can name a tenant (a
  * dotted path indexes arrays too): one that opens like either is refused, any other string
@@ -74,6 +87,7 @@ const readBodyField = (event: HttpEventLike, path: readonly string[]): readonly 
 	if (body instanceof Uint8Array) throw bodyNotParsed()
 	if (typeof body === 'string') {
 		if (isUnparsedJsonContainer(body, event.isBase64Encoded === true)) throw bodyNotParsed()
+		if (declaresFormBody(event)) throw formNotParsed()
 		return none
 	}
 	let value: unknown = body
