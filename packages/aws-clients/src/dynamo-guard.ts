@@ -30,6 +30,7 @@ import {
 } from './middleware-stack.js'
 import type { RequestFactsSlot } from './request-facts.js'
 import { sentBody } from './sent-body.js'
+import { storedKeyFinding } from './stored-tenant-keys.js'
 import type { DynamoKeyViolationCode, GuardViolationReporter } from './violation.js'
 
 export interface DynamoTenantGuardOptions {
@@ -111,7 +112,9 @@ export const refusalFor = (
 				claimed: values[foreign],
 			}
 		}
-		const index = indexKeyFinding(operation, input, indexKeysOf(guard), tenant.keyPrefix, isOwnKey)
+		const index =
+			indexKeyFinding(operation, input, indexKeysOf(guard), tenant.keyPrefix, isOwnKey) ??
+			storedKeyFinding(operation, input, tenant.keyPrefix)
 		return index === undefined
 			? undefined
 			: {

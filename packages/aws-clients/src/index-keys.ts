@@ -13,7 +13,7 @@ export type IndexKeyFinding = { claimed: unknown; reason: string } | undefined
 const maxExpressionLength = 4_096
 
 /** Items a write stores: PutItem, BatchWriteItem's PutRequests, TransactWriteItems' Puts. */
-const storedItems = (operation: KeyedOperation, input: unknown): unknown[] => {
+export const storedItems = (operation: KeyedOperation, input: unknown): unknown[] => {
 	if (operation === 'PutItem') return [own(input, 'Item')]
 	if (operation === 'BatchWriteItem') {
 		const tables = own(input, 'RequestItems')
@@ -31,7 +31,7 @@ const storedItems = (operation: KeyedOperation, input: unknown): unknown[] => {
 }
 
 /** Update requests: UpdateItem itself and TransactWriteItems' Updates. */
-const updateRequests = (operation: KeyedOperation, input: unknown): unknown[] => {
+export const updateRequests = (operation: KeyedOperation, input: unknown): unknown[] => {
 	if (operation === 'UpdateItem') return [input]
 	if (operation === 'TransactWriteItems') {
 		const items = own(input, 'TransactItems')

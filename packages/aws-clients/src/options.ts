@@ -10,6 +10,7 @@ import {
 	logViolation,
 	longestTimerMs,
 	maxRetryAfterSec,
+	own,
 	type TracerLike,
 	withoutUndefined,
 } from '@tenantry/util'
@@ -373,6 +374,23 @@ export const resolveOptions = <C extends ClientClasses>(
 			packageName,
 			`perClient.${name}`,
 			'must be an object',
+		)
+	}
+	// The DynamoDB guard is attached to clients whose `config.serviceId` is `DynamoDB`, which a
+	// client takes from its configuration when given: `serviceId: 'x'` would turn the guard off.
+	const configs: [string, unknown][] = [
+		['config', given.config],
+		...Object.entries(given.perClient).map(([name, value]): [string, unknown] => [
+			`perClient.${name}`,
+			value,
+		]),
+	]
+	for (const [option, config] of configs) {
+		assertOption(
+			own(config, 'serviceId') === undefined,
+			packageName,
+			`${option}.serviceId`,
+			'may not be set: it tells which clients the DynamoDB tenant guard applies to',
 		)
 	}
 	const tracer = given.tracer

@@ -151,7 +151,13 @@ describe('refusalFor', () => {
 			partitionKey: 'tenantKey',
 			indexes: { lsi: 'tenantKey', gsi: 'gpk' },
 		}
-		expect(check('PutItem', { Item: { tenantKey: mine, pk: theirs } }, guard)).toBeUndefined()
+		expect(
+			check('PutItem', { Item: { tenantKey: mine, pk: { S: 'order#1' } } }, guard),
+		).toBeUndefined()
+		// Not the partition key, yet it may not name another tenant: it may key another table or index.
+		expect(check('PutItem', { Item: { tenantKey: mine, pk: theirs } }, guard)).toBe(
+			'dynamodb_cross_tenant_key',
+		)
 		expect(check('PutItem', { Item: { pk: mine } }, guard)).toBe('dynamodb_cross_tenant_key')
 		const onIndex = (IndexName: string, attribute: string) => ({
 			IndexName,
