@@ -4,6 +4,7 @@ import {
 	type DynamoDBClientConfig,
 	GetItemCommand,
 	PutItemCommand,
+	QueryCommand,
 	ScanCommand,
 } from '@aws-sdk/client-dynamodb'
 import middy, { type MiddlewareObj } from '@middy/core'
@@ -245,6 +246,60 @@ export const createTableWithIndex = async (
 			],
 		}),
 	)
+}
+
+/**
+ * A table whose `byStatus` index is keyed by `gsi1pk`, holding one globex order in each of
+ * globex's `views` of it (`gsi1pk = TENANT#globex#<view>`): a view a planted item shows in.
+ */
+export const createGlobexOrderViews = async (
+	stack: Stack,
+	tableName: string,
+	views: readonly string[],
+): Promise<void> => {
+	await createTableWithIndex(stack, tableName, 'byStatus', ['gsi1pk'])
+	for (const view of views) {
+		await stack.admin.send(
+			new PutItemCommand({
+				TableName: tableName,
+				Item: {
+					pk: { S: `TENANT#globex#order#${view}` },
+					sk: { S: 'ORDER' },
+					gsi1pk: { S: `TENANT#globex#${view}` },
+					owner: { S: 'globex' },
+				},
+			}),
+		)
+	}
+}
+
+/** The owners of the items globex's own guarded `byStatus` query returns for one of its views. */
+export const globexSeesInView = async (
+	stack: Stack,
+	tableName: string,
+	view: string,
+): Promise<unknown[]> => {
+	const reader = pipeline(
+		{
+			clients: { dynamodb: DynamoDBClient },
+			perClient: { dynamodb: { endpoint: stack.dynamodb.endpoint, maxAttempts: 1 } },
+			dynamoTenantGuard: { indexes: { byStatus: 'gsi1pk' } },
+		},
+		async (context) => {
+			const { Items = [] } = await context.clients.dynamodb.send(
+				new QueryCommand({
+					TableName: tableName,
+					IndexName: 'byStatus',
+					KeyConditionExpression: 'gsi1pk = :p',
+					ExpressionAttributeValues: { ':p': { S: `${context.tenant.keyPrefix}${view}` } },
+				}),
+			)
+			return Items.map((item) => item.owner?.S)
+		},
+	)
+	const response = await reader.invoke('globex')
+	if (response.statusCode !== 200) throw new Error(`globex's query answered ${response.statusCode}`)
+	return JSON.parse(response.body)
 }
 
 /**

@@ -3,12 +3,12 @@ import {
 	DynamoDBClient,
 	GetItemCommand,
 	PutItemCommand,
-	QueryCommand,
 	UpdateItemCommand,
 } from '@aws-sdk/client-dynamodb'
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest'
 import {
-	createTableWithIndex,
+	createGlobexOrderViews,
+	globexSeesInView,
 	pipeline,
 	roleArn,
 	type Stack,
@@ -30,20 +30,7 @@ beforeAll(async () => {
 	stack = await startStack()
 	// A table with a global secondary index keyed by tenant too, the shape the README's
 	// `indexes: { byStatus: 'gsi1pk' }` example describes.
-	await createTableWithIndex(stack, gsiTable, 'byStatus', ['gsi1pk'])
-	for (const view of views) {
-		await stack.admin.send(
-			new PutItemCommand({
-				TableName: gsiTable,
-				Item: {
-					pk: { S: `TENANT#globex#order#${view}` },
-					sk: { S: 'ORDER' },
-					gsi1pk: { S: `TENANT#globex#${view}` },
-					owner: { S: 'globex' },
-				},
-			}),
-		)
-	}
+	await createGlobexOrderViews(stack, gsiTable, views)
 })
 afterAll(() => stack.stop())
 beforeEach(() => stack.reset())
@@ -72,24 +59,7 @@ const guarded = () => {
 	}
 }
 
-/** The owners of the items globex's own guarded index query returns for one of its views. */
-const globexSees = async (view: (typeof views)[number]): Promise<unknown[]> => {
-	let items: unknown[] = []
-	const { as } = guarded()
-	const response = await as('globex', async (client) => {
-		const { Items = [] } = await client.send(
-			new QueryCommand({
-				TableName: gsiTable,
-				IndexName: 'byStatus',
-				KeyConditionExpression: 'gsi1pk = :p',
-				ExpressionAttributeValues: { ':p': { S: `TENANT#globex#${view}` } },
-			}),
-		)
-		items = Items
-	})
-	expect(response.statusCode).toBe(200)
-	return items.map((item) => (item as { owner?: { S?: string } }).owner?.S)
-}
+const globexSees = (view: (typeof views)[number]) => globexSeesInView(stack, gsiTable, view)
 
 describe('review: index partition keys are not guarded on writes', () => {
 	// The guard lets globex query `byStatus` because `gsi1pk` is bound to `TENANT#globex#…`:

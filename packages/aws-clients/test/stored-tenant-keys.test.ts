@@ -2,13 +2,18 @@ import {
 	CreateTableCommand,
 	DynamoDBClient,
 	PutItemCommand,
-	QueryCommand,
 	ScanCommand,
 	UpdateItemCommand,
 } from '@aws-sdk/client-dynamodb'
 import { DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb'
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
-import { createTableWithIndex, pipeline, type Stack, startStack } from './harness.js'
+import {
+	createGlobexOrderViews,
+	globexSeesInView,
+	pipeline,
+	type Stack,
+	startStack,
+} from './harness.js'
 
 /**
  * The guard lets globex query an index whose partition key is bound to `TENANT#globex#…`, and so
@@ -26,7 +31,7 @@ type View = (typeof views)[number]
 
 beforeAll(async () => {
 	stack = await startStack()
-	await createTableWithIndex(stack, gsiTable, 'byStatus', ['gsi1pk'])
+	await createGlobexOrderViews(stack, gsiTable, views)
 	await stack.admin.send(
 		new CreateTableCommand({
 			TableName: idTable,
@@ -35,19 +40,6 @@ beforeAll(async () => {
 			KeySchema: [{ AttributeName: 'id', KeyType: 'HASH' }],
 		}),
 	)
-	for (const view of views) {
-		await stack.admin.send(
-			new PutItemCommand({
-				TableName: gsiTable,
-				Item: {
-					pk: { S: `TENANT#globex#order#${view}` },
-					sk: { S: 'ORDER' },
-					gsi1pk: { S: `TENANT#globex#${view}` },
-					owner: { S: 'globex' },
-				},
-			}),
-		)
-	}
 })
 afterAll(() => stack.stop())
 beforeEach(() => stack.reset())
@@ -64,30 +56,7 @@ const writer = (work: Work) =>
 		async (context) => work(context.clients.dynamodb, context.tenant.keyPrefix),
 	)
 
-/** The owners of the items globex's own guarded index query returns for one of its views. */
-const globexSees = async (view: View): Promise<unknown[]> => {
-	const reader = pipeline(
-		{
-			clients: { dynamodb: DynamoDBClient },
-			perClient: { dynamodb: { endpoint: stack.dynamodb.endpoint, maxAttempts: 1 } },
-			dynamoTenantGuard: { indexes: { byStatus: 'gsi1pk' } },
-		},
-		async (context) => {
-			const { Items = [] } = await context.clients.dynamodb.send(
-				new QueryCommand({
-					TableName: gsiTable,
-					IndexName: 'byStatus',
-					KeyConditionExpression: 'gsi1pk = :p',
-					ExpressionAttributeValues: { ':p': { S: `${context.tenant.keyPrefix}${view}` } },
-				}),
-			)
-			return Items.map((item) => item.owner?.S)
-		},
-	)
-	const response = await reader.invoke('globex')
-	expect(response.statusCode).toBe(200)
-	return JSON.parse(response.body)
-}
+const globexSees = (view: View) => globexSeesInView(stack, gsiTable, view)
 
 const outcome = async (run: ReturnType<typeof writer>, view: View) => {
 	const response = await run.invoke('acme')
