@@ -161,7 +161,16 @@ export class ClientIdMismatchError extends JwtAuthError {
 	}
 }
 
-// 403: a valid token that does not grant this request.
+// 403: a request the token may not be used for, or a valid token that does not grant it.
+
+export class CrossSiteRequestError extends JwtAuthError {
+	constructor() {
+		super(
+			'jwt_cross_site_request',
+			'a request that is not GET, HEAD or OPTIONS came from another site (Sec-Fetch-Site) with the token in a cookie',
+		)
+	}
+}
 
 export class InsufficientScopeError extends JwtAuthError {
 	constructor() {

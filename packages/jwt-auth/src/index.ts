@@ -1,5 +1,6 @@
 export { allAlgorithms as supportedAlgorithms, type JwsAlgorithm } from './algorithms.js'
 export * from './errors.js'
+export type { CookieFetchSite } from './fetch-site.js'
 export { jwtAuth } from './jwt-auth.js'
 export {
 	type CognitoOptions,

@@ -25,6 +25,7 @@ import {
 	UnknownIssuerError,
 	UnknownKeyError,
 } from './errors.js'
+import { createFetchSiteCheck } from './fetch-site.js'
 import { createJwksResolver, type JwksResolver } from './jwks-resolver.js'
 import { selectVerifier } from './key-selection.js'
 import type { KeySet } from './key-set.js'
@@ -53,7 +54,8 @@ interface Header {
  * issuer's JWKS, and puts the result on `context.auth`.
  *
  * Failures: 401 for a missing or invalid token (same body and challenge for every reason),
- * 403 for a valid token without the required scopes, groups or tenant, 503 with
+ * 403 for a valid token without the required scopes, groups or tenant, or for a cookie token
+ * on a cross-site request that may change state (`cookieFetchSite`), 503 with
  * `Retry-After` when the issuer's JWKS cannot be fetched and no usable keys are cached.
  */
 export const jwtAuth = (
@@ -77,6 +79,10 @@ export const jwtAuth = (
 	}
 
 	const readToken = createTokenReader(resolved.tokenSource)
+	const checkFetchSite =
+		resolved.cookieFetchSite === undefined
+			? undefined
+			: createFetchSiteCheck(resolved.cookieFetchSite)
 	const tokenCache =
 		resolved.verifiedTokenCacheEntries === false
 			? undefined
@@ -181,6 +187,9 @@ export const jwtAuth = (
 	const authenticate = (event: HttpEventLike): JwtAuth | Promise<JwtAuth> => {
 		const token = readToken(event)
 		if (token === undefined) throw new MissingTokenError()
+		// A cookie came with the request whoever made it: a forged request is refused before the
+		// cache, the parser or a JWKS fetch spend anything on it.
+		checkFetchSite?.(event)
 		if (token.length > maxTokenLength) throw new TokenTooLargeError(maxTokenLength)
 		const nowMs = now()
 		let cacheKey: string | undefined

@@ -15,6 +15,7 @@ import {
 } from '@tenantry/util'
 import { allAlgorithms, type JwsAlgorithm, refusal } from './algorithms.js'
 import { cognitoIssuer, cognitoRegion, cognitoUpdatedIssuer, isUserPoolId } from './cognito.js'
+import { type CookieFetchSite, cookieFetchSites } from './fetch-site.js'
 import { packageName } from './package-name.js'
 import type { TokenSource } from './token-source.js'
 
@@ -100,6 +101,13 @@ export interface JwtAuthOptions {
 	tenantIdPattern?: RegExp
 	/** Default `Authorization: Bearer <token>`. */
 	tokenSource?: TokenSource
+	/**
+	 * With `tokenSource: { cookie }`: the widest `Sec-Fetch-Site` a request other than GET, HEAD or
+	 * OPTIONS is accepted from (else 403 `jwt_cross_site_request`). `'same-site'` refuses
+	 * `cross-site`, `'same-origin'` also `same-site`, `'any'` turns the check off. Default
+	 * `'same-site'`; a `TypeError` with any other token source.
+	 */
+	cookieFetchSite?: CookieFetchSite
 	/** `realm` of the `WWW-Authenticate` challenge. Default `api`. */
 	realm?: string
 	jwks?: JwksOptions
@@ -134,6 +142,7 @@ export const defaults = Object.freeze({
 	tenantRequired: true,
 	tenantIdPattern: DEFAULT_TENANT_ID_PATTERN,
 	tokenSource: undefined,
+	cookieFetchSite: 'same-site' as CookieFetchSite,
 	realm: 'api',
 	jwks: Object.freeze({
 		cacheMaxAgeMs: 600_000,
@@ -177,6 +186,8 @@ export interface ResolvedOptions {
 	readonly tenantRequired: boolean
 	readonly tenantIdPattern: RegExp
 	readonly tokenSource: TokenSource | undefined
+	/** `undefined` when the token is not read from a cookie: nothing to check. */
+	readonly cookieFetchSite: CookieFetchSite | undefined
 	readonly realm: string
 	readonly jwks: Readonly<Required<JwksOptions>>
 	readonly prefetch: boolean
@@ -379,6 +390,25 @@ const resolveTokenSource = (value: unknown): TokenSource | undefined => {
 	return value as TokenSource
 }
 
+/** Only a `{ cookie }` source is ambient; a function's reads are its own to defend. */
+const resolveCookieFetchSite = (
+	value: unknown,
+	source: TokenSource | undefined,
+): CookieFetchSite | undefined => {
+	if (value !== undefined)
+		check(
+			cookieFetchSites.includes(value as CookieFetchSite),
+			'cookieFetchSite',
+			"must be 'same-site', 'same-origin' or 'any'",
+		)
+	const fromCookie = typeof source === 'object' && 'cookie' in source
+	if (!fromCookie) {
+		check(value === undefined, 'cookieFetchSite', 'applies only to tokenSource: { cookie }')
+		return undefined
+	}
+	return (value as CookieFetchSite | undefined) ?? defaults.cookieFetchSite
+}
+
 const resolveJwks = (value: unknown): Readonly<Required<JwksOptions>> => {
 	if (value === undefined) return defaults.jwks
 	check(isPlainObject(value), 'jwks', 'must be an object')
@@ -513,6 +543,8 @@ export const resolveOptions = (options: JwtAuthOptions): ResolvedOptions => {
 		tenantRequired: optionalBoolean(raw.tenantRequired, 'tenantRequired', defaults.tenantRequired),
 		tenantIdPattern: anchorPattern(pattern),
 		tokenSource: resolveTokenSource(raw.tokenSource),
+		// After tokenSource, which is valid by then.
+		cookieFetchSite: resolveCookieFetchSite(raw.cookieFetchSite, raw.tokenSource as TokenSource),
 		realm: resolvedRealm,
 		jwks: resolveJwks(raw.jwks),
 		prefetch: optionalBoolean(raw.prefetch, 'prefetch', defaults.prefetch),

@@ -1,6 +1,7 @@
 import { forbidden, serviceUnavailable, unauthorized } from '@tenantry/util'
 import {
 	ConflictingTenantClaimsError,
+	CrossSiteRequestError,
 	InsufficientScopeError,
 	InvalidTenantError,
 	JwksError,
@@ -18,8 +19,9 @@ export interface Responses {
 /**
  * Maps reasons to the answers of RFC 6750: no token gets a bare `Bearer realm` challenge,
  * every other credential failure the same `invalid_token` 401, a valid token that does not
- * grant the request a 403 (`insufficient_scope` for scopes), and a JWKS that cannot be had
- * a 503 with `Retry-After`. Bodies are the generic status text; the reason is the `cause`.
+ * grant the request a 403 (`insufficient_scope` for scopes), as does a cookie token on a
+ * forged cross-site request (no challenge: another token would not help), and a JWKS that
+ * cannot be had a 503 with `Retry-After`. Bodies are the generic status text; the reason is the `cause`.
  */
 export const createResponses = (
 	realm: string,
@@ -36,6 +38,7 @@ export const createResponses = (
 			if (error instanceof MissingTokenError) return unauthorized(missing, error)
 			if (error instanceof InsufficientScopeError) return forbidden(error, insufficientScope)
 			if (
+				error instanceof CrossSiteRequestError ||
 				error instanceof MissingGroupError ||
 				error instanceof MissingTenantError ||
 				error instanceof InvalidTenantError ||

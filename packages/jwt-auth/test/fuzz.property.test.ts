@@ -1,8 +1,15 @@
-import { httpApiEvent, type LocalIdentityProvider, startIdentityProvider } from '@tenantry/testing'
-import { isHttpError } from '@tenantry/util'
+import {
+	gatewayEvent,
+	gateways,
+	type HeaderCasing,
+	httpApiEvent,
+	type LocalIdentityProvider,
+	startIdentityProvider,
+} from '@tenantry/testing'
+import { type HttpEventLike, isHttpError } from '@tenantry/util'
 import fc from 'fast-check'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { JwtAuthError } from '../src/index.js'
+import { CrossSiteRequestError, JwtAuthError } from '../src/index.js'
 import { encodePart, pipeline } from './helpers.js'
 
 const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_'
@@ -237,5 +244,121 @@ describe('mutated tokens', () => {
 			{ numRuns: 500 },
 		)
 		expect(run.seen.length).toBe(accepted)
+	})
+})
+
+describe('a session cookie and Sec-Fetch-Site', () => {
+	const cookieRun = () =>
+		pipeline({
+			issuers: { issuer: idp.issuer, audience: 'api' },
+			requiredScopes: ['items:read'],
+			tokenSource: { cookie: 'session' },
+		})
+	const methods = ['GET', 'HEAD', 'OPTIONS', 'POST', 'PUT', 'PATCH', 'DELETE', 'get', 'TRACE']
+	const siteValues = ['cross-site', 'same-site', 'same-origin', 'none', 'Cross-Site', ' none', '']
+
+	it('a valid cookie token is refused with 403 exactly when the request may change state and a value is not same-site', async () => {
+		const run = cookieRun()
+		let refused = 0
+		await fc.assert(
+			fc.asyncProperty(
+				fc.constantFrom(...gateways),
+				fc.constantFrom<HeaderCasing>('lower', 'title', 'upper'),
+				fc.constantFrom(...methods),
+				fc.option(
+					fc.array(fc.constantFrom(...siteValues, 'bogus'), { minLength: 1, maxLength: 3 }),
+					{
+						nil: undefined,
+					},
+				),
+				fc.constantFrom(',', ', '),
+				fc.integer({ min: 0, max: originals.length - 1 }),
+				async (gateway, casing, method, sites, separator, which) => {
+					const headers: Record<string, string> = {
+						cookie: `theme=dark; session=${originals[which]}`,
+					}
+					if (sites !== undefined) headers['sec-fetch-site'] = sites.join(separator)
+					const logged = run.logged.length
+					const outcome = await run.invoke(
+						gatewayEvent(gateway, { method, headers }, casing) as HttpEventLike,
+					)
+					// The event builders write the method in upper case, as the gateways deliver it.
+					const safe = ['GET', 'HEAD', 'OPTIONS'].includes(method.toUpperCase())
+					const crossSite =
+						!safe &&
+						sites !== undefined &&
+						sites.some(
+							(site) => !['same-origin', 'same-site', 'none'].includes(site.trim().toLowerCase()),
+						)
+					if (!crossSite) {
+						expect(outcome.statusCode).toBe(200)
+						return
+					}
+					refused++
+					expect({ status: outcome.statusCode, body: outcome.body }).toEqual({
+						status: 403,
+						body: 'Forbidden',
+					})
+					const error = run.logged[logged]
+					expect(isHttpError(error) && error.cause instanceof CrossSiteRequestError).toBe(true)
+				},
+			),
+			{ numRuns: 1_000 },
+		)
+		expect(refused).toBeGreaterThan(100)
+	})
+
+	it('events of any shape get a 200, 401 or 403 carrying a reason, never a 500', async () => {
+		const run = cookieRun()
+		const cookie = `session=${originals[0]}`
+		const spelling = fc.constantFrom(
+			'cookie',
+			'Cookie',
+			'sec-fetch-site',
+			'Sec-Fetch-Site',
+			'SEC-FETCH-SITE',
+		)
+		const line = fc.oneof(
+			fc.constantFrom(cookie, `theme=dark; ${cookie}`, ...siteValues, 'cross-site, none'),
+			fc.string({ maxLength: 20 }),
+			fc.anything({ maxDepth: 1 }),
+		)
+		const method = fc.oneof(fc.constantFrom(...methods), fc.anything({ maxDepth: 1 }))
+		await fc.assert(
+			fc.asyncProperty(
+				fc.record(
+					{
+						version: fc.constantFrom('2.0', '1.0', undefined),
+						httpMethod: method,
+						headers: fc.oneof(
+							fc.dictionary(spelling, line, { maxKeys: 4 }),
+							fc.anything({ maxDepth: 1 }),
+						),
+						multiValueHeaders: fc.oneof(
+							fc.dictionary(spelling, fc.oneof(fc.array(line, { maxLength: 3 }), line), {
+								maxKeys: 4,
+							}),
+							fc.anything({ maxDepth: 1 }),
+						),
+						cookies: fc.oneof(fc.constant([cookie]), fc.anything({ maxDepth: 1 })),
+						requestContext: fc.oneof(
+							fc.record({ http: fc.record({ method }, { requiredKeys: [] }) }),
+							fc.anything({ maxDepth: 1 }),
+						),
+					},
+					{ requiredKeys: [] },
+				),
+				async (event) => {
+					const logged = run.logged.length
+					const outcome = await run.invoke(event as HttpEventLike)
+					expect([200, 401, 403]).toContain(outcome.statusCode)
+					if (outcome.statusCode === 200) return
+					expect(outcome.body).not.toMatch(/jwt_|jwks_|stack|Error/)
+					const error = run.logged[logged]
+					expect(isHttpError(error) && error.cause instanceof JwtAuthError).toBe(true)
+				},
+			),
+			{ numRuns: 1_000 },
+		)
 	})
 })

@@ -1,6 +1,8 @@
 import { createPublicKey } from 'node:crypto'
 import {
+	albEvent,
 	assembleJwt,
+	functionUrlEvent,
 	httpApiEvent,
 	type LocalIdentityProvider,
 	lambdaContext,
@@ -8,6 +10,7 @@ import {
 	type SigningKey,
 	startIdentityProvider,
 } from '@tenantry/testing'
+import type { HttpEventLike } from '@tenantry/util'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { JwtAuthOptions } from '../src/index.js'
 import {
@@ -697,6 +700,53 @@ describe('the credential itself', () => {
 		const twice = pipeline(options({ tokenSource: { cookie: 'session' } }))
 		const sameTokenTwice = httpApiEvent({ headers: { cookie: `session=${mine}; session=${mine}` } })
 		expect(await twice.invoke(sameTokenTwice)).toMatchObject({ statusCode: 200 })
+	})
+
+	it('refuses a cross-site write with a cookie token however Sec-Fetch-Site is repeated', async () => {
+		// A browser sends one value; two copies (two lines, two spellings) come from no browser
+		// and fail closed: one saying cross-site refuses the request, whichever copy it is.
+		const cookie = `session=${signed(rsa)}`
+		const orders = [
+			{ 'Sec-Fetch-Site': 'same-origin', 'sec-fetch-site': 'cross-site' },
+			{ 'Sec-Fetch-Site': 'cross-site', 'sec-fetch-site': 'same-origin' },
+		]
+		const events = orders.flatMap((sites) => [
+			httpApiEvent({ method: 'POST', headers: { cookie, ...sites } }),
+			functionUrlEvent({ method: 'PUT', headers: { cookie, ...sites } }),
+			restApiEvent({ method: 'DELETE', headers: { Cookie: cookie, ...sites } }),
+			{
+				...restApiEvent({ method: 'PATCH', headers: { Cookie: cookie, ...sites } }),
+				multiValueHeaders: {},
+			},
+			albEvent({ method: 'POST', headers: { cookie, ...sites }, multiValue: true }),
+		])
+		const lines = restApiEvent({ method: 'POST', headers: { Cookie: cookie } })
+		events.push(
+			{
+				...lines,
+				multiValueHeaders: {
+					...lines.multiValueHeaders,
+					'Sec-Fetch-Site': ['same-site', 'cross-site'],
+				},
+			},
+			{
+				...lines,
+				multiValueHeaders: { ...lines.multiValueHeaders, 'sec-fetch-site': ['cross-site', 'none'] },
+			},
+		)
+		for (const event of events) {
+			const run = pipeline(options({ tokenSource: { cookie: 'session' } }))
+			expectRejected(await run.invoke(event as HttpEventLike), 403, null)
+			expect(run.lastReason()).toBe('jwt_cross_site_request')
+			expect(run.seen).toEqual([])
+		}
+		// An ALB target group without multi-value headers passes only the last copy: it has chosen.
+		const [sameOriginFirst, crossSiteFirst] = orders.map((sites) =>
+			albEvent({ method: 'POST', headers: { cookie, ...sites } }),
+		)
+		const alb = pipeline(options({ tokenSource: { cookie: 'session' } }))
+		expectRejected(await alb.invoke(sameOriginFirst as HttpEventLike), 403, null)
+		expect(await alb.invoke(crossSiteFirst as HttpEventLike)).toMatchObject({ statusCode: 200 })
 	})
 
 	it('refuses a huge Authorization header before parsing it', async () => {
