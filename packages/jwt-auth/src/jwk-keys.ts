@@ -23,6 +23,12 @@ export type KeyOutcome =
 const privateMembers = ['d', 'p', 'q', 'dp', 'dq', 'qi', 'oth', 'k'] as const
 const signatureCurves: Record<string, number> = { Ed25519: 64, Ed448: 114 }
 
+/** RFC 7517 section 4.3: strings, and "duplicate key operation values MUST NOT be present". */
+const isKeyOps = (value: unknown): value is readonly string[] =>
+	Array.isArray(value) &&
+	value.every((operation) => typeof operation === 'string') &&
+	new Set(value).size === value.length
+
 const refuse = (kid: string | undefined, why: string): KeyOutcome => ({ usable: false, kid, why })
 
 const importPublicKey = (jwk: Record<string, unknown>): KeyObject | undefined => {
@@ -94,7 +100,8 @@ const signatureLength = (
 
 /**
  * Turns one JWK into a key entry, or says why it can never be used: not a public signature
- * key (`use` other than `sig`, `key_ops` without `verify`, symmetric or private material),
+ * key (`use` other than `sig`, `key_ops` without `verify` or not a list of distinct strings,
+ * `ext` not a boolean, symmetric or private material),
  * an `alg` this package does not verify, a key that does not import, or RSA under 2048 bits.
  */
 export const importJwk = (jwk: unknown): KeyOutcome => {
@@ -108,8 +115,12 @@ export const importJwk = (jwk: unknown): KeyOutcome => {
 		return refuse(kid, 'JWK contains private key material')
 	if (use !== undefined && use !== 'sig') return refuse(kid, 'use is not sig')
 	const keyOps = jwk.key_ops
-	if (keyOps !== undefined && !(Array.isArray(keyOps) && keyOps.includes('verify')))
+	if (keyOps !== undefined && !isKeyOps(keyOps))
+		return refuse(kid, 'key_ops is not an array of distinct strings')
+	if (keyOps !== undefined && !keyOps.includes('verify'))
 		return refuse(kid, 'key_ops does not allow verify')
+	if (jwk.ext !== undefined && typeof jwk.ext !== 'boolean')
+		return refuse(kid, 'ext is not a boolean')
 	if (alg !== undefined && !(typeof alg === 'string' && algorithmSpecs.has(alg)))
 		return refuse(kid, 'alg is not a supported signature algorithm')
 	const key = importPublicKey(jwk)

@@ -39,8 +39,9 @@ export const selectVerifier = (
 
 /**
  * A JWKS that lists keys for `alg` twice under one `kid` (the same key published twice, or a
- * provider's mistake): the token verifies with either, as jose and aws-jwt-verify accept it.
- * The JWKS bounds the tries, not the token.
+ * provider's mistake): the token verifies with either. (jose leaves this to its caller with
+ * `JWKSMultipleMatchingKeys`; aws-jwt-verify tries only the first listed.) The JWKS bounds the
+ * tries, not the token.
  */
 const eitherKey = (candidates: readonly KeyEntry[], alg: string): SignatureVerifier => {
 	const verifiers = candidates.flatMap((candidate) => candidate.verifiers.get(alg) ?? [])
