@@ -36,7 +36,16 @@ export const intrinsics: Tags = intrinsicNames.flatMap((name): Tags => {
 	]
 })
 
+export interface TemplateParameter {
+	Type: string
+	Default?: unknown
+	MinLength?: number
+	AllowedPattern?: string
+}
+
 export interface Template {
+	Parameters?: Record<string, TemplateParameter>
+	Rules?: Record<string, unknown>
 	Globals?: { Function?: Record<string, unknown>; HttpApi?: Record<string, unknown> }
 	Resources: Record<
 		string,

@@ -62,6 +62,37 @@ describe.each(examples)('examples/%s/template.yaml', (example) => {
 		},
 	)
 
+	it('refuses at deployment an empty parameter a function cannot start without', () => {
+		// A required variable set from a parameter left empty fails every cold start after a
+		// deployment that succeeded: CloudFormation must refuse it instead.
+		const refs = (value: unknown): string[] =>
+			value !== null && typeof value === 'object'
+				? Object.entries(value).flatMap(([key, inner]) =>
+						key === 'Ref' && typeof inner === 'string' ? [inner] : refs(inner),
+					)
+				: []
+		const rules = JSON.stringify(template.Rules ?? {})
+		for (const [name, resource] of functions) {
+			const [file = ''] = String(resource.Properties?.Handler).split('.')
+			const source = readFileSync(join(root, 'examples', example, `${file}.ts`), 'utf8')
+			const variables =
+				(resource.Properties?.Environment as { Variables?: Record<string, unknown> } | undefined)
+					?.Variables ?? {}
+			for (const variable of requiredVariables(source)) {
+				for (const parameter of refs(variables[variable])) {
+					const declared = template.Parameters?.[parameter]
+					if (declared === undefined) continue
+					const refusesEmpty =
+						(declared.MinLength ?? 0) >= 1 ||
+						(declared.AllowedPattern !== undefined &&
+							!new RegExp(declared.AllowedPattern).test('')) ||
+						rules.includes(`{"Ref":"${parameter}"}`)
+					expect(refusesEmpty, `${name}: ${variable} from an empty ${parameter}`).toBe(true)
+				}
+			}
+		}
+	})
+
 	it('lets each HTTP API invoke its Lambda authorizers (SAM grants it only when asked)', () => {
 		for (const resource of Object.values(template.Resources)) {
 			if (resource.Type !== 'AWS::Serverless::HttpApi') continue
