@@ -81,10 +81,32 @@ let perAsyncContext: AsyncLocalStorage<Facts> | undefined
 const currentFacts = (): Facts | undefined =>
 	resolve(perAsyncContext === undefined ? sequential : perAsyncContext.getStore())
 
+/**
+ * Whether AsyncLocalStorage keeps its stores in AsyncContextFrame (Node 24, or 22 with the
+ * flag): every promise then carries the context it was made in. Before it (Node 22), stores
+ * follow async_hooks resources, and promises made before the first storage existed have none.
+ */
+export const usesAsyncContextFrame = (): boolean => {
+	const flags = [...process.execArgv, ...(process.env.NODE_OPTIONS ?? '').split(/\s+/)]
+	if (flags.includes('--no-async-context-frame')) return false
+	if (flags.includes('--experimental-async-context-frame')) return true
+	return Number(process.versions.node.split('.')[0]) >= 24
+}
+
+/**
+ * Whether a store entered here would be shared, once tracking began with requests in flight:
+ * with async_hooks storage, code continuing a promise made before that runs on no resource of
+ * its own (execution id 0), so what it enters is the top level's, read by every such
+ * continuation, the in-flight requests' too. (Promises made since carry their own store.)
+ */
+let sharesTopLevel: (() => boolean) | undefined
+
 /** Puts `facts` in force for this async context, or for the process. */
 const place = (facts: Facts): void => {
-	if (perAsyncContext !== undefined) perAsyncContext.enterWith(facts)
-	else sequential = facts
+	if (perAsyncContext === undefined) sequential = facts
+	// Such a request gets no record (its tenant clients are refused: fails closed) rather than
+	// one every request in flight would read as its own.
+	else perAsyncContext.enterWith(sharesTopLevel?.() ? (undefined as unknown as Facts) : facts)
 }
 
 /**
@@ -95,9 +117,12 @@ const place = (facts: Facts): void => {
 export const requestFacts: RequestFactsSlot = {
 	enter(request, tenantId, requestId, path, method) {
 		let facts = currentFacts()
-		// Per async context, a request without the plugin's record gets one of its own.
+		// Per async context, a request without the plugin's record in force gets one: the record
+		// the plugin opened for it but could not place (the request that switched tracking), else
+		// one of its own.
 		if (facts === undefined || (perAsyncContext !== undefined && facts.scope === undefined)) {
-			facts = newFacts(undefined, undefined)
+			const unplaced = (request as ScopedRequest | undefined)?.[opened]
+			facts = unplaced !== undefined && !unplaced.ended ? unplaced : newFacts(undefined, undefined)
 			place(facts)
 		}
 		facts.request = request
@@ -155,11 +180,28 @@ export const openRequestScope = (request: { readonly context: unknown }): void =
 	// name only this one, and a client kept from an earlier request of its tenant would then serve
 	// the request still running. From now on requests are tracked per async context; a running
 	// one already past awsClients, whose context holds no record, is refused every tenant client.
-	if (perAsyncContext === undefined && caller === undefined && open?.scope !== undefined)
+	const switching =
+		perAsyncContext === undefined && caller === undefined && open?.scope !== undefined
+	if (switching) {
 		trackRequestsPerAsyncContext()
+		// The requests in flight continue promises made before tracking began.
+		if (!usesAsyncContextFrame()) {
+			const { executionAsyncId } = process.getBuiltinModule('node:async_hooks')
+			sharesTopLevel = () => executionAsyncId() === 0
+		}
+	}
 	const facts = newFacts(request, caller)
 	;(request as ScopedRequest)[opened] = facts
-	place(facts)
+	if (!switching) {
+		place(facts)
+		return
+	}
+	// This request's record is not entered here. Promises made before tracking began carry no
+	// store; on Node's async_hooks storage (Node 22, before AsyncContextFrame) their continuations
+	// read the store of the resource this runs in, which the requests in flight may share (the
+	// top level): entered here, the record would name this request inside theirs. Nothing is in
+	// force here; awsClients enters the record from this request's own later context.
+	perAsyncContext?.enterWith(undefined as unknown as Facts)
 }
 
 /**
