@@ -87,4 +87,13 @@ describe('tenant-authorizer through the HTTP API', () => {
 			invokedAuthorizer: true,
 		})
 	})
+
+	// Without nbf, jwtAuth refuses it as jwt_iat_future rather than jwt_not_yet_valid.
+	it('answers 500, not 401, for a token whose iat alone is 2 s ahead of the authorizer clock', async () => {
+		const token = await tokenFor('acme', { iat: nowSec() + 2 })
+		expect(await get('/tenants/acme/profile', token)).toEqual({
+			statusCode: 500,
+			invokedAuthorizer: true,
+		})
+	})
 })

@@ -16,7 +16,12 @@ import { isRecord } from './read.js'
  */
 export type StoredKeyFinding = { claimed: unknown; reason: string } | undefined
 
-const tenantMark = 'TENANT#'
+/**
+ * The shape of every tenant's keys: `TENANT#<id>#`, an id never holding `#`. A Query binds its
+ * key to a value of this shape, so only such a string can show in another tenant's view; text
+ * that merely opens with `TENANT#` (`TENANT#acme` without its `#`, what a user typed) is stored.
+ */
+const tenantKeyShape = /^TENANT#[^#]+#/
 /** Deeper than DynamoDB's 32 levels of nesting (two objects each, marshalled): refused, not walked. */
 const maxDepth = 100
 
@@ -25,7 +30,7 @@ const textOf = (value: unknown): unknown =>
 	typeof value === 'string' || value instanceof String ? String(value) : own(value, 'S')
 
 const namesAnotherTenant = (text: unknown, keyPrefix: string): boolean =>
-	typeof text === 'string' && text.startsWith(tenantMark) && !text.startsWith(keyPrefix)
+	typeof text === 'string' && tenantKeyShape.test(text) && !text.startsWith(keyPrefix)
 
 /** The first string in `value` (an attribute value, any form, nested in `M`, `L`, `SS`) naming another tenant. */
 const foreignString = (value: unknown, keyPrefix: string, depth = 0): unknown => {

@@ -1,6 +1,7 @@
 import { createTenantContext } from '@tenantry/util'
 import { describe, expect, it } from 'vitest'
 import { guardDefaults, type ResolvedGuard, refusalFor } from '../src/dynamo-guard.js'
+import { isTenantKeyInAnyForm } from '../src/dynamo-requests.js'
 import { partitionKeyBinding } from '../src/key-condition.js'
 
 const acme = createTenantContext('acme')
@@ -339,4 +340,49 @@ describe('refusalFor', () => {
 			expect(check(operation, {})).toBe('dynamodb_command_refused')
 		}
 	})
+})
+
+describe('refusalFor: strings a write stores', () => {
+	const check = (operation: string, input: unknown) =>
+		refusalFor(operation, input, acme, guardDefaults)?.code
+	/** The rules ahead of credential resolution, on a document command's input as written. */
+	const precheck = (operation: string, input: unknown) =>
+		refusalFor(operation, input, acme, guardDefaults, isTenantKeyInAnyForm)?.code
+
+	it("refuses an update whose Key's sort key names another tenant: the update creates that item", () => {
+		expect(
+			check('UpdateItem', {
+				Key: { pk: mine, sk: { S: 'TENANT#globex#open' } },
+				UpdateExpression: 'SET #o = :o',
+				ExpressionAttributeNames: { '#o': 'owner' },
+				ExpressionAttributeValues: { ':o': { S: 'acme' } },
+			}),
+		).toBe('dynamodb_cross_tenant_key')
+	})
+
+	it("refuses a document command's strings before credentials: nested in a map, or String objects", () => {
+		const pk = 'TENANT#acme#order#1'
+		expect(precheck('PutItem', { Item: { pk, meta: { ref: 'TENANT#globex#open' } } })).toBe(
+			'dynamodb_cross_tenant_key',
+		)
+		expect(precheck('PutItem', { Item: { pk, gsi1pk: new String('TENANT#globex#open') } })).toBe(
+			'dynamodb_cross_tenant_key',
+		)
+		expect(precheck('PutItem', { Item: { pk, meta: { ref: `${pk}#x` } } })).toBeUndefined()
+	})
+
+	it('refuses an item nested deeper than DynamoDB stores, rather than walk it', () => {
+		let deep: unknown = { S: 'plain' }
+		for (let level = 0; level < 10_000; level++) deep = { M: { a: deep } }
+		expect(check('PutItem', { Item: { pk: mine, deep } })).toBe('dynamodb_cross_tenant_key')
+	})
+
+	// Every tenant's key is `TENANT#<id>#…` with an id free of `#`: text without that shape cannot
+	// be the value a Query of any tenant binds, so it is the tenant's to store.
+	it.each(['TENANT#acme', 'TENANT#', 'TENANT# is our plan name', 'TENANT##x'])(
+		'stores %j, which is no tenant key',
+		(text) => {
+			expect(check('PutItem', { Item: { pk: mine, note: { S: text } } })).toBeUndefined()
+		},
+	)
 })

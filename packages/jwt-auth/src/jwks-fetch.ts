@@ -54,11 +54,14 @@ export const fetchJwksDocument = (uri: string, limits: JwksFetchLimits): Promise
 		// end and the request's error, and would leave its subsegment open. It is rejected once the
 		// request has closed, so that subsegment closes before the caller's one: the X-Ray SDK never
 		// sends a subsegment closed before its last child, nor the invocation's around it.
+		// A request still waiting for a socket (its agent at maxSockets) closes only once another
+		// request to the host frees one, which may be never: it is rejected at once, so that
+		// timeoutMs bounds every fetch, and every request single-flighted on it, all the same.
 		const fail = (error: JwksError): void => {
 			if (!settle()) return
 			failure = error
-			if (closed) reject(error)
-			else request.destroy(error)
+			if (!closed) request.destroy(error)
+			if (closed || request.socket === null) reject(error)
 		}
 
 		const receive = (response: IncomingMessage): void => {

@@ -93,3 +93,35 @@ describe('match.bodyField and a form body parsed after tenantIsolation', () => {
 		expect(response.statusCode).toBe(200)
 	})
 })
+
+describe('which Content-Type declares a form', () => {
+	const post = (contentType: string) =>
+		httpApiEvent({
+			method: 'POST',
+			headers: { 'content-type': contentType },
+			body: 'tenantId=globex',
+		})
+
+	// Media types are case-insensitive (RFC 9110 section 8.3.1), and a parser may read any copy
+	// of a repeated header (API Gateway joins them with a comma).
+	it.each([
+		'Multipart/Form-Data; boundary=x',
+		'APPLICATION/X-WWW-FORM-URLENCODED',
+		'application/x-www-form-urlencoded ; charset=UTF-8',
+		'text/plain,application/x-www-form-urlencoded',
+		'text/plain, multipart/form-data; boundary=x',
+	])('%s is a form: refused (415)', async (contentType) => {
+		const { invoke, seen } = chain(false)
+		expect((await invoke(post(contentType))).statusCode).toBe(415)
+		expect(seen).toEqual([])
+	})
+
+	it.each([
+		'application/x-www-form-urlencodedx',
+		'text/plain; note=application/x-www-form-urlencoded',
+		'application/multipart/form-data',
+	])('%s is no form: the text names no tenant', async (contentType) => {
+		const { invoke } = chain(false)
+		expect((await invoke(post(contentType))).statusCode).toBe(200)
+	})
+})
