@@ -130,9 +130,13 @@ export const handler = middy<APIGatewayProxyEventV2, APIGatewayProxyResultV2>(aw
 				if (!isJsonObject(data))
 					throw createError(422, 'The body must be a JSON object', { expose: true })
 				if (!hasOnlyExactNumbers(data))
-					throw createError(422, 'Numbers must be finite and, if integers, within 2^53', {
-						expose: true,
-					})
+					throw createError(
+						422,
+						'Numbers must be finite and, if integers, safe (below 2^53 in magnitude)',
+						{
+							expose: true,
+						},
+					)
 				// Stored as JSON text: any JSON the client sends fits, where a DynamoDB map refuses
 				// numbers beyond 2^53 or Infinity; and kept well under the 400 KB item limit.
 				const stored = JSON.stringify(data)

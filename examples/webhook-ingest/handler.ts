@@ -182,9 +182,13 @@ export const handler = middy<APIGatewayProxyEventV2, APIGatewayProxyResultV2>(aw
 		// A refusal, not a silent change: the sender's dashboard shows it, where a rounded id would
 		// only surface when someone looks the event up.
 		if (!hasOnlyExactNumbers(data))
-			throw createError(422, 'Numbers must be finite and, if integers, within 2^53', {
-				expose: true,
-			})
+			throw createError(
+				422,
+				'Numbers must be finite and, if integers, safe (below 2^53 in magnitude)',
+				{
+					expose: true,
+				},
+			)
 		try {
 			await context.clients.dynamodb.send(
 				new PutItemCommand({
