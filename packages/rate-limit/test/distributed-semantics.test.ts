@@ -1,8 +1,7 @@
 import { type DynamoDBClient, GetItemCommand } from '@aws-sdk/client-dynamodb'
-import { type LocalDynamoDb, startDynamoDb } from '@tenantry/testing'
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
-import { dynamoRateLimitStore, type RateLimit, tenantRateLimit } from '../src/index.js'
-import { countStatuses, type HttpResult, pipeline } from './setup.js'
+import { describe, expect, it } from 'vitest'
+import { type RateLimit, tenantRateLimit } from '../src/index.js'
+import { countStatuses, type HttpResult, pipeline, tablePerTest } from './setup.js'
 
 /**
  * What an operator relies on across containers, against dynalite with the real SDK: clocks that
@@ -10,35 +9,20 @@ import { countStatuses, type HttpResult, pipeline } from './setup.js'
  * and the item each window leaves in the table.
  */
 
-let dynamodb: LocalDynamoDb
-let client: DynamoDBClient
-let tableCount = 0
-let tableName: string
-
-beforeAll(async () => {
-	dynamodb = await startDynamoDb()
-	client = dynamodb.client({ maxAttempts: 1 })
-})
-afterAll(() => dynamodb.stop())
-beforeEach(async () => {
-	dynamodb.faults.clear()
-	tableName = `distributed-${++tableCount}`
-	await dynamodb.createTable(tableName, { ttlAttribute: 'expiresAt' })
-	dynamodb.clearRequests()
-})
+const local = tablePerTest('distributed')
 
 /** The top of an hour: a start of every window of 1 s, 60 s and 3,600 s. */
 const hour = Date.UTC(2026, 10, 23, 10, 0, 0)
 
 const itemOf = async (pk: string) => {
-	const { Item } = await client.send(
-		new GetItemCommand({ TableName: tableName, Key: { pk: { S: pk }, sk: { S: 'RATE' } } }),
+	const { Item } = await local.client.send(
+		new GetItemCommand({ TableName: local.tableName, Key: { pk: { S: pk }, sk: { S: 'RATE' } } }),
 	)
 	return Item
 }
 
 const updates = () =>
-	dynamodb.requests.filter((request) => request.operation === 'UpdateItem').length
+	local.dynamodb.requests.filter((request) => request.operation === 'UpdateItem').length
 
 const times = async (count: number, invoke: () => Promise<HttpResult>) => {
 	const results: HttpResult[] = []
@@ -54,7 +38,7 @@ describe('containers whose clocks differ', () => {
 			pipeline(
 				tenantRateLimit({
 					limits: { requests: 4, windowSec: 60 },
-					store: dynamoRateLimitStore({ tableName, client }),
+					store: local.store(),
 					now: () => real + skewMs,
 				}),
 			)
@@ -84,7 +68,7 @@ describe('the item a window leaves in the table', () => {
 		const { invoke } = pipeline(
 			tenantRateLimit({
 				limits: { requests: 5, windowSec: 60 },
-				store: dynamoRateLimitStore({ tableName, client }),
+				store: local.store(),
 				now: () => hour + 59_999,
 			}),
 		)
@@ -101,7 +85,7 @@ describe('the item a window leaves in the table', () => {
 		const { invoke } = pipeline(
 			tenantRateLimit({
 				limits: { requests: 1, windowSec: 7 },
-				store: dynamoRateLimitStore({ tableName, client }),
+				store: local.store(),
 				now: () => now,
 			}),
 		)
@@ -123,7 +107,7 @@ describe('the item a window leaves in the table', () => {
  * DynamoDB documents for InternalServerError).
  */
 const losingAnswers = (count: number): DynamoDBClient => {
-	const client = dynamodb.client()
+	const client = local.dynamodb.client()
 	let answersToLose = count
 	client.middlewareStack.add(
 		(next) => async (args) => {
@@ -146,7 +130,7 @@ describe('a write DynamoDB applied whose answer was lost', () => {
 		const { invoke } = pipeline(
 			tenantRateLimit({
 				limits: { requests: 2, windowSec: 60 },
-				store: dynamoRateLimitStore({ tableName, client: retrying }),
+				store: local.store({ client: retrying }),
 				now: () => hour,
 			}),
 		)
@@ -159,7 +143,7 @@ describe('a write DynamoDB applied whose answer was lost', () => {
 		const { invoke } = pipeline(
 			tenantRateLimit({
 				limits: { requests: 5, windowSec: 60 },
-				store: dynamoRateLimitStore({ tableName, client: retrying }),
+				store: local.store({ client: retrying }),
 				now: () => hour,
 				logger: () => undefined,
 			}),
@@ -180,7 +164,7 @@ describe('plans that change mid-window', () => {
 			tenantRateLimit({
 				limits: () => plan,
 				limitsCacheTtlMs: 1_000,
-				store: dynamoRateLimitStore({ tableName, client }),
+				store: local.store(),
 				now: () => now,
 			}),
 		)
@@ -199,7 +183,7 @@ describe('plans that change mid-window', () => {
 			tenantRateLimit({
 				limits: () => plan,
 				limitsCacheTtlMs: 1_000,
-				store: dynamoRateLimitStore({ tableName, client }),
+				store: local.store(),
 				now: () => now,
 			}),
 		)
@@ -215,7 +199,7 @@ describe('plans that change mid-window', () => {
 describe('stacked limits on one table', () => {
 	it('a request refused by the later limit is counted by the earlier one: a flood costs its writes', async () => {
 		let now = hour
-		const store = dynamoRateLimitStore({ tableName, client })
+		const store = local.store()
 		const { invoke, calls } = pipeline([
 			tenantRateLimit({
 				name: 'burst',
@@ -231,7 +215,7 @@ describe('stacked limits on one table', () => {
 			}),
 		])
 		expect(countStatuses(await times(3, () => invoke('acme')))).toEqual({ 200: 3 })
-		dynamodb.clearRequests()
+		local.dynamodb.clearRequests()
 		// The hourly limit is used up; a flood of 10 requests a second for 10 seconds.
 		const flood: HttpResult[] = []
 		for (let second = 1; second <= 10; second++) {

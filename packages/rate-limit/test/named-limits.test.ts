@@ -1,33 +1,14 @@
-import { type DynamoDBClient, GetItemCommand } from '@aws-sdk/client-dynamodb'
-import { type LocalDynamoDb, startDynamoDb } from '@tenantry/testing'
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
-import {
-	dynamoRateLimitStore,
-	memoryRateLimitStore,
-	type RateLimitStore,
-	tenantRateLimit,
-} from '../src/index.js'
-import { pipeline } from './setup.js'
+import { GetItemCommand } from '@aws-sdk/client-dynamodb'
+import { describe, expect, it } from 'vitest'
+import { memoryRateLimitStore, type RateLimitStore, tenantRateLimit } from '../src/index.js'
+import { pipeline, tablePerTest } from './setup.js'
 
-let dynamodb: LocalDynamoDb
-let client: DynamoDBClient
-let tableCount = 0
-let tableName: string
-
-beforeAll(async () => {
-	dynamodb = await startDynamoDb()
-	client = dynamodb.client({ maxAttempts: 1 })
-})
-afterAll(() => dynamodb.stop())
-beforeEach(async () => {
-	tableName = `named-limits-${++tableCount}`
-	await dynamodb.createTable(tableName, { ttlAttribute: 'expiresAt' })
-})
+const local = tablePerTest('named-limits')
 
 const start = Date.UTC(2026, 10, 23, 10, 0, 0)
 const counterOf = async (pk: string) => {
-	const { Item } = await client.send(
-		new GetItemCommand({ TableName: tableName, Key: { pk: { S: pk }, sk: { S: 'RATE' } } }),
+	const { Item } = await local.client.send(
+		new GetItemCommand({ TableName: local.tableName, Key: { pk: { S: pk }, sk: { S: 'RATE' } } }),
 	)
 	return Item?.count?.N
 }
@@ -47,7 +28,7 @@ const stackedOn = (store: RateLimitStore) =>
 
 describe('limits of one window length on one store, told apart by name', () => {
 	it('stacked (a plan limit and a safety cap, both per minute) each count on their own', async () => {
-		const store = dynamoRateLimitStore({ tableName, client })
+		const store = local.store()
 		const { invoke, calls } = stackedOn(store)
 		const results = []
 		for (let i = 0; i < 6; i++) results.push(await invoke('acme'))
@@ -79,7 +60,7 @@ describe('limits of one window length on one store, told apart by name', () => {
 				tenantRateLimit({
 					name,
 					limits: { requests, windowSec: 60 },
-					store: dynamoRateLimitStore({ tableName, client }),
+					store: local.store(),
 					now: () => start,
 				}),
 			)

@@ -1,29 +1,13 @@
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb'
 import { GetItemCommand } from '@aws-sdk/client-dynamodb'
-import { type LocalDynamoDb, startDynamoDb } from '@tenantry/testing'
-import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest'
+import { describe, expect, it, vi } from 'vitest'
 import { dynamoRateLimitStore, memoryRateLimitStore, tenantRateLimit } from '../src/index.js'
-import { countStatuses, pipeline } from './setup.js'
+import { countStatuses, pipeline, tablePerTest } from './setup.js'
 
-let dynamodb: LocalDynamoDb
-let client: DynamoDBClient
-let tableCount = 0
-let tableName: string
-
-beforeAll(async () => {
-	dynamodb = await startDynamoDb()
-	client = dynamodb.client({ maxAttempts: 1 })
-})
-afterAll(() => dynamodb.stop())
-beforeEach(async () => {
-	dynamodb.faults.clear()
-	tableName = `rate-limits-${++tableCount}`
-	await dynamodb.createTable(tableName, { ttlAttribute: 'expiresAt' })
-	dynamodb.clearRequests()
-})
+const local = tablePerTest('rate-limits')
 
 const updates = () =>
-	dynamodb.requests.filter((request) => request.operation === 'UpdateItem').length
+	local.dynamodb.requests.filter((request) => request.operation === 'UpdateItem').length
 const start = Date.UTC(2026, 10, 23, 10, 0, 0)
 
 describe('tenantRateLimit with the DynamoDB store (dynalite)', () => {
@@ -39,7 +23,7 @@ describe('tenantRateLimit with the DynamoDB store (dynalite)', () => {
 			pipeline(
 				tenantRateLimit({
 					limits: { requests: 120, windowSec: 60 },
-					store: dynamoRateLimitStore({ tableName, client, timeoutMs: 15_000 }),
+					store: local.store({ timeoutMs: 15_000 }),
 					now: () => start,
 					logger: (line) => storeFailures.push(line),
 				}),
@@ -53,9 +37,9 @@ describe('tenantRateLimit with the DynamoDB store (dynalite)', () => {
 		expect(storeFailures).toEqual([])
 		expect(countStatuses(results)).toEqual({ 200: 120, 429: 180 })
 		expect(containers.reduce((sum, container) => sum + container.calls.handler, 0)).toBe(120)
-		const { Item } = await client.send(
+		const { Item } = await local.client.send(
 			new GetItemCommand({
-				TableName: tableName,
+				TableName: local.tableName,
 				Key: { pk: { S: `TENANT#acme#RATE#${start / 1000}+60s` }, sk: { S: 'RATE' } },
 			}),
 		)
@@ -67,7 +51,7 @@ describe('tenantRateLimit with the DynamoDB store (dynalite)', () => {
 		const { invoke } = pipeline(
 			tenantRateLimit({
 				limits: { requests: 3, windowSec: 60 },
-				store: dynamoRateLimitStore({ tableName, client }),
+				store: local.store(),
 				now: () => start,
 			}),
 		)
@@ -82,7 +66,7 @@ describe('tenantRateLimit with the DynamoDB store (dynalite)', () => {
 		const { invoke } = pipeline(
 			tenantRateLimit({
 				limits: { requests: 2, windowSec: 60 },
-				store: dynamoRateLimitStore({ tableName, client }),
+				store: local.store(),
 				now: () => now,
 			}),
 		)
@@ -101,7 +85,7 @@ describe('tenantRateLimit with the DynamoDB store (dynalite)', () => {
 		const { invoke } = pipeline(
 			tenantRateLimit({
 				limits: { requests: 5, windowSec: 60 },
-				store: dynamoRateLimitStore({ tableName, client }),
+				store: local.store(),
 				now: () => start,
 			}),
 		)
@@ -113,7 +97,7 @@ describe('tenantRateLimit with the DynamoDB store (dynalite)', () => {
 	})
 
 	it('costs one write per other container to learn the window is exhausted', async () => {
-		const store = dynamoRateLimitStore({ tableName, client })
+		const store = local.store()
 		const first = pipeline(
 			tenantRateLimit({ limits: { requests: 2, windowSec: 60 }, store, now: () => start }),
 		)
@@ -131,7 +115,7 @@ describe('tenantRateLimit with the DynamoDB store (dynalite)', () => {
 		const { invoke } = pipeline(
 			tenantRateLimit({
 				limits: { requests: 2, windowSec: 60 },
-				store: dynamoRateLimitStore({ tableName, client }),
+				store: local.store(),
 				now: () => start + 15_500,
 			}),
 		)
@@ -175,7 +159,7 @@ describe('tenantRateLimit with the DynamoDB store (dynalite)', () => {
 		const shared = pipeline(
 			tenantRateLimit({
 				limits: { requests: 5, windowSec: 60 },
-				store: dynamoRateLimitStore({ tableName, client }),
+				store: local.store(),
 				now: () => start,
 			}),
 			overlapping,
@@ -215,12 +199,12 @@ describe('tenantRateLimit with the DynamoDB store (dynalite)', () => {
 			const { invoke, calls } = pipeline(
 				tenantRateLimit({
 					limits: { requests: 1, windowSec: 60 },
-					store: dynamoRateLimitStore({ tableName, client }),
+					store: local.store(),
 					logger,
 					now: () => now,
 				}),
 			)
-			dynamodb.faults.inject({ type: 'server-error' })
+			local.dynamodb.faults.inject({ type: 'server-error' })
 			const results = await Promise.all(Array.from({ length: 5 }, () => invoke('acme')))
 			expect(countStatuses(results)).toEqual({ 200: 5 })
 			expect(calls.handler).toBe(5)
@@ -233,7 +217,7 @@ describe('tenantRateLimit with the DynamoDB store (dynalite)', () => {
 			now += 60_000
 			await invoke('acme')
 			expect(logger).toHaveBeenCalledTimes(2)
-			dynamodb.faults.clear()
+			local.dynamodb.faults.clear()
 			expect((await invoke('acme')).statusCode).toBe(200)
 			expect((await invoke('acme')).statusCode).toBe(429)
 		})
@@ -242,13 +226,13 @@ describe('tenantRateLimit with the DynamoDB store (dynalite)', () => {
 			const { invoke, calls } = pipeline(
 				tenantRateLimit({
 					limits: { requests: 1, windowSec: 60 },
-					store: dynamoRateLimitStore({ tableName, client }),
+					store: local.store(),
 					onStoreError: 'deny',
 					logger: () => undefined,
 					now: () => start + 30_000,
 				}),
 			)
-			dynamodb.faults.inject({ type: 'down' })
+			local.dynamodb.faults.inject({ type: 'down' })
 			const denied = await invoke('acme')
 			// The store may answer the next request: a few seconds, not the window's remaining 30.
 			expect(denied).toMatchObject({ statusCode: 503, headers: { 'Retry-After': '5' } })
@@ -259,13 +243,13 @@ describe('tenantRateLimit with the DynamoDB store (dynalite)', () => {
 			const { invoke } = pipeline(
 				tenantRateLimit({
 					limits: { requests: 10_000, windowSec: 86_400 },
-					store: dynamoRateLimitStore({ tableName, client }),
+					store: local.store(),
 					onStoreError: 'deny',
 					logger: () => undefined,
 					now: () => start,
 				}),
 			)
-			dynamodb.faults.inject({ type: 'server-error' }, { times: 1 })
+			local.dynamodb.faults.inject({ type: 'server-error' }, { times: 1 })
 			expect(await invoke('acme')).toMatchObject({
 				statusCode: 503,
 				headers: { 'Retry-After': '5' },
@@ -368,7 +352,9 @@ describe('configuration', () => {
 	})
 
 	it('validates the DynamoDB store options', () => {
-		expect(() => dynamoRateLimitStore({ tableName: 'x', client })).toThrow(/store.tableName/)
+		expect(() => dynamoRateLimitStore({ tableName: 'x', client: local.client })).toThrow(
+			/store.tableName/,
+		)
 		expect(() => dynamoRateLimitStore({ tableName: 'rate', client: {} as DynamoDBClient })).toThrow(
 			/store.client/,
 		)
@@ -383,7 +369,9 @@ describe('configuration', () => {
 	])(
 		'refuses DynamoDB store option %o, which would fail every write and so limit nothing',
 		(bad, option) => {
-			expect(() => dynamoRateLimitStore({ tableName: 'rate', client, ...bad } as never)).toThrow(
+			expect(() =>
+				dynamoRateLimitStore({ tableName: 'rate', client: local.client, ...bad } as never),
+			).toThrow(
 				expect.objectContaining({
 					name: 'TypeError',
 					cause: { package: '@tenantry/rate-limit', option },
@@ -411,7 +399,7 @@ describe('configuration', () => {
 		expect(() =>
 			dynamoRateLimitStore({
 				tableName: 'rate',
-				client,
+				client: local.client,
 				sortKey: undefined,
 				ttlAttribute: undefined,
 			}),

@@ -1,13 +1,7 @@
-import { type DynamoDBClient, GetItemCommand } from '@aws-sdk/client-dynamodb'
-import { type LocalDynamoDb, startDynamoDb } from '@tenantry/testing'
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
-import {
-	dynamoRateLimitStore,
-	memoryRateLimitStore,
-	type RateLimit,
-	tenantRateLimit,
-} from '../src/index.js'
-import { pipeline } from './setup.js'
+import { GetItemCommand } from '@aws-sdk/client-dynamodb'
+import { describe, expect, it } from 'vitest'
+import { memoryRateLimitStore, type RateLimit, tenantRateLimit } from '../src/index.js'
+import { pipeline, tablePerTest } from './setup.js'
 
 /**
  * Review findings: the window length is in neither the counter key
@@ -16,27 +10,14 @@ import { pipeline } from './setup.js'
  * fails on the current code.
  */
 
-let dynamodb: LocalDynamoDb
-let client: DynamoDBClient
-let tableCount = 0
-let tableName: string
-
-beforeAll(async () => {
-	dynamodb = await startDynamoDb()
-	client = dynamodb.client({ maxAttempts: 1 })
-})
-afterAll(() => dynamodb.stop())
-beforeEach(async () => {
-	tableName = `review-rate-limits-${++tableCount}`
-	await dynamodb.createTable(tableName, { ttlAttribute: 'expiresAt' })
-})
+const local = tablePerTest('review-rate-limits')
 
 /** The top of an hour: a start of every window of 1 s, 60 s and 3,600 s. */
 const hour = Date.UTC(2026, 10, 23, 10, 0, 0)
 
 describe('review: windows of different lengths collide', () => {
 	it('a burst limit and an hourly limit on one store count separately', async () => {
-		const store = dynamoRateLimitStore({ tableName, client })
+		const store = local.store()
 		const { invoke, calls } = pipeline([
 			tenantRateLimit({ limits: { requests: 5, windowSec: 1 }, store, now: () => hour }),
 			tenantRateLimit({ limits: { requests: 1_000, windowSec: 3_600 }, store, now: () => hour }),
@@ -44,9 +25,9 @@ describe('review: windows of different lengths collide', () => {
 		const results = []
 		for (let i = 0; i < 5; i++) results.push(await invoke('acme'))
 		const counted = async (windowSec: number) => {
-			const { Item } = await client.send(
+			const { Item } = await local.client.send(
 				new GetItemCommand({
-					TableName: tableName,
+					TableName: local.tableName,
 					Key: { pk: { S: `TENANT#acme#RATE#${hour / 1000}+${windowSec}s` }, sk: { S: 'RATE' } },
 				}),
 			)
@@ -84,7 +65,7 @@ describe('review: windows of different lengths collide', () => {
 			tenantRateLimit({
 				limits: () => plan,
 				limitsCacheTtlMs: 1_000,
-				store: dynamoRateLimitStore({ tableName, client }),
+				store: local.store(),
 				now: () => now,
 			}),
 		)

@@ -2,10 +2,16 @@ import { type DynamoDBClient, GetItemCommand } from '@aws-sdk/client-dynamodb'
 import type { MiddlewareObj } from '@middy/core'
 import middy from '@middy/core'
 import httpErrorHandler from '@middy/http-error-handler'
-import { httpApiEvent, lambdaContext } from '@tenantry/testing'
+import { httpApiEvent, type LocalDynamoDb, lambdaContext, startDynamoDb } from '@tenantry/testing'
 import { createTenantContext, type WithTenant } from '@tenantry/util'
 import type { APIGatewayProxyEventV2, APIGatewayProxyResultV2, Context } from 'aws-lambda'
-import type { RateLimit } from '../src/index.js'
+import { afterAll, beforeAll, beforeEach } from 'vitest'
+import {
+	type DynamoRateLimitStoreOptions,
+	dynamoRateLimitStore,
+	type RateLimit,
+	type RateLimitStore,
+} from '../src/index.js'
 
 /**
  * Stands in for tenant isolation: the tenant named in `x-tenant` becomes `context.tenant`;
@@ -81,4 +87,51 @@ export const plansTable = (client: DynamoDBClient) => {
 		return { requests: Number(Item?.requests?.N ?? 100), windowSec: 60 }
 	}
 	return { limits, counts }
+}
+
+/** dynalite for one test file, with a fresh table (TTL on `expiresAt`) for each test. */
+export interface TablePerTest {
+	readonly dynamodb: LocalDynamoDb
+	/** One attempt per call: a fault injected is what the store sees. */
+	readonly client: DynamoDBClient
+	readonly tableName: string
+	/** `dynamoRateLimitStore` on this test's table with `client`, and any other options. */
+	store(options?: Partial<DynamoRateLimitStoreOptions>): RateLimitStore
+}
+
+export const tablePerTest = (prefix: string): TablePerTest => {
+	let dynamodb: LocalDynamoDb | undefined
+	let client: DynamoDBClient | undefined
+	let tableName = ''
+	let tables = 0
+	beforeAll(async () => {
+		dynamodb = await startDynamoDb()
+		client = dynamodb.client({ maxAttempts: 1 })
+	})
+	afterAll(() => dynamodb?.stop())
+	beforeEach(async () => {
+		if (dynamodb === undefined) throw new Error('dynalite did not start')
+		dynamodb.faults.clear()
+		tableName = `${prefix}-${++tables}`
+		await dynamodb.createTable(tableName, { ttlAttribute: 'expiresAt' })
+		dynamodb.clearRequests()
+	})
+	const started = <T>(value: T | undefined): T => {
+		if (value === undefined) throw new Error('used outside a test')
+		return value
+	}
+	return {
+		get dynamodb() {
+			return started(dynamodb)
+		},
+		get client() {
+			return started(client)
+		},
+		get tableName() {
+			return tableName
+		},
+		store(options = {}) {
+			return dynamoRateLimitStore({ tableName, client: started(client), ...options })
+		},
+	}
 }
