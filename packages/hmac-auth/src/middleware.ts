@@ -178,7 +178,10 @@ export const hmacAuth = (
 						? at + replayRetentionMs
 						: parsed.timestampMs + toleranceMs) / 1000,
 				),
-				now: Math.floor(at / 1000),
+				// A record of a timestamped request never counts as expired while the timestamp is
+				// accepted here: its writer may have run with a smaller toleranceSec (a deploy that
+				// raised it), and its record expire while this container still accepts the replay.
+				now: Math.floor(Math.min(at, parsed.timestampMs ?? at) / 1000),
 				token: randomUUID(),
 			}
 			let first: boolean

@@ -17,7 +17,11 @@ export interface ReplayClaim {
 	readonly id: string
 	/** Epoch seconds after which the record no longer matters (timestamp + tolerance). */
 	readonly expiresAt: number
-	/** Epoch seconds now: a record with `expiresAt` before it counts as absent. */
+	/**
+	 * Epoch seconds now, or the request's timestamp when earlier: a record with `expiresAt`
+	 * before it counts as absent. So a record of a request whose timestamp is still accepted
+	 * is a replay, even one written with a smaller `toleranceSec`.
+	 */
 	readonly now: number
 	/**
 	 * Random, one per claim: tells the record this claim wrote from any other. A retried write of

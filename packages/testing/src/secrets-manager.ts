@@ -103,7 +103,8 @@ export interface StartSecretsManagerOptions {
  * retries, error parsing) talks to it. Supports GetSecretValue (by name or ARN, VersionStage,
  * VersionId), CreateSecret and PutSecretValue (SecretString or SecretBinary; a
  * `ClientRequestToken` names the new version, and repeating it with the same value is
- * idempotent) and DeleteSecret.
+ * idempotent), UpdateSecretVersionStage (a rotation's finishSecret: moving `AWSCURRENT` labels
+ * the version it left `AWSPREVIOUS`) and DeleteSecret.
  */
 export const startSecretsManager = async (
 	options: StartSecretsManagerOptions = {},
@@ -272,6 +273,33 @@ export const startSecretsManager = async (
 				VersionId: version.versionId,
 				VersionStages: [...version.stages],
 			}
+		},
+		UpdateSecretVersionStage(input) {
+			const secret = find(input.SecretId)
+			if (!secret) throw notFound()
+			if (secret.deletionDate !== undefined) throw markedForDeletion()
+			const stage = String(input.VersionStage ?? '')
+			const holder = secret.versions.find((version) => version.stages.has(stage))
+			const moveTo = secret.versions.find((version) => version.versionId === input.MoveToVersionId)
+			const removeFrom = input.RemoveFromVersionId
+			if (input.MoveToVersionId !== undefined && moveTo === undefined) throw notFound()
+			// A label held elsewhere moves only when the request names its holder.
+			if (holder !== undefined && holder !== moveTo && holder.versionId !== removeFrom)
+				throw new ServiceError(
+					400,
+					'InvalidParameterException',
+					`The parameter RemoveFromVersionId can't be empty. Staging label ${stage} is currently attached to version ${holder.versionId}, so you must explicitly reference that version in RemoveFromVersionId.`,
+				)
+			if (holder !== undefined && holder.versionId === removeFrom) holder.stages.delete(stage)
+			if (moveTo !== undefined && moveTo !== holder) {
+				moveTo.stages.add(stage)
+				// Moving AWSCURRENT labels the version it left AWSPREVIOUS, as Secrets Manager does.
+				if (stage === 'AWSCURRENT' && holder !== undefined) {
+					for (const older of secret.versions) older.stages.delete('AWSPREVIOUS')
+					holder.stages.add('AWSPREVIOUS')
+				}
+			}
+			return { ARN: secret.arn, Name: secret.name }
 		},
 		DeleteSecret(input) {
 			const secret = find(input.SecretId)
