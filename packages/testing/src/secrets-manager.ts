@@ -93,6 +93,28 @@ const notFound = () =>
 		"Secrets Manager can't find the specified secret.",
 	)
 
+/**
+ * The model's length constraint on a string member, checked before anything else as AWS does:
+ * a `ValidationException` (never a lookup that finds nothing, or the default version).
+ */
+const checkLength = (input: Record<string, unknown>, member: string, min: number, max: number) => {
+	const value = input[member]
+	if (typeof value !== 'string') return
+	const field = member[0]?.toLowerCase() + member.slice(1)
+	const problem =
+		value.length < min
+			? `greater than or equal to ${min}`
+			: value.length > max
+				? `less than or equal to ${max}`
+				: undefined
+	if (problem !== undefined)
+		throw new ServiceError(
+			400,
+			'ValidationException',
+			`1 validation error detected: Value at '${field}' failed to satisfy constraint: Member must have length ${problem}`,
+		)
+}
+
 export interface StartSecretsManagerOptions {
 	region?: string
 }
@@ -116,9 +138,18 @@ export const startSecretsManager = async (
 	const faults = createFaultPlan()
 	const stopping = new AbortController()
 
+	/**
+	 * By name, ARN, or partial ARN (the ARN without the hyphen and six random characters
+	 * Secrets Manager appends), as `SecretId` names a secret.
+	 */
 	const find = (secretId: unknown): StoredSecret | undefined => {
 		if (typeof secretId !== 'string') return undefined
-		return secrets.get(secretId) ?? [...secrets.values()].find((secret) => secret.arn === secretId)
+		return (
+			secrets.get(secretId) ??
+			[...secrets.values()].find(
+				(secret) => secret.arn === secretId || secret.arn.slice(0, -7) === secretId,
+			)
+		)
 	}
 
 	/**
@@ -207,13 +238,16 @@ export const startSecretsManager = async (
 
 	const operations: Record<string, (input: Record<string, unknown>) => unknown> = {
 		GetSecretValue(input) {
+			checkLength(input, 'SecretId', 1, 2_048)
+			checkLength(input, 'VersionId', 32, 64)
+			checkLength(input, 'VersionStage', 1, 256)
 			const secret = find(input.SecretId)
 			if (!secret) throw notFound()
 			if (secret.deletionDate !== undefined) throw markedForDeletion()
 			const stage = typeof input.VersionStage === 'string' ? input.VersionStage : undefined
 			const versionId = typeof input.VersionId === 'string' ? input.VersionId : undefined
 			const version = secret.versions.find((v) =>
-				versionId ? v.versionId === versionId : v.stages.has(stage ?? 'AWSCURRENT'),
+				versionId !== undefined ? v.versionId === versionId : v.stages.has(stage ?? 'AWSCURRENT'),
 			)
 			if (!version) throw notFound()
 			// Both given, they must name the same version.
@@ -257,6 +291,7 @@ export const startSecretsManager = async (
 			return { ARN: secret.arn, Name: secret.name, VersionId: secret.versions[0]?.versionId }
 		},
 		PutSecretValue(input) {
+			checkLength(input, 'SecretId', 1, 2_048)
 			const secret = find(input.SecretId)
 			if (!secret) throw notFound()
 			if (secret.deletionDate !== undefined) throw markedForDeletion()
@@ -302,6 +337,7 @@ export const startSecretsManager = async (
 			return { ARN: secret.arn, Name: secret.name }
 		},
 		DeleteSecret(input) {
+			checkLength(input, 'SecretId', 1, 2_048)
 			const secret = find(input.SecretId)
 			if (!secret) throw notFound()
 			if (input.ForceDeleteWithoutRecovery === true) secrets.delete(secret.name)

@@ -37,6 +37,11 @@ export interface StartStsOptions {
 	region?: string
 	/** Clock for `Expiration`, so tests with fake time get credentials that expire on it. */
 	now?: () => number
+	/**
+	 * The role's `MaxSessionDuration` (3,600–43,200 s): the most `DurationSeconds` may ask.
+	 * Default 3,600, as IAM gives a role that does not set it.
+	 */
+	maxSessionDuration?: number
 }
 
 const xmlEscape = (value: string): string =>
@@ -60,6 +65,32 @@ const queryList = (params: URLSearchParams, prefix: string, field?: string): str
 	}
 }
 
+/** The Policy parameter's pattern: tab, line feed, carriage return and \u0020-\u00FF. */
+const policyPattern = {
+	test: (policy: string): boolean =>
+		[...policy].every((c) => {
+			const code = c.codePointAt(0) ?? 0
+			return code === 0x09 || code === 0x0a || code === 0x0d || (code >= 0x20 && code <= 0xff)
+		}),
+}
+
+/** A JSON object with a `Statement` (one or a list of objects), as IAM parses a policy. */
+const isPolicyDocument = (policy: string): boolean => {
+	let document: unknown
+	try {
+		document = JSON.parse(policy)
+	} catch {
+		return false
+	}
+	if (typeof document !== 'object' || document === null || Array.isArray(document)) return false
+	const statement = (document as { Statement?: unknown }).Statement
+	const statements = Array.isArray(statement) ? statement : [statement]
+	return (
+		statements.length > 0 &&
+		statements.every((s) => typeof s === 'object' && s !== null && !Array.isArray(s))
+	)
+}
+
 const sessionNamePattern = /^[\w+=,.@-]{2,64}$/
 const tagPattern = /^[\p{L}\p{Z}\p{N}_.:/=+\-@]*$/u
 
@@ -71,6 +102,7 @@ const tagPattern = /^[\p{L}\p{Z}\p{N}_.:/=+\-@]*$/u
 export const startSts = async (options: StartStsOptions = {}): Promise<LocalSts> => {
 	const region = options.region ?? 'us-east-1'
 	const now = options.now ?? (() => Date.now())
+	const maxSessionDuration = options.maxSessionDuration ?? 3_600
 	const calls: AssumeRoleCall[] = []
 	const faults = createFaultPlan()
 	const stopping = new AbortController()
@@ -163,6 +195,12 @@ export const startSts = async (options: StartStsOptions = {}): Promise<LocalSts>
 		if (!Number.isInteger(durationSeconds) || durationSeconds < 900 || durationSeconds > 43_200) {
 			return validationError(response, "Value at 'durationSeconds' failed to satisfy constraint")
 		}
+		if (durationSeconds > maxSessionDuration) {
+			return validationError(
+				response,
+				'The requested DurationSeconds exceeds the MaxSessionDuration set for this role.',
+			)
+		}
 		// Role chaining (signed with a role session's temporary key, as a Lambda function's are)
 		// is limited to an hour.
 		if (
@@ -175,8 +213,22 @@ export const startSts = async (options: StartStsOptions = {}): Promise<LocalSts>
 			)
 		}
 		const policy = params.get('Policy') ?? undefined
-		if (policy !== undefined && (policy.length === 0 || policy.length > 2_048)) {
+		if (
+			policy !== undefined &&
+			(policy.length === 0 || policy.length > 2_048 || !policyPattern.test(policy))
+		) {
 			return validationError(response, "Value at 'policy' failed to satisfy constraint")
+		}
+		if (policy !== undefined && !isPolicyDocument(policy)) {
+			return sendXml(
+				response,
+				400,
+				errorXml(
+					'Sender',
+					'MalformedPolicyDocument',
+					'The policy is not in the valid JSON format.',
+				),
+			)
 		}
 		if (tagKeys.length > 50 || tagKeys.length !== tagValues.length) {
 			return validationError(response, "Value at 'tags' failed to satisfy constraint")
