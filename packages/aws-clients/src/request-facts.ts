@@ -76,7 +76,7 @@ let sequential: Facts = newFacts(undefined, undefined)
 // `awsClientsPlugin()` each invocation gets one record when it starts, which awsClients fills
 // in and the end of the invocation ends: everything that saw the record, whenever it runs
 // (the response stream, the code that invoked the handler, a timer), sees the same request.
-let perAsyncContext: AsyncLocalStorage<Facts> | undefined
+let perAsyncContext: AsyncLocalStorage<Facts | undefined> | undefined
 
 const currentFacts = (): Facts | undefined =>
 	resolve(perAsyncContext === undefined ? sequential : perAsyncContext.getStore())
@@ -106,7 +106,7 @@ const place = (facts: Facts): void => {
 	if (perAsyncContext === undefined) sequential = facts
 	// Such a request gets no record (its tenant clients are refused: fails closed) rather than
 	// one every request in flight would read as its own.
-	else perAsyncContext.enterWith(sharesTopLevel?.() ? (undefined as unknown as Facts) : facts)
+	else perAsyncContext.enterWith(sharesTopLevel?.() ? undefined : facts)
 }
 
 /**
@@ -141,7 +141,7 @@ export const requestFacts: RequestFactsSlot = {
 export const trackRequestsPerAsyncContext = (): void => {
 	if (perAsyncContext !== undefined) return
 	const { AsyncLocalStorage } = process.getBuiltinModule('node:async_hooks')
-	perAsyncContext = new AsyncLocalStorage<Facts>()
+	perAsyncContext = new AsyncLocalStorage<Facts | undefined>()
 	const inFlight = resolve(sequential)
 	if (inFlight?.request !== undefined || inFlight?.scope !== undefined)
 		perAsyncContext.enterWith(inFlight)
@@ -201,7 +201,7 @@ export const openRequestScope = (request: { readonly context: unknown }): void =
 	// read the store of the resource this runs in, which the requests in flight may share (the
 	// top level): entered here, the record would name this request inside theirs. Nothing is in
 	// force here; awsClients enters the record from this request's own later context.
-	perAsyncContext?.enterWith(undefined as unknown as Facts)
+	perAsyncContext?.enterWith(undefined)
 }
 
 /**

@@ -1,6 +1,6 @@
 import { type DynamoDBClient, GetItemCommand } from '@aws-sdk/client-dynamodb'
 import { describe, expect, it } from 'vitest'
-import { type RateLimit, tenantRateLimit } from '../src/index.js'
+import { tenantRateLimit } from '../src/index.js'
 import { countStatuses, type HttpResult, pipeline, tablePerTest } from './setup.js'
 
 /**
@@ -158,38 +158,20 @@ describe('a write DynamoDB applied whose answer was lost', () => {
 
 describe('plans that change mid-window', () => {
 	it('an upgrade lets a container that saw the window exhausted count again once its plan is refreshed', async () => {
-		let plan: RateLimit = { requests: 2, windowSec: 60 }
-		let now = hour
-		const { invoke } = pipeline(
-			tenantRateLimit({
-				limits: () => plan,
-				limitsCacheTtlMs: 1_000,
-				store: local.store(),
-				now: () => now,
-			}),
-		)
+		const { invoke, state } = local.changingPlan({ requests: 2, windowSec: 60 }, hour)
 		expect(countStatuses(await times(3, () => invoke('acme')))).toEqual({ 200: 2, 429: 1 })
-		plan = { requests: 4, windowSec: 60 }
-		now = hour + 1_000
+		state.plan = { requests: 4, windowSec: 60 }
+		state.now = hour + 1_000
 		const upgraded = await times(3, () => invoke('acme'))
 		expect(countStatuses(upgraded)).toEqual({ 200: 2, 429: 1 })
 		expect(upgraded.map((result) => result.headers['RateLimit-Remaining'])).toEqual(['1', '0', '0'])
 	})
 
 	it('a downgrade below the count refuses the rest of the window, reporting 0 left', async () => {
-		let plan: RateLimit = { requests: 5, windowSec: 60 }
-		let now = hour
-		const { invoke } = pipeline(
-			tenantRateLimit({
-				limits: () => plan,
-				limitsCacheTtlMs: 1_000,
-				store: local.store(),
-				now: () => now,
-			}),
-		)
+		const { invoke, state } = local.changingPlan({ requests: 5, windowSec: 60 }, hour)
 		await times(4, () => invoke('acme'))
-		plan = { requests: 2, windowSec: 60 }
-		now = hour + 1_000
+		state.plan = { requests: 2, windowSec: 60 }
+		state.now = hour + 1_000
 		const limited = await invoke('acme')
 		expect([limited.statusCode, limited.headers['RateLimit-Remaining']]).toEqual([429, '0'])
 		expect(limited.headers['RateLimit-Limit']).toBe('2')

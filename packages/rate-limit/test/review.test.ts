@@ -1,6 +1,6 @@
 import { GetItemCommand } from '@aws-sdk/client-dynamodb'
 import { describe, expect, it } from 'vitest'
-import { memoryRateLimitStore, type RateLimit, tenantRateLimit } from '../src/index.js'
+import { memoryRateLimitStore, tenantRateLimit } from '../src/index.js'
 import { pipeline, tablePerTest } from './setup.js'
 
 /**
@@ -59,23 +59,14 @@ describe('review: windows of different lengths collide', () => {
 	})
 
 	it('a tenant upgraded from a per-minute to a per-hour plan is not held at 429 by the old window', async () => {
-		let plan: RateLimit = { requests: 2, windowSec: 60 }
-		let now = hour
-		const { invoke } = pipeline(
-			tenantRateLimit({
-				limits: () => plan,
-				limitsCacheTtlMs: 1_000,
-				store: local.store(),
-				now: () => now,
-			}),
-		)
+		const { invoke, state } = local.changingPlan({ requests: 2, windowSec: 60 }, hour)
 		expect((await invoke('acme')).statusCode).toBe(200)
 		expect((await invoke('acme')).statusCode).toBe(200)
 		expect((await invoke('acme')).statusCode).toBe(429)
 		// The plan becomes 100 per hour; two minutes later the free minute is long over and
 		// acme has used 2 (or 3) of its 100 hourly requests.
-		plan = { requests: 100, windowSec: 3_600 }
-		now = hour + 120_000
+		state.plan = { requests: 100, windowSec: 3_600 }
+		state.now = hour + 120_000
 		const upgraded = await invoke('acme')
 		// Observed: 429 from this container's memory for the rest of the hour, without asking
 		// the store, because the exhausted minute and the new hour start at the same instant.

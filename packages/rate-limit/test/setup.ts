@@ -11,6 +11,7 @@ import {
 	dynamoRateLimitStore,
 	type RateLimit,
 	type RateLimitStore,
+	tenantRateLimit,
 } from '../src/index.js'
 
 /**
@@ -97,6 +98,14 @@ export interface TablePerTest {
 	readonly tableName: string
 	/** `dynamoRateLimitStore` on this test's table with `client`, and any other options. */
 	store(options?: Partial<DynamoRateLimitStoreOptions>): RateLimitStore
+	/**
+	 * A limiter on this table whose plan (cached for 1 s) and clock the test changes through
+	 * `state` as it goes.
+	 */
+	changingPlan(
+		plan: RateLimit,
+		now: number,
+	): { invoke: ReturnType<typeof pipeline>['invoke']; state: { plan: RateLimit; now: number } }
 }
 
 export const tablePerTest = (prefix: string): TablePerTest => {
@@ -132,6 +141,18 @@ export const tablePerTest = (prefix: string): TablePerTest => {
 		},
 		store(options = {}) {
 			return dynamoRateLimitStore({ tableName, client: started(client), ...options })
+		},
+		changingPlan(plan, now) {
+			const state = { plan, now }
+			const { invoke } = pipeline(
+				tenantRateLimit({
+					limits: () => state.plan,
+					limitsCacheTtlMs: 1_000,
+					store: this.store(),
+					now: () => state.now,
+				}),
+			)
+			return { invoke, state }
 		},
 	}
 }
