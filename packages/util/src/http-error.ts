@@ -1,3 +1,5 @@
+import { maxRetryAfterSec } from './options.js'
+
 /**
  * Reason phrases of the statuses Tenantry and its users answer with. A table rather than
  * `node:http`'s `STATUS_CODES`: loading `node:http` costs milliseconds of every cold start.
@@ -61,6 +63,13 @@ export const forbidden = (cause?: unknown, challenge?: string): HttpError =>
 	})
 
 /**
+ * Whole delay-seconds from 1 to `maxRetryAfterSec`, the only number form of `Retry-After`:
+ * `String` writes NaN, Infinity and numbers from 1e21 up as text no client reads as a delay.
+ */
+const delaySeconds = (seconds: number): string =>
+	Number.isNaN(seconds) ? '1' : String(Math.min(maxRetryAfterSec, Math.max(1, Math.ceil(seconds))))
+
+/**
  * 503 with `Retry-After`. Exposed on purpose: with `expose: false` the error handler
  * would replace it by a bare 500 and drop the header, and clients would not retry.
  */
@@ -68,7 +77,7 @@ export const serviceUnavailable = (retryAfterSec: number, cause?: unknown): Http
 	new HttpError(503, undefined, {
 		cause,
 		expose: true,
-		headers: { 'Retry-After': String(Math.max(1, Math.ceil(retryAfterSec))) },
+		headers: { 'Retry-After': delaySeconds(retryAfterSec) },
 	})
 
 export const payloadTooLarge = (cause?: unknown): HttpError =>
