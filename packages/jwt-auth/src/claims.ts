@@ -59,18 +59,28 @@ export const checkTimes = (claims: Claims, rules: TimeRules, nowSec: number): Va
 	return { notBeforeMs: Math.max(notBefore, notBeforeIat) * 1000, notAfterMs: notAfter * 1000 }
 }
 
-/** `aud` (a string or an array of strings) must name one of `audiences`; `null` skips the check. */
+const isAudience = (aud: unknown): aud is string | readonly string[] =>
+	typeof aud === 'string' || (Array.isArray(aud) && aud.every((value) => typeof value === 'string'))
+
+/**
+ * `aud` (a string or an array of strings) must name one of `audiences`. `null` skips the match,
+ * not the type: `claims.aud` is typed for the handler either way.
+ */
 export const checkAudience = (claims: Claims, audiences: ReadonlySet<string> | null): void => {
-	if (audiences === null) return
 	const { aud } = claims
-	if (aud === undefined) throw new MissingClaimError('aud')
-	if (typeof aud === 'string') {
-		if (audiences.has(aud)) return
-		throw new AudienceMismatchError()
+	if (aud === undefined) {
+		if (audiences === null) return
+		throw new MissingClaimError('aud')
 	}
-	if (!Array.isArray(aud) || !aud.every((value) => typeof value === 'string'))
-		throw new InvalidClaimError('aud')
-	if (!aud.some((value: string) => audiences.has(value))) throw new AudienceMismatchError()
+	if (!isAudience(aud)) throw new InvalidClaimError('aud')
+	if (audiences === null) return
+	const values = typeof aud === 'string' ? [aud] : aud
+	if (!values.some((value) => audiences.has(value))) throw new AudienceMismatchError()
+}
+
+/** `jti` is a string (RFC 7519 section 4.1.7), as `claims.jti` is typed: a denylist keys on it. */
+export const checkJti = (claims: Claims): void => {
+	if (claims.jti !== undefined && typeof claims.jti !== 'string') throw new InvalidClaimError('jti')
 }
 
 export const checkRequiredClaims = (claims: Claims, required: readonly string[]): void => {

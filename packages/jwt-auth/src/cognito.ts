@@ -1,5 +1,10 @@
 import type { Claims } from './claims.js'
-import { ClientIdMismatchError, MissingGroupError, TokenUseMismatchError } from './errors.js'
+import {
+	ClientIdMismatchError,
+	InvalidClaimError,
+	MissingGroupError,
+	TokenUseMismatchError,
+} from './errors.js'
 
 export interface CognitoRules {
 	readonly tokenUse: 'id' | 'access' | null
@@ -49,11 +54,16 @@ export const checkCognitoToken = (claims: Claims, rules: CognitoRules): void => 
 	if (typeof client !== 'string' || !rules.clientIds.has(client)) throw new ClientIdMismatchError()
 }
 
-/** `cognito:groups` must contain one of the required groups (an authorisation failure: 403). */
+/**
+ * `cognito:groups` must contain one of the required groups (an authorisation failure: 403). Cognito
+ * sends an array of strings, or no claim for a user in no group; anything else is a malformed token.
+ */
 export const checkCognitoGroups = (claims: Claims, rules: CognitoRules): void => {
 	if (rules.groups === null) return
 	const groups = claims['cognito:groups']
+	if (groups === undefined) throw new MissingGroupError()
+	if (!Array.isArray(groups) || !groups.every((group) => typeof group === 'string'))
+		throw new InvalidClaimError('cognito:groups')
 	const required = rules.groups
-	if (!Array.isArray(groups) || !groups.some((group) => required.includes(group)))
-		throw new MissingGroupError()
+	if (!groups.some((group: string) => required.includes(group))) throw new MissingGroupError()
 }

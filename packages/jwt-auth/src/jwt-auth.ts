@@ -4,6 +4,7 @@ import type { Context } from 'aws-lambda'
 import { createAuth } from './auth-result.js'
 import {
 	checkAudience,
+	checkJti,
 	checkRequiredClaims,
 	checkTimes,
 	readSubject,
@@ -149,6 +150,7 @@ export const jwtAuth = (
 		const claims = jws.payload
 		const window = checkTimes(claims, timeRules, nowMs / 1000)
 		checkAudience(claims, config.audiences)
+		checkJti(claims)
 		if (config.cognito !== undefined) checkCognitoToken(claims, config.cognito)
 		checkRequiredClaims(claims, requiredClaims)
 		const subject = readSubject(claims)

@@ -11,7 +11,13 @@ import {
 import type { HttpEventLike, TenantryError } from '@tenantry/util'
 import type { APIGatewayProxyResultV2, Context } from 'aws-lambda'
 import { afterEach, beforeEach, expect } from 'vitest'
-import { type JwtAuth, type JwtAuthOptions, jwtAuth, type WithJwtAuth } from '../src/index.js'
+import {
+	type JwsAlgorithm,
+	type JwtAuth,
+	type JwtAuthOptions,
+	jwtAuth,
+	type WithJwtAuth,
+} from '../src/index.js'
 
 export const fakeClock = (start = Date.now()) => {
 	let current = start
@@ -148,3 +154,71 @@ export const hmacSign = (
 		.update(input)
 		.digest('base64url')}`
 }
+
+/** A token part read as jose reads it (a leading BOM dropped), or `undefined`. */
+export const readPart = (
+	part: string | undefined,
+): { value: unknown; bom: boolean } | undefined => {
+	if (part === undefined) return undefined
+	try {
+		const bytes = Buffer.from(part, 'base64url')
+		const text = new TextDecoder('utf-8', { fatal: true }).decode(bytes)
+		return { value: JSON.parse(text), bom: bytes[0] === 0xef && bytes[1] === 0xbb }
+	} catch {
+		return undefined
+	}
+}
+
+/** Whether a token part is the canonical, unpadded base64url spelling of its bytes. */
+export const isCanonical = (part: string): boolean =>
+	Buffer.from(part, 'base64url').toString('base64url') === part
+
+/** The payload of a token as an object (`{}` when it is not one). */
+export const claimsOf = (token: string): Record<string, unknown> => {
+	const value = readPart(token.split('.')[1])?.value
+	return typeof value === 'object' && value !== null ? (value as Record<string, unknown>) : {}
+}
+
+/** Makes `idp` serve exactly `jwks` (until the next call), whatever keys it holds itself. */
+export const serveJwks = (idp: LocalIdentityProvider, jwks: unknown): void => {
+	idp.faults.clear()
+	idp.faults.inject(
+		{
+			type: 'respond',
+			status: 200,
+			body: JSON.stringify(jwks),
+			headers: { 'content-type': 'application/json' },
+		},
+		{ target: new URL(idp.jwksUri).pathname },
+	)
+}
+
+/** Curve orders, to write the high-`s` twin (`n - s`) of an ECDSA signature. */
+const curveOrders: Partial<Record<JwsAlgorithm, bigint>> = {
+	ES256: 0xffffffff00000000ffffffffffffffffbce6faada7179e84f3b9cac2fc632551n,
+	ES384:
+		0xffffffffffffffffffffffffffffffffffffffffffffffffc7634d81f4372ddf581a0db248b0a77aecec196accc52973n,
+	ES512:
+		0x01fffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffa51868783bf2f966b7fcc0148f709a5d03bb5c9b8899c47aebb6fb71e91386409n,
+}
+
+/** `r ‖ (n - s)`: the other signature ECDSA accepts for the same message. */
+export const highS = (alg: JwsAlgorithm, signature: Buffer): Buffer => {
+	const order = curveOrders[alg]
+	if (order === undefined) return signature
+	const half = signature.length / 2
+	const s = BigInt(`0x${signature.subarray(half).toString('hex')}`)
+	const twin = Buffer.from((order - s).toString(16).padStart(half * 2, '0'), 'hex')
+	return Buffer.concat([signature.subarray(0, half), twin])
+}
+
+/** Sets unused low bits of the last base64url character: the same bytes, another spelling. */
+export const withTrailingBits = (part: string): string => {
+	const remainder = part.length % 4
+	if (remainder < 2) return part
+	const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_'
+	const last = alphabet.indexOf(part.at(-1) ?? 'A')
+	return part.slice(0, -1) + (alphabet[last | (remainder === 2 ? 0x0f : 0x03)] ?? '')
+}
+/** The part with `=` padding to a multiple of four characters. */
+export const padded = (part: string): string => part + '='.repeat((4 - (part.length % 4)) % 4)

@@ -9,7 +9,17 @@ import fc from 'fast-check'
 import { createLocalJWKSet, type JWK, jwtVerify, SignJWT } from 'jose'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { type JwsAlgorithm, supportedAlgorithms } from '../src/index.js'
-import { pipeline, privateKeyOf } from './helpers.js'
+import {
+	claimsOf,
+	highS,
+	isCanonical,
+	padded,
+	pipeline,
+	privateKeyOf,
+	readPart,
+	serveJwks,
+	withTrailingBits,
+} from './helpers.js'
 
 // jwtAuth verifies JWTs itself. Here its decisions are held against jose's `jwtVerify` with a
 // `createLocalJWKSet` of the very JWKS the middleware fetches, and the options that say the same
@@ -27,7 +37,6 @@ import { pipeline, privateKeyOf } from './helpers.js'
 const numRuns = Number(process.env.TENANTRY_PROPERTY_RUNS ?? 1_500)
 /** A whole second: jose reads its clock in whole seconds, jwtAuth in milliseconds. */
 const startMs = 1_800_000_000_000
-const issuerPath = '/.well-known/jwks.json'
 const maxTokenLength = 16_384
 
 type PoolName = 'rsa' | 'rsa2' | 'rsaWeak' | 'p256' | 'p256b' | 'p384' | 'p521' | 'ed25519'
@@ -64,15 +73,6 @@ const poolSpecs: Record<PoolName, { alg: SigningAlgorithm; bits?: number; algs: 
 		p521: { alg: 'ES512', algs: ['ES512'] },
 		ed25519: { alg: 'EdDSA', algs: ['EdDSA'] },
 	}
-
-/** Curve orders, to write the high-`s` twin (`n - s`) of an ECDSA signature. */
-const curveOrders: Partial<Record<JwsAlgorithm, bigint>> = {
-	ES256: 0xffffffff00000000ffffffffffffffffbce6faada7179e84f3b9cac2fc632551n,
-	ES384:
-		0xffffffffffffffffffffffffffffffffffffffffffffffffc7634d81f4372ddf581a0db248b0a77aecec196accc52973n,
-	ES512:
-		0x01fffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffa51868783bf2f966b7fcc0148f709a5d03bb5c9b8899c47aebb6fb71e91386409n,
-}
 
 // ---------------------------------------------------------------------------------------------
 // Scenarios: every dimension has a clean value (what a real IdP issues) and an odd one; a run
@@ -348,26 +348,6 @@ const signatureOf = (
 		return sign(hash, input, { key, dsaEncoding: variant === 'der' ? 'der' : 'ieee-p1363' })
 	return sign(hash, input, key)
 }
-
-/** `r ‖ (n - s)`: the other signature ECDSA accepts for the same message. */
-const highS = (alg: JwsAlgorithm, signature: Buffer): Buffer => {
-	const order = curveOrders[alg]
-	if (order === undefined) return signature
-	const half = signature.length / 2
-	const s = BigInt(`0x${signature.subarray(half).toString('hex')}`)
-	const twin = Buffer.from((order - s).toString(16).padStart(half * 2, '0'), 'hex')
-	return Buffer.concat([signature.subarray(0, half), twin])
-}
-
-/** Sets unused low bits of the last base64url character: the same bytes, another spelling. */
-const withTrailingBits = (part: string): string => {
-	const remainder = part.length % 4
-	if (remainder < 2) return part
-	const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_'
-	const last = alphabet.indexOf(part.at(-1) ?? 'A')
-	return part.slice(0, -1) + (alphabet[last | (remainder === 2 ? 0x0f : 0x03)] ?? '')
-}
-const padded = (part: string): string => part + '='.repeat((4 - (part.length % 4)) % 4)
 
 const members = (entries: readonly (readonly [string, string])[]): string =>
 	`{${entries.map(([name, value]) => `${JSON.stringify(name)}:${value}`).join(',')}}`
@@ -779,21 +759,6 @@ const algorithmsOf = (s: Scenario): JwsAlgorithm[] => {
 	return without.length > 0 ? without : supportedAlgorithms.filter((alg) => alg !== signed)
 }
 
-/** The token's parts read as jose reads them (a leading BOM dropped), or `undefined`. */
-const readPart = (part: string | undefined): { value: unknown; bom: boolean } | undefined => {
-	if (part === undefined) return undefined
-	try {
-		const bytes = Buffer.from(part, 'base64url')
-		const text = new TextDecoder('utf-8', { fatal: true }).decode(bytes)
-		return { value: JSON.parse(text), bom: bytes[0] === 0xef && bytes[1] === 0xbb }
-	} catch {
-		return undefined
-	}
-}
-
-const isCanonical = (part: string): boolean =>
-	Buffer.from(part, 'base64url').toString('base64url') === part
-
 /**
  * A token without `kid` for which several keys fit (`jwt_ambiguous_key`) is no difference: every
  * key jwtAuth can use is one jose matches too, so jose refuses it (`JWKSMultipleMatchingKeys`).
@@ -861,15 +826,16 @@ const deliberate: readonly {
 		},
 	},
 	{
-		// "claim of the wrong type": jose only looks for a configured audience in the array.
-		name: 'aud an array with a member that is not a string',
+		// "claim of the wrong type": jose only looks for a configured audience in the array, and
+		// reads no `aud` without one; `claims.aud` is typed a string or an array of strings.
+		name: 'aud neither a string nor an array of strings',
 		codes: ['jwt_claim_invalid'],
-		applies: (token, s) => {
+		applies: (token) => {
 			const { aud } = claimsOf(token)
 			return (
-				s.options.audience !== null &&
-				Array.isArray(aud) &&
-				aud.some((value) => typeof value !== 'string')
+				aud !== undefined &&
+				typeof aud !== 'string' &&
+				!(Array.isArray(aud) && aud.every((value) => typeof value === 'string'))
 			)
 		},
 	},
@@ -893,11 +859,6 @@ const deliberate: readonly {
 		applies: (token) => token.length > maxTokenLength,
 	},
 ]
-
-const claimsOf = (token: string): Record<string, unknown> => {
-	const value = readPart(token.split('.')[1])?.value
-	return typeof value === 'object' && value !== null ? (value as Record<string, unknown>) : {}
-}
 
 // ---------------------------------------------------------------------------------------------
 
@@ -937,16 +898,7 @@ describe('JWT decisions, held against jose jwtVerify with a local JWKS', () => {
 		await fc.assert(
 			fc.asyncProperty(scenario, async (s) => {
 				const { token, jwks } = await buildToken(s, pool, idp.issuer)
-				idp.faults.clear()
-				idp.faults.inject(
-					{
-						type: 'respond',
-						status: 200,
-						body: JSON.stringify(jwks),
-						headers: { 'content-type': 'application/json' },
-					},
-					{ target: issuerPath },
-				)
+				serveJwks(idp, jwks)
 				const jose = await joseDecides(token, jwks, s, idp.issuer)
 				const { audience, toleranceSec, typ, nowSec } = s.options
 				const api = pipeline({
