@@ -45,3 +45,17 @@ it.each([
 		expect(stored).toBeUndefined()
 	}
 })
+
+it('answers a delivery nested deeper than JSON.stringify can write back with a 4xx, storing nothing', async () => {
+	// JSON.parse alone reads 100,000 levels; writing them back out overflows the stack (a 500).
+	// The body parser refuses such nesting first: its reviver walks recursively and gives out at
+	// about half the depth JSON.stringify does.
+	const depth = 100_000
+	const body = `{"id":"evt-deep","type":"invoice.paid","data":{"a":${'['.repeat(depth)}1${']'.repeat(depth)}}}`
+	const response = (await local.handler(
+		signedDelivery('acme', secret, body),
+		lambdaContext(),
+	)) as APIGatewayProxyStructuredResultV2
+	expect(response.statusCode).toBe(422)
+	expect(await storedData('evt-deep')).toBeUndefined()
+})
