@@ -27,6 +27,7 @@ import { attachGuard } from './dynamo-guard.js'
 import { packageName } from './errors.js'
 import { type AwsClientsOptions, resolveOptions } from './options.js'
 import { answerServiceErrors } from './outages.js'
+import { startOutsideInvocationTrace } from './refresh-trace.js'
 import { bindToTenantRequests } from './request-binding.js'
 import { requestFacts, trackRequestsPerAsyncContext } from './request-facts.js'
 import {
@@ -147,6 +148,7 @@ export const awsClients = <const C extends ClientClasses>(
 			requestFacts,
 			sts,
 			async () => AssumeRoleCommand,
+			tracer === undefined ? undefined : startOutsideInvocationTrace(tracer),
 		)
 	}
 	const scopesByTenant = credentials !== undefined || guard !== undefined

@@ -26,9 +26,19 @@ import {
 } from './tenant-credentials.js'
 import type { GuardViolationReporter } from './violation.js'
 
-/** The slice of the Powertools `Tracer` used: client capture and the `tenant_id` annotation. */
+/** The X-Ray SDK's cls-hooked namespace (`getNamespace()`): where it keeps the current segment. */
+export interface TraceNamespace {
+	runAndReturn<T>(fn: () => T): T
+}
+
+/**
+ * The slice of the Powertools `Tracer` used: client capture, the `tenant_id` annotation, and the
+ * X-Ray SDK behind it (`provider`, Powertools' escape hatch), to start credential refreshes
+ * outside the trace of the invocation that happens to start them.
+ */
 export interface ClientTracer extends TracerLike {
 	captureAWSv3Client<T>(client: T): T
+	readonly provider: { getNamespace(): TraceNamespace }
 }
 
 export interface AwsClientsOptions<C extends ClientClasses> {
@@ -400,7 +410,12 @@ export const resolveOptions = <C extends ClientClasses>(
 				tracer !== null &&
 				isFunction(tracer.captureAWSv3Client) &&
 				isFunction(tracer.isTracingEnabled) &&
-				isFunction(tracer.putAnnotation)),
+				isFunction(tracer.getSegment) &&
+				isFunction(tracer.setSegment) &&
+				isFunction(tracer.putAnnotation) &&
+				typeof tracer.provider === 'object' &&
+				tracer.provider !== null &&
+				isFunction(tracer.provider.getNamespace)),
 		packageName,
 		'tracer',
 		'must be a Powertools Tracer',

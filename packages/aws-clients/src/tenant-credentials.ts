@@ -91,6 +91,8 @@ export const createTenantCredentialSource = (
 	facts: RequestFactsSlot,
 	sts: () => Promise<StsClientLike>,
 	assumeRoleCommand: () => Promise<typeof AssumeRoleCommand>,
+	/** Starts a background refresh, e.g. outside the invocation's trace; default: as it is. */
+	startRefresh?: <T>(start: () => T) => T,
 ): TenantCredentialSource => {
 	const { durationSeconds, refreshBeforeExpiryMs, retryAfterSec } = options
 	const cache = createTtlCache<Issued>({
@@ -169,13 +171,16 @@ export const createTenantCredentialSource = (
 			new TenantCredentialsUnavailableError(new Error('the tenant credentials expired')),
 		)
 
+	// The refresh outlives the request that found the session old; none waits for it.
+	const inBackground = { refreshInBackground: true, startRefresh }
+
 	return {
 		providerFor(tenant) {
 			const load = () => assume(tenant)
 			return async () => {
 				// In the refresh window the session is still valid: requests keep it while the new
 				// one is assumed in the background, so a slow STS delays none of them.
-				let issued = await cache.get(tenant.id, load, { refreshInBackground: true })
+				let issued = await cache.get(tenant.id, load, inBackground)
 				// The cache counts validity from when the session reached us, STS from when it was
 				// issued: a session just past its real Expiration waits for the refresh instead.
 				if (Date.now() >= issued.expiresAt)

@@ -14,6 +14,14 @@ const roleArn = 'arn:aws:iam::123456789012:role/tenant-data'
 const base = { clients: { dynamodb: DynamoDBClient } }
 const build = (options: unknown) => () =>
 	awsClients(options as AwsClientsOptions<{ dynamodb: typeof DynamoDBClient }>)
+/** Every method awsClients calls on a Powertools `Tracer`, but not the X-Ray SDK behind it. */
+const tracerWithoutProvider: Record<string, (value: unknown) => unknown> = {
+	captureAWSv3Client: (client) => client,
+	isTracingEnabled: () => true,
+	getSegment: () => undefined,
+	setSegment: () => undefined,
+	putAnnotation: () => undefined,
+}
 
 describe('factory-time validation', () => {
 	it.each([
@@ -137,6 +145,11 @@ describe('factory-time validation', () => {
 		[
 			'a tracer without captureAWSv3Client',
 			{ ...base, tracer: { isTracingEnabled: () => true } },
+			'tracer',
+		],
+		[
+			'a tracer without the X-Ray SDK behind it (provider)',
+			{ ...base, tracer: tracerWithoutProvider },
 			'tracer',
 		],
 		['an empty table name', { ...base, tableName: '' }, 'tableName'],

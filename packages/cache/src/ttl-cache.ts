@@ -23,6 +23,12 @@ export interface GetOptions {
 	 * values still usable after their TTL, such as credentials refreshed before they expire.
 	 */
 	refreshInBackground?: boolean
+	/**
+	 * Starts a `refreshInBackground` load: called with what starts it, which it calls at once and
+	 * whose result it returns, e.g. from another context than the caller's (the load outlives the
+	 * caller that happened to find the value old). Loads that callers wait for start as they are.
+	 */
+	startRefresh?: <T>(start: () => T) => T
 }
 
 export interface SetOptions {
@@ -335,7 +341,11 @@ export const createTtlCache = <V>(options: TtlCacheOptions): TtlCache<V> => {
 					counters.staleServed++
 					recencyOf(entry).touch(entry)
 					// Its failure is recorded by the load itself (backoff, stale kept); nobody awaits it.
-					if (!inflight.has(key)) startLoad(key, load).catch(ignore)
+					if (!inflight.has(key)) {
+						const start = () => startLoad(key, load)
+						const { startRefresh } = getOptions
+						;(startRefresh === undefined ? start() : startRefresh(start)).catch(ignore)
+					}
 					return Promise.resolve(entry.value as V)
 				}
 			}

@@ -271,6 +271,32 @@ describe('refreshInBackground', () => {
 		clock.advance(10_000)
 		await expect(cache.get('k', failing, { refreshInBackground: true })).rejects.toThrow('down')
 	})
+
+	it('starts a background load through startRefresh, and a load callers wait for as it is', async () => {
+		const { cache, clock } = setup({ staleIfErrorMs: 5_000 })
+		let started = 0
+		const startRefresh = <T>(start: () => T): T => {
+			started++
+			return start()
+		}
+		const options = { refreshInBackground: true, startRefresh }
+		expect(await cache.get('k', async () => 'first', options)).toBe('first')
+		expect(started).toBe(0)
+		clock.advance(1_500)
+		const gate = deferred<string>()
+		const load = vi.fn(() => gate.promise)
+		expect(await cache.get('k', load, options)).toBe('first')
+		expect(await cache.get('k', load, options)).toBe('first')
+		expect(started).toBe(1)
+		expect(load).toHaveBeenCalledTimes(1)
+		gate.resolve('new')
+		await gate.promise
+		await Promise.resolve()
+		expect(await cache.get('k', load, options)).toBe('new')
+		clock.advance(10_000)
+		expect(await cache.get('k', async () => 'waited for', options)).toBe('waited for')
+		expect(started).toBe(1)
+	})
 })
 
 describe('failure backoff', () => {
