@@ -78,12 +78,20 @@ const scopedKey = (entry: Entry, tenantId: string): string => {
 }
 
 const tenantSlot = Symbol('tenant')
+const contextSlot = Symbol('context')
 
 /** What `context.clients` is: one small object per request; the getters live on a prototype. */
 class ClientsView {
 	readonly [tenantSlot]: TenantContext | undefined
-	constructor(tenant: TenantContext | undefined) {
+	/**
+	 * The request's context when `before` found no tenant but clients would be scoped by one:
+	 * a tenant that appears later (tenantIsolation `.use()`d after awsClients) must not be served
+	 * unscoped, unguarded clients.
+	 */
+	readonly [contextSlot]: { tenant?: unknown } | undefined
+	constructor(tenant: TenantContext | undefined, context: { tenant?: unknown } | undefined) {
 		this[tenantSlot] = tenant
+		this[contextSlot] = context
 	}
 }
 
@@ -198,7 +206,13 @@ export const awsClients = <const C extends ClientClasses>(
 		Object.defineProperty(Clients.prototype, entry.name, {
 			enumerable: true,
 			get(this: ClientsView) {
-				return clientFor(entry, this[tenantSlot])
+				const tenant = this[tenantSlot]
+				if (tenant === undefined && this[contextSlot]?.tenant !== undefined) {
+					throw misconfigured(
+						`${packageName}: context.tenant was set after awsClients ran, so context.clients.${entry.name} would be neither scoped to it nor guarded; use tenantIsolation() before awsClients()`,
+					)
+				}
+				return clientFor(entry, tenant)
 			},
 		})
 	}
@@ -237,7 +251,10 @@ export const awsClients = <const C extends ClientClasses>(
 			)
 		}
 		if (tenant !== undefined) annotateTenant(tracer, tenant.id)
-		context.clients = new Clients(tenant)
+		context.clients = new Clients(
+			tenant,
+			tenant === undefined && scopesByTenant ? context : undefined,
+		)
 		context.tableName = tableName
 	}
 
