@@ -11,6 +11,7 @@ import {
 	longestTimerMs,
 	maxRetryAfterSec,
 	own,
+	sdkClientProblem,
 	type TracerLike,
 	withoutUndefined,
 } from '@tenantry/util'
@@ -291,13 +292,9 @@ const resolveCredentials = (
 			'must return its answer synchronously, not a promise',
 		)
 	}
-	assertOption(
-		resolved.sts === undefined ||
-			isFunction((resolved.sts as { send?: unknown } | null | undefined)?.send),
-		packageName,
-		'tenantCredentials.sts',
-		'must be an STSClient',
-	)
+	const stsProblem =
+		resolved.sts === undefined ? undefined : sdkClientProblem(resolved.sts, 'an STSClient', 'STS')
+	assertOption(stsProblem === undefined, packageName, 'tenantCredentials.sts', stsProblem ?? '')
 	return resolved
 }
 

@@ -120,3 +120,16 @@ describe('tableName DynamoDB refuses', () => {
 		).not.toThrow()
 	})
 })
+
+describe('tenantCredentials.sts of another service', () => {
+	// AssumeRole sent through a DynamoDB client reaches DynamoDB's endpoint and fails: every
+	// tenant request a 503, with nothing at cold start to say why.
+	it('is refused when the middleware is built, naming the service it is for', () => {
+		const sts = new DynamoDBClient({ region: 'eu-west-1' })
+		const options = { tenantCredentials: { roleArn: 'arn:aws:iam::123456789012:role/t', sts } }
+		expect(build(options)).toThrow(optionError('tenantCredentials.sts'))
+		expect(build(options)).toThrow(
+			"option 'tenantCredentials.sts' must be an STSClient, not a client of DynamoDB",
+		)
+	})
+})

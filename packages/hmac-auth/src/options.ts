@@ -13,6 +13,7 @@ import {
 	isRetryAfterSec,
 	isTracerLike,
 	maxRetryAfterSec,
+	sdkClientProblem,
 	type TracerLike,
 	withoutUndefined,
 } from '@tenantry/util'
@@ -328,11 +329,11 @@ const resolveSecrets = (secrets: unknown): ResolvedSecrets => {
 		'must be a non-negative number of milliseconds',
 	)
 	const client = given.client
-	check(
-		client === undefined || isFunction((client as { send?: unknown } | null)?.send),
-		'secrets.client',
-		'must be a SecretsManagerClient',
-	)
+	const clientProblem =
+		client === undefined
+			? undefined
+			: sdkClientProblem(client, 'a SecretsManagerClient', 'Secrets Manager')
+	check(clientProblem === undefined, 'secrets.client', clientProblem ?? '')
 	return {
 		kind: 'secrets-manager',
 		prefix,

@@ -5,6 +5,7 @@ import {
 	isConditionalCheckFailed,
 	isDynamoTableName,
 	isPlainObject,
+	sdkClientProblem,
 	withoutUndefined,
 } from '@tenantry/util'
 import { packageName } from './errors.js'
@@ -128,12 +129,8 @@ export const dynamoReplayStore = (options: DynamoReplayStoreOptions): ReplayStor
 		`${option}.tableName`,
 		'must be a DynamoDB table name (3 to 255 of letters, digits, _, . and -) or a table ARN',
 	)
-	assertOption(
-		typeof (client as { send?: unknown } | undefined)?.send === 'function',
-		packageName,
-		`${option}.client`,
-		'must be a DynamoDBClient',
-	)
+	const clientProblem = sdkClientProblem(client, 'a DynamoDBClient', 'DynamoDB')
+	assertOption(clientProblem === undefined, packageName, `${option}.client`, clientProblem ?? '')
 	assertOption(
 		typeof keyPrefix === 'string',
 		packageName,

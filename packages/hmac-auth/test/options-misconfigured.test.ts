@@ -1,3 +1,5 @@
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb'
+import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager'
 import { describe, expect, it } from 'vitest'
 import { dynamoReplayStore, type HmacAuthOptions, hmacAuth } from '../src/index.js'
 
@@ -57,6 +59,39 @@ describe('dynamoReplayStore: a table name DynamoDB refuses', () => {
 			dynamoReplayStore({
 				tableName: 'arn:aws:dynamodb:eu-west-1:123456789012:table/hmac-replay',
 				client,
+			}),
+		).not.toThrow()
+	})
+})
+
+describe('a client of another service', () => {
+	// GetSecretValue sent through a DynamoDB client (or a replay claim through a Secrets Manager
+	// client) reaches the wrong endpoint and fails on every request: a 503 for every sender,
+	// with nothing at cold start to say why.
+	it('is refused as secrets.client, naming the service it is for', () => {
+		expect(() =>
+			hmacAuth({ secrets: { prefix: 'tenants', client: new DynamoDBClient({}) as never } }),
+		).toThrow(optionError('secrets.client'))
+		expect(() =>
+			hmacAuth({ secrets: { prefix: 'tenants', client: new DynamoDBClient({}) as never } }),
+		).toThrow("option 'secrets.client' must be a SecretsManagerClient, not a client of DynamoDB")
+	})
+
+	it('is refused as the replay store client, naming the service it is for', () => {
+		const client = new SecretsManagerClient({}) as unknown as DynamoDBClient
+		expect(() => dynamoReplayStore({ tableName: 'hmac-replay', client })).toThrow(
+			"option 'replayStore.client' must be a DynamoDBClient, not a client of Secrets Manager",
+		)
+	})
+
+	it('accepts the clients of the right services', () => {
+		expect(() =>
+			hmacAuth({
+				secrets: { prefix: 'tenants', client: new SecretsManagerClient({}) },
+				replayStore: dynamoReplayStore({
+					tableName: 'hmac-replay',
+					client: new DynamoDBClient({}),
+				}),
 			}),
 		).not.toThrow()
 	})

@@ -7,6 +7,7 @@ import {
 	isPlainObject,
 	isPositiveInteger,
 	longestTimerMs,
+	sdkClientProblem,
 	tenantKey,
 	withoutUndefined,
 } from '@tenantry/util'
@@ -78,12 +79,8 @@ export const dynamoRateLimitStore = (options: DynamoRateLimitStoreOptions): Rate
 		'store.tableName',
 		'must be a DynamoDB table name (3 to 255 of letters, digits, _, . and -) or a table ARN',
 	)
-	assertOption(
-		typeof options.client?.send === 'function',
-		packageName,
-		'store.client',
-		'must be a DynamoDBClient',
-	)
+	const clientProblem = sdkClientProblem(options.client, 'a DynamoDBClient', 'DynamoDB')
+	assertOption(clientProblem === undefined, packageName, 'store.client', clientProblem ?? '')
 	const { client, tableName, partitionKey, sortKey, sortKeyValue, ttlAttribute, timeoutMs } = {
 		...storeDefaults,
 		...withoutUndefined(options),

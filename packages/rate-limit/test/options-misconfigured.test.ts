@@ -57,3 +57,31 @@ describe('tenantRateLimit: a limit with a key it does not read', () => {
 		expect(() => tenantRateLimit({ store, limits: { requests: 10, windowSec: 60 } })).not.toThrow()
 	})
 })
+
+describe('dynamoRateLimitStore: a client of another service', () => {
+	// A Secrets Manager (or STS) client sends UpdateItem to its own endpoint, which refuses every
+	// write: with the default onStoreError 'allow', rate limiting is off, one log line per window.
+	const otherService = {
+		send: async () => ({}),
+		config: { serviceId: 'Secrets Manager' },
+	} as unknown as DynamoDBClient
+
+	it('is refused when the store is built, naming the service it is for', () => {
+		expect(() => dynamoRateLimitStore({ tableName: 'rate-limits', client: otherService })).toThrow(
+			optionError('store.client'),
+		)
+		expect(() => dynamoRateLimitStore({ tableName: 'rate-limits', client: otherService })).toThrow(
+			"option 'store.client' must be a DynamoDBClient, not a client of Secrets Manager",
+		)
+	})
+
+	it('accepts a DynamoDB client', () => {
+		const dynamodb = { send: async () => ({}), config: { serviceId: 'DynamoDB' } }
+		expect(() =>
+			dynamoRateLimitStore({
+				tableName: 'rate-limits',
+				client: dynamodb as unknown as DynamoDBClient,
+			}),
+		).not.toThrow()
+	})
+})

@@ -33,6 +33,7 @@ export {
 	longestTimerMs,
 	maxRetryAfterSec,
 	optionError,
+	sdkClientProblem,
 	withoutUndefined,
 } from './options.js'
 export { own } from './own.js'

@@ -16,6 +16,31 @@ export const assertOption: (
 	if (!condition) throw optionError(packageName, option, problem)
 }
 
+/**
+ * What is wrong with an option that must be an AWS SDK v3 client of one service, or `undefined`
+ * when nothing is: it needs a `send` function, and a client that names its service
+ * (`config.serviceId`, e.g. `'DynamoDB'`) must name that one. A client of another service sends
+ * every command to the wrong endpoint, so every call fails at run time, which some options turn
+ * into nothing done at all (a rate limit store under `onStoreError: 'allow'` limits nothing).
+ */
+export const sdkClientProblem = (
+	value: unknown,
+	/** The client it must be, with its article: `'a DynamoDBClient'`. */
+	client: string,
+	serviceId: string,
+): string | undefined => {
+	if (typeof value !== 'object' || value === null) return `must be ${client}`
+	if (typeof (value as { send?: unknown }).send !== 'function') return `must be ${client}`
+	const config: unknown = (value as { config?: unknown }).config
+	const given =
+		typeof config === 'object' && config !== null
+			? (config as { serviceId?: unknown }).serviceId
+			: undefined
+	return typeof given === 'string' && given !== serviceId
+		? `must be ${client}, not a client of ${given}`
+		: undefined
+}
+
 export const isPositiveInteger = (value: unknown): value is number =>
 	typeof value === 'number' && Number.isSafeInteger(value) && value > 0
 
