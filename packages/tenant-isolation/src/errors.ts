@@ -2,10 +2,17 @@ import { TenantryError } from '@tenantry/util'
 
 export const packageName = '@tenantry/tenant-isolation'
 
-/** No source named a tenant: the request is not authenticated for any tenant (401). */
+/**
+ * No source named a tenant: the request is not authenticated for any tenant (401). The message
+ * names the likeliest misconfiguration, an authentication middleware `.use()`d after this one.
+ */
 export class TenantMissingError extends TenantryError {
 	constructor() {
-		super(packageName, 'tenant_missing', 'no source names a tenant for this request')
+		super(
+			packageName,
+			'tenant_missing',
+			'no source names a tenant for this request (authentication middlewares such as jwtAuth and hmacAuth go before tenantIsolation)',
+		)
 	}
 }
 
