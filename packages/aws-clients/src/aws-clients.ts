@@ -11,18 +11,14 @@ import {
 	misconfigured,
 	pathOf,
 	requestIdOf,
+	serviceIdOf,
 	type TenantContext,
 	tenantKeyPrefix,
 	type WithTenant,
 } from '@tenantry/util'
 import type { Context } from 'aws-lambda'
 import { buildClient, type ClientRecipe, cachedClient, clientRecipe } from './client-cache.js'
-import {
-	type ClientClass,
-	type ClientClasses,
-	type ClientsOf,
-	serviceIdOf,
-} from './client-class.js'
+import type { ClientClass, ClientClasses, ClientsOf } from './client-class.js'
 import { attachGuard } from './dynamo-guard.js'
 import { packageName } from './errors.js'
 import { type AwsClientsOptions, resolveOptions } from './options.js'

@@ -32,9 +32,3 @@ export const construct = <C extends ClientClass>(
 	config: Record<string, unknown>,
 ): InstanceType<C> =>
 	new (ClientClass as unknown as new (config: Record<string, unknown>) => InstanceType<C>)(config)
-
-/** The SDK's service id (`DynamoDB`, `STS`), read from a built client's resolved config. */
-export const serviceIdOf = (client: object): string | undefined => {
-	const config = (client as { config?: { serviceId?: unknown } }).config
-	return typeof config?.serviceId === 'string' ? config.serviceId : undefined
-}

@@ -1,5 +1,10 @@
-import { forbidden, misconfigured, reportViolation, type TenantContext } from '@tenantry/util'
-import { serviceIdOf } from './client-class.js'
+import {
+	forbidden,
+	misconfigured,
+	reportViolation,
+	serviceIdOf,
+	type TenantContext,
+} from '@tenantry/util'
 import { ClientOfAnotherTenantError, packageName } from './errors.js'
 import { addToStack, operationOf } from './middleware-stack.js'
 import type { RequestFactsSlot } from './request-facts.js'

@@ -57,4 +57,34 @@ describe('startOutsideInvocationTrace', () => {
 		let starts = 0
 		expect(startOutsideInvocationTrace(throwing)(() => ++starts)).toBe(1)
 	})
+
+	it('starts it under the current segment when that is the root (no handler segment)', () => {
+		const { tracer, root, seen, current } = fakeTracer()
+		tracer.setSegment(root as never)
+		expect(startOutsideInvocationTrace(tracer)(() => 'started')).toBe('started')
+		expect(seen).toEqual([root])
+		expect(current()).toBe(root)
+	})
+
+	it('puts the handler segment back when the refresh throws as it starts, and lets it through', () => {
+		const { tracer, handler, current } = fakeTracer()
+		expect(() =>
+			startOutsideInvocationTrace(tracer)(() => {
+				throw new Error('no STS client')
+			}),
+		).toThrow('no STS client')
+		expect(current()).toBe(handler)
+	})
+
+	it('starts it once when setSegment throws (the invocation store outside an invocation)', () => {
+		const { tracer } = fakeTracer()
+		const throwing = {
+			...tracer,
+			setSegment: () => {
+				throw new Error('No context available')
+			},
+		} as ClientTracer
+		let starts = 0
+		expect(startOutsideInvocationTrace(throwing)(() => ++starts)).toBe(1)
+	})
 })

@@ -34,6 +34,7 @@ export {
 	maxRetryAfterSec,
 	optionError,
 	sdkClientProblem,
+	serviceIdOf,
 	withoutUndefined,
 } from './options.js'
 export { own } from './own.js'

@@ -16,6 +16,12 @@ export const assertOption: (
 	if (!condition) throw optionError(packageName, option, problem)
 }
 
+/** The SDK's service id (`DynamoDB`, `STS`), read from a built client's resolved config. */
+export const serviceIdOf = (client: object): string | undefined => {
+	const config = (client as { config?: { serviceId?: unknown } | null }).config
+	return typeof config?.serviceId === 'string' ? config.serviceId : undefined
+}
+
 /**
  * What is wrong with an option that must be an AWS SDK v3 client of one service, or `undefined`
  * when nothing is: it needs a `send` function, and a client that names its service
@@ -31,12 +37,8 @@ export const sdkClientProblem = (
 ): string | undefined => {
 	if (typeof value !== 'object' || value === null) return `must be ${client}`
 	if (typeof (value as { send?: unknown }).send !== 'function') return `must be ${client}`
-	const config: unknown = (value as { config?: unknown }).config
-	const given =
-		typeof config === 'object' && config !== null
-			? (config as { serviceId?: unknown }).serviceId
-			: undefined
-	return typeof given === 'string' && given !== serviceId
+	const given = serviceIdOf(value)
+	return given !== undefined && given !== serviceId
 		? `must be ${client}, not a client of ${given}`
 		: undefined
 }
