@@ -1,10 +1,10 @@
 import { realpathSync } from 'node:fs'
 import { createRequire } from 'node:module'
-import { DynamoDBClient, GetItemCommand } from '@aws-sdk/client-dynamodb'
 import { startXrayCapture, type XrayCapture, type XraySegment } from '@tenantry/testing'
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
 import { clearClientCache } from '../src/index.js'
-import { pipeline, roleArn, type Stack, startStack, table } from './harness.js'
+import { type Stack, startStack } from './harness.js'
+import { tracedItemRead } from './traced-item-read.js'
 
 interface InvokeStore {
 	run<T>(context: Record<symbol, unknown>, fn: () => T): T
@@ -63,26 +63,8 @@ describe('X-Ray on Lambda Managed Instances, with tenant credentials refreshed i
 		clearClientCache()
 		vi.useFakeTimers({ toFake: ['Date'] })
 		vi.setSystemTime(Date.now())
-		const { Tracer } = await import('@aws-lambda-powertools/tracer')
-		const { captureLambdaHandler } = await import('@aws-lambda-powertools/tracer/middleware')
-		const tracer = new Tracer()
+		const { tracer, invoke } = await tracedItemRead(stack, { tenantCredentials: true })
 		expect(tracer.isTracingEnabled()).toBe(true)
-		const { invoke } = pipeline(
-			{
-				clients: { dynamodb: DynamoDBClient },
-				perClient: { dynamodb: { endpoint: stack.dynamodb.endpoint } },
-				tenantCredentials: { roleArn, sts: stack.sts.client({ maxAttempts: 1 }) },
-				tracer,
-			},
-			async (context) =>
-				context.clients.dynamodb.send(
-					new GetItemCommand({
-						TableName: table,
-						Key: { pk: { S: context.tenant.key('item', '1') }, sk: { S: '1' } },
-					}),
-				),
-			{ first: captureLambdaHandler(tracer) },
-		)
 		const first = asInvocation(() => invoke('acme'))
 		expect((await first.result).statusCode).toBe(200)
 		vi.advanceTimersByTime(11 * 60_000) // 4 minutes of validity left: refreshed in the background

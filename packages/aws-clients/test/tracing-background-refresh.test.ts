@@ -1,8 +1,8 @@
-import { DynamoDBClient, GetItemCommand } from '@aws-sdk/client-dynamodb'
 import { startXrayCapture, type XrayCapture, type XraySegment } from '@tenantry/testing'
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
 import { clearClientCache } from '../src/index.js'
-import { pipeline, roleArn, type Stack, startStack, table } from './harness.js'
+import { type Stack, startStack } from './harness.js'
+import { tracedItemRead } from './traced-item-read.js'
 
 let capture: XrayCapture
 let stack: Stack
@@ -40,25 +40,7 @@ describe('X-Ray, with tenant credentials refreshed in the background', () => {
 		clearClientCache()
 		vi.useFakeTimers({ toFake: ['Date'] })
 		vi.setSystemTime(Date.now())
-		const { Tracer } = await import('@aws-lambda-powertools/tracer')
-		const { captureLambdaHandler } = await import('@aws-lambda-powertools/tracer/middleware')
-		const tracer = new Tracer()
-		const { invoke } = pipeline(
-			{
-				clients: { dynamodb: DynamoDBClient },
-				perClient: { dynamodb: { endpoint: stack.dynamodb.endpoint } },
-				tenantCredentials: { roleArn, sts: stack.sts.client({ maxAttempts: 1 }) },
-				tracer,
-			},
-			async (context) =>
-				context.clients.dynamodb.send(
-					new GetItemCommand({
-						TableName: table,
-						Key: { pk: { S: context.tenant.key('item', '1') }, sk: { S: '1' } },
-					}),
-				),
-			{ first: captureLambdaHandler(tracer) },
-		)
+		const { invoke } = await tracedItemRead(stack, { tenantCredentials: true })
 		const firstTrace = nextInvocation()
 		expect((await invoke('acme')).statusCode).toBe(200)
 		vi.advanceTimersByTime(11 * 60_000) // 4 minutes of validity left: refreshed in the background

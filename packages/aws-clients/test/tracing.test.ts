@@ -1,8 +1,8 @@
-import { DynamoDBClient, GetItemCommand } from '@aws-sdk/client-dynamodb'
 import { startXrayCapture, type XrayCapture } from '@tenantry/testing'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { clearClientCache } from '../src/index.js'
-import { pipeline, type Stack, startStack, table } from './harness.js'
+import { type Stack, startStack } from './harness.js'
+import { tracedItemRead } from './traced-item-read.js'
 
 let capture: XrayCapture
 let stack: Stack
@@ -19,24 +19,7 @@ afterAll(async () => {
 describe('X-Ray', () => {
 	it('shows the handler, the DynamoDB call and the tenant_id annotation', async () => {
 		clearClientCache()
-		const { Tracer } = await import('@aws-lambda-powertools/tracer')
-		const { captureLambdaHandler } = await import('@aws-lambda-powertools/tracer/middleware')
-		const tracer = new Tracer()
-		const { invoke } = pipeline(
-			{
-				clients: { dynamodb: DynamoDBClient },
-				perClient: { dynamodb: { endpoint: stack.dynamodb.endpoint } },
-				tracer,
-			},
-			async (context) =>
-				context.clients.dynamodb.send(
-					new GetItemCommand({
-						TableName: table,
-						Key: { pk: { S: context.tenant.key('item', '1') }, sk: { S: '1' } },
-					}),
-				),
-			{ first: captureLambdaHandler(tracer) },
-		)
+		const { invoke } = await tracedItemRead(stack)
 		await expect(invoke('acme')).resolves.toMatchObject({ statusCode: 200 })
 		const segments = await capture.waitFor((all) =>
 			all.some((s) => s.name === '## index.handler' && s.end_time !== undefined),
