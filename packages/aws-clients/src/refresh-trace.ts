@@ -1,13 +1,5 @@
+import { attemptTracerCall } from '@tenantry/util'
 import type { ClientTracer, TraceNamespace } from './options.js'
-
-/** Runs a call into the tracer; tracing never changes an answer, so a failure is dropped. */
-const attempt = (call: () => void): void => {
-	try {
-		call()
-	} catch {
-		// The runtime's invocation store throws outside an invocation on Managed Instances.
-	}
-}
 
 /**
  * Starts a background credential refresh outside the trace of the invocation that happened to
@@ -49,10 +41,10 @@ export const startOutsideInvocationTrace =
 		const setSegment = tracer.setSegment.bind(tracer) as (segment: object) => void
 		try {
 			return namespace.runAndReturn(() => {
-				attempt(() => setSegment(root))
+				attemptTracerCall(() => setSegment(root))
 				return start()
 			})
 		} finally {
-			attempt(() => setSegment(previous))
+			attemptTracerCall(() => setSegment(previous))
 		}
 	}

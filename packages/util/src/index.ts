@@ -63,6 +63,7 @@ export { createTickClock } from './tick-clock.js'
 export {
 	annotate,
 	annotateTenant,
+	attemptTracerCall,
 	isTracerLike,
 	type SegmentLike,
 	type SubsegmentLike,

@@ -37,7 +37,7 @@ export const isTracerLike = (value: unknown): value is TracerLike => {
 }
 
 /** Runs a call into the tracer; tracing never changes an answer, so a failure is dropped. */
-const attempt = (call: () => void): void => {
+export const attemptTracerCall = (call: () => void): void => {
 	try {
 		call()
 	} catch {
@@ -65,13 +65,13 @@ const open = (tracer: TracerLike | undefined, name: string): OpenSubsegment | un
 		return {
 			subsegment: opened,
 			close() {
-				attempt(() => opened.close())
-				attempt(() => setSegment(parent))
+				attemptTracerCall(() => opened.close())
+				attemptTracerCall(() => setSegment(parent))
 			},
 		}
 	} catch {
 		// Opened but not made current: close it, and run the work untraced.
-		if (subsegment !== undefined) attempt(() => subsegment?.close())
+		if (subsegment !== undefined) attemptTracerCall(() => subsegment?.close())
 		return undefined
 	}
 }
@@ -91,7 +91,7 @@ export const traced = async <T>(
 	try {
 		return await work()
 	} catch (error) {
-		if (error instanceof Error) attempt(() => span.subsegment.addError(error))
+		if (error instanceof Error) attemptTracerCall(() => span.subsegment.addError(error))
 		throw error
 	} finally {
 		span.close()
@@ -104,7 +104,7 @@ export const annotate = (
 	key: string,
 	value: string | number | boolean,
 ): void => {
-	attempt(() => {
+	attemptTracerCall(() => {
 		if (tracer?.isTracingEnabled()) tracer.putAnnotation(key, value)
 	})
 }
