@@ -74,8 +74,9 @@ export const checkAudience = (claims: Claims, audiences: ReadonlySet<string> | n
 	}
 	if (!isAudience(aud)) throw new InvalidClaimError('aud')
 	if (audiences === null) return
-	const values = typeof aud === 'string' ? [aud] : aud
-	if (!values.some((value) => audiences.has(value))) throw new AudienceMismatchError()
+	const named =
+		typeof aud === 'string' ? audiences.has(aud) : aud.some((value) => audiences.has(value))
+	if (!named) throw new AudienceMismatchError()
 }
 
 /** `jti` is a string (RFC 7519 section 4.1.7), as `claims.jti` is typed: a denylist keys on it. */
