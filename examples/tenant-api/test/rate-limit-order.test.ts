@@ -1,6 +1,6 @@
 import { httpApiEvent, type LocalStack, lambdaContext } from '@tenantry/testing'
 import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda'
-import { afterAll, beforeAll, expect, it } from 'vitest'
+import { afterAll, beforeAll, expect, it, vi } from 'vitest'
 import { audience, type Handler, startTenantApi } from './local-tenant-api.js'
 
 /**
@@ -33,16 +33,23 @@ const put = async (token: string, body: string) =>
 	)) as APIGatewayProxyStructuredResultV2
 
 it('counts a PUT whose body does not parse against the tenant quota, and refuses it past the quota (429)', async () => {
-	const token = await stack.identityProvider.sign({
-		sub: 'user@acme',
-		aud: audience,
-		tenant_id: 'acme',
-	})
-	// A large body broken at its last byte: the parser reads all of it before failing.
-	const broken = `{"notes":"${'x'.repeat(1_000_000)}"`
-	const statuses: (number | undefined)[] = []
-	for (let i = 0; i < limit + 3; i++) statuses.push((await put(token, broken)).statusCode)
-	expect(statuses.slice(limit)).toEqual([429, 429, 429])
-	// The quota is spent: even a well-formed PUT is refused now.
-	expect((await put(token, '{"a":1}')).statusCode).toBe(429)
+	// The clock stands still (only Date: sockets and timers run), so no end of the day-long
+	// window can fall between the requests that spend the quota and those refused past it.
+	vi.useFakeTimers({ toFake: ['Date'], now: Date.now() })
+	try {
+		const token = await stack.identityProvider.sign({
+			sub: 'user@acme',
+			aud: audience,
+			tenant_id: 'acme',
+		})
+		// A large body broken at its last byte: the parser reads all of it before failing.
+		const broken = `{"notes":"${'x'.repeat(1_000_000)}"`
+		const statuses: (number | undefined)[] = []
+		for (let i = 0; i < limit + 3; i++) statuses.push((await put(token, broken)).statusCode)
+		expect(statuses.slice(limit)).toEqual([429, 429, 429])
+		// The quota is spent: even a well-formed PUT is refused now.
+		expect((await put(token, '{"a":1}')).statusCode).toBe(429)
+	} finally {
+		vi.useRealTimers()
+	}
 })

@@ -7,6 +7,8 @@ import { describe, expect, it } from 'vitest'
 import { memoryRateLimitStore, tenantRateLimit } from '../src/index.js'
 
 const acme = createTenantContext('acme')
+/** A fixed clock: on the system's, a minute could end between the two requests of a test. */
+const now = () => Date.UTC(2026, 10, 23, 10, 0, 0)
 
 /** An ALB target group with multi-value headers on reads only `multiValueHeaders` back. */
 const albPipeline = (handler: () => Promise<ALBResult>) =>
@@ -18,7 +20,13 @@ const albPipeline = (handler: () => Promise<ALBResult>) =>
 				request.context.tenant = acme
 			},
 		})
-		.use(tenantRateLimit({ limits: { requests: 1, windowSec: 60 }, store: memoryRateLimitStore() }))
+		.use(
+			tenantRateLimit({
+				limits: { requests: 1, windowSec: 60 },
+				store: memoryRateLimitStore(),
+				now,
+			}),
+		)
 		.handler(handler)
 
 describe('tenantRateLimit behind an ALB target group with multi-value headers', () => {

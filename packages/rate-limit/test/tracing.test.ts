@@ -23,6 +23,8 @@ describe('tracing', () => {
 				limits: { requests: 1, windowSec: 3600 },
 				store: memoryRateLimitStore(),
 				tracer,
+				// Fixed: on the system clock, an hour could end between the two requests.
+				now: () => Date.UTC(2026, 10, 23, 10, 0, 0),
 			}),
 		])
 		expect((await invoke('acme')).statusCode).toBe(200)
