@@ -552,20 +552,23 @@ const isStringArray = (value: unknown): value is string[] =>
 	Array.isArray(value) && value.every((item) => typeof item === 'string')
 
 /** JWKs jwtAuth refuses at load that aws-jwt-verify uses (it checks `kty`, `use`, `alg` only). */
-const refusedAtLoad = (jwk: Record<string, unknown>, s: Scenario): boolean =>
-	s.signer === 'rsaWeak' ||
-	jwk.use === '' ||
-	(jwk.key_ops !== undefined && !(isStringArray(jwk.key_ops) && jwk.key_ops.includes('verify'))) ||
-	s.jwkPrivate
 
 const curveOf: Record<string, string> = { ES256: 'P-256', ES384: 'P-384', ES512: 'P-521' }
 /** Whether `alg` names the signature scheme of the JWK's `kty` and `crv`. */
 const fits = (alg: unknown, jwk: Record<string, unknown>): boolean => {
 	const name = String(alg)
-	if (name.startsWith('RS')) return jwk.kty === 'RSA'
+	if (name.startsWith('RS') || name.startsWith('PS')) return jwk.kty === 'RSA'
 	if (name.startsWith('ES')) return jwk.kty === 'EC' && jwk.crv === curveOf[name]
 	return name === 'EdDSA' && jwk.kty === 'OKP' && (jwk.crv === 'Ed25519' || jwk.crv === 'Ed448')
 }
+
+/** Keys jwtAuth refuses when it loads the JWKS; an `alg` fitting no scheme of the key is one. */
+const refusedAtLoad = (jwk: Record<string, unknown>, s: Scenario): boolean =>
+	s.signer === 'rsaWeak' ||
+	jwk.use === '' ||
+	(jwk.key_ops !== undefined && !(isStringArray(jwk.key_ops) && jwk.key_ops.includes('verify'))) ||
+	(typeof jwk.alg === 'string' && !fits(jwk.alg, jwk)) ||
+	s.jwkPrivate
 
 interface Difference {
 	readonly name: string
