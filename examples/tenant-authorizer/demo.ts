@@ -14,8 +14,13 @@ export default defineScenario(async (stack): Promise<DemoSection> => {
 	const { handler: authorize } = await import('./authorizer.js')
 	const { handler: downstream } = await import('./handler.js')
 	const idp = stack.identityProvider
-	const tokenOf = (tenant?: string) =>
-		idp.sign({ sub: `user@${tenant}`, aud: audience, ...(tenant ? { tenant_id: tenant } : {}) })
+	const tokenOf = (tenant?: string, scope = 'profile:read') =>
+		idp.sign({
+			sub: `user@${tenant}`,
+			aud: audience,
+			scope,
+			...(tenant ? { tenant_id: tenant } : {}),
+		})
 	// The attacker's own key under the kid of a published one: an unknown kid is answered with an
 	// error, not a deny, since it may be a key the provider just rotated in (see the README).
 	const publishedKid = idp.jwks().keys.find((key) => key.alg === 'ES256')?.kid
@@ -79,6 +84,12 @@ export default defineScenario(async (stack): Promise<DemoSection> => {
 				why: 'allowed by the authorizer, refused downstream: the path names acme, the context globex',
 				expected: 403,
 				run: async () => throughGateway(await tokenOf('globex'), 'acme'),
+			},
+			{
+				request: 'GET /tenants/acme/profile, token without profile:read',
+				why: 'allowed by the authorizer (its decision serves every route), refused downstream for the scope',
+				expected: 403,
+				run: async () => throughGateway(await tokenOf('acme', 'profile:write'), 'acme'),
 			},
 			{
 				request: 'authorize a forged token',

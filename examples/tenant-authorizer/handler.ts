@@ -3,6 +3,7 @@ import middy from '@middy/core'
 import httpErrorHandler from '@middy/http-error-handler'
 import { awsClients, awsClientsPlugin } from '@tenantry/aws-clients'
 import { tenantIsolation } from '@tenantry/tenant-isolation'
+import { forbidden } from '@tenantry/util'
 import type {
 	APIGatewayProxyEventV2WithLambdaAuthorizer,
 	APIGatewayProxyResultV2,
@@ -12,9 +13,17 @@ import type { TenantAuthorizerContext } from './authorizer.js'
 const tableName = process.env.DYNAMODB_TABLE_NAME
 
 /**
+ * The scope this route needs. The authorizer's decision is cached per token for every route, so
+ * it cannot require a route's scopes: each downstream function checks its own.
+ */
+const requiredScope = 'profile:read'
+const insufficientScope = `Bearer error="insufficient_scope", scope="${requiredScope}"`
+
+/**
  * GET /tenants/{tenantId}/profile behind the Lambda authorizer. The tenant comes from
  * `requestContext.authorizer.lambda.tenant_id` (tenantIsolation reads it by default); the path
- * must name the same tenant; the DynamoDB client refuses keys of other tenants.
+ * must name the same tenant; the token must carry the `profile:read` scope; the DynamoDB client
+ * refuses keys of other tenants.
  */
 export const handler = middy<
 	APIGatewayProxyEventV2WithLambdaAuthorizer<TenantAuthorizerContext>,
@@ -33,6 +42,9 @@ export const handler = middy<
 	)
 	.use(httpErrorHandler())
 	.handler(async (event, context) => {
+		const { scope, sub } = event.requestContext.authorizer.lambda
+		if (!scope.split(' ').includes(requiredScope))
+			throw forbidden(new Error(`token lacks the ${requiredScope} scope`), insufficientScope)
 		const { Item } = await context.clients.dynamodb.send(
 			new GetItemCommand({
 				TableName: context.tableName,
@@ -44,7 +56,7 @@ export const handler = middy<
 			headers: { 'Content-Type': 'application/json' },
 			body: JSON.stringify({
 				tenant: context.tenant.id,
-				user: event.requestContext.authorizer.lambda.sub,
+				user: sub,
 				plan: Item?.plan?.S ?? 'free',
 			}),
 		}

@@ -153,6 +153,24 @@ describe('tenant-authorizer', () => {
 		expect(unauthenticated.statusCode).toBe(401)
 	})
 
+	it('downstream: a token without the profile:read scope is a 403 insufficient_scope, before any read', async () => {
+		stack.dynamodb.clearRequests()
+		for (const scope of [undefined, '', 'profile:write', 'profile:readonly', 'openid profile']) {
+			const decision = await authorizeRequest(await tokenFor('acme', { scope }))
+			expect(decision.isAuthorized).toBe(true)
+			const response = await requestAs(decision, 'acme')
+			expect(response.statusCode).toBe(403)
+			expect(response.headers?.['WWW-Authenticate']).toBe(
+				'Bearer error="insufficient_scope", scope="profile:read"',
+			)
+		}
+		expect(stack.dynamodb.requests).toEqual([])
+		const withOthers = await authorizeRequest(
+			await tokenFor('acme', { scope: 'openid profile:read email' }),
+		)
+		expect((await requestAs(withOthers, 'acme')).statusCode).toBe(200)
+	})
+
 	it('downstream: a tenant without a profile gets the default plan, from its own key only', async () => {
 		stack.dynamodb.clearRequests()
 		const response = await requestAs(
