@@ -51,9 +51,9 @@ export default defineScenario(async (stack): Promise<DemoSection> => {
 		rows: [
 			{
 				request: 'PUT /tenants/acme/items/42 as acme',
-				why: "acme's token, acme's path: written under acme's prefix with acme's STS session",
+				why: "acme's token, acme's path: created under acme's prefix with acme's STS session",
 				showKeys: true,
-				expected: 200,
+				expected: 201,
 				run: () => send('PUT', '/tenants/acme/items/42', tokens.acme, { name: 'widget' }),
 			},
 			{
@@ -67,7 +67,7 @@ export default defineScenario(async (stack): Promise<DemoSection> => {
 				request: 'PUT /tenants/globex/items/42 as globex',
 				why: "same item id, another tenant: a separate key, globex's own session",
 				showKeys: true,
-				expected: 200,
+				expected: 201,
 				run: () => send('PUT', '/tenants/globex/items/42', tokens.globex, { name: 'gadget' }),
 			},
 			{

@@ -47,14 +47,14 @@ const documentsOf = (client: DynamoDBClient): DynamoDBDocumentClient => {
 }
 
 /**
- * A GET or DELETE without a body passes even with `Content-Type: application/json` (the stock
- * parser answers it 422, and many clients send that header on every request); a PUT without
- * one gets the handler's own 422.
+ * Only a PUT carries a body this API reads: a GET or DELETE passes whatever it sends, even a
+ * bodyless one with `Content-Type: application/json` (the stock parser answers it 422, and many
+ * clients send that header on every request). A PUT of another media type is a 415.
  */
-const unlessBodyless = <M extends MiddlewareObj<APIGatewayProxyEventV2>>(middleware: M): M => ({
+const onlyForPut = <M extends MiddlewareObj<APIGatewayProxyEventV2>>(middleware: M): M => ({
 	...middleware,
 	before: (request: Request<APIGatewayProxyEventV2>) =>
-		request.event.body === undefined ? undefined : middleware.before?.(request),
+		request.event.requestContext.http.method === 'PUT' ? middleware.before?.(request) : undefined,
 })
 
 /** DynamoDB items stop at 400 KB (API Gateway accepts 10 MB bodies); room is left for the keys. */
@@ -96,7 +96,7 @@ export const handler = middy<APIGatewayProxyEventV2, APIGatewayProxyResultV2>(aw
 		}),
 	)
 	// After the limiter: a body that does not parse (up to 10 MB) counts against the quota too.
-	.use(unlessBodyless(quietClientErrors(httpJsonBodyParser({ disableContentTypeError: true }))))
+	.use(onlyForPut(quietClientErrors(httpJsonBodyParser())))
 	.use(
 		awsClients({
 			clients: { dynamodb: DynamoDBClient },
@@ -142,13 +142,19 @@ export const handler = middy<APIGatewayProxyEventV2, APIGatewayProxyResultV2>(aw
 				const stored = JSON.stringify(data)
 				if (Buffer.byteLength(stored) > maxItemBytes) throw createError(413, 'Payload Too Large')
 				const updatedAt = new Date().toISOString()
-				await items.send(
+				// The replaced item tells an update (200) from a creation, which HTTP answers 201.
+				const { Attributes: replaced } = await items.send(
 					new PutCommand({
 						TableName: tableName,
 						Item: { ...Key, data: stored, updatedAt, updatedBy: context.auth.subject },
+						ReturnValues: 'ALL_OLD',
 					}),
 				)
-				return json(200, { itemId, data: JSON.parse(stored), updatedAt })
+				return json(replaced === undefined ? 201 : 200, {
+					itemId,
+					data: JSON.parse(stored),
+					updatedAt,
+				})
 			}
 			case 'DELETE':
 				await items.send(new DeleteCommand({ TableName: tableName, Key }))

@@ -43,7 +43,7 @@ describe('tenant-api', () => {
 	it('stores, reads and deletes an item under the caller tenant key, with its STS session', async () => {
 		const token = await tokenFor('acme')
 		const put = await call('PUT', '/tenants/acme/items/42', { token, body: { name: 'widget' } })
-		expect(put.statusCode).toBe(200)
+		expect(put.statusCode).toBe(201)
 		expect(JSON.parse(put.body ?? '')).toMatchObject({ itemId: '42', data: { name: 'widget' } })
 		expect(put.headers).toMatchObject({ 'RateLimit-Limit': '25' })
 
@@ -59,6 +59,9 @@ describe('tenant-api', () => {
 
 		const get = await call('GET', '/tenants/acme/items/42', { token })
 		expect(JSON.parse(get.body ?? '')).toMatchObject({ itemId: '42', data: { name: 'widget' } })
+		const update = await call('PUT', '/tenants/acme/items/42', { token, body: { name: 'gizmo' } })
+		expect(update.statusCode).toBe(200)
+		expect(JSON.parse(update.body ?? '')).toMatchObject({ itemId: '42', data: { name: 'gizmo' } })
 		expect((await call('DELETE', '/tenants/acme/items/42', { token })).statusCode).toBe(204)
 		expect((await call('GET', '/tenants/acme/items/42', { token })).statusCode).toBe(404)
 	})
@@ -105,6 +108,28 @@ describe('tenant-api', () => {
 		expect((await call('PUT', '/tenants/acme/items/1', { token, body: [1, 2] })).statusCode).toBe(
 			422,
 		)
+	})
+
+	it.each([
+		['JSON sent as text/plain', 'text/plain', '{"name":"widget"}'],
+		['a form', 'application/x-www-form-urlencoded', 'name=widget'],
+		['JSON without a Content-Type', undefined, '{"name":"widget"}'],
+	])('answers a PUT of %s 415 and stores nothing', async (_name, contentType, body) => {
+		const token = await tokenFor('acme')
+		stack.dynamodb.clearRequests()
+		const event = httpApiEvent({
+			method: 'PUT',
+			path: '/tenants/acme/items/plain',
+			pathParameters: { tenantId: 'acme', itemId: 'plain' },
+			headers: {
+				authorization: `Bearer ${token}`,
+				...(contentType === undefined ? {} : { 'content-type': contentType }),
+			},
+			body,
+		})
+		const response = (await handler(event, lambdaContext())) as APIGatewayProxyStructuredResultV2
+		expect(response.statusCode).toBe(415)
+		expect(stack.dynamodb.requests.map((request) => request.operation)).not.toContain('PutItem')
 	})
 
 	it.each(['GET', 'PUT', 'DELETE'])(

@@ -35,8 +35,8 @@ const invoke = async (event: APIGatewayProxyEventV2) =>
 	(await handler(event, lambdaContext())) as APIGatewayProxyStructuredResultV2
 
 describe('tenant-api sample events (sam local invoke -e events/<name>.json)', () => {
-	it('put-item, get-item, delete-item answer 200, 200, 204', async () => {
-		expect((await invoke(await sampleEvent('put-item'))).statusCode).toBe(200)
+	it('put-item (creating), get-item, delete-item answer 201, 200, 204', async () => {
+		expect((await invoke(await sampleEvent('put-item'))).statusCode).toBe(201)
 		expect((await invoke(await sampleEvent('get-item'))).statusCode).toBe(200)
 		expect((await invoke(await sampleEvent('delete-item'))).statusCode).toBe(204)
 	})

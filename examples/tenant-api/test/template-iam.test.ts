@@ -57,7 +57,7 @@ const call = async (method: string, tenant: string, itemId: string, body?: unkno
 describe('tenant-api template.yaml: IAM allows what the code sends, and no other tenant', () => {
 	it("allows every call of a tenant's PUT, GET and DELETE, each under the role that signs it, on the template's table and role", async () => {
 		clearRecordedCalls(stack)
-		expect((await call('PUT', 'acme', '42', { name: 'widget' })).statusCode).toBe(200)
+		expect((await call('PUT', 'acme', '42', { name: 'widget' })).statusCode).toBe(201)
 		expect((await call('GET', 'acme', '42')).statusCode).toBe(200)
 		expect((await call('DELETE', 'acme', '42')).statusCode).toBe(204)
 		const calls = recordedCalls(stack, template, resolver)
@@ -185,7 +185,7 @@ describe("tenant-api template.yaml: the function role's rate-limit grant reaches
 	// such item, past the tenant session that should be the only way to items.
 	it('refuses the function role an UpdateItem of an item whose id starts with RATE:', async () => {
 		const itemId = 'RATE:notes'
-		expect((await call('PUT', 'acme', itemId, { secret: 'acme data' })).statusCode).toBe(200)
+		expect((await call('PUT', 'acme', itemId, { secret: 'acme data' })).statusCode).toBe(201)
 		for (const tenant of ['acme', 'globex'])
 			expect(
 				allows(

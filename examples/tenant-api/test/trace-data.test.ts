@@ -37,7 +37,7 @@ it("sends no tenant item data to X-Ray (the handler's responses are the tenant's
 			lambdaContext(),
 		) as Promise<APIGatewayProxyStructuredResultV2>
 	stack.xray.clear()
-	expect((await send('PUT', { notes: marker })).statusCode).toBe(200)
+	expect((await send('PUT', { notes: marker })).statusCode).toBe(201)
 	expect((await send('GET')).statusCode).toBe(200)
 	// Both invocations' handler segments, each with its DynamoDB call, have reached the daemon.
 	const segments = await stack.xray.waitFor(
