@@ -172,9 +172,14 @@ export const handler = middy<APIGatewayProxyEventV2, APIGatewayProxyResultV2>(aw
 		const webhook: unknown = event.body
 		if (!isWebhook(webhook)) throw createError(422, 'Expected { id, type, data }', { expose: true })
 		const { email, ...data } = webhook.data
+		// Keyed by tenant as well: one customer of two tenants gets two pseudonyms, so the tenants'
+		// events cannot be joined on it. A tenant id holds no NUL, so the two parts cannot run into
+		// each other.
 		const sender =
 			typeof email === 'string'
-				? createHmac('sha256', context.pseudonymKey).update(email.toLowerCase()).digest('hex')
+				? createHmac('sha256', context.pseudonymKey)
+						.update(`${context.tenant.id}\0${email.toLowerCase()}`)
+						.digest('hex')
 				: undefined
 		const stored = JSON.stringify(data)
 		if (Buffer.byteLength(stored) + Buffer.byteLength(webhook.type) > maxStoredBytes)

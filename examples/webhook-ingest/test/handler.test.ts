@@ -55,6 +55,18 @@ describe('webhook-ingest', () => {
 		expect(JSON.stringify(Item)).not.toContain('example.com')
 	})
 
+	it('pseudonymises per tenant: one e-mail, one pseudonym within a tenant, another in each tenant', async () => {
+		const senderOf = async (tenant: string, email: string) => {
+			const event = webhook({ data: { email } })
+			expect((await deliver(tenant, JSON.stringify(event))).statusCode).toBe(202)
+			return (await storedEvent(tenant, event.id)).Item?.sender?.S
+		}
+		const acme = await senderOf('acme', 'Jane@Example.com')
+		expect(await senderOf('acme', 'jane@example.com')).toBe(acme)
+		expect(await senderOf('acme', 'john@example.com')).not.toBe(acme)
+		expect(await senderOf('globex', 'Jane@Example.com')).not.toBe(acme)
+	})
+
 	it('refuses a replayed delivery (401), and stores a re-signed retry only once', async () => {
 		const event = webhook()
 		const body = JSON.stringify(event)
