@@ -39,6 +39,12 @@ interface Webhook {
  */
 const maxStoredBytes = 350_000
 
+/**
+ * A UTF-16 surrogate without its pair: valid in a JSON string, not text DynamoDB stores as given
+ * (dynalite keeps it, the service's answer is unverified: a 500 would have the sender retry it).
+ */
+const loneSurrogate = /\p{Surrogate}/u
+
 const isWebhook = (body: unknown): body is Webhook => {
 	if (typeof body !== 'object' || body === null) return false
 	const { id, type, data } = body as Record<string, unknown>
@@ -47,6 +53,7 @@ const isWebhook = (body: unknown): body is Webhook => {
 		/^[\w-]{1,128}$/.test(id) &&
 		typeof type === 'string' &&
 		type.length <= 128 &&
+		!loneSurrogate.test(type) &&
 		typeof data === 'object' &&
 		data !== null &&
 		!Array.isArray(data)

@@ -38,4 +38,17 @@ describe('review: webhook-ingest', () => {
 		expect(Buffer.byteLength(body)).toBeLessThan(350_000)
 		expect((await deliver(body)).statusCode).toBe(413)
 	})
+
+	it('a type holding a lone surrogate is a 422 that stores nothing; a paired one is text', async () => {
+		local.stack.dynamodb.clearRequests()
+		for (const type of ['invoice.\\ud800paid', 'invoice.paid\\udfff']) {
+			const body = `{"id":"evt-surrogate","type":"${type}","data":{}}`
+			expect((await deliver(body)).statusCode).toBe(422)
+		}
+		expect(local.stack.dynamodb.requests.map((request) => request.operation)).not.toContain(
+			'PutItem',
+		)
+		const paired = JSON.stringify({ id: 'evt-emoji', type: 'invoice.paid 🧾', data: {} })
+		expect((await deliver(paired)).statusCode).toBe(202)
+	})
 })
