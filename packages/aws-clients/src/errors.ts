@@ -4,13 +4,25 @@ export const packageName = '@tenantry/aws-clients'
 
 /**
  * STS did not hand out the tenant's credentials (503). `cause` is the SDK error, without its
- * raw HTTP exchange.
+ * raw HTTP exchange. The tenant and the role are named (as hmac-auth names the tenant whose
+ * secret is unavailable): the log must tell one tenant's refused session tags from STS failing
+ * for all, and a role ARN mistyped in one function's environment.
  */
 export class TenantCredentialsUnavailableError extends TenantryError {
-	constructor(cause: unknown) {
-		super(packageName, 'tenant_credentials_unavailable', 'AssumeRole for the tenant failed', {
-			cause: withoutRawExchange(cause),
-		})
+	readonly tenantId: string | undefined
+	readonly roleArn: string | undefined
+
+	constructor(cause: unknown, tenantId?: string, roleArn?: string) {
+		super(
+			packageName,
+			'tenant_credentials_unavailable',
+			tenantId === undefined
+				? 'AssumeRole for the tenant failed'
+				: `AssumeRole for tenant '${tenantId}' failed`,
+			{ cause: withoutRawExchange(cause) },
+		)
+		this.tenantId = tenantId
+		this.roleArn = roleArn
 	}
 }
 

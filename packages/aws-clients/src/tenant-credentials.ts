@@ -135,7 +135,10 @@ export const createTenantCredentialSource = (
 				}) as never,
 			)) as AssumeRoleOutput
 		} catch (error) {
-			throw serviceUnavailable(retryAfterSec, new TenantCredentialsUnavailableError(error))
+			throw serviceUnavailable(
+				retryAfterSec,
+				new TenantCredentialsUnavailableError(error, tenant.id, options.roleArn),
+			)
 		}
 		const issued = output.Credentials
 		const expiration = issued?.Expiration
@@ -147,7 +150,11 @@ export const createTenantCredentialSource = (
 		) {
 			throw serviceUnavailable(
 				retryAfterSec,
-				new TenantCredentialsUnavailableError(new Error('AssumeRole returned no credentials')),
+				new TenantCredentialsUnavailableError(
+					new Error('AssumeRole returned no credentials'),
+					tenant.id,
+					options.roleArn,
+				),
 			)
 		}
 		const expiresAt = expiration.getTime()
@@ -165,10 +172,14 @@ export const createTenantCredentialSource = (
 		}
 	}
 
-	const expired = () =>
+	const expired = (tenant: TenantContext) =>
 		serviceUnavailable(
 			retryAfterSec,
-			new TenantCredentialsUnavailableError(new Error('the tenant credentials expired')),
+			new TenantCredentialsUnavailableError(
+				new Error('the tenant credentials expired'),
+				tenant.id,
+				options.roleArn,
+			),
 		)
 
 	// The refresh outlives the request that found the session old; none waits for it.
@@ -186,7 +197,7 @@ export const createTenantCredentialSource = (
 				if (Date.now() >= issued.expiresAt)
 					issued = await cache.get(tenant.id, load, { maxAgeMs: 0 })
 				// Served stale while STS fails: only as long as it is still valid.
-				if (Date.now() >= issued.expiresAt) throw expired()
+				if (Date.now() >= issued.expiresAt) throw expired(tenant)
 				return issued.credentials
 			}
 		},
