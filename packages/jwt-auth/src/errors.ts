@@ -204,7 +204,14 @@ export class ConflictingTenantClaimsError extends JwtAuthError {
 
 // 503: the issuer's JWKS could not be had, so nothing can be verified.
 
-export abstract class JwksError extends JwtAuthError {}
+export abstract class JwksError extends JwtAuthError {
+	/**
+	 * The JWKS that failed, without its query (a provider may take a key there): with several
+	 * issuers it tells the on-call which provider is down. Set by the issuer's JWKS cache, the one
+	 * place that knows it for every failure, the parsing of the document's keys included.
+	 */
+	jwksUri: string | undefined = undefined
+}
 
 export class JwksTimeoutError extends JwksError {
 	constructor(timeoutMs: number, cause?: unknown) {

@@ -50,7 +50,9 @@ export const createJwksResolver = (options: JwksResolverOptions): JwksResolver =
 		maxEntries: 1,
 		now,
 	})
-	const subsegment = `JWKS ${new URL(uri).host}`
+	const url = new URL(uri)
+	const subsegment = `JWKS ${url.host}`
+	const where = `${url.origin}${url.pathname}`
 
 	let fetchesStarted = 0
 	// The digest of the last document fetched and the keys built from it. A refresh that brings
@@ -74,10 +76,15 @@ export const createJwksResolver = (options: JwksResolverOptions): JwksResolver =
 			const fetched = await traced(trace, subsegment, () => fetchJwksDocument(uri, limits))
 			return keySetOf(fetched, fetchNumber)
 		} catch (error) {
-			if (error instanceof JwksError) throw error
-			const local = new JwksInvalidError('unexpected failure', error)
-			localFailures.add(local)
-			throw local
+			let failure: JwksError
+			if (error instanceof JwksError) failure = error
+			else {
+				failure = new JwksInvalidError('unexpected failure', error)
+				localFailures.add(failure)
+			}
+			// Each failure is this fetch's own object: naming the JWKS on it changes no other.
+			failure.jwksUri = where
+			throw failure
 		}
 	}
 
