@@ -48,10 +48,12 @@ export class TimestampOutOfToleranceError extends HmacAuthError {
 	/** Request time minus server time, in whole seconds (negative: in the past). */
 	readonly skewSec: number
 
-	constructor(skewSec: number) {
+	/** @param tenantId the signer, once its id passed the tenant id rule: a drifting clock is one sender's. */
+	constructor(skewSec: number, tenantId?: string) {
 		super(
 			'hmac_timestamp_out_of_tolerance',
 			`timestamp is ${Math.abs(skewSec)} s in the ${skewSec < 0 ? 'past' : 'future'}`,
+			{ tenantId },
 		)
 		this.skewSec = skewSec
 	}

@@ -333,7 +333,13 @@ export const hmacAuth = (
 		if (parsed.timestampMs !== undefined) {
 			const skewMs = parsed.timestampMs - at
 			if (!(skewMs > -toleranceMs && skewMs < toleranceMs))
-				throw reject(new TimestampOutOfToleranceError(Math.trunc(skewMs / 1000)))
+				throw reject(
+					new TimestampOutOfToleranceError(
+						Math.trunc(skewMs / 1000),
+						// An id that fails the rule is attacker text, kept out of the logs.
+						isValidTenantId(tenantId, tenantIdPattern) ? tenantId : undefined,
+					),
+				)
 		}
 		if (!isValidTenantId(tenantId, tenantIdPattern)) {
 			padRejection(parsed, 0)
