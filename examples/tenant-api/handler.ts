@@ -15,7 +15,7 @@ import { awsClients, awsClientsPlugin, getClient } from '@tenantry/aws-clients'
 import { jwtAuth } from '@tenantry/jwt-auth'
 import { dynamoRateLimitStore, tenantRateLimit } from '@tenantry/rate-limit'
 import { tenantIsolation } from '@tenantry/tenant-isolation'
-import { hasOnlyExactNumbers, quietClientErrors } from '@tenantry/util'
+import { hasOnlyExactNumbers, logHttpError, quietClientErrors } from '@tenantry/util'
 import type { APIGatewayProxyEventV2, APIGatewayProxyResultV2 } from 'aws-lambda'
 
 /** Required configuration, read at cold start so a missing variable fails the first invocation loudly. */
@@ -110,7 +110,8 @@ export const handler = middy<APIGatewayProxyEventV2, APIGatewayProxyResultV2>(aw
 			tracer,
 		}),
 	)
-	.use(httpErrorHandler())
+	// One JSON line per refused request (its reason and tenant, never a token or body); 5xx whole.
+	.use(httpErrorHandler({ logger: logHttpError }))
 	.handler(async (event, context) => {
 		const itemId = event.pathParameters?.itemId ?? ''
 		if (Buffer.byteLength(itemId) > maxItemIdBytes)

@@ -3,7 +3,7 @@ import middy from '@middy/core'
 import httpErrorHandler from '@middy/http-error-handler'
 import { awsClients, awsClientsPlugin } from '@tenantry/aws-clients'
 import { tenantIsolation } from '@tenantry/tenant-isolation'
-import { forbidden } from '@tenantry/util'
+import { forbidden, logHttpError } from '@tenantry/util'
 import type {
 	APIGatewayProxyEventV2WithLambdaAuthorizer,
 	APIGatewayProxyResultV2,
@@ -40,7 +40,8 @@ export const handler = middy<
 			tableName,
 		}),
 	)
-	.use(httpErrorHandler())
+	// One JSON line per refused request (its reason and tenant, never a token or body); 5xx whole.
+	.use(httpErrorHandler({ logger: logHttpError }))
 	.handler(async (event, context) => {
 		const { scope, sub } = event.requestContext.authorizer.lambda
 		if (!scope.split(' ').includes(requiredScope))

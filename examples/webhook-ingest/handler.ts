@@ -12,6 +12,7 @@ import {
 	failureName,
 	hasOnlyExactNumbers,
 	isConditionalCheckFailed,
+	logHttpError,
 	quietClientErrors,
 	serviceUnavailable,
 } from '@tenantry/util'
@@ -174,7 +175,8 @@ export const handler = middy<APIGatewayProxyEventV2, APIGatewayProxyResultV2>(aw
 			tableName: eventsTable,
 		}),
 	)
-	.use(httpErrorHandler())
+	// One JSON line per refused request (its reason and tenant, never a token or body); 5xx whole.
+	.use(httpErrorHandler({ logger: logHttpError }))
 	.handler(async (event, context) => {
 		const webhook: unknown = event.body
 		if (!isWebhook(webhook)) throw createError(422, 'Expected { id, type, data }', { expose: true })

@@ -3,12 +3,16 @@ import { packageName } from './package-name.js'
 
 /** The tenant used up its requests for the current window. */
 export class RateLimitExceededError extends TenantryError {
+	/** A field, as hmac-auth's and aws-clients' reasons name the tenant: logs filter on it. */
+	readonly tenantId: string
+
 	constructor(tenantId: string, limit: number, windowStart: number, checkedLocally: boolean) {
 		super(
 			packageName,
 			'rate_limited',
 			`tenant ${tenantId} exceeded ${limit} requests in the window starting ${new Date(windowStart).toISOString()}${checkedLocally ? ' (known locally)' : ''}`,
 		)
+		this.tenantId = tenantId
 	}
 }
 

@@ -40,6 +40,7 @@ export {
 export { own } from './own.js'
 export { isAsyncFunction, isPromiseLike, returnedPromise } from './promise-like.js'
 export { quietClientErrors } from './quiet-client-errors.js'
+export { describeRefusal, logHttpError, type RefusalFacts } from './refusal-log.js'
 export { withoutRawExchange } from './sdk-error-copy.js'
 export {
 	createTenantContext,
