@@ -162,7 +162,8 @@ export const handler = middy<APIGatewayProxyEventV2, APIGatewayProxyResultV2>(aw
 	// Handlers and loggers print the Lambda context (`console.log(context)`): the key stays usable
 	// on it, but out of what it prints.
 	.use({
-		before: (request) => {
+		// Typed: an untyped `request` is `any`, and middy would make the handler's whole `context` so.
+		before: (request: { context: object }) => {
 			Object.defineProperty(request.context, 'pseudonymKey', { enumerable: false })
 		},
 	})
