@@ -20,9 +20,9 @@ export type ClientsOf<C extends ClientClasses> = { readonly [K in keyof C]: Inst
 /** The configuration every client gets; `perClient` adds to it per client. */
 export interface SharedClientConfig {
 	/** Default: `AWS_REGION`. */
-	region?: string
-	endpoint?: string
-	maxAttempts?: number
+	region?: string | undefined
+	endpoint?: string | undefined
+	maxAttempts?: number | undefined
 	[option: string]: unknown
 }
 

@@ -35,17 +35,17 @@ import type { DynamoKeyViolationCode, GuardViolationReporter } from './violation
 
 export interface DynamoTenantGuardOptions {
 	/** The partition key attribute of every table the client reaches. Default `pk`. */
-	partitionKey?: string
+	partitionKey?: string | undefined
 	/**
 	 * Partition key attribute of each index a Query may use, e.g. `{ byStatus: 'gsi1pk' }`
 	 * (a local secondary index shares the table's: `{ byDate: 'pk' }`). Queries on other
 	 * indexes are refused.
 	 */
-	indexes?: Readonly<Record<string, string>>
+	indexes?: Readonly<Record<string, string>> | undefined
 	/** Allow `Scan`, which reads every tenant's items. Default `false`. */
-	allowScan?: boolean
+	allowScan?: boolean | undefined
 	/** Further operations to let through unchecked, e.g. `['DescribeTable']`. Default none. */
-	allowCommands?: readonly string[]
+	allowCommands?: readonly string[] | undefined
 }
 
 export interface ResolvedGuard {

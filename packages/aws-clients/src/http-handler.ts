@@ -5,11 +5,11 @@ import { stableHash } from './stable-key.js'
 /** The keep-alive connection pool and timeouts shared by every client built with the same values. */
 export interface HttpHandlerOptions {
 	/** Sockets per host. Default 50. */
-	maxSockets?: number
+	maxSockets?: number | undefined
 	/** Milliseconds to establish a connection (at most 2^31 − 1); 0 waits forever. Default 3,000. */
-	connectionTimeout?: number
+	connectionTimeout?: number | undefined
 	/** Milliseconds for the whole request and response (at most 2^31 − 1); 0 waits forever. Default 3,000. */
-	requestTimeout?: number
+	requestTimeout?: number | undefined
 }
 
 export const httpHandlerDefaults = {

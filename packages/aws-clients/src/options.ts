@@ -46,39 +46,39 @@ export interface AwsClientsOptions<C extends ClientClasses> {
 	/** Client classes by the name they get on `context.clients`, e.g. `{ dynamodb: DynamoDBClient }`. */
 	clients: C
 	/** Configuration for every client. Region defaults to `AWS_REGION`. */
-	config?: SharedClientConfig
+	config?: SharedClientConfig | undefined
 	/** Configuration added per client, typed from each class. */
-	perClient?: { [K in keyof C]?: ClientConfigOf<C[K]> }
+	perClient?: { [K in keyof C]?: ClientConfigOf<C[K]> | undefined } | undefined
 	/** The shared keep-alive handler's pool size and timeouts. */
-	httpHandler?: HttpHandlerOptions
+	httpHandler?: HttpHandlerOptions | undefined
 	/** Give each tenant's clients credentials from STS `AssumeRole` with the `tenant_id` session tag. */
-	tenantCredentials?: TenantCredentialsOptions
+	tenantCredentials?: TenantCredentialsOptions | undefined
 	/** Refuse DynamoDB requests outside the tenant's key prefix before they are sent. Default on. */
-	dynamoTenantGuard?: DynamoTenantGuardOptions | false
+	dynamoTenantGuard?: DynamoTenantGuardOptions | false | undefined
 	/** Clients are passed through `tracer.captureAWSv3Client`; requests get the `tenant_id` annotation. */
-	tracer?: ClientTracer
+	tracer?: ClientTracer | undefined
 	/** `context.tableName`. Default: `DYNAMODB_TABLE_NAME`. */
-	tableName?: string
+	tableName?: string | undefined
 	/** Called with every request the guard refuses. Default: one JSON line via `console.warn`. */
-	onViolation?: GuardViolationReporter
+	onViolation?: GuardViolationReporter | undefined
 	/**
 	 * Several invocations run at once in this thread (Lambda Managed Instances), so the request
 	 * named in violation reports and STS session names is tracked per async context. Default:
 	 * `AWS_LAMBDA_MAX_CONCURRENCY` above 1, which Lambda sets for Managed Instances.
 	 */
-	concurrentInvocations?: boolean
+	concurrentInvocations?: boolean | undefined
 	/**
 	 * A tenant's client whose service is unavailable (5xx, throttling past the SDK's retries,
 	 * timeout, network error, unreadable answer) rejects `send()` with a 503 `HttpError` carrying
 	 * `Retry-After`, its `cause` an `AwsServiceUnavailableError` around the SDK's error. `false`
 	 * leaves the SDK's errors as they are. Default `{ retryAfterSec: 5 }`.
 	 */
-	outages?: OutagesOptions | false
+	outages?: OutagesOptions | false | undefined
 }
 
 export interface OutagesOptions {
 	/** `Retry-After` of the 503, in seconds (at least 1). Default 5. */
-	retryAfterSec?: number
+	retryAfterSec?: number | undefined
 }
 
 export const outagesDefaults = { retryAfterSec: 5 } as const

@@ -20,19 +20,19 @@ export interface TenantCredentialsOptions {
 	/** The role every tenant assumes; its policies scope data by the `tenant_id` session tag. */
 	roleArn: string
 	/** Session tags added to `tenant_id` (which they may not replace). */
-	sessionTags?: (tenant: TenantContext) => Readonly<Record<string, string>>
+	sessionTags?: ((tenant: TenantContext) => Readonly<Record<string, string>>) | undefined
 	/** An inline session policy further restricting the tenant's session (token vending machine style). */
-	sessionPolicy?: (tenant: TenantContext) => string | undefined
+	sessionPolicy?: ((tenant: TenantContext) => string | undefined) | undefined
 	/** `DurationSeconds` of `AssumeRole`, 900–3,600 (role chaining from a Lambda role caps it). Default 900. */
-	durationSeconds?: number
+	durationSeconds?: number | undefined
 	/** Credentials are replaced this long before they expire. Default 300,000 (5 min). */
-	refreshBeforeExpiryMs?: number
+	refreshBeforeExpiryMs?: number | undefined
 	/** `Retry-After` of the 503 sent when STS fails. Default 5. */
-	retryAfterSec?: number
+	retryAfterSec?: number | undefined
 	/** The STS client to call. Default: an `STSClient` built with the shared `config`. */
-	sts?: StsClientLike
+	sts?: StsClientLike | undefined
 	/** How many tenants' credentials the container keeps. Default 1,000. */
-	maxTenants?: number
+	maxTenants?: number | undefined
 }
 
 export type ResolvedTenantCredentials = Required<

@@ -17,27 +17,27 @@ export interface TtlCacheOptions {
 	 */
 	ttlMs: number
 	/** After `ttlMs`, how much longer a value may still be served when a refresh fails. Default 0. */
-	staleIfErrorMs?: number
+	staleIfErrorMs?: number | undefined
 	/** How long a loader's {@link NotFoundError} is remembered. Default 0 (not remembered). */
-	negativeTtlMs?: number
+	negativeTtlMs?: number | undefined
 	/**
 	 * After a load fails, how long no new load starts for that key: callers get the old value
 	 * (within `staleIfErrorMs`) or the same error at once instead of each waiting on a failing
 	 * dependency. Default 0 (every `get` after a failure tries again).
 	 */
-	failureBackoffMs?: number
+	failureBackoffMs?: number | undefined
 	/** Upper bound on keys holding a value; the least recently used goes first. Default 1000. */
-	maxEntries?: number
+	maxEntries?: number | undefined
 	/**
 	 * Upper bound on keys remembered without a value (not found, or failed while backing off),
 	 * kept apart from `maxEntries` so unknown keys never evict known ones. Default: `maxEntries`.
 	 */
-	maxNegativeEntries?: number
+	maxNegativeEntries?: number | undefined
 	/**
 	 * Clock in milliseconds, injectable for tests; called on every check. Default: `Date.now()`,
 	 * read once per synchronous run (see `createTickClock`).
 	 */
-	now?: () => number
+	now?: (() => number) | undefined
 }
 
 export const defaults = {

@@ -18,7 +18,7 @@ export {
 	TimestampOutOfToleranceError,
 	UnknownTenantError,
 } from './errors.js'
-export { type HmacAuth, hmacAuth } from './middleware.js'
+export { type HmacAuth, hmacAuth, type WithHmacAuth } from './middleware.js'
 export {
 	defaultClientConfig,
 	defaults,

@@ -67,7 +67,13 @@ export interface HmacAuth extends AuthContextBase {
 	readonly tenantId: string
 }
 
-type HmacContext = Context & WithAuth<HmacAuth>
+/**
+ * The context addition of `hmacAuth`: `context.auth`. Named and exported so that a user's emitted
+ * declarations (`declaration: true`) can name it without a dependency on `@tenantry/util`.
+ */
+export type WithHmacAuth = WithAuth<HmacAuth>
+
+type HmacContext = Context & WithHmacAuth
 type HmacRequest = Request<unknown, unknown, Error, HmacContext>
 
 /** The replay claim a request made, kept on the middy request under each instance's own key. */

@@ -30,90 +30,90 @@ export type SchemeName = 'tenantry' | 'standard-webhooks'
 /** Header names, matched case-insensitively. Which apply depends on the scheme. */
 export interface HmacAuthHeaders {
 	/** Every scheme, unless `tenantIdFrom` is given. Default `x-tenant-id`. */
-	tenantId?: string
+	tenantId?: string | undefined
 	/** `tenantry`: default `x-timestamp`; `standard-webhooks`: default `webhook-timestamp`. */
-	timestamp?: string
+	timestamp?: string | undefined
 	/** `tenantry`: default `x-signature`; `standard-webhooks`: default `webhook-signature`. */
-	signature?: string
+	signature?: string | undefined
 	/** `standard-webhooks` only. Default `webhook-id`. */
-	id?: string
+	id?: string | undefined
 }
 
 /** Per-tenant secrets in AWS Secrets Manager, SecretId `${prefix}/${tenantId}`, JSON SecretString. */
 export interface SecretsManagerSecrets {
 	/** Default: `process.env.SECRET_PREFIX`, read at factory time; one of them is required. */
-	prefix?: string
+	prefix?: string | undefined
 	/** JSON field of the current secret. Default `shared_secret`. */
-	field?: string
+	field?: string | undefined
 	/**
 	 * JSON field of the previous secret during a rotation. Default `previous_shared_secret`.
 	 * Present but empty (`null` or `""`): there is no previous secret, and `AWSPREVIOUS` is not
 	 * tried either (a revoked secret stops verifying at once).
 	 */
-	previousField?: string
+	previousField?: string | undefined
 	/**
 	 * How long after the current version was created (`CreatedDate`) the `AWSPREVIOUS` version
 	 * still verifies, when the JSON has no previous field: senders' time to switch. A replaced
 	 * secret never verifies after it. Default 86,400,000 (a day); 0: never.
 	 */
-	previousVersionGraceMs?: number
+	previousVersionGraceMs?: number | undefined
 	/** Default: a client built at factory time with 1 s connect/request timeouts and 2 attempts. */
-	client?: SecretsManagerClient
+	client?: SecretsManagerClient | undefined
 }
 
 export interface HmacCacheOptions {
 	/** How long a tenant's secret is used without refetching. Default 300,000 (5 min). */
-	ttlMs?: number
+	ttlMs?: number | undefined
 	/** How much longer it is used when Secrets Manager fails. Default 3,600,000 (1 h). */
-	staleIfErrorMs?: number
+	staleIfErrorMs?: number | undefined
 	/** Tenants kept per container, least recently used dropped first. Default 1,000. */
-	maxEntries?: number
+	maxEntries?: number | undefined
 	/** After a mismatch, a secret cached longer than this is refetched once before rejecting. Default 5,000. */
-	refetchGraceMs?: number
+	refetchGraceMs?: number | undefined
 	/**
 	 * After a failed fetch, how long requests for that tenant get the cached secret (or a fast
 	 * 503) without another fetch, instead of each waiting on Secrets Manager. Default 1,000.
 	 */
-	failureBackoffMs?: number
+	failureBackoffMs?: number | undefined
 }
 
 export interface HmacAuthOptions {
 	/** Default `tenantry` (`x-tenant-id`, `x-timestamp`, `x-signature`). */
-	scheme?: SchemeName | CustomScheme
-	headers?: HmacAuthHeaders
+	scheme?: SchemeName | CustomScheme | undefined
+	headers?: HmacAuthHeaders | undefined
 	/** Secrets Manager layout (default) or your own lookup. */
-	secrets?: SecretsManagerSecrets | SecretFunction
-	cache?: HmacCacheOptions
+	secrets?: SecretsManagerSecrets | SecretFunction | undefined
+	cache?: HmacCacheOptions | undefined
 	/** Accepted clock difference in each direction. Default 300. */
-	toleranceSec?: number
+	toleranceSec?: number | undefined
 	/** Checked (anchored) before the id is used anywhere. Default `/^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/`. */
-	tenantIdPattern?: RegExp
+	tenantIdPattern?: RegExp | undefined
 	/** Where the tenant id comes from instead of the tenant header, e.g. a path parameter. */
-	tenantIdFrom?: (event: HttpEventLike) => string | undefined
+	tenantIdFrom?: ((event: HttpEventLike) => string | undefined) | undefined
 	/** Larger bodies get 413 before anything is hashed. Default 1,048,576. */
-	maxBodyBytes?: number
+	maxBodyBytes?: number | undefined
 	/** Rejects a second delivery of a request in any container, e.g. `dynamoReplayStore(…)`. */
-	replayStore?: ReplayStore
+	replayStore?: ReplayStore | undefined
 	/**
 	 * How long the replay store remembers a request whose scheme carries no timestamp (a
 	 * timestamped one is remembered while its timestamp is accepted). Default 604,800 (7 days).
 	 */
-	replayRetentionSec?: number
+	replayRetentionSec?: number | undefined
 	/**
 	 * Release a request's replay record when it is then answered 5xx (thrown or returned), so the
 	 * sender's identical retry is processed. Only for idempotent handlers: a side effect made
 	 * before the failure happens again on the retry, and on every replay of a request that fails
 	 * after it. Needs a store with `release`. Default `false`.
 	 */
-	releaseReplayOnServerError?: boolean
+	releaseReplayOnServerError?: boolean | undefined
 	/** Powertools tracer: a subsegment per secret fetch, the `tenant_id` annotation on success. */
-	tracer?: TracerLike
+	tracer?: TracerLike | undefined
 	/** `realm` of the `WWW-Authenticate` challenge. Default `api`. */
-	realm?: string
+	realm?: string | undefined
 	/** `Retry-After` of a 503 when Secrets Manager or the replay store fails. Default 5. */
-	retryAfterSec?: number
+	retryAfterSec?: number | undefined
 	/** Clock in epoch milliseconds, for tests. Default `Date.now`. */
-	now?: () => number
+	now?: (() => number) | undefined
 }
 
 export const defaultHeaders = {
@@ -277,7 +277,8 @@ const resolveHeaders = (
 	const base: Record<string, string> = { ...defaultHeaders[schemeName] }
 	if (headers === undefined) return base
 	check(isPlainObject(headers), 'headers', 'must be an object')
-	assertKnownKeys(packageName, 'headers', headers, Object.keys(base))
+	// `undefined` is not set (as below), even for a header this scheme does not have.
+	assertKnownKeys(packageName, 'headers', withoutUndefined(headers), Object.keys(base))
 	for (const [key, value] of Object.entries(headers)) {
 		if (value === undefined) continue
 		check(

@@ -59,13 +59,13 @@ export interface DynamoReplayStoreOptions {
 	/** A `DynamoDBClient`. */
 	client: DynamoDBClientLike
 	/** Prepended to the tenant id in the partition key. Default `TENANT#` (the suite's tenant key layout). */
-	keyPrefix?: string
+	keyPrefix?: string | undefined
 	/** Default `pk`. */
-	partitionKey?: string
+	partitionKey?: string | undefined
 	/** Default `sk`, holding the constant `hmac-replay`; `null` for a table without a sort key. */
-	sortKey?: string | null
+	sortKey?: string | null | undefined
 	/** Number attribute for DynamoDB TTL, epoch seconds. Default `expiresAt`. */
-	ttlAttribute?: string
+	ttlAttribute?: string | undefined
 }
 
 export const replayStoreDefaults = {

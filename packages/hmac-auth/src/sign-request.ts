@@ -16,13 +16,13 @@ export interface SignRequestOptions {
 	 * (`standard-webhooks`), a number as Unix seconds (not milliseconds: `Date.now()` is refused),
 	 * a string as is; each is checked to be one hmacAuth reads.
 	 */
-	timestamp?: Date | number | string
+	timestamp?: Date | number | string | undefined
 	/** Default `tenantry`. */
-	scheme?: SchemeName
+	scheme?: SchemeName | undefined
 	/** `standard-webhooks` message id. Default `msg_` + 24 random characters. */
-	id?: string
+	id?: string | undefined
 	/** Adds `x-tenant-id`. */
-	tenantId?: string
+	tenantId?: string | undefined
 }
 
 const known = ['secret', 'body', 'timestamp', 'scheme', 'id', 'tenantId']

@@ -143,6 +143,20 @@ describe('hmacAuth options', () => {
 		},
 	)
 
+	// `HmacAuthHeaders` types every scheme's headers as optional, and `process.env.X` may be unset.
+	it('reads a header given as undefined as not set, also one its scheme does not have', () => {
+		expect(() =>
+			hmacAuth({ secrets, headers: { tenantId: undefined, id: undefined } }),
+		).not.toThrow()
+		expect(() =>
+			hmacAuth({
+				secrets,
+				scheme: { canonicalize: () => undefined, encoding: 'hex' },
+				headers: { timestamp: undefined, signature: undefined },
+			}),
+		).not.toThrow()
+	})
+
 	it('anchors a custom tenantIdPattern', async () => {
 		const mw = hmacAuth({ secrets, tenantIdPattern: /[a-z]+/ })
 		expect(mw.before).toBeTypeOf('function')

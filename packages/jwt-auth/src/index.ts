@@ -1,3 +1,6 @@
+// The event type `jwtAuth()` adds, named from here for users' emitted declarations (as
+// tenant-isolation does with its context type).
+export type { HttpEventLike } from '@tenantry/util'
 export { allAlgorithms as supportedAlgorithms, type JwsAlgorithm } from './algorithms.js'
 export * from './errors.js'
 export type { CookieFetchSite } from './fetch-site.js'

@@ -25,14 +25,14 @@ export interface IssuerOptions {
 	/** Accepted `aud` values; `null` explicitly disables the audience check. */
 	audience: string | readonly string[] | null
 	/** Default `<issuer>/.well-known/jwks.json`. `https:`, or `http:` for loopback hosts. */
-	jwksUri?: string
+	jwksUri?: string | undefined
 	/** Overrides the top-level `algorithms` for this issuer. */
-	algorithms?: readonly JwsAlgorithm[]
+	algorithms?: readonly JwsAlgorithm[] | undefined
 	/**
 	 * Overrides the top-level `typ` for this issuer (one provider signs RFC 9068 `at+jwt`,
 	 * another plain `JWT`); `null`: no `typ` check for this issuer.
 	 */
-	typ?: string | null
+	typ?: string | null | undefined
 }
 
 export interface CognitoOptions {
@@ -41,91 +41,91 @@ export interface CognitoOptions {
 	 * (`cognito-idp.<region>` and the updated `issuer-cognito-idp.<region>`, under
 	 * `amazonaws.com.cn` in the China regions), both verified with the regional JWKS.
 	 */
-	userPoolId?: string
+	userPoolId?: string | undefined
 	/** App client id(s) allowed (`client_id` of access tokens, `aud` of id tokens); `null`: any. */
 	clientId: string | readonly string[] | null
 	/** Which token type is accepted; `null`: both. */
 	tokenUse: 'id' | 'access' | null
 	/** The token must be in at least one of these `cognito:groups` (else 403). */
-	groups?: string | readonly string[]
+	groups?: string | readonly string[] | undefined
 	/**
 	 * Fetch the JWKS here instead of the regional
 	 * `https://cognito-idp.<region>.<domain>/<pool>/.well-known/jwks.json` (a proxy, a test); used
 	 * for both issuers of the pool.
 	 */
-	jwksUri?: string
+	jwksUri?: string | undefined
 	/**
 	 * Overrides the top-level `typ` for this pool; Cognito's tokens carry none, so beside an
 	 * issuer that requires `at+jwt`, set `null` here.
 	 */
-	typ?: string | null
+	typ?: string | null | undefined
 }
 
 export interface JwksOptions {
 	/** How long a fetched JWKS is used without refetching. Default 600,000. */
-	cacheMaxAgeMs?: number
+	cacheMaxAgeMs?: number | undefined
 	/** At most one refetch per this period for unknown `kid`s. Default 30,000. */
-	cooldownMs?: number
+	cooldownMs?: number | undefined
 	/** Limit for the whole fetch, headers and body. Default 3,000. */
-	timeoutMs?: number
+	timeoutMs?: number | undefined
 	/** Largest JWKS accepted. Default 262,144. */
-	maxBytes?: number
+	maxBytes?: number | undefined
 	/** How long an expired JWKS is still used while refreshes fail. Default 3,600,000. */
-	staleIfErrorMs?: number
+	staleIfErrorMs?: number | undefined
 	/** After a failed fetch, no new fetch for this long; also the `Retry-After` of the 503. Default 1,000. */
-	failureBackoffMs?: number
+	failureBackoffMs?: number | undefined
 }
 
 export interface JwtAuthOptions {
-	issuers?: IssuerOptions | readonly IssuerOptions[]
-	cognito?: CognitoOptions | readonly CognitoOptions[]
+	issuers?: IssuerOptions | readonly IssuerOptions[] | undefined
+	cognito?: CognitoOptions | readonly CognitoOptions[] | undefined
 	/** Default: every supported asymmetric algorithm. `none` and `HS*` are refused. */
-	algorithms?: readonly JwsAlgorithm[]
+	algorithms?: readonly JwsAlgorithm[] | undefined
 	/** Leeway for `exp`, `nbf` and `iat`, in seconds. Default 0. */
-	clockToleranceSec?: number
+	clockToleranceSec?: number | undefined
 	/** Refuse tokens whose `iat` is older than this (and tokens without `iat`). */
-	maxTokenAgeSec?: number
+	maxTokenAgeSec?: number | undefined
 	/** Default true: tokens without `exp` are refused. */
-	requireExp?: boolean
+	requireExp?: boolean | undefined
 	/** Claims that must be present (and not null). */
-	requiredClaims?: readonly string[]
+	requiredClaims?: readonly string[] | undefined
 	/** Required header `typ`, e.g. `at+jwt` (RFC 9068); `application/` prefix and case ignored. */
-	typ?: string
+	typ?: string | undefined
 	/** Scopes (from `scope` or `scp`) the token must carry all of, else 403 `insufficient_scope`. */
-	requiredScopes?: readonly string[]
+	requiredScopes?: readonly string[] | undefined
 	/** Claim(s) holding the tenant id; all present must agree. Default `custom:tenant_id`, `tenant_id`. */
-	tenantClaim?: string | readonly string[]
+	tenantClaim?: string | readonly string[] | undefined
 	/** Default true: a token without a tenant claim gets 403. */
-	tenantRequired?: boolean
+	tenantRequired?: boolean | undefined
 	/** Tenant ids must match it as a whole. Default `DEFAULT_TENANT_ID_PATTERN`. */
-	tenantIdPattern?: RegExp
+	tenantIdPattern?: RegExp | undefined
 	/** Default `Authorization: Bearer <token>`. */
-	tokenSource?: TokenSource
+	tokenSource?: TokenSource | undefined
 	/**
 	 * With `tokenSource: { cookie }`: the widest `Sec-Fetch-Site` a request other than GET, HEAD or
 	 * OPTIONS is accepted from (else 403 `jwt_cross_site_request`). `'same-site'` refuses
 	 * `cross-site`, `'same-origin'` also `same-site`, `'any'` turns the check off. Default
 	 * `'same-site'`; a `TypeError` with any other token source.
 	 */
-	cookieFetchSite?: CookieFetchSite
+	cookieFetchSite?: CookieFetchSite | undefined
 	/** `realm` of the `WWW-Authenticate` challenge. Default `api`. */
-	realm?: string
-	jwks?: JwksOptions
+	realm?: string | undefined
+	jwks?: JwksOptions | undefined
 	/**
 	 * Start the JWKS fetches at cold start, just after module evaluation, not on the first
 	 * request. A prefetch the issuer failed starts `failureBackoffMs` as any fetch; one that failed
 	 * within this process (a tracer throwing outside an invocation) leaves none. Default true.
 	 */
-	prefetch?: boolean
+	prefetch?: boolean | undefined
 	/** Cache of verified tokens keyed by their SHA-256; `false` disables. Default `{ maxEntries: 1000 }`. */
-	verifiedTokenCache?: { maxEntries?: number } | false
+	verifiedTokenCache?: { maxEntries?: number | undefined } | false | undefined
 	/**
 	 * Powertools `Tracer`: a subsegment per JWKS fetch in an invocation (the cold-start prefetch is
 	 * not traced), `tenant_id` annotation on success.
 	 */
-	tracer?: TracerLike
+	tracer?: TracerLike | undefined
 	/** Clock in milliseconds, for tests. Default `Date.now()` read once per synchronous run. */
-	now?: () => number
+	now?: (() => number) | undefined
 }
 
 export const defaults = Object.freeze({

@@ -19,20 +19,20 @@ export interface DynamoRateLimitStoreOptions {
 	tableName: string
 	client: DynamoDBClient
 	/** Partition key attribute. Default `pk`. */
-	partitionKey?: string
+	partitionKey?: string | undefined
 	/** Sort key attribute, or `null` for a table without one. Default `sk`. */
-	sortKey?: string | null
+	sortKey?: string | null | undefined
 	/** Value written to the sort key. Default `RATE`. */
-	sortKeyValue?: string
+	sortKeyValue?: string | undefined
 	/** Attribute for DynamoDB TTL cleanup (epoch seconds). Default `expiresAt`. */
-	ttlAttribute?: string
+	ttlAttribute?: string | undefined
 	/**
 	 * How long one consume may take, the SDK's retries included, before it counts as a store
 	 * error (`onStoreError`). Default 2,000 ms: a DynamoDB that does not answer must not hold
 	 * every request until the function times out, and a cold start's first write (a TLS
 	 * handshake on a small function's share of a CPU) must not count as a failure.
 	 */
-	timeoutMs?: number
+	timeoutMs?: number | undefined
 }
 
 const storeDefaults = {

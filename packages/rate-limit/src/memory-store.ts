@@ -8,7 +8,7 @@ export interface MemoryRateLimitStoreOptions {
 	 * Tenants tracked at once. Beyond it, a tenant not seen since the last eviction pass is
 	 * dropped (least recently used, approximately). Default 10,000.
 	 */
-	maxEntries?: number
+	maxEntries?: number | undefined
 }
 
 /** A tenant's count in windows of one length, under one limit name. */

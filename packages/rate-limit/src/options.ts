@@ -20,7 +20,7 @@ export interface RateLimit {
 
 export interface TenantRateLimitOptions {
 	/** One limit for every tenant, or a plan per tenant (cached per container). */
-	limits?: RateLimit | ((tenantId: string) => RateLimit | Promise<RateLimit>)
+	limits?: RateLimit | ((tenantId: string) => RateLimit | Promise<RateLimit>) | undefined
 	/** Where counters live; `dynamoRateLimitStore` shares them across containers. */
 	store: RateLimitStore
 	/**
@@ -28,26 +28,26 @@ export interface TenantRateLimitOptions {
 	 * table (stacked, or per route in functions that share a table): without names they would
 	 * count in one counter. Letters, digits, `_`, `.` and `-`, at most 64. Default none.
 	 */
-	name?: string
+	name?: string | undefined
 	/**
 	 * When the store fails: `allow` (default) lets the request through, logging once per
 	 * window, because rate limiting protects availability, it does not authenticate;
 	 * `deny` answers 503.
 	 */
-	onStoreError?: 'allow' | 'deny'
+	onStoreError?: 'allow' | 'deny' | undefined
 	/** How long a per-tenant plan from `limits(tenantId)` is reused. Default 60,000 ms. */
-	limitsCacheTtlMs?: number
+	limitsCacheTtlMs?: number | undefined
 	/**
 	 * Longest wait for `limits(tenantId)`; then the lookup has failed (`onStoreError`, or the
 	 * tenant's last known plan), so a plans table that does not answer never holds requests until
 	 * the function times out. Default 2,000 ms; at most 2147483647 (a Node timer's longest).
 	 */
-	limitsTimeoutMs?: number
+	limitsTimeoutMs?: number | undefined
 	/** Receives the one-line JSON warning about store failures. Default `console.warn`. */
-	logger?: (line: string) => void
-	tracer?: TracerLike
+	logger?: ((line: string) => void) | undefined
+	tracer?: TracerLike | undefined
 	/** Clock in epoch milliseconds, for tests. Default `Date.now()`. */
-	now?: () => number
+	now?: (() => number) | undefined
 }
 
 export const defaults = {

@@ -1,4 +1,6 @@
-export { logViolation, tenantKey } from '@tenantry/util'
+// The context addition is named from here, so that a user's emitted declarations (`declaration:
+// true`) can name it without a dependency on @tenantry/util, which strict installs (pnpm) hide.
+export { logViolation, type TenantContext, tenantKey, type WithTenant } from '@tenantry/util'
 export { assertTenantAccess } from './access.js'
 export {
 	TenantAccessDeniedError,

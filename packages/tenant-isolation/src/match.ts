@@ -8,18 +8,18 @@ export type MatchLocation = 'pathParameter' | 'header' | 'query' | 'bodyField'
 /** Where the request itself may name a tenant; each one present must be the request's tenant. */
 export interface MatchOptions {
 	/** Path parameter name, e.g. `tenantId` for `/tenants/{tenantId}/orders`. */
-	pathParameter?: string
+	pathParameter?: string | undefined
 	/** Header name (any case). */
-	header?: string
+	header?: string | undefined
 	/** Query string parameter name; every value of a repeated parameter is checked. */
-	query?: string
+	query?: string | undefined
 	/**
 	 * Dotted path into the JSON body parsed by `@middy/http-json-body-parser`, e.g.
 	 * `order.tenantId`. That parser must run before tenant isolation.
 	 */
-	bodyField?: string
+	bodyField?: string | undefined
 	/** Locations that must name the tenant (`true`: all configured ones). Default: none. */
-	required?: boolean | readonly MatchLocation[]
+	required?: boolean | readonly MatchLocation[] | undefined
 }
 
 export const matchLocations: readonly MatchLocation[] = [

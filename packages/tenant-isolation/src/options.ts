@@ -24,21 +24,21 @@ export interface TenantIsolationOptions {
 	 * The built-in sources to read. Every one that names a tenant must name the same one.
 	 * Default: all of them.
 	 */
-	sources?: readonly TenantSourceName[]
+	sources?: readonly TenantSourceName[] | undefined
 	/** Field of a Lambda authorizer's context (REST and HTTP API). Default `tenant_id`. */
-	authorizerField?: string
+	authorizerField?: string | undefined
 	/** Claim of a Cognito authorizer (REST) and of a JWT authorizer (HTTP API). Default `custom:tenant_id`. */
-	claim?: string
+	claim?: string | undefined
 	/** One more source, read after the built-in ones (e.g. a custom authorizer shape). */
-	resolve?: TenantResolver
+	resolve?: TenantResolver | undefined
 	/** Tenant ids must match it as a whole, and the default rule too (keys are built from them). */
-	tenantIdPattern?: RegExp
+	tenantIdPattern?: RegExp | undefined
 	/** Where the request may name a tenant; a named tenant that differs is refused. */
-	match?: MatchOptions
+	match?: MatchOptions | undefined
 	/** Called with every refused cross-tenant attempt. Default: one JSON line via `console.warn`. */
-	onViolation?: ViolationReporter
+	onViolation?: ViolationReporter | undefined
 	/** `WWW-Authenticate` of the 401 sent when no tenant is found. Default `Bearer`. */
-	challenge?: string
+	challenge?: string | undefined
 }
 
 export const defaults = {
