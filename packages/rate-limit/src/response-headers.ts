@@ -132,8 +132,12 @@ const withFields = (
 		const copy: HttpResponse = {
 			...http,
 			headers: http.headers === undefined ? fields : mergedHeaders(http.headers, fields),
-			[reported]: fields,
 		}
+		// Set after the literal, not as a computed key in it: V8 defines a computed key that
+		// follows a spread through a runtime call, some tenth of what this middleware adds to
+		// an allowed request. The copy is a fresh plain object, so assigning defines the same
+		// own property (over one the spread may have copied).
+		copy[reported] = fields
 		addToMultiValueHeaders(copy, fields)
 		return copy
 	}
