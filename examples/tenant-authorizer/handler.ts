@@ -3,7 +3,7 @@ import middy from '@middy/core'
 import httpErrorHandler from '@middy/http-error-handler'
 import { awsClients, awsClientsPlugin } from '@tenantry/aws-clients'
 import { tenantIsolation } from '@tenantry/tenant-isolation'
-import { forbidden, logHttpError } from '@tenantry/util'
+import { forbidden, logHttpError, TenantryError } from '@tenantry/util'
 import type {
 	APIGatewayProxyEventV2WithLambdaAuthorizer,
 	APIGatewayProxyResultV2,
@@ -18,6 +18,14 @@ const tableName = process.env.DYNAMODB_TABLE_NAME
  */
 const requiredScope = 'profile:read'
 const insufficientScope = `Bearer error="insufficient_scope", scope="${requiredScope}"`
+
+/** The refusal's reason: its `code` tells this 403 apart from a tenant mismatch in the log. */
+const missingScope = () =>
+	new TenantryError(
+		'@tenantry/example-tenant-authorizer',
+		'insufficient_scope',
+		`token lacks the ${requiredScope} scope`,
+	)
 
 /**
  * GET /tenants/{tenantId}/profile behind the Lambda authorizer. The tenant comes from
@@ -45,7 +53,7 @@ export const handler = middy<
 	.handler(async (event, context) => {
 		const { scope, sub } = event.requestContext.authorizer.lambda
 		if (!scope.split(' ').includes(requiredScope))
-			throw forbidden(new Error(`token lacks the ${requiredScope} scope`), insufficientScope)
+			throw forbidden(missingScope(), insufficientScope)
 		const { Item } = await context.clients.dynamodb.send(
 			new GetItemCommand({
 				TableName: context.tableName,
