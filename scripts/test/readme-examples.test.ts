@@ -16,6 +16,8 @@ const readmes: [readme: string, packageDir: string][] = [
 	['packages/rate-limit/README.md', 'examples/tenant-api'],
 	['packages/tenant-isolation/README.md', 'packages/tenant-isolation'],
 	['packages/testing/README.md', 'examples/tenant-api'],
+	// Its Powertools Logger example resolves the root's @aws-lambda-powertools/logger.
+	['packages/util/README.md', 'examples/tenant-api'],
 ]
 
 /** The README's TypeScript examples that are whole modules (they import what they use). */
