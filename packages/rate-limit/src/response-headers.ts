@@ -141,7 +141,7 @@ const withFields = (
 		addToMultiValueHeaders(copy, fields)
 		return copy
 	}
-	// A streaming handler's bare body (middy's streamifyResponse mode): sent as the body of a
+	// A streaming handler's bare body (middy's executionModeStreamifyResponse): sent as the body of a
 	// response with our fields, as middy streams `{ statusCode, headers, body }`.
 	if (isStream(response))
 		return { statusCode: 200, headers: fields, body: response, [reported]: fields }

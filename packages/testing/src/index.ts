@@ -38,6 +38,12 @@ export {
 export { assembleJwt } from './jwt-parts.js'
 export { type LocalStack, type LocalStackOptions, startLocalStack } from './local-stack.js'
 export {
+	installStreamingRuntime,
+	invokeStreaming,
+	type StreamedResponse,
+	type StreamingHandler,
+} from './response-stream.js'
+export {
 	type LocalSecretsManager,
 	type RecordedSecretsManagerRequest,
 	type StartSecretsManagerOptions,
