@@ -17,8 +17,13 @@ interface Spec {
 	 * is spelt out in the group's default cell (`{ retryAfterSec: 5 }`).
 	 */
 	groups?: (module: Options) => Record<string, Options>
-	/** Factories documented under a `` ### `name(options)` `` heading. */
-	others?: (module: Options) => Record<string, { create: Factory; minimal: Options }>
+	/**
+	 * Factories documented under a `` ### `name(options)` `` heading, with the `defaults` object
+	 * the package exports for each (CONTRIBUTING: every factory's options have one).
+	 */
+	others?: (
+		module: Options,
+	) => Record<string, { create: Factory; minimal: Options; defaults?: Options }>
 }
 
 const fn = (module: Options, name: string): Factory => module[name] as Factory
@@ -69,8 +74,13 @@ const specs: Record<string, Spec> = {
 			dynamoRateLimitStore: {
 				create: fn(m, 'dynamoRateLimitStore'),
 				minimal: { tableName: 'counters', client: { send() {} } },
+				defaults: m.dynamoRateLimitStoreDefaults as Options,
 			},
-			memoryRateLimitStore: { create: fn(m, 'memoryRateLimitStore'), minimal: {} },
+			memoryRateLimitStore: {
+				create: fn(m, 'memoryRateLimitStore'),
+				minimal: {},
+				defaults: m.memoryRateLimitStoreDefaults as Options,
+			},
 		}),
 	},
 	'tenant-isolation': { main: (m) => ({ create: fn(m, 'tenantIsolation'), minimal: {} }) },
@@ -241,6 +251,42 @@ describe.each(Object.keys(specs))('packages/%s/README.md options table', (name) 
 		for (const row of main) {
 			const value = expected.get(row.option)
 			if (isPrimitive(value)) expect(cellValue(row.default), row.option).toBe(String(value))
+		}
+	})
+
+	it("lists in `defaults` (or its group's defaults) every option documented, but required ones", async () => {
+		const { module, main } = await load()
+		const defaults = module.defaults as Options
+		const groups = spec.groups?.(module) ?? {}
+		const missing = main.flatMap((row) => {
+			if (cellValue(row.default) === 'required') return []
+			const [top = '', field] = row.option.replaceAll('[]', '').split('.')
+			const group = groups[top]
+			if (field !== undefined && group !== undefined) return field in group ? [] : [row.option]
+			return top in defaults ? [] : [row.option]
+		})
+		expect(missing).toEqual([])
+	})
+
+	it('exports the defaults of every other factory, each documented with its value', async () => {
+		const { module, rows } = await load()
+		for (const [factory, { defaults }] of Object.entries(spec.others?.(module) ?? {})) {
+			expect(defaults, `${factory}: its defaults export`).toBeTypeOf('object')
+			const own = rows.filter((row) => row.factory === factory)
+			const documented = new Set(own.map((row) => row.option))
+			expect(
+				Object.keys(defaults ?? {}).filter((option) => !documented.has(option)),
+				`${factory}: defaults without a row`,
+			).toEqual([])
+			for (const row of own) {
+				if (cellValue(row.default) === 'required') continue
+				expect(Object.keys(defaults ?? {}), `${factory}: row without a default`).toContain(
+					row.option,
+				)
+				const value = defaults?.[row.option]
+				if (isPrimitive(value))
+					expect(cellValue(row.default), `${factory} ${row.option}`).toBe(String(value))
+			}
 		}
 	})
 

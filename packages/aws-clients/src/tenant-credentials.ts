@@ -40,10 +40,14 @@ export type ResolvedTenantCredentials = Required<
 > &
 	Pick<TenantCredentialsOptions, 'sessionTags' | 'sessionPolicy' | 'sts'>
 
+/** Every option but the required `roleArn`; `undefined`: none (`sts`: built from `config`). */
 export const tenantCredentialsDefaults = {
+	sessionTags: undefined,
+	sessionPolicy: undefined,
 	durationSeconds: 900,
 	refreshBeforeExpiryMs: 300_000,
 	retryAfterSec: 5,
+	sts: undefined,
 	maxTenants: 1_000,
 } as const
 

@@ -40,12 +40,18 @@ export interface TtlCacheOptions {
 	now?: (() => number) | undefined
 }
 
+/** Every option but the required `ttlMs`; `undefined`: computed (`maxEntries`, `Date.now()`). */
 export const defaults = {
 	staleIfErrorMs: 0,
 	negativeTtlMs: 0,
 	failureBackoffMs: 0,
 	maxEntries: 1000,
-} as const satisfies Omit<Required<TtlCacheOptions>, 'ttlMs' | 'now' | 'maxNegativeEntries'>
+	maxNegativeEntries: undefined,
+	now: undefined,
+} as const satisfies Omit<Required<TtlCacheOptions>, 'ttlMs' | 'now' | 'maxNegativeEntries'> & {
+	maxNegativeEntries: undefined
+	now: undefined
+}
 
 const knownOptions = [
 	'ttlMs',

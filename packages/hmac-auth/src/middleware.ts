@@ -363,6 +363,6 @@ export const hmacAuth = (
 
 	// Only with the option: the warm path of everyone else keeps a single hook.
 	return releaseReplayOnServerError
-		? { name: 'hmac-auth', before, after, onError }
-		: { name: 'hmac-auth', before }
+		? { name: 'hmacAuth', before, after, onError }
+		: { name: 'hmacAuth', before }
 }

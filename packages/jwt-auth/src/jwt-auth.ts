@@ -216,6 +216,7 @@ export const jwtAuth = (
 	}
 
 	return {
+		name: 'jwtAuth',
 		before(request) {
 			let result: JwtAuth | Promise<JwtAuth>
 			try {

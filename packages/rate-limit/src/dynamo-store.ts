@@ -35,7 +35,8 @@ export interface DynamoRateLimitStoreOptions {
 	timeoutMs?: number | undefined
 }
 
-const storeDefaults = {
+/** The defaults of `dynamoRateLimitStore`'s options (`tableName` and `client` are required). */
+export const dynamoRateLimitStoreDefaults = {
 	partitionKey: 'pk',
 	sortKey: 'sk',
 	sortKeyValue: 'RATE',
@@ -82,7 +83,7 @@ export const dynamoRateLimitStore = (options: DynamoRateLimitStoreOptions): Rate
 	const clientProblem = sdkClientProblem(options.client, 'a DynamoDBClient', 'DynamoDB')
 	assertOption(clientProblem === undefined, packageName, 'store.client', clientProblem ?? '')
 	const { client, tableName, partitionKey, sortKey, sortKeyValue, ttlAttribute, timeoutMs } = {
-		...storeDefaults,
+		...dynamoRateLimitStoreDefaults,
 		...withoutUndefined(options),
 	}
 	assertOption(

@@ -1,4 +1,8 @@
-export { type DynamoRateLimitStoreOptions, dynamoRateLimitStore } from './dynamo-store.js'
+export {
+	type DynamoRateLimitStoreOptions,
+	dynamoRateLimitStore,
+	dynamoRateLimitStoreDefaults,
+} from './dynamo-store.js'
 export {
 	RateLimitExceededError,
 	RateLimitPlanTimeoutError,
@@ -6,7 +10,11 @@ export {
 	RateLimitStoreError,
 } from './errors.js'
 export { rateLimitHeaders } from './headers.js'
-export { type MemoryRateLimitStoreOptions, memoryRateLimitStore } from './memory-store.js'
+export {
+	type MemoryRateLimitStoreOptions,
+	memoryRateLimitStore,
+	memoryRateLimitStoreDefaults,
+} from './memory-store.js'
 export { tenantRateLimit } from './middleware.js'
 export { defaults, type RateLimit, type TenantRateLimitOptions } from './options.js'
 export type { ConsumeRequest, ConsumeResult, RateLimitStore } from './store.js'

@@ -11,6 +11,11 @@ export interface MemoryRateLimitStoreOptions {
 	maxEntries?: number | undefined
 }
 
+/** The defaults of `memoryRateLimitStore`'s options. */
+export const memoryRateLimitStoreDefaults = {
+	maxEntries: 10_000,
+} as const satisfies Required<MemoryRateLimitStoreOptions>
+
 /** A tenant's count in windows of one length, under one limit name. */
 interface Counter {
 	readonly windowLength: number
@@ -45,11 +50,11 @@ export const memoryRateLimitStore = (options: MemoryRateLimitStoreOptions = {}):
 	assertKnownKeys(packageName, 'memoryRateLimitStore', options as Record<string, unknown>, [
 		'maxEntries',
 	])
-	const maxEntries = options.maxEntries ?? 10_000
+	const maxEntries = options.maxEntries ?? memoryRateLimitStoreDefaults.maxEntries
 	assertOption(
 		isPositiveInteger(maxEntries),
 		packageName,
-		'memoryRateLimitStore maxEntries',
+		'memoryRateLimitStore.maxEntries',
 		'must be a positive integer',
 	)
 	// Keyed by the tenant id as it comes, so no key string is built per request. Eviction is the

@@ -279,5 +279,5 @@ export const tenantRateLimit = <TEvent = unknown, TResult = unknown>(
 		} else request.error = withErrorHeaders(request.error, headers) as Error
 	}
 
-	return { before, after, onError }
+	return { name: 'tenantRateLimit', before, after, onError }
 }

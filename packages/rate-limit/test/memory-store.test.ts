@@ -98,4 +98,19 @@ describe('memoryRateLimitStore', () => {
 	it.each([0, -1, 1.5, Number.NaN, '10'])('refuses maxEntries %j at construction', (maxEntries) => {
 		expect(() => memoryRateLimitStore({ maxEntries: maxEntries as number })).toThrow(/maxEntries/)
 	})
+
+	// A dotted path, as every other option error names one.
+	it.each<[unknown, string]>([
+		[{ maxEntries: 0 }, 'memoryRateLimitStore.maxEntries'],
+		[{ maxEntrys: 10 }, 'memoryRateLimitStore.maxEntrys'],
+		[null, 'memoryRateLimitStore'],
+	])('names a bad option %j as %s', (options, option) => {
+		expect(() => memoryRateLimitStore(options as never)).toThrow(
+			expect.objectContaining({
+				name: 'TypeError',
+				message: expect.stringContaining(`option '${option}'`),
+				cause: { package: '@tenantry/rate-limit', option },
+			}),
+		)
+	})
 })
