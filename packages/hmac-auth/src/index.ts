@@ -1,4 +1,6 @@
 export { NotFoundError } from '@tenantry/cache'
+// Named from here too, for users' declarations (pnpm hides @tenantry/util from them).
+export type { DynamoDBClientLike } from '@tenantry/util'
 export type { SignatureEncoding } from './encoding.js'
 export {
 	BodyAlreadyParsedError,
@@ -29,7 +31,6 @@ export {
 	type SecretsManagerSecrets,
 } from './options.js'
 export {
-	type DynamoDBClientLike,
 	type DynamoReplayStoreOptions,
 	dynamoReplayStore,
 	type ReplayClaim,

@@ -2,6 +2,7 @@ import { type AttributeValue, UpdateItemCommand } from '@aws-sdk/client-dynamodb
 import {
 	assertKnownKeys,
 	assertOption,
+	type DynamoDBClientLike,
 	isConditionalCheckFailed,
 	isDynamoTableName,
 	isPlainObject,
@@ -44,14 +45,6 @@ export interface ReplayClaim {
 export interface ReplayStore {
 	claim(claim: ReplayClaim): Promise<boolean>
 	release?(claim: ReplayClaim): Promise<void>
-}
-
-/**
- * The part of a `DynamoDBClient` the store uses. Structural, so that declarations of this
- * package never name `@aws-sdk/client-dynamodb`'s types.
- */
-export interface DynamoDBClientLike {
-	send(command: never): Promise<unknown>
 }
 
 export interface DynamoReplayStoreOptions {

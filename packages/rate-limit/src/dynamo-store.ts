@@ -1,7 +1,8 @@
-import { type DynamoDBClient, UpdateItemCommand } from '@aws-sdk/client-dynamodb'
+import { UpdateItemCommand, type UpdateItemCommandOutput } from '@aws-sdk/client-dynamodb'
 import {
 	assertKnownKeys,
 	assertOption,
+	type DynamoDBClientLike,
 	isConditionalCheckFailed,
 	isDynamoTableName,
 	isPlainObject,
@@ -17,7 +18,8 @@ import { ownStore } from './store-answer.js'
 
 export interface DynamoRateLimitStoreOptions {
 	tableName: string
-	client: DynamoDBClient
+	/** A `DynamoDBClient`, of any copy of the AWS SDK. */
+	client: DynamoDBClientLike
 	/** Partition key attribute. Default `pk`. */
 	partitionKey?: string | undefined
 	/** Sort key attribute, or `null` for a table without one. Default `sk`. */
@@ -137,6 +139,10 @@ export const dynamoRateLimitStore = (options: DynamoRateLimitStoreOptions): Rate
 		`must be a positive integer number of milliseconds, at most ${longestTimerMs}`,
 	)
 	const attributeNames = { '#count': countAttribute, '#expiresAt': ttlAttribute }
+	const send = client.send.bind(client) as (
+		command: UpdateItemCommand,
+		options: { abortSignal: AbortSignal },
+	) => Promise<UpdateItemCommandOutput>
 
 	return ownStore({
 		async consume({ tenantId, windowStart, windowEnd, limit, name }) {
@@ -149,7 +155,7 @@ export const dynamoRateLimitStore = (options: DynamoRateLimitStoreOptions): Rate
 				...(sortKey ? { [sortKey]: { S: sortKeyValue } } : {}),
 			}
 			try {
-				const { Attributes } = await client.send(
+				const { Attributes } = await send(
 					new UpdateItemCommand({
 						TableName: tableName,
 						Key: key,

@@ -1,3 +1,5 @@
+// Named from here too, for users' declarations (pnpm hides @tenantry/util from them).
+export type { DynamoDBClientLike } from '@tenantry/util'
 export {
 	type DynamoRateLimitStoreOptions,
 	dynamoRateLimitStore,

@@ -1,5 +1,6 @@
 export { albMultiValueHeaders } from './alb-multi-value-headers.js'
 export type { AuthContextBase, WithAuth } from './auth-context.js'
+export type { DynamoDBClientLike } from './dynamo-client-like.js'
 export { isConditionalCheckFailed } from './dynamo-errors.js'
 export { hasOnlyExactNumbers } from './exact-numbers.js'
 export { failureName } from './failure-name.js'
