@@ -5,7 +5,9 @@ import {
 	DEFAULT_TENANT_ID_PATTERN,
 	type HttpEventLike,
 	isPlainObject,
+	isTracerLike,
 	logViolation,
+	type TracerLike,
 	withoutUndefined,
 } from '@tenantry/util'
 import type { Context } from 'aws-lambda'
@@ -39,6 +41,12 @@ export interface TenantIsolationOptions {
 	onViolation?: ViolationReporter | undefined
 	/** `WWW-Authenticate` of the 401 sent when no tenant is found. Default `Bearer`. */
 	challenge?: string | undefined
+	/**
+	 * Powertools Tracer: annotates `tenant_id` once the tenant is established (behind an API
+	 * Gateway authorizer no Tenantry authentication middleware does), and `tenant_violation` with
+	 * the code of a refused cross-tenant attempt.
+	 */
+	tracer?: TracerLike | undefined
 }
 
 export const defaults = {
@@ -50,7 +58,11 @@ export const defaults = {
 	match: {},
 	onViolation: logViolation,
 	challenge: 'Bearer',
-} as const satisfies Required<Omit<TenantIsolationOptions, 'resolve'>> & { resolve: undefined }
+	tracer: undefined,
+} as const satisfies Required<Omit<TenantIsolationOptions, 'resolve' | 'tracer'>> & {
+	resolve: undefined
+	tracer: undefined
+}
 
 const knownOptions = [
 	'sources',
@@ -61,6 +73,7 @@ const knownOptions = [
 	'match',
 	'onViolation',
 	'challenge',
+	'tracer',
 ] as const
 const knownMatchOptions = ['pathParameter', 'header', 'query', 'bodyField', 'required'] as const
 
@@ -73,6 +86,7 @@ export interface ResolvedOptions {
 	match: MatchOptions
 	onViolation: ViolationReporter
 	challenge: string
+	tracer: TracerLike | undefined
 }
 
 const isName = (value: unknown): value is string =>
@@ -177,6 +191,12 @@ export const resolveOptions = (options: TenantIsolationOptions): ResolvedOptions
 		packageName,
 		'challenge',
 		'must be a printable ASCII header value',
+	)
+	assertOption(
+		resolved.tracer === undefined || isTracerLike(resolved.tracer),
+		packageName,
+		'tracer',
+		'must be a Powertools Tracer',
 	)
 	return {
 		...resolved,

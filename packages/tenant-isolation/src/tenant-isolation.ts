@@ -1,5 +1,7 @@
 import type { MiddlewareObj, Request } from '@middy/core'
 import {
+	annotate,
+	annotateTenant,
 	clip,
 	DEFAULT_TENANT_ID_PATTERN,
 	forbidden,
@@ -53,7 +55,7 @@ export const tenantIsolation = (
 	options: TenantIsolationOptions = {},
 ): MiddlewareObj<unknown, unknown, Error, Context & WithTenant> => {
 	const resolved = resolveOptions(options)
-	const { tenantIdPattern, onViolation, challenge, resolve } = resolved
+	const { tenantIdPattern, onViolation, challenge, resolve, tracer } = resolved
 	const readers: readonly SourceReader[] = createSourceReaders(
 		resolved.sources,
 		resolved.authorizerField,
@@ -82,6 +84,7 @@ export const tenantIsolation = (
 			method: clip(methodOf(event)),
 		}
 		reportViolation(onViolation, violation)
+		if (tracer !== undefined) annotate(tracer, 'tenant_violation', code)
 		return forbidden(reason)
 	}
 
@@ -150,6 +153,8 @@ export const tenantIsolation = (
 		checkReferences(request, event, tenant)
 		rememberRequest(request.context, onViolation, event)
 		request.context.tenant = tenantContextFor(tenant)
+		// Checked here: the annotation's closure would cost every request without a tracer.
+		if (tracer !== undefined) annotateTenant(tracer, tenant)
 	}
 
 	const before = (request: IsolationRequest): void | Promise<void> => {

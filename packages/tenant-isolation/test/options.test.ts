@@ -50,6 +50,7 @@ describe('factory-time validation', () => {
 				'resolve',
 				'sources',
 				'tenantIdPattern',
+				'tracer',
 			].sort(),
 		)
 	})
