@@ -12,6 +12,7 @@ import {
 	tenantKey,
 	withoutUndefined,
 } from '@tenantry/util'
+import { RateLimitStoreAnswerError } from './errors.js'
 import { packageName } from './package-name.js'
 import type { RateLimitStore } from './store.js'
 import { ownStore } from './store-answer.js'
@@ -173,7 +174,12 @@ export const dynamoRateLimitStore = (options: DynamoRateLimitStoreOptions): Rate
 					}),
 					{ abortSignal: AbortSignal.timeout(timeoutMs) },
 				)
-				return { allowed: true, count: Number(Attributes?.[countAttribute]?.N ?? limit) }
+				// UPDATED_NEW always returns the counter: an answer without it (an empty 200, a proxy's
+				// page) is a failed store, not the limit reached, which would refuse the tenant until
+				// the window ends, long after DynamoDB is back.
+				const count = Number(Attributes?.[countAttribute]?.N)
+				if (!Number.isSafeInteger(count) || count < 1) throw new RateLimitStoreAnswerError()
+				return { allowed: true, count }
 			} catch (error) {
 				if (isConditionalCheckFailed(error)) return { allowed: false, count: limit }
 				throw error
