@@ -1,4 +1,4 @@
-import { realpathSync } from 'node:fs'
+import { readFileSync, realpathSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import { startXrayCapture, type XrayCapture, type XraySegment } from '@tenantry/testing'
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
@@ -13,6 +13,17 @@ interface InvokeStoreModule {
 	InvokeStore: { getInstanceAsync(): Promise<InvokeStore> }
 	InvokeStoreBase: { PROTECTED_KEYS: { REQUEST_ID: symbol; X_RAY_TRACE_ID: symbol } }
 }
+
+const tracerPackage = realpathSync(
+	new URL('../node_modules/@aws-lambda-powertools/tracer/package.json', import.meta.url),
+)
+// Powertools keeps the handler segment per invocation on Managed Instances from 2.34
+// (powertools-lambda-typescript#5446); an older one annotates whichever invocation set its
+// segment last, which the peer-floor run installs.
+const keepsSegmentPerInvocation =
+	Number(
+		(JSON.parse(readFileSync(tracerPackage, 'utf8')) as { version: string }).version.split('.')[1],
+	) >= 34
 
 let capture: XrayCapture
 let stack: Stack
@@ -29,9 +40,6 @@ beforeAll(async () => {
 	delete lambdaEnv._X_AMZN_TRACE_ID
 	delete process.env._X_AMZN_TRACE_ID
 	Object.assign(process.env, lambdaEnv, { AWS_LAMBDA_MAX_CONCURRENCY: '4' })
-	const tracerPackage = realpathSync(
-		new URL('../node_modules/@aws-lambda-powertools/tracer/package.json', import.meta.url),
-	)
 	const module = createRequire(tracerPackage)('@aws/lambda-invoke-store') as InvokeStoreModule
 	invokeStore = await module.InvokeStore.getInstanceAsync()
 	keys = module.InvokeStoreBase.PROTECTED_KEYS
@@ -57,42 +65,45 @@ const asInvocation = <T>(fn: () => Promise<T>) => {
 	return { root, result: invokeStore.run(context, fn) }
 }
 
-describe('X-Ray on Lambda Managed Instances, with tenant credentials refreshed in the background', () => {
-	// README: there every STS call, the first too, is under the function's segment.
-	it('sends every handler segment, and every STS call under the function segment', async () => {
-		clearClientCache()
-		vi.useFakeTimers({ toFake: ['Date'] })
-		vi.setSystemTime(Date.now())
-		const { tracer, invoke } = await tracedItemRead(stack, { tenantCredentials: true })
-		expect(tracer.isTracingEnabled()).toBe(true)
-		const first = asInvocation(() => invoke('acme'))
-		expect((await first.result).statusCode).toBe(200)
-		vi.advanceTimersByTime(11 * 60_000) // 4 minutes of validity left: refreshed in the background
-		// STS answers after this invocation has ended, as a slow STS does.
-		stack.sts.faults.inject({ type: 'delay', ms: 300 })
-		const refreshing = asInvocation(() => invoke('acme'))
-		expect((await refreshing.result).statusCode).toBe(200)
-		await vi.waitFor(() => expect(stack.sts.assumeRoleCalls).toHaveLength(2), { timeout: 3_000 })
+describe.skipIf(!keepsSegmentPerInvocation)(
+	'X-Ray on Lambda Managed Instances, with tenant credentials refreshed in the background',
+	() => {
+		// README: there every STS call, the first too, is under the function's segment.
+		it('sends every handler segment, and every STS call under the function segment', async () => {
+			clearClientCache()
+			vi.useFakeTimers({ toFake: ['Date'] })
+			vi.setSystemTime(Date.now())
+			const { tracer, invoke } = await tracedItemRead(stack, { tenantCredentials: true })
+			expect(tracer.isTracingEnabled()).toBe(true)
+			const first = asInvocation(() => invoke('acme'))
+			expect((await first.result).statusCode).toBe(200)
+			vi.advanceTimersByTime(11 * 60_000) // 4 minutes of validity left: refreshed in the background
+			// STS answers after this invocation has ended, as a slow STS does.
+			stack.sts.faults.inject({ type: 'delay', ms: 300 })
+			const refreshing = asInvocation(() => invoke('acme'))
+			expect((await refreshing.result).statusCode).toBe(200)
+			await vi.waitFor(() => expect(stack.sts.assumeRoleCalls).toHaveLength(2), { timeout: 3_000 })
 
-		const handlerOf = (all: XraySegment[], root: string) =>
-			all.find((s) => s.name === '## index.handler' && s.trace_id === root)
-		const stsHost = new URL(stack.sts.endpoint).hostname
-		const stsCalls = (all: XraySegment[]) =>
-			all.filter((s) => s.namespace === 'remote' && s.name === stsHost)
-		const segments = await capture
-			.waitFor(
-				(all) => handlerOf(all, refreshing.root) !== undefined && stsCalls(all).length === 2,
-				3_000,
-			)
-			.catch(() => capture.segments())
-		expect(handlerOf(segments, first.root)).toBeDefined()
-		expect(handlerOf(segments, refreshing.root)).toBeDefined()
-		const calls = stsCalls(segments)
-		expect(calls).toHaveLength(2)
-		for (const call of calls) {
-			expect(call.in_progress).toBeUndefined()
-			expect(call.parent_id).toBe(lambdaSegments.get(call.trace_id ?? ''))
-		}
-		expect(calls[0]?.trace_id).toBe(first.root)
-	})
-})
+			const handlerOf = (all: XraySegment[], root: string) =>
+				all.find((s) => s.name === '## index.handler' && s.trace_id === root)
+			const stsHost = new URL(stack.sts.endpoint).hostname
+			const stsCalls = (all: XraySegment[]) =>
+				all.filter((s) => s.namespace === 'remote' && s.name === stsHost)
+			const segments = await capture
+				.waitFor(
+					(all) => handlerOf(all, refreshing.root) !== undefined && stsCalls(all).length === 2,
+					3_000,
+				)
+				.catch(() => capture.segments())
+			expect(handlerOf(segments, first.root)).toBeDefined()
+			expect(handlerOf(segments, refreshing.root)).toBeDefined()
+			const calls = stsCalls(segments)
+			expect(calls).toHaveLength(2)
+			for (const call of calls) {
+				expect(call.in_progress).toBeUndefined()
+				expect(call.parent_id).toBe(lambdaSegments.get(call.trace_id ?? ''))
+			}
+			expect(calls[0]?.trace_id).toBe(first.root)
+		})
+	},
+)
