@@ -1,6 +1,10 @@
-import { readFileSync, realpathSync } from 'node:fs'
 import { createRequire } from 'node:module'
-import { startXrayCapture, type XrayCapture, type XraySegment } from '@tenantry/testing'
+import {
+	installedTracer,
+	startXrayCapture,
+	type XrayCapture,
+	type XraySegment,
+} from '@tenantry/testing'
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
 import { clearClientCache } from '../src/index.js'
 import { type Stack, startStack } from './harness.js'
@@ -14,16 +18,7 @@ interface InvokeStoreModule {
 	InvokeStoreBase: { PROTECTED_KEYS: { REQUEST_ID: symbol; X_RAY_TRACE_ID: symbol } }
 }
 
-const tracerPackage = realpathSync(
-	new URL('../node_modules/@aws-lambda-powertools/tracer/package.json', import.meta.url),
-)
-// Powertools keeps the handler segment per invocation on Managed Instances from 2.34
-// (powertools-lambda-typescript#5446); an older one annotates whichever invocation set its
-// segment last, which the peer-floor run installs.
-const keepsSegmentPerInvocation =
-	Number(
-		(JSON.parse(readFileSync(tracerPackage, 'utf8')) as { version: string }).version.split('.')[1],
-	) >= 34
+const installed = installedTracer(new URL('..', import.meta.url))
 
 let capture: XrayCapture
 let stack: Stack
@@ -40,7 +35,9 @@ beforeAll(async () => {
 	delete lambdaEnv._X_AMZN_TRACE_ID
 	delete process.env._X_AMZN_TRACE_ID
 	Object.assign(process.env, lambdaEnv, { AWS_LAMBDA_MAX_CONCURRENCY: '4' })
-	const module = createRequire(tracerPackage)('@aws/lambda-invoke-store') as InvokeStoreModule
+	const module = createRequire(installed.packageJson)(
+		'@aws/lambda-invoke-store',
+	) as InvokeStoreModule
 	invokeStore = await module.InvokeStore.getInstanceAsync()
 	keys = module.InvokeStoreBase.PROTECTED_KEYS
 })
@@ -65,7 +62,7 @@ const asInvocation = <T>(fn: () => Promise<T>) => {
 	return { root, result: invokeStore.run(context, fn) }
 }
 
-describe.skipIf(!keepsSegmentPerInvocation)(
+describe.skipIf(!installed.keepsSegmentPerInvocation)(
 	'X-Ray on Lambda Managed Instances, with tenant credentials refreshed in the background',
 	() => {
 		// README: there every STS call, the first too, is under the function's segment.

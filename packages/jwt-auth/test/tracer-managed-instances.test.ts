@@ -1,6 +1,5 @@
-import { readFileSync, realpathSync } from 'node:fs'
 import { createRequire } from 'node:module'
-import { httpApiEvent, lambdaContext, localTraceId } from '@tenantry/testing'
+import { httpApiEvent, installedTracer, lambdaContext, localTraceId } from '@tenantry/testing'
 import { beforeAll, describe, expect, it } from 'vitest'
 import { coldStartHandler, lambdaSandbox } from './tracer-env.js'
 
@@ -19,22 +18,15 @@ interface InvokeStoreModule {
 const sandbox = lambdaSandbox('jwt-auth-managed-instances-test', {
 	AWS_LAMBDA_MAX_CONCURRENCY: '4',
 })
-const tracerPackage = realpathSync(
-	new URL('../node_modules/@aws-lambda-powertools/tracer/package.json', import.meta.url),
-)
-// Powertools keeps the handler segment per invocation on Managed Instances from 2.34
-// (powertools-lambda-typescript#5446); an older one annotates whichever invocation set its
-// segment last, which the peer-floor run installs.
-const keepsSegmentPerInvocation =
-	Number(
-		(JSON.parse(readFileSync(tracerPackage, 'utf8')) as { version: string }).version.split('.')[1],
-	) >= 34
+const installed = installedTracer(new URL('..', import.meta.url))
 let invokeStore: InvokeStore
 let keys: InvokeStoreModule['InvokeStoreBase']['PROTECTED_KEYS']
 
 beforeAll(async () => {
 	// The runtime's store, as the Node.js runtime of a managed instance creates it.
-	const module = createRequire(tracerPackage)('@aws/lambda-invoke-store') as InvokeStoreModule
+	const module = createRequire(installed.packageJson)(
+		'@aws/lambda-invoke-store',
+	) as InvokeStoreModule
 	invokeStore = await module.InvokeStore.getInstanceAsync()
 	keys = module.InvokeStoreBase.PROTECTED_KEYS
 })
@@ -49,7 +41,7 @@ const asInvocation = <T>(fn: () => Promise<T>): Promise<T> =>
 		fn,
 	)
 
-describe.skipIf(!keepsSegmentPerInvocation)('X-Ray on Lambda Managed Instances', () => {
+describe.skipIf(!installed.keepsSegmentPerInvocation)('X-Ray on Lambda Managed Instances', () => {
 	it('the cold-start JWKS prefetch with a tracer does not fail the first requests', async () => {
 		const { capture, idp } = sandbox
 		idp.resetCalls()

@@ -35,6 +35,7 @@ export {
 	type StartIdentityProviderOptions,
 	startIdentityProvider,
 } from './identity-provider.js'
+export { type InstalledTracer, installedTracer } from './installed-tracer.js'
 export { assembleJwt } from './jwt-parts.js'
 export { type LocalStack, type LocalStackOptions, startLocalStack } from './local-stack.js'
 export {
