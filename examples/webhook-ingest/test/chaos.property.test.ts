@@ -1,8 +1,31 @@
-import { ScanCommand } from '@aws-sdk/client-dynamodb'
-import { type Fault, type LocalStack, lambdaContext, tenantLookAlikes } from '@tenantry/testing'
+import { type Fault, type LocalStack, lambdaContext } from '@tenantry/testing'
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda'
 import fc from 'fast-check'
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
+import { expect } from 'vitest'
+import {
+	advanceStep,
+	type ChaosStep,
+	checkAnswer,
+	clearStep,
+	describeChaos,
+	expectChangedOnly,
+	type FaultStep,
+	FaultWindow,
+	faultOptions,
+	faultStep,
+	fulfilled,
+	itemsByPk,
+	keyTenant,
+	knownTenants as known,
+	lastErrorLog,
+	outageArb,
+	pkOf,
+	refusalArb,
+	runSteps,
+	tenantArb,
+	unreadableArb,
+	useChaosStack,
+} from '../../../scripts/chaos-kit.js'
 import {
 	eventsTable,
 	type Handler,
@@ -26,31 +49,16 @@ import {
  */
 
 const secrets = { acme: 'acme-secret', globex: 'globex-secret' }
-const known = ['acme', 'globex'] as const
 const replayTable = 'webhook-replay'
 
 let stack: LocalStack
 let handler: Handler
-const unhandled: unknown[] = []
-const recordUnhandled = (reason: unknown) => unhandled.push(reason)
 
-beforeAll(async () => {
-	process.on('unhandledRejection', recordUnhandled)
+// The faked clock also moves past timestamps' tolerance.
+useChaosStack(async () => {
 	;({ stack, handler } = await startWebhookIngest(secrets))
-	// Only Date: steps move the clock past backoff windows and timestamps' tolerance; the SDK's
-	// timers stay real.
-	vi.useFakeTimers({ toFake: ['Date'], now: Date.now() })
+	return stack
 })
-afterAll(async () => {
-	vi.useRealTimers()
-	await stack.stop()
-	process.off('unhandledRejection', recordUnhandled)
-})
-
-const tenantArb = fc.oneof(
-	{ weight: 4, arbitrary: fc.constantFrom(...known) },
-	{ weight: 1, arbitrary: fc.constantFrom('initech', ...tenantLookAlikes('acme')) },
-)
 
 type Credential = 'valid' | 'replay' | 'stale' | 'forged' | 'header-mismatch' | 'garbage' | 'none'
 const credentialArb = fc.oneof(
@@ -96,60 +104,17 @@ const deliveryArb: fc.Arbitrary<Delivery> = fc.record({
 	replayOf: fc.nat(),
 })
 
-/** Failures of a service that is down or slow. */
-const outageArb: fc.Arbitrary<Fault> = fc.oneof(
-	fc.constantFrom<Fault>(
-		{ type: 'throttle' },
-		{ type: 'server-error' },
-		{ type: 'malformed' },
-		{ type: 'down' },
-		{ type: 'respond', status: 503, body: 'busy' },
-	),
-	// Slow, within every client's 1 s timeout: a later, correct answer.
-	fc.integer({ min: 10, max: 150 }).map((ms): Fault => ({ type: 'delay', ms })),
-)
-/**
- * Refusals too where the project makes them outages or unknown tenants: Secrets Manager (not
- * found: an unknown tenant, 401; anything else a 503) and the replay store. On the events table
- * the README makes access denied and a missing table the request's own errors (500s, a
- * misconfiguration), so they are left out there.
- */
-const refusalArb = fc.constantFrom<Fault>({ type: 'access-denied' }, { type: 'not-found' })
-
-/**
- * Answers that are no answer: a huge body, an empty 200, a 400 that is not JSON, a redirect. Where
- * the project makes them outages (the JWKS: anything but a readable 200; STS; the rate-limit
- * and replay stores, whose every failure is handled). Not on a tenant client's items (its README
- * counts only unreadable 2xx as outages: a 3xx or an unreadable 4xx stays the SDK's error, a 500)
- * nor as a tenant's secret (a 200 without a JSON SecretString is a malformed secret: 500,
- * `hmac_secret_malformed`).
- */
-const unreadableArb = fc.constantFrom<Fault>(
-	{ type: 'oversized' },
-	{ type: 'respond', status: 200, body: '' },
-	{ type: 'respond', status: 400, body: 'not json' },
-	{ type: 'respond', status: 302, body: '', headers: { location: 'http://127.0.0.1:9/' } },
-)
-
+// Refusals (`refusalArb`) are outages or unknown tenants on Secrets Manager (not found: an
+// unknown tenant, 401; anything else a 503) and the replay store, not on the events table (a
+// 500). Unreadable answers (`unreadableArb`) only on the replay store; a secret gets its own set.
 type Target = `tenants/${string}` | typeof pseudonymKeySecretId | 'UpdateItem' | 'PutItem'
-type Step =
-	| { kind: 'deliveries'; deliveries: Delivery[] }
-	| { kind: 'fault'; target: Target; fault: Fault; times: number | undefined }
-	| { kind: 'clear' }
-	| { kind: 'advance'; ms: number }
+type Step = ChaosStep<{ kind: 'deliveries'; deliveries: Delivery[] }, Target>
 const secretTargets: Target[] = [
 	'tenants/acme',
 	'tenants/globex',
 	'tenants/initech',
 	pseudonymKeySecretId,
 ]
-const faultStep = (targets: Target[], fault: fc.Arbitrary<Fault>): fc.Arbitrary<Step> =>
-	fc.record({
-		kind: fc.constant('fault' as const),
-		target: fc.constantFrom(...targets),
-		fault,
-		times: fc.option(fc.integer({ min: 1, max: 4 }), { nil: undefined }),
-	})
 const stepArb: fc.Arbitrary<Step> = fc.oneof(
 	{
 		weight: 5,
@@ -182,34 +147,23 @@ const stepArb: fc.Arbitrary<Step> = fc.oneof(
 			times: fc.integer({ min: 1, max: 2 }),
 		}),
 	},
-	{ weight: 1, arbitrary: fc.constant({ kind: 'clear' as const }) },
+	{ weight: 1, arbitrary: clearStep },
 	// Past backoff windows (1 s), `refetchGraceMs` (5 s), the secrets' TTL (5 min) and the
 	// timestamps' tolerance (5 min), and the secrets' stale window (1 h).
-	{
-		weight: 2,
-		arbitrary: fc
-			.constantFrom(300, 1_100, 5_100, 301_000, 3_700_000)
-			.map((ms) => ({ kind: 'advance' as const, ms })),
-	},
+	{ weight: 2, arbitrary: advanceStep(300, 1_100, 5_100, 301_000, 3_700_000) },
 )
 
-/** The longest documented window: a remembered "not found" is re-checked after 5 s. */
-const longestWindowMs = 5_000
-
 /**
- * Until when a dependency may count as down: while a fault may be pending (until cleared), and for
- * the longest documented backoff after; past that, a 503 has no excuse.
+ * Any fault excuses a 503 until cleared and for the longest documented window after: a
+ * remembered "not found" is re-checked after 5 s.
  */
-let faultedUntil = 0
+const faulted = new FaultWindow(5_000)
 
-const injectFault = (step: Extract<Step, { kind: 'fault' }>) => {
-	faultedUntil = Number.POSITIVE_INFINITY
+const injectFault = (step: FaultStep<Target>) => {
+	faulted.open()
 	if (step.target === 'UpdateItem') replayTableFaulted = true
 	if (step.target === 'PutItem' || step.target === pseudonymKeySecretId) laterFaulted = true
-	const options = {
-		target: step.target,
-		...(step.times === undefined ? {} : { times: step.times }),
-	}
+	const options = { target: step.target, ...faultOptions(step) }
 	if (step.target === 'UpdateItem' || step.target === 'PutItem')
 		stack.dynamodb.faults.inject(step.fault, options)
 	else stack.secretsManager.faults.inject(step.fault, options)
@@ -217,7 +171,7 @@ const injectFault = (step: Extract<Step, { kind: 'fault' }>) => {
 const clearFaults = () => {
 	replayTableFaulted = false
 	laterFaulted = false
-	if (faultedUntil > Date.now()) faultedUntil = Date.now() + longestWindowMs
+	faulted.close()
 	stack.secretsManager.faults.clear()
 	stack.dynamodb.faults.clear()
 }
@@ -315,33 +269,7 @@ const eventOf = (delivery: Delivery): APIGatewayProxyEventV2 => {
 	}
 }
 
-const events = async (): Promise<Map<string, string>> => {
-	const { Items = [] } = await stack.dynamodb
-		.client()
-		.send(new ScanCommand({ TableName: eventsTable }))
-	return new Map(Items.map((item) => [item.pk?.S ?? '', JSON.stringify(item)]))
-}
-
-const keyTenant = (pk: string) => /^TENANT#([^#]*)#/.exec(pk)?.[1]
-const pkOf = (input: Record<string, unknown>): string | undefined => {
-	const holder = (input.Key ?? input.Item) as { pk?: { S?: string } } | undefined
-	return holder?.pk?.S
-}
-
-const checkAnswer = (
-	what: string,
-	response: APIGatewayProxyStructuredResultV2,
-	vouched: boolean,
-) => {
-	const status = response.statusCode ?? 200
-	const said = `${what} → ${status} ${response.body ?? ''}`
-	expect((status >= 200 && status < 500) || status === 503, said).toBe(true)
-	if (status === 503)
-		expect(Date.now() <= faultedUntil, `${said} with no fault since ${faultedUntil}`).toBe(true)
-	if (status === 503) expect(Number(response.headers?.['Retry-After']), said).toBeGreaterThan(0)
-	if (status === 401) expect(response.headers?.['WWW-Authenticate'], said).toMatch(/^HMAC /)
-	if (status < 300) expect(vouched, said).toBe(true)
-}
+const events = () => itemsByPk(stack, eventsTable)
 
 const runDeliveries = async (deliveries: Delivery[]) => {
 	const before = await events()
@@ -358,12 +286,12 @@ const runDeliveries = async (deliveries: Delivery[]) => {
 	for (const [index, outcome] of settled.entries()) {
 		const { delivery, event, vouchedBy: tenant } = sending[index] as (typeof sending)[number]
 		const what = JSON.stringify(delivery)
-		expect(
-			outcome.status,
-			`${what} threw ${String((outcome as PromiseRejectedResult).reason)}`,
-		).toBe('fulfilled')
-		const response = (outcome as PromiseFulfilledResult<APIGatewayProxyStructuredResultV2>).value
-		checkAnswer(what, response, tenant !== undefined)
+		const response = fulfilled(outcome, what) as APIGatewayProxyStructuredResultV2
+		checkAnswer(what, response, {
+			window: faulted,
+			scheme: /^HMAC /,
+			vouched: tenant !== undefined,
+		})
 		if (tenant !== undefined) vouched.add(tenant)
 		answered(sending[index] as Sent, response.statusCode ?? 200)
 		if (tenant !== undefined && (response.statusCode ?? 200) < 300)
@@ -382,8 +310,7 @@ const runDeliveries = async (deliveries: Delivery[]) => {
 
 	// Events changed only under the key of a delivery that was accepted.
 	const after = await events()
-	for (const key of new Set([...before.keys(), ...after.keys()]))
-		if (before.get(key) !== after.get(key)) expect(stored.has(key), `changed ${key}`).toBe(true)
+	expectChangedOnly(before, after, stored)
 }
 
 /**
@@ -425,54 +352,43 @@ const retriesOf503sAreStored = async () => {
 			structuredClone(copy.event),
 			lambdaContext(),
 		)) as APIGatewayProxyStructuredResultV2
-		const log = vi.mocked(console.error).mock.calls.at(-1)
-		expect(response.statusCode, `retry of ${copy.event.body} answered ${statuses}: ${log}`).toBe(
-			202,
-		)
+		expect(
+			response.statusCode,
+			`retry of ${copy.event.body} answered ${statuses}: ${lastErrorLog()}`,
+		).toBe(202)
 	}
 }
 
 let fresh = 0
 const recovers = async () => {
-	clearFaults()
-	vi.setSystemTime(Date.now() + longestWindowMs + 1_000)
 	for (const tenant of known) {
 		const body = JSON.stringify({ id: `fresh-${++fresh}`, type: 't', data: {} })
 		const response = (await handler(
 			signedDelivery(tenant, secrets[tenant], body),
 			lambdaContext(),
 		)) as APIGatewayProxyStructuredResultV2
-		const log = vi.mocked(console.error).mock.calls.at(-1)
-		expect(response.statusCode, `${tenant} after faults cleared: ${log}`).toBe(202)
+		expect(response.statusCode, `${tenant} after faults cleared: ${lastErrorLog()}`).toBe(202)
 	}
 }
 
-const run = async (steps: Step[]) => {
+const run = (steps: Step[]) => {
 	sent = []
 	answers = new Map()
-	try {
-		for (const step of steps) {
-			if (step.kind === 'deliveries') await runDeliveries(step.deliveries)
-			else if (step.kind === 'fault') injectFault(step)
-			else if (step.kind === 'clear') clearFaults()
-			else vi.setSystemTime(Date.now() + step.ms)
-		}
-		await recovers()
-		await retriesOf503sAreStored()
-		await new Promise((resolve) => setImmediate(resolve))
-		expect(unhandled).toEqual([])
-	} finally {
-		clearFaults()
-	}
+	return runSteps(steps, {
+		act: (step) => runDeliveries(step.deliveries),
+		inject: injectFault,
+		clear: clearFaults,
+		window: faulted,
+		recovered: async () => {
+			await recovers()
+			await retriesOf503sAreStored()
+		},
+	})
 }
 
-const seeds = [1, 2, Math.floor(Math.random() * 2 ** 31)]
-
-describe('webhook-ingest under faults', () => {
-	it.each(seeds)('keeps its promises (seed %i)', async (seed) => {
-		await fc.assert(fc.asyncProperty(fc.array(stepArb, { minLength: 1, maxLength: 10 }), run), {
-			seed,
-			numRuns: 20,
-		})
-	})
+describeChaos('webhook-ingest under faults', 'keeps its promises', {
+	seeds: [1, 2],
+	numRuns: 20,
+	steps: stepArb,
+	run,
 })
