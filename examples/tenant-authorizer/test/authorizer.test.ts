@@ -1,3 +1,4 @@
+import { format } from 'node:util'
 import {
 	httpApiAuthorizerEvent,
 	httpApiEvent,
@@ -169,6 +170,21 @@ describe('tenant-authorizer', () => {
 			await tokenFor('acme', { scope: 'openid profile:read email' }),
 		)
 		expect((await requestAs(withOthers, 'acme')).statusCode).toBe(200)
+	})
+
+	it('downstream: logs its 403 for a missing scope as one JSON line naming the reason', async () => {
+		const decision = await authorizeRequest(await tokenFor('acme', { scope: 'profile:write' }))
+		const logged = vi.mocked(console.error)
+		logged.mockClear()
+		expect((await requestAs(decision, 'acme')).statusCode).toBe(403)
+		const lines = logged.mock.calls.map((args) => format(...args))
+		expect(lines).toHaveLength(1)
+		expect(JSON.parse(lines[0] ?? '')).toMatchObject({
+			status: 403,
+			code: 'insufficient_scope',
+			package: '@tenantry/example-tenant-authorizer',
+			reason: 'token lacks the profile:read scope',
+		})
 	})
 
 	it('downstream: a tenant without a profile gets the default plan, from its own key only', async () => {
