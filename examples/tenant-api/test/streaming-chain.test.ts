@@ -49,7 +49,9 @@ type Answer = 'events' | 'bare stream' | 'throws' | 'fails mid-stream'
 const streamingApi = (answer: Answer) =>
 	middy({ ...awsClientsPlugin(), executionMode: executionModeStreamifyResponse })
 		.use(jwtAuth({ issuers: { issuer: stack.identityProvider.issuer, audience: 'api' } }))
-		.use(tenantIsolation({ match: { pathParameter: 'tenantId', required: true } }))
+		// A function URL has no routes, so no path parameters: the request names its tenant in a
+		// header here.
+		.use(tenantIsolation({ match: { header: 'x-tenant-id', required: true } }))
 		.use(
 			tenantRateLimit({ limits: { requests: 2, windowSec: 3600 }, store: memoryRateLimitStore() }),
 		)
@@ -84,16 +86,16 @@ const request = async (
 	handler: unknown,
 	{
 		tenant = 'acme',
-		pathTenant = tenant,
+		namedTenant = tenant,
 		token,
-	}: { tenant?: string; pathTenant?: string; token?: string } = {},
+	}: { tenant?: string; namedTenant?: string; token?: string } = {},
 ) =>
 	invokeStreaming(
 		handler,
 		functionUrlEvent({
-			path: `/tenants/${pathTenant}/items`,
-			pathParameters: { tenantId: pathTenant },
+			path: '/items',
 			headers: {
+				'x-tenant-id': namedTenant,
 				authorization: `Bearer ${token ?? (await stack.identityProvider.sign({ aud: 'api', sub: 'user-1', tenant_id: tenant }))}`,
 			},
 		}),
@@ -131,7 +133,7 @@ describe('the README chain with a streaming handler', () => {
 			headers: { 'WWW-Authenticate': 'Bearer realm="api", error="invalid_token"' },
 			body: 'Unauthorized',
 		})
-		expect(await request(api, { pathTenant: 'globex' })).toMatchObject({
+		expect(await request(api, { namedTenant: 'globex' })).toMatchObject({
 			statusCode: 403,
 			body: 'Forbidden',
 		})

@@ -272,9 +272,13 @@ export const httpApiAuthorizerEvent = (
 	}
 }
 
-/** A Lambda Function URL event (payload 2.0, no routes, optional IAM authorizer). */
+/**
+ * A Lambda Function URL event (payload 2.0, no routes, optional IAM authorizer). Without routes
+ * there are no path parameters: a spec's `pathParameters` are left out, as a function URL would,
+ * so a chain that needs them is tested as it would run behind one.
+ */
 export const functionUrlEvent = (spec: HttpRequestSpec = {}): LambdaFunctionURLEvent => {
-	const event = payloadV2Event(spec, true)
+	const event = payloadV2Event({ ...spec, pathParameters: undefined }, true)
 	return {
 		...event,
 		routeKey: '$default',

@@ -102,6 +102,12 @@ describe('HTTP API (v2) events', () => {
 			version: '2.0',
 		})
 	})
+
+	it('builds Function URL events without path parameters, which a function URL has none of', () => {
+		const event = functionUrlEvent({ path: '/tenants/acme', pathParameters: { tenantId: 'acme' } })
+		expect(event.rawPath).toBe('/tenants/acme')
+		expect(event).not.toHaveProperty('pathParameters')
+	})
 })
 
 describe('REST API (v1) events', () => {
