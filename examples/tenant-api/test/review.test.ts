@@ -5,8 +5,9 @@ import { audience, type Handler, startTenantApi } from './local-tenant-api.js'
 
 /**
  * Review findings for the tenant-api example: JSON bodies any authenticated caller can send
- * whose PUT ends in a 500 (the error escapes the handler as a plain Error or an SDK
- * ValidationException) instead of a 4xx. Each test fails on the current code.
+ * whose PUT ended in a 500 (the error escaped the handler as a plain Error or an SDK
+ * ValidationException) instead of a 4xx. Each test failed on the reviewed code and now guards
+ * the fix.
  */
 
 let stack: LocalStack

@@ -6,8 +6,9 @@ import { signedDelivery, webhookIngestPerFile } from './local-webhook-ingest.js'
 /**
  * Review finding for the webhook-ingest example: hmacAuth accepts bodies up to 1 MiB
  * (`maxBodyBytes` default), the handler stores `data` as one string attribute, and DynamoDB
- * items stop at 400 KB. A correctly signed delivery in between is answered 500, which
- * webhook senders treat as "retry", so it comes back again and again. Fails on the current code.
+ * items stop at 400 KB. A correctly signed delivery in between was answered 500, which
+ * webhook senders treat as "retry", so it came back again and again. The test failed on the
+ * reviewed code and now guards the fix.
  */
 
 const secret = 'acme-shared-secret'

@@ -17,8 +17,8 @@ import {
 } from './harness.js'
 
 /**
- * Review findings for the DynamoDB tenant guard. Every test here fails on the current code
- * and describes the behaviour a user of the guard would expect.
+ * Review findings for the DynamoDB tenant guard. Every test here failed on the reviewed code
+ * and describes the behaviour a user of the guard would expect; it now guards the fix.
  */
 
 let stack: Stack

@@ -16,7 +16,8 @@ export interface TenantKeys {
 
 /**
  * A malformed secret is cached like a good one (as its error), so a broken tenant does not
- * cost a Secrets Manager call per request; a fix is picked up by the refetch after `graceMs`.
+ * cost a Secrets Manager call per request; a fix is picked up by the refetch after
+ * `refetchGraceMs`.
  */
 export type CachedKeys = TenantKeys | SecretFormatError
 

@@ -4,10 +4,10 @@ import { memoryRateLimitStore, tenantRateLimit } from '../src/index.js'
 import { pipeline, tablePerTest } from './setup.js'
 
 /**
- * Review findings: the window length is in neither the counter key
- * (`TENANT#<id>#RATE#<windowStartSec>`) nor the exhausted-window memory (tenant -> start),
- * so windows of different lengths that start at the same instant share both. Each test
- * fails on the current code.
+ * Review findings: the window length was in neither the counter key
+ * (`TENANT#<id>#RATE#<windowStartSec>`, now `…+<windowSec>s`) nor the exhausted-window memory
+ * (tenant -> start), so windows of different lengths that start at the same instant shared
+ * both. Each test failed on the reviewed code and now guards the fix.
  */
 
 const local = tablePerTest('review-rate-limits')

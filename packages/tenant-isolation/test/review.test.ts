@@ -8,11 +8,11 @@ import { tenantIsolation } from '../src/index.js'
 import { asLambda, pipeline, testAuth } from './harness.js'
 
 /**
- * Review findings: with `match.bodyField`, a body that is still a string after
- * `@middy/http-json-body-parser` is taken as proof that the parser is missing and answered
+ * Review findings: with `match.bodyField`, a body that was still a string after
+ * `@middy/http-json-body-parser` was taken as proof that the parser is missing and answered
  * with a 500 ("use @middy/http-json-body-parser before tenantIsolation()"). But the parser
  * leaves a string there in two ordinary cases the client controls, with the parser in place.
- * Each test fails on the current code.
+ * Each test failed on the reviewed code and now guards the fix.
  */
 
 describe('review: bodyField after the JSON body parser', () => {
