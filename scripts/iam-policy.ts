@@ -1,5 +1,5 @@
 import { isDeepStrictEqual } from 'node:util'
-import type { AssumeRoleCall, LocalStack } from '@tenantry/testing'
+import { type AssumeRoleCall, type LocalStack, localAccountId } from '@tenantry/testing'
 import type { Template } from './examples.js'
 
 /**
@@ -50,7 +50,7 @@ export interface SignedCall extends Call {
 }
 
 /** The local stack's account and region, as its endpoints give ARNs. */
-export const localArn = { partition: 'aws', region: 'us-east-1', accountId: '000000000000' }
+const localArn = { partition: 'aws', region: 'us-east-1', accountId: localAccountId }
 
 const likeRegExp = (pattern: string, flags = 's') =>
 	new RegExp(
@@ -59,8 +59,7 @@ const likeRegExp = (pattern: string, flags = 's') =>
 	)
 
 /** IAM `StringLike`: `*` any run of characters, `?` exactly one, case-sensitive. */
-export const stringLike = (pattern: string, value: string): boolean =>
-	likeRegExp(pattern).test(value)
+const stringLike = (pattern: string, value: string): boolean => likeRegExp(pattern).test(value)
 
 const actionLike = (pattern: string, action: string): boolean =>
 	likeRegExp(pattern, 'si').test(action)

@@ -116,7 +116,7 @@ export interface HmacAuthOptions {
 	now?: (() => number) | undefined
 }
 
-export const defaultHeaders = {
+const defaultHeaders = {
 	tenantry: { tenantId: 'x-tenant-id', timestamp: 'x-timestamp', signature: 'x-signature' },
 	'standard-webhooks': {
 		tenantId: 'x-tenant-id',

@@ -4,7 +4,7 @@ import type { HmacAlgorithm, ParsedRequest } from './schemes/scheme.js'
 const { createHmac, timingSafeEqual } = process.getBuiltinModule('node:crypto')
 
 /** HMAC of the content pieces in order: the same bytes as their concatenation, without building it. */
-export const digestOf = (
+const digestOf = (
 	algorithm: HmacAlgorithm,
 	key: KeyObject,
 	content: readonly (string | Uint8Array)[],

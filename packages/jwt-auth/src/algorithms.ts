@@ -51,7 +51,7 @@ export const algorithmSpecs: ReadonlyMap<string, AlgorithmSpec> = new Map<
 
 export const allAlgorithms: readonly JwsAlgorithm[] = [...algorithmSpecs.keys()] as JwsAlgorithm[]
 
-export const isSupportedAlgorithm = (value: unknown): value is JwsAlgorithm =>
+const isSupportedAlgorithm = (value: unknown): value is JwsAlgorithm =>
 	typeof value === 'string' && algorithmSpecs.has(value)
 
 /** Why an algorithm name is refused at factory time, or `undefined` when it is supported. */

@@ -6,7 +6,7 @@ import { createSignatureVerifier, type SignatureVerifier } from './signature.js'
 const { createPublicKey } = process.getBuiltinModule('node:crypto')
 
 /** Smallest RSA modulus accepted (RFC 8725 section 3.5, NIST SP 800-131A). */
-export const minRsaModulusBits = 2048
+const minRsaModulusBits = 2048
 
 /** One usable public key from a JWKS, with a ready verifier for each algorithm it fits. */
 export interface KeyEntry {
