@@ -31,6 +31,8 @@ interface Row {
 	peerValue: string
 	ratio: number | undefined
 	value: string
+	/** Quartiles of the per-round ratios: how far one run's figure can be trusted. */
+	spread: string
 	target: string
 	met: boolean | undefined
 }
@@ -41,6 +43,15 @@ const median = (values: number[]): number => {
 	return sorted.length % 2
 		? (sorted[middle] ?? Number.NaN)
 		: ((sorted[middle - 1] ?? 0) + (sorted[middle] ?? 0)) / 2
+}
+
+/** The value below which a `fraction` of `values` lie, interpolated between neighbours. */
+const quantile = (values: number[], fraction: number): number => {
+	const sorted = [...values].sort((a, b) => a - b)
+	const position = (sorted.length - 1) * fraction
+	const below = sorted[Math.floor(position)] ?? Number.NaN
+	const above = sorted[Math.ceil(position)] ?? Number.NaN
+	return below + (above - below) * (position - Math.floor(position))
 }
 
 const formatTime = (ms: number): string => {
@@ -94,7 +105,8 @@ const compare = async (file: string, comparison: Comparison): Promise<Row[]> => 
 		}
 	}
 	return comparison.peers.map((peer, index) => {
-		const ratio = median(ratios[index] ?? [])
+		const roundRatios = ratios[index] ?? []
+		const ratio = median(roundRatios)
 		return {
 			file,
 			benchmark: comparison.name,
@@ -103,6 +115,9 @@ const compare = async (file: string, comparison: Comparison): Promise<Row[]> => 
 			peerValue: formatTime(median(peers[index] ?? [])),
 			ratio,
 			value: ratio.toFixed(2),
+			// A median alone reads as exact: on these machines the rounds of one run differ by
+			// tens of percent, and a row near its target passes or fails with the run.
+			spread: `${quantile(roundRatios, 0.25).toFixed(2)}–${quantile(roundRatios, 0.75).toFixed(2)}`,
 			target: peer.target === undefined ? '' : `≤ ${peer.target}`,
 			met: peer.target === undefined ? undefined : ratio <= peer.target,
 		}
@@ -127,6 +142,7 @@ const reportRow = (file: string, report: Report): Row => {
 		ratio: undefined,
 		value:
 			`${Number.isInteger(report.value) ? report.value : report.value.toFixed(2)} ${report.unit}`.trim(),
+		spread: '',
 		target: bounds,
 		met,
 	}
@@ -136,13 +152,23 @@ const pad = (text: string, width: number) =>
 	text + ' '.repeat(Math.max(0, width - [...text].length))
 
 const printTable = (rows: Row[]) => {
-	const header = ['benchmark', 'ours', 'peer', 'peer time', 'ours ÷ peer', 'target', '']
+	const header = [
+		'benchmark',
+		'ours',
+		'peer',
+		'peer time',
+		'ours ÷ peer',
+		'rounds p25–p75',
+		'target',
+		'',
+	]
 	const cells = rows.map((row) => [
 		row.benchmark,
 		row.ours,
 		row.peer,
 		row.peerValue,
 		row.value,
+		row.spread,
 		row.target,
 		row.met === undefined ? '' : row.met ? 'met' : 'MISSED',
 	])
@@ -194,7 +220,7 @@ if (childFile !== undefined && childRows !== undefined) {
 	files.sort()
 
 	console.log(
-		`Node ${process.version}, ${rounds} rounds × ${timeMs} ms per task; figures are medians, ratios are ours ÷ peer (lower is better).\n`,
+		`Node ${process.version}, ${rounds} rounds × ${timeMs} ms per task; figures are medians, ratios are ours ÷ peer (lower is better) with the quartiles of the per-round ratios.\n`,
 	)
 	// Each file runs in a process of its own: one file's module state (e.g. aws-clients'
 	// process-wide request tracking) and JIT history must not change what the next measures.
