@@ -6,11 +6,15 @@ import { promisify } from 'node:util'
 const run = promisify(execFile)
 
 /**
- * Milliseconds one fresh Node process spends evaluating `file` (module init only). The process
- * exits right after: prefetches started at init and refresh timers must not keep it waiting.
+ * Milliseconds one fresh Node process spends evaluating `file` and running the immediates its
+ * evaluation queued. The Lambda runtime asks for the first event from an immediate scheduled
+ * once the handler has loaded, so work a module defers with `setImmediate` (jwtAuth's JWKS
+ * prefetch, which loads `node:http`) runs inside the init phase: stopping the clock at the
+ * import left it out (5 ms of the authorizer's 11). The process exits right after: network
+ * replies to prefetches and refresh timers must not keep it waiting.
  */
 export const initTimeMs = async (file: string, env: Record<string, string>): Promise<number> => {
-	const script = `const s=performance.now();await import(${JSON.stringify(pathToFileURL(file).href)});process.stdout.write(String(performance.now()-s));process.exit(0)`
+	const script = `const s=performance.now();await import(${JSON.stringify(pathToFileURL(file).href)});await new Promise(r=>setImmediate(r));process.stdout.write(String(performance.now()-s));process.exit(0)`
 	const { stdout } = await run(process.execPath, ['--input-type=module', '-e', script], {
 		env: { PATH: process.env.PATH ?? '', ...env },
 		timeout: 30_000,
