@@ -23,7 +23,10 @@ const instantHandler = {
  *    getter's cache lookup) against a module-level singleton the handler would hold.
  * 2. The cost of a tenant client's own middlewares (request binding and DynamoDB tenant guard)
  *    on a `GetItem` send, against a plain client. Target: they add at most 10%.
- * 3. The first again with `concurrentInvocations` (Lambda Managed Instances), which enters an
+ * 3. The second with the SDK's `cacheMiddleware: true` on both clients, which resolves the stack
+ *    once per command class instead of sorting and rebuilding it on every send: reported, no
+ *    target.
+ * 4. The first again with `concurrentInvocations` (Lambda Managed Instances), which enters an
  *    async context per request: reported, no target.
  */
 export default defineBench(async () => {
@@ -54,6 +57,15 @@ export default defineBench(async () => {
 	before(warm)
 	const guarded = warm.context.clients?.dynamodb as DynamoDBClient
 	const singleton = new DynamoDBClient(config)
+	const cachingConfig = { ...config, cacheMiddleware: true }
+	const cachingMiddleware = awsClients({
+		clients: { dynamodb: DynamoDBClient },
+		config: cachingConfig,
+	})
+	const cachingWarm = request()
+	;(cachingMiddleware.before as (request: unknown) => void)(cachingWarm)
+	const guardedCaching = cachingWarm.context.clients?.dynamodb as DynamoDBClient
+	const singletonCaching = new DynamoDBClient(cachingConfig)
 	const byTenant = new Map([['acme', singleton]])
 	const get = new GetItemCommand({
 		TableName: 'orders',
@@ -84,6 +96,16 @@ export default defineBench(async () => {
 				ours: () => guarded.send(get),
 				peers: [
 					{ name: 'GetItem send, plain client', run: () => singleton.send(get), target: 1.1 },
+				],
+			},
+			{
+				name: 'GetItem send with request binding and tenant guard, cacheMiddleware: true',
+				ours: () => guardedCaching.send(get),
+				peers: [
+					{
+						name: 'GetItem send, plain client, cacheMiddleware: true',
+						run: () => singletonCaching.send(get),
+					},
 				],
 			},
 			{
