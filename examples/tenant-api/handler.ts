@@ -15,7 +15,7 @@ import { awsClients, awsClientsPlugin, getClient } from '@tenantry/aws-clients'
 import { jwtAuth } from '@tenantry/jwt-auth'
 import { dynamoRateLimitStore, tenantRateLimit } from '@tenantry/rate-limit'
 import { tenantIsolation } from '@tenantry/tenant-isolation'
-import { hasOnlyExactNumbers, logHttpError, quietClientErrors } from '@tenantry/util'
+import { hasOnlyExactNumbers, logHttpError, methodOf, quietClientErrors } from '@tenantry/util'
 import type { APIGatewayProxyEventV2, APIGatewayProxyResultV2 } from 'aws-lambda'
 
 /** Required configuration, read at cold start so a missing variable fails the first invocation loudly. */
@@ -54,7 +54,7 @@ const documentsOf = (client: DynamoDBClient): DynamoDBDocumentClient => {
 const onlyForPut = <M extends MiddlewareObj<APIGatewayProxyEventV2>>(middleware: M): M => ({
 	...middleware,
 	before: (request: Request<APIGatewayProxyEventV2>) =>
-		request.event.requestContext.http.method === 'PUT' ? middleware.before?.(request) : undefined,
+		methodOf(request.event) === 'PUT' ? middleware.before?.(request) : undefined,
 })
 
 /** DynamoDB items stop at 400 KB (API Gateway accepts 10 MB bodies); room is left for the keys. */
@@ -62,6 +62,10 @@ const maxItemBytes = 350_000
 
 /** Item ids a key can hold: DynamoDB refuses a partition key over 2,048 bytes (a 500 otherwise). */
 const maxItemIdBytes = 1_024
+
+/** RFC 9110 requires a 405 to list what the resource serves; createError copies no headers. */
+const methodNotAllowed = () =>
+	Object.assign(createError(405, 'Method Not Allowed'), { headers: { Allow: 'GET, PUT, DELETE' } })
 
 const json = (statusCode: number, body: unknown): APIGatewayProxyResultV2 => ({
 	statusCode,
@@ -120,7 +124,8 @@ export const handler = middy<APIGatewayProxyEventV2, APIGatewayProxyResultV2>(aw
 		const Key = { pk: context.tenant.key('ITEM', itemId), sk: 'ITEM' }
 		const items = documentsOf(context.clients.dynamodb)
 
-		switch (event.requestContext.http.method) {
+		// Read from either payload version: a copy behind a REST API gets payload 1.0 events.
+		switch (methodOf(event)) {
 			case 'GET': {
 				const { Item } = await items.send(new GetCommand({ TableName: tableName, Key }))
 				if (Item === undefined) throw createError(404, 'Not Found')
@@ -161,6 +166,6 @@ export const handler = middy<APIGatewayProxyEventV2, APIGatewayProxyResultV2>(aw
 				await items.send(new DeleteCommand({ TableName: tableName, Key }))
 				return { statusCode: 204 }
 			default:
-				throw createError(405, 'Method Not Allowed')
+				throw methodNotAllowed()
 		}
 	})

@@ -1,5 +1,5 @@
 import { GetItemCommand } from '@aws-sdk/client-dynamodb'
-import { httpApiEvent, type LocalStack, lambdaContext } from '@tenantry/testing'
+import { httpApiEvent, type LocalStack, lambdaContext, restApiEvent } from '@tenantry/testing'
 import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda'
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
 import { audience, type Handler, startTenantApi, tableName } from './local-tenant-api.js'
@@ -130,6 +130,45 @@ describe('tenant-api', () => {
 		const response = (await handler(event, lambdaContext())) as APIGatewayProxyStructuredResultV2
 		expect(response.statusCode).toBe(415)
 		expect(stack.dynamodb.requests.map((request) => request.operation)).not.toContain('PutItem')
+	})
+
+	it('answers a method it does not serve 405 with the Allow header, and changes nothing', async () => {
+		const token = await tokenFor('acme')
+		stack.dynamodb.clearRequests()
+		const response = await call('POST', '/tenants/acme/items/42', { token, body: { a: 1 } })
+		expect({ status: response.statusCode, allow: response.headers?.Allow }).toEqual({
+			status: 405,
+			allow: 'GET, PUT, DELETE',
+		})
+		expect(stack.dynamodb.requests.map((request) => request.operation)).not.toContain('PutItem')
+	})
+
+	// The template deploys an HTTP API; a copy of the handler behind a REST API's proxy
+	// integration (payload 1.0) must serve the same routes, not fail on the event's shape. The
+	// handler is typed for the payload it was written for, hence the cast.
+	it('serves the same routes behind a REST API (payload 1.0)', async () => {
+		const token = await tokenFor('acme')
+		const rest = (method: string, body?: Record<string, unknown>) =>
+			(handler as (event: unknown, context: unknown) => Promise<APIGatewayProxyStructuredResultV2>)(
+				restApiEvent({
+					method,
+					path: '/tenants/acme/items/rest-1',
+					resource: '/tenants/{tenantId}/items/{itemId}',
+					pathParameters: { tenantId: 'acme', itemId: 'rest-1' },
+					headers: { Authorization: `Bearer ${token}` },
+					...(body === undefined ? {} : { body }),
+				}),
+				lambdaContext(),
+			)
+		const put = await rest('PUT', { name: 'widget' })
+		const get = await rest('GET')
+		const removed = await rest('DELETE')
+		expect({
+			put: put.statusCode,
+			get: [get.statusCode, JSON.parse(get.body ?? '').data],
+			removed: removed.statusCode,
+			afterwards: (await rest('GET')).statusCode,
+		}).toEqual({ put: 201, get: [200, { name: 'widget' }], removed: 204, afterwards: 404 })
 	})
 
 	it.each(['GET', 'PUT', 'DELETE'])(
