@@ -30,8 +30,23 @@ export interface DemoSection {
 	rows: DemoRow[]
 }
 
-/** An example's demo: configure the environment, import its handlers, return the rows. */
-export type DemoScenario = (stack: LocalStack) => Promise<DemoSection>
+/**
+ * How a scenario gets one of its example's functions (`file` as in the template's `Handler`,
+ * `load` importing its module): `pnpm demo` imports it into this process; `pnpm test:runtime`
+ * runs its bundle under Lambda's runtime interface client instead, configured with what the
+ * scenario put in `process.env`, and returns a module whose handler sends the event there.
+ */
+export type FunctionLoader = <M>(
+	example: string,
+	file: string,
+	load: () => Promise<M>,
+) => Promise<M>
+
+/** The module itself, in this process. */
+export const importFunction: FunctionLoader = (_example, _file, load) => load()
+
+/** An example's demo: configure the environment, load its handlers, return the rows. */
+export type DemoScenario = (stack: LocalStack, load?: FunctionLoader) => Promise<DemoSection>
 
 export const defineScenario = (scenario: DemoScenario): DemoScenario => scenario
 
@@ -108,6 +123,9 @@ const keysOf = (
 
 /** Where console.error and console.warn go while a row runs; nowhere outside rows. */
 let sink: ((line: string) => void) | undefined
+
+/** Adds a line to what the row running logged (a function's output from another process). */
+export const logToRow = (line: string): void => sink?.(line)
 
 /**
  * Routes console.error and console.warn, and so Node's process warnings, to the row running,

@@ -1,10 +1,15 @@
 import { httpApiEvent, lambdaContext } from '@tenantry/testing'
 import type { APIGatewayProxyEventV2 } from 'aws-lambda'
-import { answerOf, type DemoSection, defineScenario } from '../../scripts/demo-kit.js'
+import {
+	answerOf,
+	type DemoSection,
+	defineScenario,
+	importFunction,
+} from '../../scripts/demo-kit.js'
 
 const audience = 'tenant-api'
 
-export default defineScenario(async (stack): Promise<DemoSection> => {
+export default defineScenario(async (stack, load = importFunction): Promise<DemoSection> => {
 	await stack.dynamodb.createTable('tenant-items', { ttlAttribute: 'expiresAt' })
 	Object.assign(process.env, {
 		ISSUER: stack.identityProvider.issuer,
@@ -14,7 +19,7 @@ export default defineScenario(async (stack): Promise<DemoSection> => {
 		RATE_LIMIT_REQUESTS: '5',
 		RATE_LIMIT_WINDOW_SEC: '3600',
 	})
-	const { handler } = await import('./handler.js')
+	const { handler } = await load('tenant-api', 'handler', () => import('./handler.js'))
 	const idp = stack.identityProvider
 	const tokenOf = (tenant: string, claims: Record<string, unknown> = {}) =>
 		idp.sign({ sub: `user@${tenant}`, aud: audience, tenant_id: tenant, ...claims })

@@ -1,18 +1,31 @@
 import { httpApiAuthorizerEvent, httpApiEvent, lambdaContext } from '@tenantry/testing'
 import type { APIGatewayRequestAuthorizerEventV2 } from 'aws-lambda'
-import { answerOf, type DemoSection, defineScenario } from '../../scripts/demo-kit.js'
+import {
+	answerOf,
+	type DemoSection,
+	defineScenario,
+	importFunction,
+} from '../../scripts/demo-kit.js'
 
 const audience = 'profiles-api'
 
-export default defineScenario(async (stack): Promise<DemoSection> => {
+export default defineScenario(async (stack, load = importFunction): Promise<DemoSection> => {
 	await stack.dynamodb.createTable('tenant-profiles')
 	Object.assign(process.env, {
 		ISSUER: stack.identityProvider.issuer,
 		AUDIENCE: audience,
 		DYNAMODB_TABLE_NAME: 'tenant-profiles',
 	})
-	const { handler: authorize } = await import('./authorizer.js')
-	const { handler: downstream } = await import('./handler.js')
+	const { handler: authorize } = await load(
+		'tenant-authorizer',
+		'authorizer',
+		() => import('./authorizer.js'),
+	)
+	const { handler: downstream } = await load(
+		'tenant-authorizer',
+		'handler',
+		() => import('./handler.js'),
+	)
 	const idp = stack.identityProvider
 	const tokenOf = (tenant?: string, scope = 'profile:read') =>
 		idp.sign({

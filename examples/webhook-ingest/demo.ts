@@ -6,6 +6,7 @@ import {
 	type DemoAnswer,
 	type DemoSection,
 	defineScenario,
+	importFunction,
 } from '../../scripts/demo-kit.js'
 
 const secrets = {
@@ -14,7 +15,7 @@ const secrets = {
 	initech: 'initech-webhook-secret',
 }
 
-export default defineScenario(async (stack): Promise<DemoSection> => {
+export default defineScenario(async (stack, load = importFunction): Promise<DemoSection> => {
 	await stack.dynamodb.createTable('webhook-events')
 	await stack.dynamodb.createTable('webhook-replay', { ttlAttribute: 'expiresAt' })
 	for (const [tenant, secret] of Object.entries(secrets))
@@ -26,7 +27,7 @@ export default defineScenario(async (stack): Promise<DemoSection> => {
 		REPLAY_TABLE_NAME: 'webhook-replay',
 		PSEUDONYM_KEY_SECRET_ID: 'webhook-ingest/pseudonym-key',
 	})
-	const { handler } = await import('./handler.js')
+	const { handler } = await load('webhook-ingest', 'handler', () => import('./handler.js'))
 
 	let sequence = 0
 	const payload = (extra: Record<string, unknown> = {}) =>
