@@ -354,6 +354,13 @@ async function streamingRows(): Promise<DemoRow[]> {
 		row('bare stream', 'same: 200', 'a bare stream: a 200 with the RateLimit fields'),
 		row('throws', 'same: 500', 'thrown before streaming: http-error-handler answers 500'),
 		row('events', 'same: 403', "another tenant's name: refused before streaming", 'globex'),
+		// The aws-clients README's way to fail an invocation whose error no onError answered: the
+		// same exit as below (checked so the README says what the runtime does with it).
+		row(
+			'fails at once',
+			'in-process 200 then Error; runtime exited (1)',
+			'a body that fails unread (the aws-clients README pattern): the runtime process dies too',
+		),
 		// aws-lambda-ric 4.0.2: pipeline() destroys the response stream with the body's error; the
 		// runtime's request rejects a promise of its own that nothing awaits, and Node ends the
 		// process (Runtime.ExitError: the next request is a cold start). invokeStreaming reports

@@ -43,6 +43,13 @@ export const handler = middy({
 			const answer = event.headers?.['x-answer']
 			if (answer === 'throws') throw new Error('upstream refused: internal detail')
 			if (answer === 'bare stream') return Readable.from(['a', 'b'])
+			if (answer === 'fails at once') {
+				// The aws-clients README's way to fail a streamed invocation: a body that fails unread.
+				const failing = new Readable({
+					read: () => failing.destroy(new Error('failed before any byte')),
+				})
+				return failing
+			}
 			const { dynamodb } = context.clients
 			const Key = { pk: { S: context.tenant.key('ITEM', '1') }, sk: { S: 'ITEM' } }
 			return {
