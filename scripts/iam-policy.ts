@@ -22,6 +22,26 @@ import type { Template } from './examples.js'
  *   a variable whose key the request lacks is taken here to match nothing.
  * - Secrets Manager User Guide, "Permissions policy examples": a secret's ARN is its name, `-`
  *   and six random characters, so `name/*` covers `name/x-AbCdEf` and a bare name none.
+ *
+ * Roles' trust policies (`AssumeRolePolicyDocument`), for `sts:AssumeRole` and `sts:TagSession`:
+ *
+ * - "IAM JSON policy elements: Principal": `"*"` (or `{ AWS: "*" }`) is everyone; an account id or
+ *   `arn:…:iam::<account>:root` is every principal of that account, which its own policies must
+ *   then also allow; a role's ARN is that role's sessions; a service principal is that service.
+ *   Wildcards in other principal ARNs, `Federated` and `NotPrincipal` throw.
+ * - "Policy evaluation logic" / "Cross-account policy evaluation logic": a role trust policy must
+ *   allow the caller, and the caller's identity-based policies must allow the call too, except for
+ *   an IAM user (or a role session's own ARN) the trust policy names itself.
+ * - "Passing session tags in AWS STS": tagging a session is `sts:TagSession`, decided with the
+ *   same context as its `sts:AssumeRole`; the request's tags are `aws:RequestTag/<key>`, their
+ *   keys `aws:TagKeys`, its transitive keys `sts:TransitiveTagKeys`.
+ * - STS API Reference, "Tag": a key is 1-128 characters, a value 0-256, each of
+ *   `[\p{L}\p{Z}\p{N}_.:/=+\-@]` (no `*`, `?` or `#`); at most 50 tags, keys distinct whatever
+ *   their case; `AssumeRole`: a session name is 2-64 of `[\w+=,.@-]`. STS refuses such a
+ *   request before any policy is read.
+ * - "Condition operators": `ArnLike` and `ArnEquals` as `StringLike` and `StringEquals` here
+ *   (the ARNs compared have no wildcard before their resource segment); `Null` true when the key
+ *   is absent (or an empty list).
  */
 
 export type ConditionBlock = Record<string, Record<string, string | string[]>>
@@ -105,6 +125,16 @@ export const statementsOf = (template: Template, logicalId: string): Statement[]
 	return unsupported(`statements of a ${resource.Type}`)
 }
 
+/** An `AWS::IAM::Role`'s trust statements: its `AssumeRolePolicyDocument`, unresolved. */
+export const trustStatementsOf = (template: Template, logicalId: string): Statement[] => {
+	const resource = template.Resources[logicalId]
+	if (resource?.Type !== 'AWS::IAM::Role') return unsupported(`trust policy of ${logicalId}`)
+	const document = resource.Properties?.AssumeRolePolicyDocument as
+		| { Statement?: Statement | Statement[] }
+		| undefined
+	return [document?.Statement ?? []].flat()
+}
+
 /**
  * Resolves template expressions to the values the local test gives the handlers: a resource or
  * parameter is bound through the environment variable the template sets from it (`!Ref X`) and
@@ -165,10 +195,26 @@ export const templateResolver = (template: Template, env: Record<string, string 
 		if (typeof parameter?.Default === 'string') return parameter.Default
 		return unsupported(`!Ref ${name} (${typeOf(name) ?? 'unknown'})`)
 	}
+	/**
+	 * The ARN of the execution role SAM creates for a function without a `Role` of its own,
+	 * `<FunctionId>Role` (deployed as `<stack>-<FunctionId>Role-<random>`: here its logical id).
+	 */
+	const functionRoleArn = (functionId: string): string => {
+		const fn = template.Resources[functionId]
+		if (fn?.Type !== 'AWS::Serverless::Function' || fn.Properties?.Role !== undefined)
+			return unsupported(`the role SAM creates for ${functionId}`)
+		return `arn:${partition}:iam::${accountId}:role/${functionId}Role`
+	}
+	const isSamFunctionRole = (logicalId: string) =>
+		typeOf(logicalId) === undefined &&
+		logicalId.endsWith('Role') &&
+		typeOf(logicalId.slice(0, -'Role'.length)) === 'AWS::Serverless::Function'
 	const getAtt = (logicalId: string, attribute: string): string =>
 		typeOf(logicalId) === 'AWS::DynamoDB::Table' && attribute === 'Arn'
 			? tableArn(tableName(logicalId))
-			: unsupported(`!GetAtt ${logicalId}.${attribute}`)
+			: isSamFunctionRole(logicalId) && attribute === 'Arn'
+				? functionRoleArn(logicalId.slice(0, -'Role'.length))
+				: unsupported(`!GetAtt ${logicalId}.${attribute}`)
 
 	const resolve = (expression: unknown): string[] => {
 		if (typeof expression === 'string') return [expression]
@@ -207,7 +253,32 @@ export const templateResolver = (template: Template, env: Record<string, string 
 	/** A function's or role's statements (`statementsOf`), resolved. */
 	const statementsFor = (logicalId: string) => statements(statementsOf(template, logicalId))
 
-	return { resolve, statements, statementsFor, tableName, tableOf, tableArn, secretArn }
+	/** A role's trust statements (`trustStatementsOf`) with their `Principal` resolved to ARNs. */
+	const trustStatementsFor = (logicalId: string): Statement[] =>
+		trustStatementsOf(template, logicalId).map((statement) => {
+			const principal = statement.Principal
+			if (principal === undefined || principal === '*') return statement
+			if (typeof principal !== 'object' || principal === null)
+				return unsupported(`Principal ${JSON.stringify(principal)}`)
+			return {
+				...statement,
+				Principal: Object.fromEntries(
+					Object.entries(principal).map(([type, value]) => [type, resolve(value)]),
+				),
+			}
+		})
+
+	return {
+		resolve,
+		statements,
+		statementsFor,
+		trustStatementsFor,
+		functionRoleArn,
+		tableName,
+		tableOf,
+		tableArn,
+		secretArn,
+	}
 }
 
 export type TemplateResolver = ReturnType<typeof templateResolver>
@@ -228,10 +299,20 @@ const contextValue = (context: Call['context'], key: string) =>
 const conditionHolds = (condition: ConditionBlock | undefined, context: Call['context']) =>
 	Object.entries(condition ?? {}).every(([operator, keys]) => {
 		const [qualifier, test] = operator.includes(':') ? operator.split(':') : [undefined, operator]
+		if (test === 'Null') {
+			if (qualifier !== undefined) return unsupported(`condition operator ${operator}`)
+			return Object.entries(keys).every(([key, expected]) => {
+				if (expected !== 'true' && expected !== 'false')
+					return unsupported(`Null ${JSON.stringify(expected)} for ${key}`)
+				const requested = contextValue(context, key)
+				const absent = requested === undefined || (Array.isArray(requested) && !requested.length)
+				return absent === (expected === 'true')
+			})
+		}
 		const compare =
-			test === 'StringLike'
+			test === 'StringLike' || test === 'ArnLike'
 				? stringLike
-				: test === 'StringEquals'
+				: test === 'StringEquals' || test === 'ArnEquals'
 					? (pattern: string, value: string) => pattern === value
 					: unsupported(`condition operator ${operator}`)
 		return Object.entries(keys).every(([key, policyValues]) => {
@@ -249,6 +330,7 @@ const conditionHolds = (condition: ConditionBlock | undefined, context: Call['co
 const applies = (statement: Statement, call: Call): boolean => {
 	for (const element of ['NotAction', 'NotResource', 'NotPrincipal'])
 		if (element in statement) unsupported(element)
+	if ('Principal' in statement) unsupported('a Principal in an identity-based statement (trusts())')
 	const actions = [statement.Action ?? []].flat()
 	const resources = [(statement.Resource ?? []) as string | string[]].flat()
 	return (
@@ -331,23 +413,19 @@ export const recordedCalls = (
 			}`,
 		}
 	})
-	const sts = stack.sts.assumeRoleCalls.flatMap((call): SignedCall[] => {
-		const context = {
-			...Object.fromEntries(
-				Object.entries(call.tags).map(([key, value]) => [`aws:RequestTag/${key}`, value]),
-			),
-			'aws:TagKeys': Object.keys(call.tags),
-		}
-		const actions = ['sts:AssumeRole', ...(Object.keys(call.tags).length ? ['sts:TagSession'] : [])]
-		return actions.map((action) => ({
-			action,
-			resource: call.roleArn,
-			context,
-			// The stand-in does not record who assumed the role; the examples never chain roles.
+	const sts = stack.sts.assumeRoleCalls.flatMap((call): SignedCall[] =>
+		// The stand-in does not record who assumed the role; the examples never chain roles.
+		stsCalls({
+			roleArn: call.roleArn,
+			tags: call.tags,
+			transitiveTagKeys: call.transitiveTagKeys,
+			roleSessionName: call.roleSessionName,
+		}).map((sent) => ({
+			...sent,
 			session: undefined,
-			label: `${action} ${call.roleArn} ${JSON.stringify(call.tags)}`,
-		}))
-	})
+			label: `${sent.action} ${call.roleArn} ${JSON.stringify(call.tags)}`,
+		})),
+	)
 	return [...dynamodb, ...secretsManager, ...sts]
 }
 
@@ -375,3 +453,214 @@ export const secretCall = (
 	resource: resolver.secretArn(secretId),
 	context: principalTags(tags),
 })
+
+/**
+ * Who calls `AssumeRole`: a session of a role (a Lambda function runs on its execution role's),
+ * an IAM user, an account's root user, or an AWS service (which calls for a resource of
+ * `sourceAccount`, `sourceArn`).
+ */
+export type Principal =
+	| { type: 'role'; roleArn: string; tags?: Record<string, string> }
+	| { type: 'user'; arn: string }
+	| { type: 'root'; account: string }
+	| { type: 'service'; service: string; sourceArn?: string; sourceAccount?: string }
+
+/** An `AssumeRole` request as STS receives it. */
+export interface AssumeRoleRequest {
+	principal: Principal
+	roleArn: string
+	/** Session tags (`Tags`); `TagSession` is asked for when there are any. */
+	tags?: Record<string, string>
+	transitiveTagKeys?: string[]
+	roleSessionName?: string
+}
+
+const accountOf = (arn: string): string => arn.split(':')[4] ?? ''
+
+const principalAccount = (principal: Principal): string | undefined =>
+	principal.type === 'root'
+		? principal.account
+		: principal.type === 'role'
+			? accountOf(principal.roleArn)
+			: principal.type === 'user'
+				? accountOf(principal.arn)
+				: undefined
+
+/** `aws:PrincipalArn`: a role session's is its role's ARN. */
+const principalArn = (principal: Principal): string | undefined =>
+	principal.type === 'role'
+		? principal.roleArn
+		: principal.type === 'user'
+			? principal.arn
+			: principal.type === 'root'
+				? `arn:${localArn.partition}:iam::${principal.account}:root`
+				: undefined
+
+/** An `AssumeRole` the STS stand-in recorded, as made by `principal` (the stand-in does not know). */
+export const recordedAssumeRole = (
+	call: AssumeRoleCall,
+	principal: Principal,
+): AssumeRoleRequest => ({
+	principal,
+	roleArn: call.roleArn,
+	tags: call.tags,
+	transitiveTagKeys: call.transitiveTagKeys,
+	roleSessionName: call.roleSessionName,
+})
+
+/** An `AssumeRole` whose caller may be unknown (then its context has no `aws:Principal…` key). */
+type StsRequest = Omit<AssumeRoleRequest, 'principal'> & { principal?: Principal | undefined }
+
+/** The request context of an `AssumeRole`: its tags, transitive keys, session name and caller. */
+const assumeRoleContext = (request: StsRequest): Call['context'] => {
+	const tags = request.tags ?? {}
+	const { principal } = request
+	const context: Call['context'] = {
+		...Object.fromEntries(
+			Object.entries(tags).map(([key, value]) => [`aws:RequestTag/${key}`, value]),
+		),
+		...(principal?.type === 'role' ? principalTags(principal.tags) : {}),
+	}
+	if (Object.keys(tags).length) context['aws:TagKeys'] = Object.keys(tags)
+	if (request.transitiveTagKeys?.length)
+		context['sts:TransitiveTagKeys'] = request.transitiveTagKeys
+	if (request.roleSessionName !== undefined)
+		context['sts:RoleSessionName'] = request.roleSessionName
+	if (principal === undefined) return context
+	const arn = principalArn(principal)
+	if (arn !== undefined) context['aws:PrincipalArn'] = arn
+	const account = principalAccount(principal)
+	if (account !== undefined) context['aws:PrincipalAccount'] = account
+	if (principal.type === 'service') {
+		context['aws:PrincipalServiceName'] = principal.service
+		if (principal.sourceArn !== undefined) context['aws:SourceArn'] = principal.sourceArn
+		if (principal.sourceAccount !== undefined)
+			context['aws:SourceAccount'] = principal.sourceAccount
+	}
+	return context
+}
+
+/** The calls IAM decides for one `AssumeRole`: `sts:AssumeRole`, and `sts:TagSession` with tags. */
+export const stsCalls = (request: StsRequest): Call[] => {
+	const context = assumeRoleContext(request)
+	const tagged = Object.keys(request.tags ?? {}).length > 0 || !!request.transitiveTagKeys?.length
+	return ['sts:AssumeRole', ...(tagged ? ['sts:TagSession'] : [])].map((action) => ({
+		action,
+		resource: request.roleArn,
+		context,
+	}))
+}
+
+const tagKeyPattern = /^[\p{L}\p{Z}\p{N}_.:/=+\-@]{1,128}$/u
+const tagValuePattern = /^[\p{L}\p{Z}\p{N}_.:/=+\-@]{0,256}$/u
+const sessionNamePattern = /^[\w+=,.@-]{2,64}$/
+
+/** Why STS refuses the request before reading any policy (a `ValidationError`), if it does. */
+export const stsRefusal = (request: AssumeRoleRequest): string | undefined => {
+	const tags = Object.entries(request.tags ?? {})
+	if (tags.length > 50) return 'more than 50 session tags'
+	for (const [key, value] of tags) {
+		if (!tagKeyPattern.test(key)) return `tag key ${JSON.stringify(key)}`
+		if (!tagValuePattern.test(value)) return `tag value ${JSON.stringify(value)} of ${key}`
+	}
+	const keys = tags.map(([key]) => key.toLowerCase())
+	if (new Set(keys).size !== keys.length) return 'tag keys that differ only in case'
+	for (const key of request.transitiveTagKeys ?? [])
+		if (!keys.includes(key.toLowerCase())) return `transitive key ${key} is not a tag`
+	if (request.roleSessionName !== undefined && !sessionNamePattern.test(request.roleSessionName))
+		return `session name ${JSON.stringify(request.roleSessionName)}`
+	return undefined
+}
+
+/** How a trust statement's `Principal` covers the caller: `exact` (names it), `account`, or none. */
+const principalMatch = (
+	element: unknown,
+	principal: Principal,
+): 'everyone' | 'account' | 'exact' | undefined => {
+	if (element === '*') return 'everyone'
+	if (typeof element !== 'object' || element === null)
+		return unsupported(`Principal ${JSON.stringify(element)}`)
+	let best: 'everyone' | 'account' | 'exact' | undefined
+	const better = (found: 'everyone' | 'account' | 'exact') => {
+		const rank = { everyone: 1, account: 2, exact: 3 }
+		if (best === undefined || rank[found] > rank[best]) best = found
+	}
+	for (const [type, values] of Object.entries(element)) {
+		for (const value of [values].flat() as string[]) {
+			if (type === 'Service') {
+				if (principal.type === 'service' && value.toLowerCase() === principal.service.toLowerCase())
+					better('exact')
+				continue
+			}
+			if (type !== 'AWS') return unsupported(`a ${type} principal`)
+			if (value === '*') {
+				better('everyone')
+				continue
+			}
+			const root = /^(?:arn:[\w-]+:iam::(\d{12}):root|(\d{12}))$/.exec(value)
+			if (root !== null) {
+				if (principalAccount(principal) === (root[1] ?? root[2])) better('account')
+				continue
+			}
+			if (/[*?]/.test(value)) return unsupported(`a wildcard in the principal ${value}`)
+			if (
+				(principal.type === 'role' && value === principal.roleArn) ||
+				(principal.type === 'user' && value === principal.arn)
+			)
+				better('exact')
+		}
+	}
+	return best
+}
+
+/** Whether a trust statement applies to the call: principal, action and condition. */
+const trustApplies = (statement: Statement, call: Call, principal: Principal) => {
+	for (const element of ['NotAction', 'NotPrincipal', 'NotResource', 'Resource'])
+		if (element in statement) unsupported(`${element} in a trust policy`)
+	return (
+		principalMatch(statement.Principal, principal) !== undefined &&
+		[statement.Action ?? []].flat().some((pattern) => actionLike(pattern, call.action)) &&
+		conditionHolds(statement.Condition, call.context)
+	)
+}
+
+/**
+ * Whether a role's (resolved) trust statements let this caller make this request: for
+ * `sts:AssumeRole` and, with tags, `sts:TagSession`, an Allow applies and no Deny does.
+ * STS's own refusals (`stsRefusal`) are not a trust policy's: see `mayAssume`.
+ */
+export const trusts = (trust: Statement[], request: AssumeRoleRequest): boolean =>
+	stsCalls(request).every(
+		(call) =>
+			!trust.some(
+				(statement) =>
+					statement.Effect === 'Deny' && trustApplies(statement, call, request.principal),
+			) &&
+			trust.some(
+				(statement) =>
+					statement.Effect === 'Allow' && trustApplies(statement, call, request.principal),
+			),
+	)
+
+/**
+ * Whether the caller gets a session: STS accepts the request, the role's trust policy allows it,
+ * and so do the caller's identity statements (`identity`), unless the trust policy names the
+ * caller itself, an IAM user (a role is never named itself: its sessions are).
+ */
+export const mayAssume = (
+	trust: Statement[],
+	identity: Statement[],
+	request: AssumeRoleRequest,
+): boolean => {
+	if (stsRefusal(request) !== undefined || !trusts(trust, request)) return false
+	return stsCalls(request).every((call) => {
+		const named = trust.some(
+			(statement) =>
+				statement.Effect === 'Allow' &&
+				request.principal.type === 'user' &&
+				principalMatch(statement.Principal, request.principal) === 'exact' &&
+				trustApplies(statement, call, request.principal),
+		)
+		return named || request.principal.type === 'service' || allows(identity, call)
+	})
+}

@@ -16,6 +16,7 @@ import {
 	root,
 	templateOf,
 } from '../examples.js'
+import { type Principal, templateResolver, trusts } from '../iam-policy.js'
 
 const run = promisify(execFile)
 
@@ -146,6 +147,87 @@ describe.each(examples)('examples/%s/template.yaml', (example) => {
 		for (const [name, resource] of stateful) {
 			expect(resource.DeletionPolicy, name).toBe('Retain')
 			expect(resource.UpdateReplacePolicy, name).toBe('Retain')
+		}
+	})
+
+	it.each(functions.map(([name, resource]) => [name, resource] as const))(
+		'%s: every variable its handler reads is set, and every path parameter it reads is in each of its routes',
+		(_, resource) => {
+			const [file = ''] = String(resource.Properties?.Handler).split('.')
+			const source = readFileSync(join(root, 'examples', example, `${file}.ts`), 'utf8')
+			const variables = Object.keys(
+				(resource.Properties?.Environment as { Variables?: Record<string, unknown> } | undefined)
+					?.Variables ?? {},
+			)
+			// Optional ones too (`process.env.X ?? default`): unset, a deployment silently runs on the
+			// default. AWS_* are Lambda's own.
+			const read = [...source.matchAll(/process\.env\.([A-Z0-9_]+)/g)].map(([, name]) => name ?? '')
+			for (const name of [...requiredVariables(source), ...read])
+				if (!name.startsWith('AWS_')) expect(variables, `${file}.ts reads ${name}`).toContain(name)
+			const parameters = [
+				...source.matchAll(/pathParameters\?\.(\w+)|pathParameter: '(\w+)'/g),
+			].map(([, a, b]) => a ?? b ?? '')
+			const events = Object.values(
+				(resource.Properties?.Events ?? {}) as Record<
+					string,
+					{ Type: string; Properties?: { Path?: string } }
+				>,
+			)
+			for (const event of events) {
+				expect(event.Type).toBe('HttpApi')
+				for (const parameter of parameters)
+					expect(event.Properties?.Path, `${file}.ts reads {${parameter}}`).toContain(
+						`{${parameter}}`,
+					)
+			}
+		},
+	)
+
+	it('builds every function for one architecture, arm64 or x86_64 (the bundles are plain JavaScript)', () => {
+		const globals = template.Globals?.Function ?? {}
+		for (const [name, resource] of functions) {
+			const architectures = resource.Properties?.Architectures ?? globals.Architectures
+			expect(architectures, name).toHaveLength(1)
+			expect(['arm64', 'x86_64'], name).toContain((architectures as string[])[0])
+		}
+	})
+
+	it("lets only a function's own role of the stack assume each IAM role, with every session tag the role's policies read and no other", () => {
+		const resolver = templateResolver(template, {})
+		const roles = Object.entries(template.Resources).filter(
+			([, resource]) => resource.Type === 'AWS::IAM::Role',
+		)
+		for (const [id, role] of roles) {
+			const trust = resolver.trustStatementsFor(id)
+			const policies = JSON.stringify(role.Properties?.Policies ?? [])
+			const tagKeys = [
+				...new Set(
+					[...policies.matchAll(/\$\{aws:PrincipalTag\/([^}]+)\}/g)].map(([, key]) => key ?? ''),
+				),
+			]
+			const tags = Object.fromEntries(tagKeys.map((key) => [key, 'acme']))
+			const roleArn = `arn:aws:iam::000000000000:role/${id}`
+			const ask = (principal: Principal, sessionTags = tags) =>
+				trusts(trust, { principal, roleArn, tags: sessionTags })
+			const trusted = functions.filter(([name]) =>
+				ask({ type: 'role', roleArn: resolver.functionRoleArn(name) }),
+			)
+			expect(trusted.length, `${id}: no function of the stack may assume it`).toBeGreaterThan(0)
+			for (const [name] of trusted) {
+				const principal: Principal = { type: 'role', roleArn: resolver.functionRoleArn(name) }
+				for (const key of tagKeys) {
+					const { [key]: _, ...without } = tags
+					expect(ask(principal, without), `${id} by ${name} without ${key}`).toBe(false)
+				}
+				expect(ask(principal, { ...tags, other: 'x' }), `${id} by ${name}, another tag`).toBe(false)
+			}
+			for (const principal of [
+				{ type: 'root', account: '000000000000' },
+				{ type: 'role', roleArn: 'arn:aws:iam::000000000000:role/admin' },
+				{ type: 'role', roleArn },
+				{ type: 'service', service: 'lambda.amazonaws.com' },
+			] as Principal[])
+				expect(ask(principal), `${id} by ${JSON.stringify(principal)}`).toBe(false)
 		}
 	})
 

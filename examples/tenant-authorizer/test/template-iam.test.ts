@@ -157,3 +157,43 @@ describe('tenant-authorizer template.yaml: IAM allows what each function sends, 
 			expect(allows(profileStatements, call), `${call.action} ${call.resource}`).toBe(false)
 	})
 })
+
+describe('tenant-authorizer template.yaml: no tenant role, and no read beyond GetItem', () => {
+	it('deploys no IAM role for tenants (the downstream function reads on its own role) and grants no sts action', () => {
+		expect(
+			Object.values(template.Resources).filter((resource) => resource.Type === 'AWS::IAM::Role'),
+		).toEqual([])
+		for (const statements of [authorizerStatements, profileStatements])
+			for (const action of ['sts:AssumeRole', 'sts:TagSession'])
+				expect(
+					allows(statements, {
+						action,
+						resource: 'arn:aws:iam::000000000000:role/any',
+						context: {},
+					}),
+				).toBe(false)
+	})
+
+	it('refuses the downstream function every other read, with or without a leading key, and the indexes', () => {
+		const tableArn = resolver.tableArn(profilesTable)
+		for (const operation of [
+			'Query',
+			'Scan',
+			'BatchGetItem',
+			'PartiQLSelect',
+			'ExecuteStatement',
+			'GetRecords',
+		]) {
+			const withKey = dynamoDbCall(resolver, operation, profilesTable, 'TENANT#acme#PROFILE#main')
+			const { 'dynamodb:LeadingKeys': _, ...keyless } = withKey.context
+			for (const call of [withKey, { ...withKey, context: keyless }])
+				expect(allows(profileStatements, call), operation).toBe(false)
+		}
+		expect(
+			allows(profileStatements, {
+				...dynamoDbCall(resolver, 'GetItem', profilesTable, 'TENANT#acme#PROFILE#main'),
+				resource: `${tableArn}/index/gsi1`,
+			}),
+		).toBe(false)
+	})
+})

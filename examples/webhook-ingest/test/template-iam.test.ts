@@ -168,3 +168,55 @@ describe('webhook-ingest template.yaml: IAM allows what the handler sends, and n
 			expect(allows(statements, call), `${call.action} ${call.resource}`).toBe(false)
 	})
 })
+
+describe('webhook-ingest template.yaml: the grants stay within their prefix and actions', () => {
+	it('takes as SecretPrefix only a plain name prefix: a wildcard would widen `<prefix>/*` to other secrets', () => {
+		const pattern = new RegExp(template.Parameters?.SecretPrefix?.AllowedPattern ?? '')
+		for (const accepted of ['tenants', 'prod/tenants', 'a.b@c-d_e+f=g'])
+			expect(pattern.test(accepted), accepted).toBe(true)
+		for (const refused of ['', '*', 't*', 'tenants?', 'tenants/*', '/tenants', 'tenants/', 'a//b'])
+			expect(pattern.test(refused), refused).toBe(false)
+		// The default's grant covers each tenant's secret and nothing beside the prefix.
+		for (const [secretId, allowed] of [
+			['tenants/acme', true],
+			['tenants', false],
+			['tenants-old/acme', false],
+		] as const)
+			expect(allows(statements, secretCall(resolver, 'GetSecretValue', secretId)), secretId).toBe(
+				allowed,
+			)
+	})
+
+	it('reads no event and no replay record back, and lists, scans or queries neither table', () => {
+		for (const operation of [
+			'GetItem',
+			'BatchGetItem',
+			'Query',
+			'Scan',
+			'DeleteItem',
+			'BatchWriteItem',
+			'PartiQLSelect',
+			'ExecuteStatement',
+			'DescribeTable',
+		])
+			for (const [table, key] of [
+				[eventsTable, 'TENANT#acme#EVENT#evt-1'],
+				[replayTable, 'TENANT#acme#hmac-replay#abc'],
+			] as const) {
+				const withKey = dynamoDbCall(resolver, operation, table, key)
+				const { 'dynamodb:LeadingKeys': _, ...keyless } = withKey.context
+				for (const call of [withKey, { ...withKey, context: keyless }])
+					expect(allows(statements, call), `${operation} ${table}`).toBe(false)
+			}
+		// Nor any other Secrets Manager action on the secrets it reads.
+		for (const operation of [
+			'DescribeSecret',
+			'ListSecretVersionIds',
+			'PutSecretValue',
+			'ListSecrets',
+		])
+			expect(allows(statements, secretCall(resolver, operation, 'tenants/acme')), operation).toBe(
+				false,
+			)
+	})
+})
