@@ -187,6 +187,8 @@ describe('credential failures', () => {
 				signedEvent(sign({ timestamp: new Date(clock.now() + 301_000) })),
 			],
 			['hmac_missing_credentials', signedEvent(sign(), { headers: { 'x-signature': '' } })],
+			// An empty tenant header names no tenant: missing, like an empty signature, not invalid.
+			['hmac_missing_credentials', signedEvent(sign(), { headers: { 'x-tenant-id': '' } })],
 			['hmac_invalid_tenant_id', signedEvent(sign(), { headers: { 'x-tenant-id': '../acme' } })],
 		]
 		for (const [reason, event] of cases) {

@@ -47,6 +47,10 @@ describe('parseTimestamp', () => {
 		'２０２６-11-23T10:00:00Z',
 		'Mon, 23 Nov 2026 10:00:00 GMT',
 		'2026-11-23',
+		// Each separator is checked, not only its position: `:` and `.` replaced by another character.
+		'2026-11-23T10-00:00Z',
+		'2026-11-23T10:00-00Z',
+		'2026-11-23T10:00:00,500Z',
 	])('rejects %j', (text) => {
 		expect(parseTimestamp(text)).toBeUndefined()
 	})
@@ -85,6 +89,11 @@ describe('decodeSignature', () => {
 		const url = bytes.toString('base64url')
 		expect(Buffer.from(decodeSignature(url, 'base64url', 32) ?? [])).toEqual(bytes)
 		expect(decodeSignature(b64, 'base64url', 32)).toBeUndefined()
+		// The last of 43 characters carries 2 unused bits: set, they spell the same bytes otherwise.
+		const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_'
+		const twin = `${url.slice(0, -1)}${alphabet[alphabet.indexOf(url.at(-1) ?? 'A') | 3]}`
+		expect(Buffer.from(twin, 'base64url')).toEqual(bytes)
+		expect(decodeSignature(twin, 'base64url', 32)).toBeUndefined()
 	})
 
 	it('decodes base64 secrets strictly, padding optional', () => {

@@ -1,7 +1,7 @@
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb'
 import { type LocalDynamoDb, startDynamoDb } from '@tenantry/testing'
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
-import { dynamoReplayStore, type HmacAuthOptions } from '../src/index.js'
+import { dynamoReplayStore, type HmacAuthOptions, type ReplayClaim } from '../src/index.js'
 import { fakeClock, harness, lastReason, signedEvent } from './helpers.js'
 
 // A replayed request at the edge of its window: the record must outlive every container that
@@ -76,5 +76,31 @@ describe('a replay at the edge of the timestamp tolerance', () => {
 		const after = container(clock, { toleranceSec: 600 })
 		expect((await after.handler(structuredClone(event))).statusCode).toBe(401)
 		expect(lastReason(after)).toBe('hmac_replayed_request')
+	})
+})
+
+describe('the expiry a claim asks for', () => {
+	it('rounds up: the record outlives the last millisecond its timestamp is accepted', async () => {
+		// A timestamp with a fraction of a second: rounded down, DynamoDB's TTL could delete the
+		// record up to a second before the request stops being accepted, and let a replay in.
+		const clock = fakeClock()
+		const claims: ReplayClaim[] = []
+		const h = harness({
+			secrets: async (tenantId) => `${tenantId}-secret`,
+			now: clock.now,
+			replayStore: {
+				claim: async (claim) => {
+					claims.push(claim)
+					return true
+				},
+			},
+		})
+		const timestamp = '2026-11-23T10:00:00.500Z'
+		const signed = signedEvent({ secret: 'acme-secret', body, tenantId: 'acme', timestamp })
+		expect((await h.handler(signed)).statusCode).toBe(200)
+		// Accepted until the timestamp plus toleranceSec (300 by default), 10:05:00.500.
+		const acceptedUntilMs = Date.parse(timestamp) + 300_000
+		expect(claims.map((claim) => claim.expiresAt)).toEqual([Math.ceil(acceptedUntilMs / 1000)])
+		expect(claims[0]?.expiresAt).toBeGreaterThan(acceptedUntilMs / 1000)
 	})
 })

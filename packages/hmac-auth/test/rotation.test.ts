@@ -251,3 +251,32 @@ describe('a malformed stored secret', () => {
 		expect(await send('one')).toEqual(unauthorizedResponse())
 	})
 })
+
+describe('a secrets function', () => {
+	it('picks up a rotated secret after the grace: it names no version, so the keys themselves tell', async () => {
+		// A function source has no version ids: the refetched keys are compared instead, and a
+		// changed secret must be tried, not taken for the one already tried.
+		let current = 'one'
+		const clock = fakeClock()
+		const h = harness({ secrets: async () => current, now: clock.now })
+		const send = (secret: string) =>
+			h.handler(signedEvent({ secret, body, tenantId: 'acme', timestamp: clock.date() }))
+		expect((await send('one')).statusCode).toBe(200)
+		current = 'two'
+		clock.advance(5_000)
+		expect((await send('two')).statusCode).toBe(200)
+		expect(h.seen).toHaveLength(2)
+	})
+
+	it('tries a secret added after the one already tried (the same first key, one more)', async () => {
+		let current: string[] = ['one']
+		const clock = fakeClock()
+		const h = harness({ secrets: async () => current, now: clock.now })
+		const send = (secret: string) =>
+			h.handler(signedEvent({ secret, body, tenantId: 'acme', timestamp: clock.date() }))
+		expect((await send('one')).statusCode).toBe(200)
+		current = ['one', 'two']
+		clock.advance(5_000)
+		expect((await send('two')).statusCode).toBe(200)
+	})
+})

@@ -177,6 +177,27 @@ describe('interoperability with the standardwebhooks package', () => {
 		}
 	})
 
+	it('refuses a header listing several well-formed signatures when none of them matches', async () => {
+		// Any one matching signature verifies the request: two or more wrong ones must not add up
+		// to a match. Each here is a real signature of the tenant, over another message.
+		const { h, clock } = webhookHarness(secret)
+		const timestamp = String(Math.floor(clock.now() / 1000))
+		const elsewhere = (id: string) => new Webhook(secret).sign(id, clock.date(), payload)
+		for (const signature of [
+			`${elsewhere('msg_a')} ${elsewhere('msg_b')}`,
+			`${elsewhere('msg_a')} ${elsewhere('msg_b')} ${elsewhere('msg_c')}`,
+		]) {
+			const headers = {
+				'webhook-id': 'msg_sent',
+				'webhook-timestamp': timestamp,
+				'webhook-signature': signature,
+			}
+			expect(await h.handler(event(headers, payload))).toEqual(unauthorizedResponse(challenge))
+			expect(lastReason(h)).toBe('hmac_signature_mismatch')
+		}
+		expect(h.seen).toEqual([])
+	})
+
 	it('answers every failure with the Standard-Webhooks challenge', async () => {
 		const { h, clock } = webhookHarness(secret)
 		const id = 'msg_bad'
