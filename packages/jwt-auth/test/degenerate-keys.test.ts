@@ -51,6 +51,21 @@ describe('a JWKS RSA key with public exponent 1', () => {
 	})
 })
 
+describe('a JWKS RSA key with an even public exponent', () => {
+	it('is refused when the JWKS is loaded, not merely failing each signature', async () => {
+		// RFC 8017 section 3.1: e is odd. OpenSSL imports e = 65538 (AQAC) and verifies with it; no
+		// private key matches such a key, so it is a broken key-management step, refused as one.
+		const key = await idp.createKey('RS256', { kid: 'e-is-even', jwk: { e: 'AQAC' } })
+		const token = await idp.sign({ sub: 'user-1', aud: 'api', tenant_id: 'acme' }, { key })
+
+		const run = pipeline({ issuers: { issuer: idp.issuer, audience: 'api' } })
+		const outcome = await run.withToken(token)
+		expect(run.seen).toEqual([])
+		expectRejected(outcome, 401, invalidToken)
+		expect(run.lastReason()).toBe('jwt_key_rejected')
+	})
+})
+
 /** An Ed25519 public JWK `x` encoding `y` (little-endian, sign bit clear). */
 const ed25519X = (y: bigint): string => {
 	const bytes = Buffer.alloc(32)
@@ -70,6 +85,9 @@ describe('a JWKS Ed25519 key of small order', () => {
 	it.each([
 		{ name: 'the identity point', x: identity },
 		{ name: 'an all-zero x (order 4)', x: ed25519X(0n) },
+		// The top bit of x is the sign of x, not part of y: OpenSSL imports the identity point
+		// spelled with it set, and the check must read y without it.
+		{ name: 'the identity point with the sign bit set', x: ed25519X(1n | (1n << 255n)) },
 	])('is refused when the JWKS is loaded: $name lets anyone sign', async ({ x }) => {
 		const key = await idp.createKey('EdDSA', { kid: `small-order-${x.slice(0, 2)}`, jwk: { x } })
 		const publicKey = createPublicKey({ key: key.publicJwk as JsonWebKey, format: 'jwk' })

@@ -1,4 +1,4 @@
-import { createPublicKey } from 'node:crypto'
+import { constants, createPublicKey, sign } from 'node:crypto'
 import {
 	albEvent,
 	assembleJwt,
@@ -27,6 +27,7 @@ let idp: LocalIdentityProvider
 /** An identity provider an attacker runs: its JWKS must never be fetched. */
 let attacker: LocalIdentityProvider
 let rsa: SigningKey
+let pss: SigningKey
 let ec: SigningKey
 let p384: SigningKey
 let attackerRsa: SigningKey
@@ -55,6 +56,11 @@ const header = (key: SigningKey, overrides: Record<string, unknown> = {}) => ({
 })
 const signed = (key: SigningKey, payload = claims(), headerOverrides = {}) =>
 	signWith(header(key, headerOverrides), payload, privateKeyOf(key))
+/** RS256 over a payload given as JSON text: a number JSON.stringify cannot write (`1e999`). */
+const signedText = (key: SigningKey, payloadJson: string) => {
+	const input = `${encodePart(header(key))}.${encodePart(payloadJson)}`
+	return `${input}.${sign('sha256', Buffer.from(input), privateKeyOf(key)).toString('base64url')}`
+}
 const publicPem = (key: SigningKey) =>
 	createPublicKey({ key: key.publicJwk as never, format: 'jwk' }).export({
 		type: 'spki',
@@ -64,6 +70,7 @@ const publicPem = (key: SigningKey) =>
 beforeAll(async () => {
 	;[idp, attacker] = await Promise.all([startIdentityProvider(), startIdentityProvider()])
 	rsa = await idp.createKey('RS256', { kid: 'rsa-main' })
+	pss = await idp.createKey('PS256', { kid: 'pss-main' })
 	ec = await idp.createKey('ES256', { kid: 'ec-main' })
 	p384 = await idp.createKey('ES384', { kid: 'ec-384' })
 	weak = await idp.createKey('RS256', { kid: 'weak-1024', modulusLength: 1024 })
@@ -129,6 +136,13 @@ describe('algorithm attacks', () => {
 		{
 			name: 'alg none, empty signature',
 			token: () => assembleJwt({ alg: 'none', kid: rsa.kid }, claims()),
+			reason: 'jwt_alg_not_allowed',
+		},
+		{
+			// The header is judged on its own first: an unsigned token is refused as such, whatever
+			// issuer its (unverified) payload names.
+			name: 'alg none naming an issuer that is not configured',
+			token: () => assembleJwt({ alg: 'none' }, claims({ iss: attacker.issuer })),
 			reason: 'jwt_alg_not_allowed',
 		},
 		{
@@ -300,6 +314,36 @@ describe('key selection attacks', () => {
 			reason: 'jwt_signature_invalid',
 		},
 		{
+			// OpenSSL verifies an RSA-PSS signature given without its leading zero byte: only the
+			// length check keeps a second spelling of the same token (another cache key) out.
+			name: 'PS256 signature with its leading zero byte dropped',
+			token: () => {
+				for (let attempt = 0; attempt < 10_000; attempt++) {
+					// PSS signatures are salted: signing again gives another one, 1 in 256 opening with 0.
+					const [h, p, s] = signed(pss).split('.') as [string, string, string]
+					const signature = Buffer.from(s, 'base64url')
+					if (signature[0] === 0) return `${h}.${p}.${signature.subarray(1).toString('base64url')}`
+				}
+				throw new Error('no PS256 signature opened with a zero byte')
+			},
+			reason: 'jwt_signature_invalid',
+		},
+		{
+			// RFC 7518 section 3.5: PS256's salt is as long as its hash; OpenSSL's default when
+			// verifying would detect any salt length, and Node's default when signing is the longest.
+			name: 'PS256 signed with the longest salt instead of the hash length',
+			token: () => {
+				const input = `${encodePart(header(pss))}.${encodePart(claims())}`
+				const signature = sign('sha256', Buffer.from(input), {
+					key: privateKeyOf(pss),
+					padding: constants.RSA_PKCS1_PSS_PADDING,
+					saltLength: constants.RSA_PSS_SALTLEN_MAX_SIGN,
+				})
+				return `${input}.${signature.toString('base64url')}`
+			},
+			reason: 'jwt_signature_invalid',
+		},
+		{
 			name: 'signature one byte short',
 			token: () => {
 				const [h, p, s] = signed(rsa).split('.') as [string, string, string]
@@ -369,6 +413,13 @@ describe('claims', () => {
 		{
 			name: 'exp as a string',
 			token: () => signed(rsa, claims({ exp: String(nowSec() + 600) })),
+			reason: 'jwt_claim_invalid',
+		},
+		{
+			// JSON.parse reads 1e999 as Infinity: an exp that never passes unless non-finite numbers are refused.
+			name: 'exp of 1e999 (Infinity once parsed)',
+			token: () =>
+				signedText(rsa, JSON.stringify(claims({ exp: undefined })).replace(/}$/, ',"exp":1e999}')),
 			reason: 'jwt_claim_invalid',
 		},
 		{
@@ -446,6 +497,13 @@ describe('claims', () => {
 			reason: 'jwt_claim_missing',
 		},
 		{
+			// A null claim carries no value: "required" means present with one, as for a missing claim.
+			name: 'required claim present but null',
+			token: () => signed(rsa, claims({ org: null })),
+			options: () => ({ requiredClaims: ['org'] }),
+			reason: 'jwt_claim_missing',
+		},
+		{
 			name: 'scope that is neither a string nor an array of strings',
 			token: () => signed(rsa, claims({ scope: ['items:read', { admin: true }] })),
 			reason: 'jwt_claim_invalid',
@@ -487,6 +545,22 @@ describe('Cognito token confusion', () => {
 			reason: 'jwt_client_mismatch',
 		},
 		{
+			// Cognito names the app client in client_id for access tokens and in aud for id tokens,
+			// never the other way: a claim in the other place must not stand in for the right one.
+			name: 'access token naming the app client in aud only',
+			token: () =>
+				signed(rsa, cognitoClaims('access', { client_id: undefined, aud: 'app-client' })),
+			options: () => cognito('access'),
+			reason: 'jwt_client_mismatch',
+		},
+		{
+			name: 'id token of another app client carrying a client_id of ours',
+			token: () =>
+				signed(rsa, cognitoClaims('id', { aud: 'other-client', client_id: 'app-client' })),
+			options: () => cognito('id'),
+			reason: 'jwt_client_mismatch',
+		},
+		{
 			name: 'a token of another pool',
 			token: () =>
 				signed(rsa, cognitoClaims('access', { iss: cognitoIss.replace('Hostile1', 'Other2') })),
@@ -521,6 +595,13 @@ describe('malformed tokens', () => {
 			reason: 'jwt_malformed',
 		},
 		{ name: 'padding', token: () => `${valid()}==`, reason: 'jwt_malformed' },
+		{
+			// An ES384 signature is 96 bytes, 128 characters: a 129th character adds no byte when
+			// decoded, so only the length rule keeps this second spelling of a valid token out.
+			name: 'a lone character after a signature of whole base64url quads',
+			token: () => `${signed(p384)}A`,
+			reason: 'jwt_malformed',
+		},
 		{
 			name: 'non-canonical last character (unused bits set)',
 			token: () => {

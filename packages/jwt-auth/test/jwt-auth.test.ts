@@ -111,6 +111,19 @@ describe('accepted tokens', () => {
 		await single.stop()
 	})
 
+	it('never uses a JWKS key whose kid is not a string, not even for a token without kid', async () => {
+		// A malformed JWK is refused whole: read as a key without kid, it would answer every
+		// kid-less token of its algorithm.
+		const odd = await startIdentityProvider({ algorithms: [] })
+		const key = await odd.createKey('ES256', { jwk: { kid: 7 } as never })
+		const run = pipeline({ issuers: { issuer: odd.issuer, audience: 'api' } })
+		const token = await odd.sign(claims(), { key, header: { kid: undefined } })
+		expectRejected(await run.withToken(token), 401, invalidToken)
+		expect(run.lastReason()).toBe('jwt_unknown_kid')
+		expect(run.seen).toEqual([])
+		await odd.stop()
+	})
+
 	it('accepts a token of either key when the JWKS lists two under its kid', async () => {
 		const doubled = await startIdentityProvider({ algorithms: [] })
 		const first = await doubled.createKey('ES256', { kid: 'shared' })
@@ -193,6 +206,45 @@ describe('accepted tokens', () => {
 	it('accepts a token carrying the required claims and a young enough iat', async () => {
 		const run = pipeline(options({ requiredClaims: ['jti'], maxTokenAgeSec: 300 }))
 		expect((await run.withToken(await idp.sign(claims()))).statusCode).toBe(200)
+	})
+})
+
+// Each limit is checked at the millisecond it falls, on a fresh verification (the cache off, so
+// the cache's own window cannot hide a wrong limit in checkTimes): the last moment before is
+// accepted, the limit itself refused. A tolerance counted twice, or a limit one tick late, would
+// otherwise keep an expired or too old token usable without any test failing.
+describe('time claim limits', () => {
+	const at = (overrides: Partial<JwtAuthOptions>) => {
+		const clock = fakeClock()
+		return {
+			clock,
+			run: pipeline(options({ now: clock.now, verifiedTokenCache: false, ...overrides })),
+		}
+	}
+	const issuedAt = () => Math.floor(Date.now() / 1000)
+
+	it('refuses a token from exp plus the clock tolerance on, not later', async () => {
+		const { run, clock } = at({ clockToleranceSec: 30 })
+		const exp = issuedAt() + 60
+		const token = await idp.sign(claims({ exp }))
+		clock.set((exp + 30) * 1000 - 1)
+		expect((await run.withToken(token)).statusCode).toBe(200)
+		clock.set((exp + 30) * 1000)
+		expectRejected(await run.withToken(token), 401, invalidToken)
+		expect(run.lastReason()).toBe('jwt_expired')
+		expect(run.seen).toHaveLength(1)
+	})
+
+	it('refuses a token from iat plus maxTokenAgeSec plus the tolerance on, not later', async () => {
+		const { run, clock } = at({ clockToleranceSec: 5, maxTokenAgeSec: 60 })
+		const iat = issuedAt()
+		const token = await idp.sign(claims({ iat }))
+		clock.set((iat + 65) * 1000 - 1)
+		expect((await run.withToken(token)).statusCode).toBe(200)
+		clock.set((iat + 65) * 1000)
+		expectRejected(await run.withToken(token), 401, invalidToken)
+		expect(run.lastReason()).toBe('jwt_too_old')
+		expect(run.seen).toHaveLength(1)
 	})
 })
 
