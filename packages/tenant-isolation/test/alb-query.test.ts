@@ -48,6 +48,29 @@ describe('ALB query parameters, URL-encoded names and values included', () => {
 		expect(seen).toEqual([])
 	})
 
+	it('multi-value target group: a repeated name, acme then globex, is a 403 (every value is read)', async () => {
+		const event = albEvent({
+			method: 'GET',
+			path: '/orders?tenant=acme&tenant=globex',
+			multiValue: true,
+		})
+		expect(event.multiValueQueryStringParameters).toEqual({ tenant: ['acme', 'globex'] })
+		const { response, seen } = await run(event)
+		expect(response.statusCode).toBe(403)
+		expect(seen).toEqual([])
+	})
+
+	it('a hand-made event with both query records: globex in the single-value one is a 403', async () => {
+		// A real ALB fills one record; a direct invocation may fill both, and a handler may read either.
+		const event = {
+			...albEvent({ method: 'GET', path: '/orders?tenant=acme', multiValue: true }),
+			queryStringParameters: { tenant: 'globex' },
+		}
+		const { response, seen } = await run(event)
+		expect(response.statusCode).toBe(403)
+		expect(seen).toEqual([])
+	})
+
 	it.each(['/orders?tenant=acme', '/orders?%74enant=%61cme', '/orders?tenant=acme&tenant=%61cme'])(
 		'the same tenant, however encoded, passes: %s',
 		async (path) => {

@@ -38,6 +38,19 @@ describe('match.header reads every record and spelling of the header', () => {
 		])
 	})
 
+	it('refuses a payload 2.0 event whose multiValueHeaders name another tenant than its headers', async () => {
+		// API Gateway never adds multiValueHeaders to a 2.0 event, a hand-made one may: the lower-case
+		// headers line alone is not the whole answer then.
+		const event = { ...httpApiEvent({ headers: { 'x-tenant-id': 'acme' } }) }
+		const { status, seen } = await run({
+			...event,
+			multiValueHeaders: { 'x-tenant-id': ['globex'] },
+		})
+		expect(event.version).toBe('2.0')
+		expect(status).toBe(403)
+		expect(seen).toEqual([])
+	})
+
 	it('refuses a non-string line next to a string one, as a query parameter does', async () => {
 		const header = {
 			...restApiEvent(),

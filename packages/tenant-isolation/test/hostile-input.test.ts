@@ -47,6 +47,15 @@ describe('hostile input', () => {
 		await refuse(event, 401)
 	})
 
+	it('never reads context.auth.tenantId from its prototype', async () => {
+		// Only an auth middleware's own answer establishes the tenant, not one its object inherits.
+		const { handler, seen } = pipeline({ match })
+		const context = { ...lambdaContext(), auth: Object.create({ tenantId: 'acme' }) }
+		const response = await handler(httpApiEvent(), context)
+		expect(response.statusCode).toBe(401)
+		expect(seen).toEqual([])
+	})
+
 	it('never reads a tenant from the prototype chain', async () => {
 		;(Object.prototype as Record<string, unknown>).tenant_id = 'acme'
 		await refuse(httpApiEvent({ authorizer: { lambda: {} } }), 401)

@@ -212,6 +212,59 @@ describe('repeated and oddly shaped references', () => {
 		}
 	})
 
+	it('refuses a hand-made REST event whose query records disagree, in either record', async () => {
+		// API Gateway fills both records alike; a direct invocation need not, and a handler may read
+		// either one (a multi-value entry that is not a list is read as one value).
+		for (const records of [
+			{
+				multiValueQueryStringParameters: { tenant: ['acme'] },
+				queryStringParameters: { tenant: 'globex' },
+			},
+			{
+				multiValueQueryStringParameters: { tenant: 'globex' },
+				queryStringParameters: { tenant: 'acme' },
+			},
+		]) {
+			const { handler, seen } = pipeline({ match }, { auth: 'acme' })
+			const event = { ...restApiEvent({ method: 'GET' }), ...records }
+			expect((await handler(event, lambdaContext())).statusCode).toBe(403)
+			expect(seen).toEqual([])
+		}
+	})
+
+	it('refuses (415) an unparsed JSON body that opens with whitespace', async () => {
+		// JSON allows whitespace before the value: the JSON parser after this one would still read it.
+		const { handler, seen } = pipeline({ match }, { auth: 'acme' })
+		for (const body of ['\n {"order":{"tenantId":"globex"}}', '\t\r\n[{"order":{}}]']) {
+			const response = await handler(httpApiEvent({ method: 'POST', body }), lambdaContext())
+			expect(response.statusCode).toBe(415)
+		}
+		expect(seen).toEqual([])
+	})
+
+	it('refuses (415) a body left as bytes (a Buffer), whatever it holds', async () => {
+		// No gateway sends bytes, but a middleware before this one may leave them (a raw-body
+		// reader): a parser or handler after it would read the tenant unchecked.
+		const { handler, seen } = pipeline({ match }, { auth: 'acme' })
+		const event = {
+			...httpApiEvent({ method: 'POST' }),
+			body: Buffer.from('{"order":{"tenantId":"globex"}}'),
+		}
+		expect((await handler(event, lambdaContext())).statusCode).toBe(415)
+		expect(seen).toEqual([])
+	})
+
+	it('reads an empty body as naming no tenant, whatever Content-Type it declares', async () => {
+		// Nothing is left to parse after this one: an empty form cannot name a tenant.
+		const { handler, seen } = pipeline({ match }, { auth: 'acme' })
+		const event = httpApiEvent({
+			method: 'POST',
+			headers: { 'content-type': 'application/x-www-form-urlencoded' },
+		})
+		expect((await handler({ ...event, body: '' }, lambdaContext())).statusCode).toBe(200)
+		expect(seen).toHaveLength(1)
+	})
+
 	it('refuses (415) an unparsed JSON array body, which a dotted path can index', async () => {
 		const { handler, seen } = pipeline({ match: { bodyField: '0.tenantId' } }, { auth: 'acme' })
 		const response = await handler(

@@ -174,6 +174,12 @@ describe('assertTenantAccess', () => {
 		expect(() => assertTenantAccess({ tenant: createTenantContext('acme') }, 'globex')).toThrow(
 			expect.objectContaining({ statusCode: 403 }),
 		)
+		// The owner must be the tenant id itself: a value that merely prints as it (an item's list
+		// or set of owners) is another owner.
+		for (const owner of [['acme'], new String('acme'), { toString: () => 'acme' }])
+			expect(() => assertTenantAccess({ tenant: createTenantContext('acme') }, owner)).toThrow(
+				expect.objectContaining({ statusCode: 403 }),
+			)
 		expect(() => assertTenantAccess({}, 'acme')).toThrow(
 			expect.objectContaining({ statusCode: 500, expose: false }),
 		)
