@@ -46,6 +46,9 @@ describe('key condition: the partition key must be proven bound to one value', (
 		['the key twice', 'pk = :p AND pk = :s'],
 		['the key against a name', 'pk = sk'],
 		['an unknown name placeholder', '#x = :p'],
+		['a keyword where an attribute stands', 'pk = :p AND BETWEEN = :s'],
+		// Beside a proven key too: the expression is not understood, so nothing in it is proven.
+		['an unknown name placeholder beside the key', 'pk = :p AND #x = :s'],
 		['an unknown value placeholder', 'pk = :nope'],
 		['a trailing AND', 'pk = :p AND'],
 		['unbalanced parentheses', '(pk = :p'],
@@ -82,6 +85,11 @@ describe('key condition: the partition key must be proven bound to one value', (
 			partitionKeyBinding({ ...legacy, KeyConditionExpression: 'pk = :p' }, 'pk'),
 		).toHaveProperty('reason')
 		expect(partitionKeyBinding({}, 'pk')).toHaveProperty('reason')
+		// EQ takes exactly one value: a list whose first names this tenant binds nothing proven.
+		const twoValues = {
+			KeyConditions: { pk: { ComparisonOperator: 'EQ', AttributeValueList: [mine, theirs] } },
+		}
+		expect(partitionKeyBinding(twoValues, 'pk')).toHaveProperty('reason')
 	})
 })
 
@@ -175,6 +183,33 @@ describe('refusalFor', () => {
 		)
 	})
 
+	it("refuses an update whose Key sets an index partition key outside the tenant's keys", () => {
+		// An index keyed on the table's sort key: the update creates a missing item with its Key, so
+		// the Key's sort key is an index partition key the write sets, and must be the tenant's.
+		const guard: ResolvedGuard = { ...guardDefaults, indexes: { bySort: 'sk' } }
+		const update = (sk: unknown) => ({
+			Key: { pk: mine, sk },
+			UpdateExpression: 'SET n = :n',
+			ExpressionAttributeValues: { ':n': { N: '1' } },
+		})
+		expect(check('UpdateItem', update({ S: 'TENANT#acme#open' }), guard)).toBeUndefined()
+		expect(check('UpdateItem', update({ S: 'open' }), guard)).toBe('dynamodb_cross_tenant_key')
+		expect(
+			check('TransactWriteItems', { TransactItems: [{ Update: update({ S: 'open' }) }] }, guard),
+		).toBe('dynamodb_cross_tenant_key')
+	})
+
+	it('matches index key attribute names exactly, as DynamoDB does (names are case-sensitive)', () => {
+		const guard: ResolvedGuard = { ...guardDefaults, indexes: { byStatus: 'GSI1PK' } }
+		const update = (UpdateExpression: string) => ({
+			Key: { pk: mine },
+			UpdateExpression,
+			ExpressionAttributeValues: { ':g': { S: 'open' } },
+		})
+		expect(check('UpdateItem', update('SET GSI1PK = :g'), guard)).toBe('dynamodb_cross_tenant_key')
+		expect(check('UpdateItem', update('SET gsi1pk = :g'), guard)).toBeUndefined()
+	})
+
 	it('checks every index partition key a write sets, whatever the write', () => {
 		const guard: ResolvedGuard = { ...guardDefaults, indexes: { byStatus: 'gsi1pk', lsi: 'pk' } }
 		const own = { S: 'TENANT#acme#open' }
@@ -255,6 +290,64 @@ describe('refusalFor', () => {
 		expect(
 			check('UpdateItem', { Key: key, AttributeUpdates: { gsi1pk: { Action: 'DELETE' } } }, guard),
 		).toBeUndefined()
+		// A `)` closing nothing (balanced later by a `(`) would hide the actions after it from the split.
+		expect(
+			check(
+				'UpdateItem',
+				update('SET a = :x), gsi1pk = (:g', { ':x': { N: '1' }, ':g': { S: 'open' } }),
+				guard,
+			),
+		).toBe('dynamodb_cross_tenant_key')
+		// Every item of a batch: the second PutRequest sets an index key outside the tenant's keys.
+		const put = (Item: unknown) => ({ PutRequest: { Item } })
+		expect(
+			check(
+				'BatchWriteItem',
+				{
+					RequestItems: {
+						t: [put({ pk: mine, gsi1pk: own }), put({ pk: mine, gsi1pk: { S: 'open' } })],
+					},
+				},
+				guard,
+			),
+		).toBe('dynamodb_cross_tenant_key')
+		// One `=` per SET action: anything else is not an assignment the guard can read.
+		expect(
+			check('UpdateItem', update('SET gsi1pk = :g = :h', { ':g': own, ':h': own }), guard),
+		).toBe('dynamodb_cross_tenant_key')
+		// An attribute the guard cannot name may be the index key: refused, whatever the value.
+		expect(check('UpdateItem', update('SET #unknown = :g', { ':g': { S: 'open' } }), guard)).toBe(
+			'dynamodb_cross_tenant_key',
+		)
+		// Text before the first clause belongs to no clause: unreadable, not skipped.
+		expect(
+			check(
+				'UpdateItem',
+				update('gsi1pk = :g SET total = :one', { ':g': { S: 'open' }, ':one': { N: '1' } }),
+				guard,
+			),
+		).toBe('dynamodb_cross_tenant_key')
+		// Past DynamoDB's 4 KB expression limit nothing is parsed: refused unread, however benign.
+		expect(
+			check('UpdateItem', update(`SET gsi1pk = :g${', a = :g'.repeat(600)}`, { ':g': own }), guard),
+		).toBe('dynamodb_cross_tenant_key')
+		// An update without Action is a PUT (the API's default): its value is the index key.
+		expect(
+			check(
+				'UpdateItem',
+				{ Key: key, AttributeUpdates: { gsi1pk: { Value: { S: 'open' } } } },
+				guard,
+			),
+		).toBe('dynamodb_cross_tenant_key')
+		// Only PUT stores the value as given: ADD combines it with what the item holds, so even a
+		// value of the tenant's own cannot tell what the index key becomes.
+		expect(
+			check(
+				'UpdateItem',
+				{ Key: key, AttributeUpdates: { gsi1pk: { Action: 'ADD', Value: own } } },
+				guard,
+			),
+		).toBe('dynamodb_cross_tenant_key')
 		// An update creates a missing item from its Key: an index keyed on the table's sort key.
 		const inverted: ResolvedGuard = { ...guardDefaults, indexes: { inverted: 'sk' } }
 		const plantingKey = { pk: mine, sk: theirs }
@@ -369,6 +462,17 @@ describe('refusalFor: strings a write stores', () => {
 			'dynamodb_cross_tenant_key',
 		)
 		expect(precheck('PutItem', { Item: { pk, meta: { ref: `${pk}#x` } } })).toBeUndefined()
+	})
+
+	it('reads every element of a list or string set, not only the first', () => {
+		const refs = (first: unknown, second: unknown) => ({
+			Item: { pk: mine, refs: { L: [first, second] } },
+		})
+		expect(check('PutItem', refs({ S: 'plain' }, theirs))).toBe('dynamodb_cross_tenant_key')
+		expect(
+			check('PutItem', { Item: { pk: mine, tags: { SS: ['plain', 'TENANT#globex#open'] } } }),
+		).toBe('dynamodb_cross_tenant_key')
+		expect(check('PutItem', refs({ S: 'plain' }, mine))).toBeUndefined()
 	})
 
 	it('refuses an item nested deeper than DynamoDB stores, rather than walk it', () => {

@@ -98,6 +98,12 @@ describe('header and cookie lookup', () => {
 		expect(getHeader({ version: '2.0', headers: { 'x-api-key': 'k' } }, 'X-Api-Key')).toBe('k')
 	})
 
+	it('folds the case of ASCII letters A-Z only', () => {
+		// '[' (0x5b) sits right after 'Z': folded like a letter it would name '{' (0x7b).
+		expect(getHeader({ headers: { 'x-[': 'k' } }, 'x-{')).toBeUndefined()
+		expect(getHeader({ headers: { 'x-@': 'k' } }, 'x-`')).toBeUndefined()
+	})
+
 	it('joins the different values of a cookie sent more than once, and reads identical copies as one', () => {
 		expect(getCookie({ headers: { cookie: 's=a; t=1; s=b' } }, 's')).toBe('a, b')
 		expect(getCookie({ headers: { cookie: 's=a; s="a"' } }, 's')).toBe('a')
@@ -164,6 +170,20 @@ describe('tenant ids and options', () => {
 		expect(anchorPattern(/[a-z]+/).test('evil/../x')).toBe(false)
 		expect(anchorPattern(/^a|b$/).test('a-then-anything')).toBe(false)
 		expect(anchorPattern(/[a-z]+/g).test('abc')).toBe(true)
+	})
+
+	it('drops the m flag: ^ and $ must bound the whole id, not one of its lines', () => {
+		// With m, `^(?:[a-z]+)$` matches the first line of 'acme\n../globex'.
+		const pattern = anchorPattern(/[a-z]+/m)
+		expect(isValidTenantId('acme', pattern)).toBe(true)
+		expect(isValidTenantId('acme\n../globex', pattern)).toBe(false)
+	})
+
+	it('caps an id at 256 characters whatever the pattern allows', () => {
+		// The cap bounds every key, secret name and log line built from an id.
+		const pattern = anchorPattern(/[a-z]+/)
+		expect(isValidTenantId('a'.repeat(256), pattern)).toBe(true)
+		expect(isValidTenantId('a'.repeat(257), pattern)).toBe(false)
 	})
 
 	it('rejects unknown option keys by name', () => {
