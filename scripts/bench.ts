@@ -115,8 +115,9 @@ const compare = async (file: string, comparison: Comparison): Promise<Row[]> => 
 			peerValue: formatTime(median(peers[index] ?? [])),
 			ratio,
 			value: ratio.toFixed(2),
-			// A median alone reads as exact: on these machines the rounds of one run differ by
-			// tens of percent, and a row near its target passes or fails with the run.
+			// A median alone reads as exact: on these machines the rounds of one run can differ by
+			// tens of percent (the WebCrypto rows), and a row near its target passes or fails with
+			// the run.
 			spread: `${quantile(roundRatios, 0.25).toFixed(2)}–${quantile(roundRatios, 0.75).toFixed(2)}`,
 			target: peer.target === undefined ? '' : `≤ ${peer.target}`,
 			met: peer.target === undefined ? undefined : ratio <= peer.target,

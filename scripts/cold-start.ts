@@ -7,11 +7,14 @@ const run = promisify(execFile)
 
 /**
  * Milliseconds one fresh Node process spends evaluating `file` and running the immediates its
- * evaluation queued. The Lambda runtime asks for the first event from an immediate scheduled
- * once the handler has loaded, so work a module defers with `setImmediate` (jwtAuth's JWKS
- * prefetch, which loads `node:http`) runs inside the init phase: stopping the clock at the
- * import left it out (5 ms of the authorizer's 11). The process exits right after: network
- * replies to prefetches and refresh timers must not keep it waiting.
+ * evaluation queued. Work a module defers with `setImmediate` (jwtAuth's JWKS prefetch, which
+ * loads `node:http`) still runs on the main thread while a cold start's first event is
+ * fetched, ahead of its handler in practice, so it is part of the cold start a caller waits
+ * for: stopping the clock at the import left it out (5 ms of the authorizer's 11). It is not
+ * Lambda's Init Duration: aws-lambda-ric 4.0.2 asks for the first event (`GET
+ * /invocation/next`, the end of init) as soon as the handler has loaded, before those
+ * immediates run, so they are billed in the first invocation. The process exits right after:
+ * network replies to prefetches and refresh timers must not keep it waiting.
  */
 export const initTimeMs = async (file: string, env: Record<string, string>): Promise<number> => {
 	const script = `const s=performance.now();await import(${JSON.stringify(pathToFileURL(file).href)});await new Promise(r=>setImmediate(r));process.stdout.write(String(performance.now()-s));process.exit(0)`

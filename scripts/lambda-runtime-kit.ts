@@ -77,6 +77,16 @@ const parseJson = (bytes: Buffer): unknown => {
 /** The `aws-lambda-ric` major this checks against: the one Lambda's Node.js 22 and 24 images run. */
 export const ricVersion = '4'
 
+/** npm's `nodedir` setting, for the install's error message: `''` when unset or unreadable. */
+const nodeDir = (): string => {
+	try {
+		const value = execFileSync('npm', ['config', 'get', 'nodedir'], { encoding: 'utf8' }).trim()
+		return value === 'undefined' || value === 'null' ? '' : value
+	} catch {
+		return ''
+	}
+}
+
 /**
  * Installs `aws-lambda-ric` into `node_modules/.cache/` (once) and returns its entry point. Its
  * install scripts build libcurl and aws-lambda-cpp from the sources it ships, then its addon
@@ -90,22 +100,34 @@ export const installRuntimeInterfaceClient = (): string => {
 	if (!existsSync(join(packageDir, 'rapid-client.node'))) {
 		mkdirSync(prefix, { recursive: true })
 		console.log(`… installing aws-lambda-ric@${ricVersion} (builds its native client, ~1 min)`)
-		execFileSync(
-			'npm',
-			[
-				'install',
-				'--prefix',
-				prefix,
-				'--no-save',
-				'--foreground-scripts',
-				`aws-lambda-ric@${ricVersion}`,
-			],
-			// This Node first on PATH: node-gyp builds for the Node that runs npm.
-			{
-				stdio: ['ignore', 'ignore', 'inherit'],
-				env: { ...process.env, PATH: `${join(process.execPath, '..')}:${process.env.PATH ?? ''}` },
-			},
-		)
+		try {
+			execFileSync(
+				'npm',
+				[
+					'install',
+					'--prefix',
+					prefix,
+					'--no-save',
+					'--foreground-scripts',
+					`aws-lambda-ric@${ricVersion}`,
+				],
+				// This Node first on PATH, so npm and node-gyp run on it. node-gyp compiles against
+				// the headers npm's `nodedir` names if set (another Node's do: the addon uses N-API),
+				// else it downloads this Node's from nodejs.org.
+				{
+					stdio: ['ignore', 'ignore', 'inherit'],
+					env: {
+						...process.env,
+						PATH: `${join(process.execPath, '..')}:${process.env.PATH ?? ''}`,
+					},
+				},
+			)
+		} catch (error) {
+			throw new Error(
+				`installing aws-lambda-ric@${ricVersion} failed (npm's output above). It needs npm and the registry, cmake, make, a C++ compiler and Python, and Node headers: node-gyp downloads them from nodejs.org unless npm's nodedir (now ${JSON.stringify(nodeDir())}) names a folder with include/node.`,
+				{ cause: error },
+			)
+		}
 		if (!existsSync(join(packageDir, 'rapid-client.node')))
 			throw new Error(`aws-lambda-ric installed without its native client: ${packageDir}`)
 	}
@@ -167,6 +189,8 @@ export const startContainer = async (options: StartContainerOptions): Promise<La
 		traceId: string
 		sentAt: number
 		settle: (outcome: RuntimeOutcome) => void
+		/** Ends the process at the deadline, as Lambda does: else a handler that never answers hangs the run. */
+		timeout?: NodeJS.Timeout
 	}
 	const queued: Pending[] = []
 	const inFlight = new Map<string, Pending>()
@@ -181,6 +205,15 @@ export const startContainer = async (options: StartContainerOptions): Promise<La
 		waiting = undefined
 		next.sentAt = performance.now()
 		inFlight.set(next.id, next)
+		next.timeout = setTimeout(
+			() => {
+				options.onOutput?.(
+					`${next.id} Task timed out: the runtime's process is ended, as Lambda does`,
+				)
+				child.kill('SIGKILL')
+			},
+			Math.max(0, next.deadline - Date.now()),
+		).unref()
 		response.writeHead(200, {
 			'content-type': 'application/json',
 			'lambda-runtime-aws-request-id': next.id,
@@ -194,6 +227,7 @@ export const startContainer = async (options: StartContainerOptions): Promise<La
 	const settle = (id: string, outcome: RuntimeOutcome) => {
 		const pending = inFlight.get(id)
 		if (pending === undefined) return false
+		clearTimeout(pending.timeout)
 		inFlight.delete(id)
 		records.push({ id, sentAt: pending.sentAt, answeredAt: performance.now(), outcome })
 		pending.settle(outcome)

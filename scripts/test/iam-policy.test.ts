@@ -187,8 +187,7 @@ describe("iam-policy: what tenant-api's trust tests would catch", () => {
 	const decide = (template: Template, principal: Principal, tags: Record<string, string>) => {
 		const resolver = templateResolver(template, env)
 		const identity =
-			principal === undefined ||
-			(principal.type === 'role' && principal.roleArn.endsWith('/ItemsFunctionRole'))
+			principal.type === 'role' && principal.roleArn.endsWith('/ItemsFunctionRole')
 				? resolver.statementsFor('ItemsFunction')
 				: everything
 		return mayAssume(resolver.trustStatementsFor('TenantDataRole'), identity, ask(principal, tags))

@@ -42,8 +42,9 @@ describe.each(['http', 'url', 'rest', 'alb'] as const)('a signed delivery on %s'
 		expect(stored.Item?.type).toEqual({ S: 'invoice.paid' })
 	})
 
-	it('refuses the delivery re-signed by another tenant for this one', async () => {
-		const body = JSON.stringify({ id: `evt-shape-${++sequence}`, type: 't', data: {} })
+	it('refuses the delivery re-signed by another tenant for this one, storing nothing', async () => {
+		const id = `evt-shape-${++sequence}`
+		const body = JSON.stringify({ id, type: 't', data: {} })
 		const event = gatewayEvent(gateway, {
 			method: 'POST',
 			path: '/webhooks',
@@ -57,5 +58,14 @@ describe.each(['http', 'url', 'rest', 'alb'] as const)('a signed delivery on %s'
 		})
 		const response = await local.handler(event as never, lambdaContext())
 		expect(response).toMatchObject({ statusCode: 401 })
+		for (const tenant of ['acme', 'globex']) {
+			const stored = await local.stack.dynamodb.client().send(
+				new GetItemCommand({
+					TableName: eventsTable,
+					Key: { pk: { S: `TENANT#${tenant}#EVENT#${id}` }, sk: { S: 'EVENT' } },
+				}),
+			)
+			expect(stored.Item, tenant).toBeUndefined()
+		}
 	})
 })

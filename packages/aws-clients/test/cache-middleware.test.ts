@@ -40,6 +40,8 @@ describe('tenant clients with the SDK handler cache (cacheMiddleware: true)', ()
 	it('refuses a cross-tenant key on a send after one that built the cached handler', async () => {
 		let wanted = 'TENANT#acme#item'
 		const run = pipeline(cachingOptions(), async (context) => {
+			// The setting reaches the tenant client, or nothing here is cached.
+			expect(context.clients.dynamodb.config.cacheMiddleware).toBe(true)
 			const { Item } = await context.clients.dynamodb.send(getItem(wanted))
 			return Item?.pk?.S ?? null
 		})
