@@ -1,15 +1,7 @@
-import middy from '@middy/core'
-import httpErrorHandler from '@middy/http-error-handler'
 import { type Gateway, gatewayEvent, gateways, lambdaContext } from '@tenantry/testing'
-import {
-	albMultiValueHeaders,
-	createTenantContext,
-	HttpError,
-	type WithTenant,
-} from '@tenantry/util'
-import type { Context } from 'aws-lambda'
+import { HttpError } from '@tenantry/util'
 import { describe, expect, it } from 'vitest'
-import { memoryRateLimitStore, tenantRateLimit } from '../src/index.js'
+import { oneRequestAMinute } from './one-a-minute.js'
 
 /**
  * Pins behaviour that was correct but untested on every event shape: the fields reach the client
@@ -17,10 +9,6 @@ import { memoryRateLimitStore, tenantRateLimit } from '../src/index.js'
  * has no `multiValueHeaders`), a REST API both (the multi-value entry wins), an ALB target group
  * `headers` only, or with multi-value headers on, `multiValueHeaders` only.
  */
-const acme = createTenantContext('acme')
-/** A fixed clock: on the system's, a minute could end between the two requests of a test. */
-const now = () => Date.UTC(2026, 10, 23, 10, 0, 0)
-
 type Lines = Record<string, string[]>
 
 interface Answer {
@@ -71,22 +59,7 @@ const answers: Record<string, () => unknown> = {
 }
 
 const pipeline = (answer: () => unknown) =>
-	middy<unknown, Answer, Error, Context & WithTenant>()
-		.use(albMultiValueHeaders())
-		.use(httpErrorHandler({ logger: false }))
-		.use({
-			before: (request) => {
-				request.context.tenant = acme
-			},
-		})
-		.use(
-			tenantRateLimit({
-				limits: { requests: 1, windowSec: 60 },
-				store: memoryRateLimitStore(),
-				now,
-			}),
-		)
-		.handler(async () => answer() as Answer)
+	oneRequestAMinute<unknown, Answer>(async () => answer() as Answer)
 
 describe.each(gateways)('the RateLimit fields on %s', (gateway) => {
 	it.each(Object.keys(answers))(
