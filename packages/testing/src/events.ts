@@ -274,10 +274,13 @@ export const httpApiAuthorizerEvent = (
 
 /**
  * A Lambda Function URL event (payload 2.0, no routes, optional IAM authorizer). Without routes
- * there are no path parameters: a spec's `pathParameters` are left out, as a function URL would,
- * so a chain that needs them is tested as it would run behind one.
+ * there are no path parameters: the spec's type leaves them out, and a spec built for every
+ * gateway that holds them has them dropped, so a chain that needs them is tested as it would run
+ * behind a function URL.
  */
-export const functionUrlEvent = (spec: HttpRequestSpec = {}): LambdaFunctionURLEvent => {
+export const functionUrlEvent = (
+	spec: Omit<HttpRequestSpec, 'pathParameters'> = {},
+): LambdaFunctionURLEvent => {
 	const event = payloadV2Event({ ...spec, pathParameters: undefined }, true)
 	return {
 		...event,
