@@ -1,5 +1,15 @@
-import { DynamoDBClient, GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb'
-import { DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb'
+import {
+	DynamoDBClient,
+	GetItemCommand,
+	PutItemCommand,
+	TransactWriteItemsCommand,
+} from '@aws-sdk/client-dynamodb'
+import {
+	DynamoDBDocumentClient,
+	GetCommand,
+	PutCommand,
+	UpdateCommand,
+} from '@aws-sdk/lib-dynamodb'
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest'
 import {
 	pipeline,
@@ -154,5 +164,80 @@ describe('a key completed by an application middleware the SDK runs after the pr
 		],
 	])('%s: the own-tenant request is sent, nothing is reported', async (_, placement) => {
 		await expectSent(relativeKeyWriter(placement), 'TENANT#acme#item#relative')
+	})
+})
+
+// The precheck runs the index-key rule on the input as the application wrote it: a document
+// command's plain string. One that is not the tenant's key (a bare status a handler meant as the
+// index key) must be refused there, before an AssumeRole, as the guard on the body would refuse it.
+describe('an index partition key outside the tenant is refused before credentials are resolved', () => {
+	const indexKeyWriter = (through: 'client' | 'document client' | 'document update') =>
+		pipeline(
+			tenantDynamoDbOptions(stack, { dynamoTenantGuard: { indexes: { byStatus: 'gsi1pk' } } }),
+			async (context) => {
+				const pk = `${context.tenant.keyPrefix}order#1`
+				const document = DynamoDBDocumentClient.from(context.clients.dynamodb)
+				if (through === 'document update') {
+					await document.send(
+						new UpdateCommand({
+							TableName: table,
+							Key: { pk, sk: '1' },
+							UpdateExpression: 'SET gsi1pk = :status',
+							ExpressionAttributeValues: { ':status': 'open' },
+						}),
+					)
+					return
+				}
+				await (through === 'client'
+					? context.clients.dynamodb.send(
+							new PutItemCommand({
+								TableName: table,
+								Item: { pk: { S: pk }, sk: { S: '1' }, gsi1pk: { S: 'open' } },
+							}),
+						)
+					: document.send(
+							new PutCommand({ TableName: table, Item: { pk, sk: '1', gsi1pk: 'open' } }),
+						))
+			},
+		)
+
+	it.each(['client', 'document client', 'document update'] as const)(
+		'%s: a 403 with no AssumeRole call',
+		async (through) => {
+			const { invoke, violations } = indexKeyWriter(through)
+			expect((await invoke('acme')).statusCode).toBe(403)
+			expect(violations).toMatchObject([{ code: 'dynamodb_cross_tenant_key', tenant: 'acme' }])
+			expect(stack.sts.assumeRoleCalls).toHaveLength(0)
+			expect(await tableItems(stack)).not.toContainEqual(expect.stringContaining('order#1'))
+		},
+	)
+})
+
+// A write transaction has no Get member: the SDK's serializer leaves it out, so the body sent
+// would hold an empty entry, which the guard in the build step refuses too, but only once the
+// tenant's session has been assumed. The precheck knows the members of a write transaction and
+// refuses it first.
+describe('a Get inside TransactWriteItems', () => {
+	it('is refused by the precheck: a 403, no AssumeRole call, nothing sent', async () => {
+		const { invoke, violations } = pipeline(tenantDynamoDbOptions(stack), async (context) =>
+			context.clients.dynamodb.send(
+				new TransactWriteItemsCommand({
+					TransactItems: [
+						{
+							Get: {
+								TableName: table,
+								Key: { pk: { S: `${context.tenant.keyPrefix}item#1` }, sk: { S: '1' } },
+							},
+						} as never,
+					],
+				}),
+			),
+		)
+		expect((await invoke('acme')).statusCode).toBe(403)
+		expect(violations).toMatchObject([
+			{ code: 'dynamodb_cross_tenant_key', tenant: 'acme', source: 'dynamodb:TransactWriteItems' },
+		])
+		expect(stack.sts.assumeRoleCalls).toHaveLength(0)
+		expect(stack.dynamodb.requests.filter((r) => r.operation === 'TransactWriteItems')).toEqual([])
 	})
 })

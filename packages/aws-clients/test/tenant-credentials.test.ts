@@ -311,6 +311,39 @@ describe('STS failures', () => {
 	})
 })
 
+/** An AssumeRole answer with the credential fields given (and no others). */
+const assumeRoleAnswer = (fields: Record<string, string>): string =>
+	`<AssumeRoleResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/"><AssumeRoleResult><Credentials>${Object.entries(
+		fields,
+	)
+		.map(([name, value]) => `<${name}>${value}</${name}>`)
+		.join('')}</Credentials></AssumeRoleResult></AssumeRoleResponse>`
+
+describe('an AssumeRole answer without one of the credentials', () => {
+	const complete = {
+		AccessKeyId: 'ASIAEXAMPLEEXAMPLE01',
+		SecretAccessKey: 'secret',
+		SessionToken: 'token',
+		Expiration: new Date(Date.now() + 900_000).toISOString(),
+	}
+	// A 200 the SDK parses without complaint: a session the SDK would sign with (no token, no key
+	// id) or one whose lifetime is unknown must be an STS failure (503), not a 500 or a request.
+	it.each(['AccessKeyId', 'SecretAccessKey', 'SessionToken', 'Expiration'] as const)(
+		'without %s: 503 with Retry-After, nothing sent',
+		async (missing) => {
+			const { [missing]: _left, ...fields } = complete
+			stack.sts.faults.inject({ type: 'respond', status: 200, body: assumeRoleAnswer(fields) })
+			const { invoke, errors } = reader({ retryAfterSec: 3 })
+			expect(await invoke('acme')).toMatchObject({
+				statusCode: 503,
+				headers: { 'Retry-After': '3' },
+			})
+			expect(errors[0]).toMatchObject({ cause: { code: 'tenant_credentials_unavailable' } })
+			expect(stack.dynamodb.requests.filter((r) => r.operation === 'GetItem')).toHaveLength(0)
+		},
+	)
+})
+
 describe('a session just past its real Expiration', () => {
 	it('waits for the refresh instead of answering 503 (the cache counts from arrival, STS from issue)', async () => {
 		vi.useFakeTimers({ toFake: ['Date'] })
@@ -349,5 +382,67 @@ describe('a session just past its real Expiration', () => {
 		// Idle through the whole refresh window: the session expired half a second ago.
 		vi.setSystemTime(1_800_000_000_000 + 899_500)
 		expect((await provider()).accessKeyId).toBe('ASIA2')
+	})
+
+	/** A credential source on an STS whose sessions expire 1 s sooner than the cache counts. */
+	const sourceIssuedEarly = (options: {
+		refreshBeforeExpiryMs?: number
+		stsFails?: () => boolean
+	}) => {
+		let issued = 0
+		const sts = {
+			send: async () => {
+				if (options.stsFails?.()) throw new Error('STS is down')
+				issued++
+				return {
+					Credentials: {
+						AccessKeyId: `ASIA${issued}`,
+						SecretAccessKey: 's',
+						SessionToken: 't',
+						Expiration: new Date(Date.now() - 1_000 + 900_000),
+					},
+				}
+			},
+		}
+		return createTenantCredentialSource(
+			{
+				...tenantCredentialsDefaults,
+				roleArn: 'arn:aws:iam::123456789012:role/tenant',
+				sts,
+				...(options.refreshBeforeExpiryMs === undefined
+					? {}
+					: { refreshBeforeExpiryMs: options.refreshBeforeExpiryMs }),
+			} as never,
+			{ enter() {}, current: () => ({ requestId: 'r' }) } as never,
+			async () => sts,
+			async () =>
+				class {
+					constructor(readonly input: unknown) {}
+				} as never,
+		).providerFor(createTenantContext('acme'))
+	}
+
+	it('answers 503 from the real Expiration on while STS fails, never the expired session', async () => {
+		vi.useFakeTimers({ toFake: ['Date'] })
+		vi.setSystemTime(1_800_000_000_000)
+		let down = false
+		const provider = sourceIssuedEarly({ stsFails: () => down })
+		expect((await provider()).accessKeyId).toBe('ASIA1')
+		down = true
+		// Exactly its Expiration: the cache would still serve it stale for another second.
+		vi.setSystemTime(1_800_000_000_000 + 899_000)
+		await expect(provider()).rejects.toMatchObject({
+			statusCode: 503,
+			cause: { code: 'tenant_credentials_unavailable' },
+		})
+	})
+
+	it('never tells the SDK to keep a session past its real Expiration (refreshBeforeExpiryMs: 0)', async () => {
+		vi.useFakeTimers({ toFake: ['Date'] })
+		vi.setSystemTime(1_800_000_000_000)
+		const provider = sourceIssuedEarly({ refreshBeforeExpiryMs: 0 })
+		// The SDK refreshes 5 minutes before the expiration it is given: with no margin of ours,
+		// that must be the session's own Expiration, not 5 minutes past it.
+		expect((await provider()).expiration.getTime()).toBe(1_800_000_000_000 + 899_000)
 	})
 })
