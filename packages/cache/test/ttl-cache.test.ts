@@ -129,6 +129,16 @@ describe('a load in flight when the caller forgets or replaces the key', () => {
 })
 
 describe('TTL', () => {
+	it('a value kept forever (ttlMs Infinity) is still loaded again for a caller with maxAgeMs', async () => {
+		const { cache } = setup({ ttlMs: Number.POSITIVE_INFINITY })
+		const load = vi.fn(async () => `v${load.mock.calls.length}`)
+		expect(await cache.get('k', load)).toBe('v1')
+		expect(await cache.get('k', load)).toBe('v1')
+		// The forced refresh after a rotated secret or an unknown kid must happen whatever the TTL.
+		expect(await cache.get('k', load, { maxAgeMs: 0 })).toBe('v2')
+		expect(load).toHaveBeenCalledTimes(2)
+	})
+
 	it('serves the loaded value without loading until ttlMs has passed', async () => {
 		const { cache, clock } = setup({ ttlMs: 1_000 })
 		const load = vi.fn(async () => `v${load.mock.calls.length}`)
@@ -239,6 +249,16 @@ describe('stale-if-error', () => {
 })
 
 describe('refreshInBackground', () => {
+	it('with allowStale false, waits for the load instead of serving the old value', async () => {
+		const { cache, clock } = setup({ ttlMs: 1_000, staleIfErrorMs: 60_000 })
+		await cache.get('k', async () => 'old')
+		clock.advance(1_000)
+		expect(
+			await cache.get('k', async () => 'new', { refreshInBackground: true, allowStale: false }),
+		).toBe('new')
+		expect(cache.stats().staleServed).toBe(0)
+	})
+
 	it('serves a still-usable expired value at once and loads a fresh one once, in the background', async () => {
 		const { cache, clock } = setup({ staleIfErrorMs: 5_000 })
 		await cache.get('k', async () => 'old')
@@ -455,6 +475,21 @@ describe('negative caching', () => {
 		expect(cache.peek('tenant')).toBeUndefined()
 		expect(cache.stats().staleServed).toBe(0)
 	})
+
+	it('a key found missing (negativeTtlMs 0) is not served stale when the next load fails', async () => {
+		// Nothing remembers the NotFoundError, but the old value must go all the same: an outage
+		// right after a tenant was removed must not bring its secret or plan back as stale.
+		const { cache, clock } = setup({ staleIfErrorMs: 60_000 })
+		await cache.get('tenant', async () => 'secret')
+		clock.advance(1_000)
+		await expect(
+			cache.get('tenant', async () => Promise.reject(new NotFoundError())),
+		).rejects.toBeInstanceOf(NotFoundError)
+		await expect(
+			cache.get('tenant', async () => Promise.reject(new Error('down'))),
+		).rejects.toThrow('down')
+		expect(cache.stats().staleServed).toBe(0)
+	})
 })
 
 describe('bounds', () => {
@@ -668,5 +703,19 @@ describe('a detached load that fails', () => {
 		const again = vi.fn(async () => 'again')
 		await expect(cache.get('k', again)).rejects.toThrow('down')
 		expect(again).not.toHaveBeenCalled()
+	})
+
+	it('records nothing when the key a set replaced was deleted before the load failed', async () => {
+		const { cache } = setup({ ttlMs: 10_000, failureBackoffMs: 1_000 })
+		const replaced = deferred<string>()
+		const first = cache.get('k', () => replaced.promise)
+		cache.set('k', 'set')
+		cache.delete('k')
+		replaced.reject(new Error('down'))
+		await first.catch(() => undefined)
+		// The caller forgot the key: its next get loads at once, as for any key never seen.
+		const again = vi.fn(async () => 'again')
+		expect(await cache.get('k', again)).toBe('again')
+		expect(again).toHaveBeenCalledTimes(1)
 	})
 })

@@ -176,6 +176,23 @@ describe('JWKS unavailable', () => {
 		await expectUnavailable(setup(), 'jwks_too_large')
 	})
 
+	it('accepts a JWKS of exactly maxBytes (the limit is inclusive)', async () => {
+		const body = JSON.stringify(idp.jwks())
+		idp.faults.inject({
+			type: 'respond',
+			status: 200,
+			body,
+			headers: {
+				'content-type': 'application/json',
+				'content-length': String(Buffer.byteLength(body)),
+			},
+		})
+		const outcome = await setup({ jwks: { maxBytes: Buffer.byteLength(body) } }).withToken(
+			await token(),
+		)
+		expect(outcome.statusCode).toBe(200)
+	})
+
 	it('answers 503 on a body that does not parse', async () => {
 		idp.faults.inject({ type: 'malformed' })
 		await expectUnavailable(setup(), 'jwks_invalid')

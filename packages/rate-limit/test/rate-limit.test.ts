@@ -239,6 +239,24 @@ describe('tenantRateLimit with the DynamoDB store (dynalite)', () => {
 			expect(calls.handler).toBe(0)
 		})
 
+		it("asks for no retry past the window's end when it ends within those seconds ('deny')", async () => {
+			const { invoke } = pipeline(
+				tenantRateLimit({
+					limits: { requests: 1, windowSec: 60 },
+					store: local.store(),
+					onStoreError: 'deny',
+					logger: () => undefined,
+					// 2 s before the window ends: the retry belongs to the next window, not 5 s later.
+					now: () => start + 58_000,
+				}),
+			)
+			local.dynamodb.faults.inject({ type: 'down' })
+			expect(await invoke('acme')).toMatchObject({
+				statusCode: 503,
+				headers: { 'Retry-After': '2' },
+			})
+		})
+
 		it("asks for a retry within seconds after a one-off failure in a daily window ('deny')", async () => {
 			const { invoke } = pipeline(
 				tenantRateLimit({
