@@ -1,6 +1,6 @@
 import { albEvent, functionUrlEvent, httpApiEvent, restApiEvent } from '@tenantry/testing'
 import { describe, expect, it, vi } from 'vitest'
-import { NotFoundError, signRequest } from '../src/index.js'
+import { NotFoundError, SecretFormatError, signRequest } from '../src/index.js'
 import {
 	fakeClock,
 	freshPrefix,
@@ -445,6 +445,26 @@ describe('a secrets function', () => {
 			expect(await h.handler(event)).toEqual({ statusCode: 500, headers: {} })
 			expect(lastReason(h)).toBe('hmac_secret_malformed')
 		}
+	})
+
+	it('throwing SecretFormatError is a configuration error (500, remembered), not an outage', async () => {
+		// A function that parses its own store reports a malformed secret as the exported error:
+		// a 503 would have senders retry a secret that no retry can fix, and fetch it per request.
+		const clock = fakeClock()
+		let loads = 0
+		const h = harness({
+			secrets: async (tenantId) => {
+				loads++
+				throw new SecretFormatError(tenantId, 'is not base64')
+			},
+			now: clock.now,
+		})
+		for (let i = 0; i < 3; i++) {
+			const event = signedEvent({ secret: 's', body, tenantId: 'acme', timestamp: clock.date() })
+			expect(await h.handler(event)).toEqual({ statusCode: 500, headers: {} })
+			expect(lastReason(h)).toBe('hmac_secret_malformed')
+		}
+		expect(loads).toBe(1)
 	})
 })
 

@@ -78,6 +78,50 @@ describe('dynamoReplayStore', () => {
 		expect(second.seen).toEqual([])
 	})
 
+	it('refuses a replay with its one write, leaving the record as the first delivery wrote it', async () => {
+		// Only a write the SDK retried may have landed late and needs withdrawing: a replay refused
+		// on its first attempt must not cost more writes, nor add its token to withdrawnTokens
+		// (whose 100 places a release of the genuine request needs).
+		const clock = fakeClock()
+		const h = container(clock)
+		const event = signedEvent({
+			secret: 'acme-secret',
+			body,
+			tenantId: 'acme',
+			timestamp: clock.date(),
+		})
+		expect((await h.handler(event)).statusCode).toBe(200)
+		const input = claims()[0]?.input as unknown as ClaimInput
+		const key = { pk: input.Key.pk as { S: string }, sk: input.Key.sk as { S: string } }
+		const before = await client.send(new GetItemCommand({ TableName: tableName, Key: key }))
+		for (let i = 0; i < 3; i++)
+			expect(await h.handler(structuredClone(event))).toEqual(unauthorizedResponse())
+		expect(claims()).toHaveLength(4)
+		const after = await client.send(new GetItemCommand({ TableName: tableName, Key: key }))
+		expect(after.Item).toEqual(before.Item)
+		expect(after.Item?.withdrawnTokens).toBeUndefined()
+	})
+
+	it('release forgets only the claim holding the record, not one refused as its replay', async () => {
+		// A store used directly (or wrapped by the application) may be asked to release a claim
+		// that lost: the accepted request's record must stay, or its replay gets through.
+		const store = dynamoReplayStore({ tableName, client })
+		const now = Math.floor(fakeClock().now() / 1000)
+		const claim = (token: string) => ({
+			tenantId: 'acme',
+			id: createHmac('sha256', 'release').update(body).digest('hex'),
+			expiresAt: now + 300,
+			now,
+			token,
+		})
+		expect(await store.claim(claim('accepted'))).toBe(true)
+		expect(await store.claim(claim('replayed'))).toBe(false)
+		await store.release?.(claim('replayed'))
+		expect(await store.claim(claim('replayed-again'))).toBe(false)
+		await store.release?.(claim('accepted'))
+		expect(await store.claim(claim('retried'))).toBe(true)
+	})
+
 	it('lets exactly one of concurrent deliveries through', async () => {
 		const clock = fakeClock()
 		const containers = Array.from({ length: 5 }, () => container(clock))

@@ -251,6 +251,37 @@ describe('interoperability with the standardwebhooks package', () => {
 		}
 	})
 
+	it('refuses a valid signature in a header with a stray space, past 4,096 characters, or not labelled exactly v1,', async () => {
+		// The header's bounds hold even around a signature that matches: a stray space is not a
+		// sender's output, and the length cap bounds the entries (ignored ones too) split per request.
+		const { h, clock } = webhookHarness(secret)
+		const id = 'msg_bounds'
+		const timestamp = String(Math.floor(clock.now() / 1000))
+		const valid = new Webhook(secret).sign(id, clock.date(), payload)
+		/** `valid` then one ignored `v1a` entry, `length` characters in all. */
+		const padded = (length: number) => `${valid} v1a,${'x'.repeat(length - valid.length - 5)}`
+		const send = (signature: string) =>
+			h.handler(
+				event(
+					{ 'webhook-id': id, 'webhook-timestamp': timestamp, 'webhook-signature': signature },
+					payload,
+				),
+			)
+		expect(padded(4096)).toHaveLength(4096)
+		expect((await send(padded(4096))).statusCode).toBe(200)
+		for (const signature of [
+			padded(4097),
+			`${valid}  ${valid}`,
+			` ${valid}`,
+			`${valid} `,
+			valid.replace('v1,', 'v1:'),
+		]) {
+			expect(await send(signature)).toEqual(unauthorizedResponse(challenge))
+			expect(lastReason(h)).toBe('hmac_malformed_signature')
+		}
+		expect(h.seen).toHaveLength(1)
+	})
+
 	it('reads configured header names and the tenant from tenantIdFrom', async () => {
 		const clock = fakeClock()
 		const h = harness({
@@ -306,5 +337,21 @@ describe('interoperability with the standardwebhooks package', () => {
 			timestamp: clock.date(),
 		})
 		expect((await h.handler(event(headers, payload))).statusCode).toBe(200)
+	})
+
+	it('accepts whsec_ secrets at both ends of the range, 24 and 64 bytes', async () => {
+		// The bounds are inclusive: a provider issuing 64-byte secrets must not get 500s.
+		const clock = fakeClock()
+		for (const size of [24, 64]) {
+			const edge = `whsec_${Buffer.alloc(size, 3).toString('base64')}`
+			const { h } = webhookHarness(edge, clock)
+			const headers = signRequest({
+				scheme: 'standard-webhooks',
+				secret: edge,
+				body: payload,
+				timestamp: clock.date(),
+			})
+			expect((await h.handler(event(headers, payload))).statusCode).toBe(200)
+		}
 	})
 })
