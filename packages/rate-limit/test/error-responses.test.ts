@@ -51,6 +51,21 @@ describe('a counted request that then fails', () => {
 		expect(failed.body ?? '').not.toContain('hunter2')
 	})
 
+	it('reports its quota on a 5xx the handler exposes (a 503 with its Retry-After)', async () => {
+		// http-error-handler sends an exposed 5xx with its headers, as it does a 4xx: the request
+		// was counted, so the client sees what it has left.
+		const { invoke } = pipeline(limit(5), async () => {
+			throw new HttpError(503, undefined, { expose: true, headers: { 'Retry-After': '30' } })
+		})
+		const unavailable = await invoke('acme')
+		expect(unavailable.statusCode).toBe(503)
+		expect(unavailable.headers).toMatchObject({
+			'Retry-After': '30',
+			'RateLimit-Limit': '5',
+			'RateLimit-Remaining': '4',
+		})
+	})
+
 	it("keeps a stacked limit's own fields on its 429", async () => {
 		const { invoke } = pipeline([limit(100), limit(1)])
 		await invoke('acme')
@@ -103,6 +118,30 @@ describe('a counted request that then fails', () => {
 		expect(seen).toBeInstanceOf(HttpError)
 		expect(types.isNativeError(seen)).toBe(true)
 		expect(seen).toMatchObject({ message: thrown.message, cause: reason, stack: thrown.stack })
+	})
+
+	it('passes on a thrown object that is no native error as such, of its class', async () => {
+		// A copy is of the original's kind: loggers print a native error's stack, and an object
+		// that never was one must not gain a stack pointing into the rate limiter.
+		let seen: unknown
+		const spy: MiddlewareObj = {
+			onError: (request) => {
+				seen = request.error
+			},
+		}
+		class Rejection {
+			readonly statusCode = 409
+			readonly expose = true
+			readonly message = 'order already placed'
+		}
+		const { invoke } = pipeline([spy, limit(5)], async () => {
+			throw new Rejection()
+		})
+		const conflict = await invoke('acme')
+		expect(conflict.statusCode).toBe(409)
+		expect(conflict.headers).toMatchObject({ 'RateLimit-Remaining': '4' })
+		expect(seen).toBeInstanceOf(Rejection)
+		expect(types.isNativeError(seen)).toBe(false)
 	})
 
 	it('reports the binding quota of stacked limits, as on a success', async () => {

@@ -39,6 +39,20 @@ describe('memoryRateLimitStore', () => {
 		})
 	})
 
+	it('counts three named limits of one window length apart', () => {
+		// The first name is the tenant's head counter; the others share a chain, matched by name
+		// as well as length, or two plans' limits would spend one count.
+		const store = memoryRateLimitStore()
+		const consume = (name: string) =>
+			store.consume({ tenantId: 'acme', ...window(0), limit: 5, name })
+		consume('reads')
+		consume('writes')
+		consume('writes')
+		expect(consume('exports')).toEqual({ allowed: true, count: 1 })
+		expect(consume('writes')).toEqual({ allowed: true, count: 3 })
+		expect(consume('reads')).toEqual({ allowed: true, count: 2 })
+	})
+
 	it('keeps a running count when counters of other lengths come and go', () => {
 		const store = memoryRateLimitStore()
 		const consume = (start: number, length: number) =>

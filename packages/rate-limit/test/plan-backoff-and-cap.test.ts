@@ -101,4 +101,37 @@ describe('10,000 tenants waited for at once', () => {
 		expect(await resolver('acme')).toEqual(suspended)
 		expect(of('acme')).toHaveLength(2)
 	})
+
+	it("never lets a late plan replace a newer lookup's when the tenant's lookup started with every place taken", async () => {
+		// 10,000 tenants still running, the lookup is not followed: its answer cannot be ordered
+		// against the tenant's newer lookups, so it is not stored when it arrives late.
+		const { resolver, of } = setup(60_000, 300)
+		for (let i = 0; i < 10_000; i++) Promise.resolve(resolver(`t${i}`)).catch(() => undefined)
+		Promise.resolve(resolver('acme')).catch(() => undefined)
+		// Every lookup times out at +300 ms; past acme's backoff, lookup 2 starts and answers.
+		await vi.advanceTimersByTimeAsync(1_500)
+		const second = Promise.resolve(resolver('acme'))
+		of('acme')[1]?.resolve({ ...suspended })
+		expect(await second).toEqual(suspended)
+		// Lookup 1's plan arrives late.
+		of('acme')[0]?.resolve({ ...oldPlan })
+		await flush()
+		expect(resolver('acme')).toEqual(suspended)
+	})
+
+	it('keeps the late plan of a tenant looked up after 10,000 lookups timed out', async () => {
+		// Timed-out lookups whose answers never come make way for a new tenant's: followed, its
+		// plan is stored when it arrives late, rather than every request looking it up again.
+		const { resolver, of } = setup(60_000, 50)
+		for (let i = 0; i < 10_000; i++) Promise.resolve(resolver(`t${i}`)).catch(() => undefined)
+		await vi.advanceTimersByTimeAsync(50)
+		const first = Promise.resolve(resolver('acme'))
+		first.catch(() => undefined)
+		await vi.advanceTimersByTimeAsync(50)
+		await expect(first).rejects.toThrow()
+		of('acme')[0]?.resolve({ ...oldPlan })
+		await flush()
+		expect(resolver('acme')).toEqual(oldPlan)
+		expect(of('acme')).toHaveLength(1)
+	})
 })

@@ -254,6 +254,46 @@ describe('response headers with stacked limits, shared header objects and failed
 		expect(upstream['ratelimit-remaining']).toBe('0')
 	})
 
+	it("replaces each of its four fields under a handler's own spelling, from the shortest name to the longest", async () => {
+		// ratelimit-reset (15 characters) to ratelimit-remaining (19) bound the names looked at.
+		const { invoke } = pipeline(limit(5, 60), async () => ({
+			statusCode: 200,
+			headers: {
+				'ratelimit-reset': '9999',
+				'Ratelimit-Limit': '1000',
+				'RATELIMIT-REMAINING': '0',
+				'ratelimit-Policy': '1000;w=1',
+			},
+			body: '{}',
+		}))
+		const { headers } = await invoke('acme')
+		expect(Object.keys(headers ?? {}).sort()).toEqual([
+			'RateLimit-Limit',
+			'RateLimit-Policy',
+			'RateLimit-Remaining',
+			'RateLimit-Reset',
+		])
+	})
+
+	it.each([
+		['null', null],
+		['undefined', undefined],
+	])(
+		'answers a handler returning %s as an empty 200 with its fields, not a JSON body',
+		async (_, nothing) => {
+			const { invoke } = pipeline(limit(5, 60), async () => nothing as never)
+			const response = await invoke('acme')
+			expect(response.statusCode).toBe(200)
+			expect(response.body).toBeUndefined()
+			expect(Object.keys(response.headers ?? {}).sort()).toEqual([
+				'RateLimit-Limit',
+				'RateLimit-Policy',
+				'RateLimit-Remaining',
+				'RateLimit-Reset',
+			])
+		},
+	)
+
 	it('sets its fields in multiValueHeaders too, which API Gateway and ALB send instead of headers', async () => {
 		const upstream = { 'ratelimit-remaining': ['0'], 'RateLimit-Limit': ['1000'], Vary: ['Origin'] }
 		const { invoke } = pipeline(limit(5, 60), async () => ({

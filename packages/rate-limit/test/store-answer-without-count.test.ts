@@ -45,3 +45,33 @@ it.each([
 	expect(after.headers?.['RateLimit-Remaining']).toBe('99')
 	expect(calls.handler).toBe(2)
 })
+
+it.each(['0', '-3'])(
+	'takes a 200 whose counter reads %s for a store failure, not a count below the limit',
+	async (n) => {
+		// ADD #count :one leaves at least 1 on an item the store alone writes: less is not a count
+		// this request was let through under, so it must not set RateLimit-Remaining above the limit.
+		const logged: string[] = []
+		const { invoke, calls } = pipeline(
+			tenantRateLimit({
+				limits: { requests: 100, windowSec: 3600 },
+				store: dynamoRateLimitStore({ tableName: 'rate-limits', client: dynamodb.client() }),
+				logger: (line) => logged.push(line),
+				now: () => start,
+			}),
+		)
+		const tenant = `t-counter-${n.length}`
+		const body = JSON.stringify({ Attributes: { count: { N: n } } })
+		dynamodb.faults.inject(
+			{ type: 'respond', status: 200, body },
+			{ target: 'UpdateItem', times: 1 },
+		)
+		const during = await invoke(tenant)
+		expect(during.statusCode).toBe(200)
+		expect(during.headers?.['RateLimit-Remaining']).toBeUndefined()
+		expect(logged).toHaveLength(1)
+		const after = await invoke(tenant)
+		expect(after.headers?.['RateLimit-Remaining']).toBe('99')
+		expect(calls.handler).toBe(2)
+	},
+)

@@ -39,6 +39,10 @@ describe('DynamoDB store attributes that make every write fail', () => {
 		[{ ttlAttribute: 'sk' }, 'store.ttlAttribute', {}],
 		[{ partitionKey: 'count' }, 'store.partitionKey', { partitionKey: 'count' }],
 		[{ sortKey: 'count' }, 'store.sortKey', { sortKey: 'count' }],
+		// One attribute for both keys: the key would hold the sort key's value alone.
+		[{ sortKey: 'pk' }, 'store.partitionKey', {}],
+		// DynamoDB's limit for a key attribute's name is 255 bytes.
+		[{ partitionKey: 'p'.repeat(256) }, 'store.partitionKey', {}],
 	])(
 		'refuses %o at factory time (%s) rather than limiting nothing',
 		async (attributes, option, table) => {
@@ -111,4 +115,26 @@ describe('a store timeoutMs beyond what a Node timer can hold', () => {
 			expect(countStatuses(results)).toEqual({ 200: 2, 429: 3 })
 		},
 	)
+})
+
+describe('a table without a sort key', () => {
+	it('sortKey: null counts against the partition key alone', async () => {
+		// The key must then name no sort key attribute at all: any other makes every write a
+		// ValidationException, and `allow` lets everything through.
+		const tableName = `store-pk-only-${++tableCount}`
+		await dynamodb.createTable(tableName, { sortKey: null })
+		const logged: string[] = []
+		const { invoke } = pipeline(
+			tenantRateLimit({
+				limits: { requests: 2, windowSec: 60 },
+				store: dynamoRateLimitStore({ tableName, client, sortKey: null }),
+				logger: (line: string) => logged.push(line),
+				now: () => start,
+			}),
+		)
+		const results = []
+		for (let i = 0; i < 5; i++) results.push(await invoke('acme'))
+		expect(logged).toEqual([])
+		expect(countStatuses(results)).toEqual({ 200: 2, 429: 3 })
+	})
 })
