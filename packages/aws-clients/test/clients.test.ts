@@ -192,6 +192,27 @@ describe('getClient: the same per-container cache outside middy', () => {
 		await invoke(undefined)
 		expect(getClient(DynamoDBClient, { region: 'us-east-1' })).toBe(fromMiddleware)
 	})
+
+	it('gives every tenant the unscoped client when neither the guard nor tenant credentials ask for one per tenant', async () => {
+		// Nothing would differ between tenants' clients: one per tenant would only fill the
+		// container's client cache (1,000 clients) and evict the clients other middlewares share.
+		const seen: object[] = []
+		const { invoke } = pipeline(
+			{
+				clients: { dynamodb: DynamoDBClient },
+				config: { region: 'us-east-1' },
+				dynamoTenantGuard: false,
+			},
+			async (context) => {
+				seen.push(context.clients.dynamodb)
+			},
+		)
+		await invoke('acme')
+		await invoke('globex')
+		const shared = getClient(DynamoDBClient, { region: 'us-east-1' })
+		expect(seen).toHaveLength(2)
+		for (const client of seen) expect(client).toBe(shared)
+	})
 })
 
 describe('connection reuse and timeouts', () => {
@@ -214,6 +235,27 @@ describe('connection reuse and timeouts', () => {
 		})
 		expect(config.httpsAgent).toMatchObject({ keepAlive: true, maxSockets: 50 })
 		expect(config.httpAgent).toMatchObject({ keepAlive: true, maxSockets: 50 })
+	})
+
+	it('gives middlewares with other httpHandler settings unscoped clients of their own, with those timeouts', async () => {
+		// Unscoped clients are shared across the container by their recipe: a client built for one
+		// middleware's timeouts must not serve another configured with different ones.
+		const timeoutOf = (requestTimeout: number) =>
+			pipeline(
+				{
+					clients: { dynamodb: DynamoDBClient },
+					perClient: { dynamodb: { endpoint: stack.dynamodb.endpoint } },
+					httpHandler: { requestTimeout },
+				},
+				async (context) => {
+					await context.clients.dynamodb.send(get('TENANT#acme#item#1'))
+					const handler = context.clients.dynamodb.config.requestHandler as NodeHttpHandler
+					return handler.httpHandlerConfigs().requestTimeout
+				},
+				{ isolation: false },
+			)
+		await expect(timeoutOf(1_234).invoke(undefined)).resolves.toMatchObject({ body: '1234' })
+		await expect(timeoutOf(2_345).invoke(undefined)).resolves.toMatchObject({ body: '2345' })
 	})
 
 	it('keeps a requestHandler the config brings', () => {

@@ -326,6 +326,30 @@ describe('DynamoDB tenant guard, for every listed operation', () => {
 	})
 })
 
+describe("a violation's request facts", () => {
+	it('clip a long path to 256 characters, so a hostile request cannot swell the log', async () => {
+		// The path is the caller's: a refused request's violation line stays bounded whatever it sent.
+		const { invoke, violations } = pipeline(
+			{
+				clients: { dynamodb: DynamoDBClient },
+				perClient: { dynamodb: { endpoint: stack.dynamodb.endpoint, maxAttempts: 1 } },
+			},
+			async (context) => rawGet('TENANT#globex#item#1')(context.clients.dynamodb),
+		)
+		const path = `/items/${'x'.repeat(293)}`
+		expect(path).toHaveLength(300)
+		const response = await invoke('acme', { rawPath: path })
+		expect(response).toMatchObject({ statusCode: 403 })
+		expect(violations).toEqual([
+			expect.objectContaining({
+				code: 'dynamodb_cross_tenant_key',
+				path: `${path.slice(0, 256)}…`,
+			}),
+		])
+		expect(stack.dynamodb.requests).toEqual([])
+	})
+})
+
 describe('Scan and other operations', () => {
 	const scan: Send = (client) => client.send(new ScanCommand({ TableName: table }))
 	const docScan: Send = (client) =>

@@ -285,6 +285,21 @@ describe('isServiceOutage', () => {
 	})
 
 	it.each([
+		// A proxy's or a load balancer's 500 carries no fault field: the status alone says it.
+		['a 500 without a fault', sdkError('UnknownError', { $metadata: { httpStatusCode: 500 } })],
+		[
+			"a DynamoDB transaction cancelled by a table's or index's capacity alone",
+			sdkError('TransactionCanceledException', {
+				$fault: 'client',
+				$metadata: { httpStatusCode: 400 },
+				CancellationReasons: [{ Code: 'None' }, { Code: 'ProvisionedThroughputExceeded' }],
+			}),
+		],
+	])('counts %s, which no other field marks as an outage', (_, error) => {
+		expect(isServiceOutage(error)).toBe(true)
+	})
+
+	it.each([
 		[
 			'a validation error',
 			sdkError('ValidationException', { $fault: 'client', $metadata: { httpStatusCode: 400 } }),

@@ -94,6 +94,32 @@ describe('tenant-scoped credentials from STS', () => {
 		])
 	})
 
+	it('writes every character STS refuses in a session name as _, not only the first', async () => {
+		// The request id comes from the event: one with several characters outside [\w+=,.@-]
+		// must still make a valid RoleSessionName, or the tenant's first request is a 503.
+		const { invoke } = reader()
+		await expect(invoke('acme', { requestId: 'req:1/2 3' })).resolves.toMatchObject({
+			statusCode: 200,
+		})
+		expect(stack.sts.assumeRoleCalls.map((call) => call.roleSessionName)).toEqual([
+			'acme@req_1_2_3',
+		])
+	})
+
+	it("signs with its own role's session when two middlewares of one container assume different roles", async () => {
+		// Clients are cached per container by their recipe: the role (and the middleware) are part
+		// of it, or the second middleware would send with the first one's role and its rights.
+		const otherRole = roleArn.replace(/role\/.*$/, 'role/tenant-reports')
+		const first = reader()
+		const second = reader({ roleArn: otherRole })
+		for (const { invoke } of [first, second, first, second])
+			await expect(invoke('acme')).resolves.toMatchObject({ statusCode: 200 })
+		const gets = stack.dynamodb.requests.filter((request) => request.operation === 'GetItem')
+		expect(gets.map((request) => stack.sts.callForAccessKey(request.accessKeyId)?.roleArn)).toEqual(
+			[roleArn, otherRole, roleArn, otherRole],
+		)
+	})
+
 	it("signs every DynamoDB request of a tenant with that tenant's session, never another's", async () => {
 		const { invoke } = reader()
 		for (const tenant of ['acme', 'globex', 'acme', 'initech', 'globex', 'acme'])

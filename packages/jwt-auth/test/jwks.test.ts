@@ -166,6 +166,22 @@ describe('JWKS unavailable', () => {
 		await expectUnavailable(setup(), 'jwks_http_status')
 	})
 
+	it.each([201, 203, 301, 302, 307])(
+		'answers 503 on a %d carrying the JWKS itself: redirects are not followed, only a 200 is read',
+		async (status) => {
+			// A redirect's body is whatever the redirecting server chose; a 2xx other than 200 is not
+			// the document itself. Only the configured URI's 200 is the issuer's key set.
+			const body = JSON.stringify(idp.jwks())
+			idp.faults.inject({
+				type: 'respond',
+				status,
+				body,
+				headers: { 'content-type': 'application/json', location: 'https://elsewhere.example/' },
+			})
+			await expectUnavailable(setup(), 'jwks_http_status')
+		},
+	)
+
 	it('answers 503 when the JWKS is slower than timeoutMs', async () => {
 		idp.faults.inject({ type: 'delay', ms: 2_000 })
 		await expectUnavailable(setup({ jwks: { timeoutMs: 100 } }), 'jwks_timeout')
@@ -207,6 +223,14 @@ describe('JWKS unavailable', () => {
 		idp.faults.inject({ type: 'down' })
 		const outcome = await setup({ jwks: { failureBackoffMs: 5_000 } }).withToken(await token())
 		expect(outcome.headers['Retry-After']).toBe('5')
+	})
+
+	it('rounds a Retry-After from failureBackoffMs up, never asking for a retry within the backoff', async () => {
+		// A retry sent after 1 s of a 1.5 s backoff would only meet the backoff's 503 again.
+		idp.faults.inject({ type: 'down' })
+		const outcome = await setup({ jwks: { failureBackoffMs: 1_500 } }).withToken(await token())
+		expect(outcome.statusCode).toBe(503)
+		expect(outcome.headers['Retry-After']).toBe('2')
 	})
 
 	it('does not fetch again within failureBackoffMs, then recovers', async () => {
