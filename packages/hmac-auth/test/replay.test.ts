@@ -61,6 +61,22 @@ interface ClaimInput {
 	ExpressionAttributeValues: Record<string, { S?: string; N?: string }>
 }
 
+/** A delivery acme signs now, accepted by `h`, and the key of the replay record it wrote. */
+const acceptedDelivery = async (
+	h: ReturnType<typeof container>,
+	clock: ReturnType<typeof fakeClock>,
+) => {
+	const event = signedEvent({
+		secret: 'acme-secret',
+		body,
+		tenantId: 'acme',
+		timestamp: clock.date(),
+	})
+	expect((await h.handler(event)).statusCode).toBe(200)
+	const input = claims()[0]?.input as unknown as ClaimInput
+	return { event, key: { pk: input.Key.pk as { S: string }, sk: input.Key.sk as { S: string } } }
+}
+
 describe('dynamoReplayStore', () => {
 	it('rejects the second delivery of a request in another container', async () => {
 		const clock = fakeClock()
@@ -84,15 +100,7 @@ describe('dynamoReplayStore', () => {
 		// (whose 100 places a release of the genuine request needs).
 		const clock = fakeClock()
 		const h = container(clock)
-		const event = signedEvent({
-			secret: 'acme-secret',
-			body,
-			tenantId: 'acme',
-			timestamp: clock.date(),
-		})
-		expect((await h.handler(event)).statusCode).toBe(200)
-		const input = claims()[0]?.input as unknown as ClaimInput
-		const key = { pk: input.Key.pk as { S: string }, sk: input.Key.sk as { S: string } }
+		const { event, key } = await acceptedDelivery(h, clock)
 		const before = await client.send(new GetItemCommand({ TableName: tableName, Key: key }))
 		for (let i = 0; i < 3; i++)
 			expect(await h.handler(structuredClone(event))).toEqual(unauthorizedResponse())
@@ -174,15 +182,7 @@ describe('dynamoReplayStore', () => {
 	it('treats an expired record as absent, since TTL deletion lags (and dynalite has none)', async () => {
 		const clock = fakeClock()
 		const h = container(clock)
-		const event = signedEvent({
-			secret: 'acme-secret',
-			body,
-			tenantId: 'acme',
-			timestamp: clock.date(),
-		})
-		expect((await h.handler(event)).statusCode).toBe(200)
-		const input = claims()[0]?.input as unknown as ClaimInput
-		const key = { pk: input.Key.pk as { S: string }, sk: input.Key.sk as { S: string } }
+		const { event, key } = await acceptedDelivery(h, clock)
 		// Age the record as if its window had passed; the same request is then fresh again.
 		await client.send(
 			new PutItemCommand({
