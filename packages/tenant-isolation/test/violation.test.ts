@@ -21,6 +21,31 @@ const mismatch = () =>
 	})
 
 describe('onViolation', () => {
+	it('clips the path and method a client chose before they reach the report', async () => {
+		// Both are attacker-chosen text: a report (a log line, an alarm) stays bounded.
+		const { handler, violations } = pipeline(
+			{ match: { pathParameter: 'tenantId' } },
+			{ auth: 'acme' },
+		)
+		const long = `/${'a'.repeat(300)}`
+		await handler(
+			httpApiEvent({ method: 'X'.repeat(300), path: long, pathParameters: { tenantId: 'globex' } }),
+			lambdaContext(),
+		)
+		expect(violations).toMatchObject([
+			{ code: 'tenant_mismatch', path: `${long.slice(0, 128)}…`, method: `${'X'.repeat(128)}…` },
+		])
+	})
+
+	it('reads a resolve that answers null as no tenant named, not as an invalid one', async () => {
+		// null is "this request names none": 401 like any request without a tenant, no violation.
+		const { handler, violations } = pipeline({ resolve: () => null })
+		await expect(handler(httpApiEvent(), lambdaContext())).resolves.toMatchObject({
+			statusCode: 401,
+		})
+		expect(violations).toEqual([])
+	})
+
 	it('receives exactly the documented fields', async () => {
 		const onViolation = vi.fn()
 		const { handler } = pipeline(

@@ -43,6 +43,28 @@ describe('albMultiValueHeaders', () => {
 		})
 	})
 
+	it('writes an array header as its lines and a null one as none', () => {
+		// A handler's `Set-Cookie: [a, b]` is two lines, not one "a,b"; null is no header, not "null".
+		expect(
+			after(multiValueAlbEvent, {
+				statusCode: 200,
+				headers: { 'Set-Cookie': ['a=1', 'b=2'], X: null },
+			}),
+		).toEqual({ statusCode: 200, multiValueHeaders: { 'Set-Cookie': ['a=1', 'b=2'] } })
+		// A response whose headers are null is left as it is, never a 500.
+		const bare = { statusCode: 204, headers: null }
+		expect(after(multiValueAlbEvent, bare)).toBe(bare)
+	})
+
+	it('leaves events that only look like a multi-value ALB event alone', () => {
+		const response = { statusCode: 200, headers: { 'Retry-After': '5' } }
+		// A single-value group that also sends multiValueHeaders reads `headers`.
+		expect(after({ ...multiValueAlbEvent, headers: { accept: '*/*' } }, response)).toBe(response)
+		// `elb` inherited, not the request context's own: no ALB sent it.
+		const inherited = Object.create({ elb: {} }) as object
+		expect(after({ ...multiValueAlbEvent, requestContext: inherited }, response)).toBe(response)
+	})
+
 	it("keeps the response's own multi-value entry for a name in both, in any case", () => {
 		expect(
 			after(multiValueAlbEvent, {

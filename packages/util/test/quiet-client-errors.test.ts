@@ -62,6 +62,39 @@ describe('quietClientErrors', () => {
 		expect(await thrownBy(() => middleware.before?.({}))).toBe(error)
 	})
 
+	it('quiets the whole 4xx range and nothing beyond it', async () => {
+		// The range's edges: a 400's cause may hold the body too; a 500 stays as thrown, so its
+		// message is never turned into one the error handler would show.
+		const thrownWith = (statusCode: number) => {
+			const error = Object.assign(parserError(), { statusCode })
+			const middleware = quietClientErrors({
+				before: (_request: object) => {
+					throw error
+				},
+			})
+			return thrownBy(() => middleware.before?.({})).then((thrown) => ({ error, thrown }))
+		}
+		const bad = await thrownWith(400)
+		expect(bad.thrown).toBeInstanceOf(HttpError)
+		expect(JSON.stringify((bad.thrown as Error).cause)).not.toContain('example.com')
+		const failed = await thrownWith(500)
+		expect(failed.thrown).toBe(failed.error)
+	})
+
+	it.each([
+		[false, false],
+		[true, true],
+		[undefined, true],
+	])('keeps an expose of %s as %s: a hidden message stays hidden', async (expose, shown) => {
+		const error = Object.assign(parserError(), { expose })
+		const middleware = quietClientErrors({
+			before: (_request: object) => {
+				throw error
+			},
+		})
+		expect(await thrownBy(() => middleware.before?.({}))).toMatchObject({ expose: shown })
+	})
+
 	it('answers what a synchronous before answers, synchronously', () => {
 		const answer = { statusCode: 204 }
 		const middleware = quietClientErrors({ before: (_request: object) => answer, after: () => {} })

@@ -3,6 +3,7 @@ import {
 	describeRefusal,
 	HttpError,
 	logHttpError,
+	misconfigured,
 	serviceUnavailable,
 	TenantryError,
 	unauthorized,
@@ -78,4 +79,82 @@ it('never fails on a foreign error whose fields throw', () => {
 	})
 	expect(() => logHttpError(hostile)).not.toThrow()
 	expect(calls()).toEqual([[hostile]])
+})
+
+it('describes only client errors: a 400 is a refusal, a 500 is logged whole', () => {
+	// The 4xx range's edges: a 400 is one line; a 500 (a misconfiguration) keeps its stack.
+	expect(describeRefusal(new HttpError(400))).toEqual({
+		status: 400,
+		error: 'BadRequestError',
+		answer: 'Bad Request',
+	})
+	const calls = logged()
+	const broken = misconfigured('tenantIsolation: use jwtAuth() first')
+	logHttpError(broken)
+	expect(calls()).toEqual([[broken]])
+	// A plain object with a status is not an HTTP error: logged whole, never described.
+	expect(describeRefusal({ statusCode: 401, message: 'Bearer eyJ.secret' })).toBeUndefined()
+})
+
+it("never logs a message the client was not shown, nor a non-Tenantry cause's text", () => {
+	// An unexposed 4xx message may hold what the error's author did not mean to log; a plain
+	// Error cause (JSON.parse's, quoting the body) has no `code` and its message is the body.
+	const body = '{"email":"someone@example.com"'
+	const error = new HttpError(400, `bad input ${body}`, {
+		expose: false,
+		cause: new SyntaxError(`Unexpected end of JSON input: ${body}`),
+	})
+	const facts = describeRefusal(error)
+	expect(facts).toEqual({ status: 400, error: 'BadRequestError' })
+	expect(JSON.stringify(facts)).not.toContain('someone@example.com')
+	// A foreign 4xx that does not say it was exposed counts as not shown.
+	const foreign = Object.assign(new Error(`row ${body}`), { statusCode: 409 })
+	expect(describeRefusal(foreign)).toEqual({ status: 409, error: 'Error' })
+})
+
+it('clips every text it copies, so a refusal line stays bounded', () => {
+	const long = 'x'.repeat(500)
+	class LongError extends TenantryError {
+		readonly claimed = long
+		constructor() {
+			super('@tenantry/example', 'example_long', long)
+		}
+	}
+	const clipped = `${'x'.repeat(128)}…`
+	expect(describeRefusal(new HttpError(403, long, { cause: new LongError() }))).toMatchObject({
+		answer: clipped,
+		reason: clipped,
+		claimed: clipped,
+	})
+	// A stock middleware's package is clipped too, and one that is not text is left out.
+	expect(describeRefusal(new HttpError(422, 'x', { cause: { package: long } }))?.package).toBe(
+		clipped,
+	)
+	expect(
+		describeRefusal(new HttpError(422, 'x', { cause: { package: { body: 'Bearer eyJ' } } })),
+	).not.toHaveProperty('package')
+})
+
+it("keeps the status and name it read over a reason's own fields of the same name", () => {
+	class ShadowingError extends TenantryError {
+		readonly status = 200
+		readonly error = 'none'
+		constructor() {
+			super('@tenantry/example', 'example_shadow', 'fields named like the facts')
+		}
+	}
+	expect(describeRefusal(unauthorized('Bearer', new ShadowingError()))).toMatchObject({
+		status: 401,
+		error: 'UnauthorizedError',
+	})
+})
+
+it("names a reason's own cause by its type, never by its text", () => {
+	// A reason's cause may be anything a dependency threw: a string with the token in it.
+	const reason = new TenantryError('@tenantry/example', 'example_bad', 'token rejected', {
+		cause: 'Bearer eyJhbGciOi.secret',
+	})
+	const facts = describeRefusal(unauthorized('Bearer', reason))
+	expect(facts?.causeName).toBe('string')
+	expect(JSON.stringify(facts)).not.toContain('eyJ')
 })

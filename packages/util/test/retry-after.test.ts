@@ -1,6 +1,6 @@
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
-import { maxRetryAfterSec, serviceUnavailable } from '../src/index.js'
+import { failureName, isRetryAfterSec, maxRetryAfterSec, serviceUnavailable } from '../src/index.js'
 
 /** RFC 9110 §10.2.3: `Retry-After` is an HTTP-date or delay-seconds, `1*DIGIT`. */
 const delaySeconds = /^[0-9]+$/
@@ -26,5 +26,27 @@ describe('serviceUnavailable', () => {
 			}),
 			{ numRuns: 500 },
 		)
+	})
+})
+
+describe('isRetryAfterSec', () => {
+	it.each([
+		[1, true],
+		[maxRetryAfterSec, true],
+		[maxRetryAfterSec + 1, false],
+		[0, false],
+		[1.5, false],
+	])('reads %s as a Retry-After option: %s', (value, accepted) => {
+		// A day is the longest wait an option may set; one second more is a misconfiguration.
+		expect(isRetryAfterSec(value)).toBe(accepted)
+	})
+})
+
+describe('failureName', () => {
+	it('names a thrown non-Error by its type, never by a name it carries', () => {
+		// A rejected value is anything: a plain object's `name` may be request data.
+		expect(failureName({ name: 'Bearer eyJhbGciOi.secret' })).toBe('object')
+		expect(failureName(Object.assign(new Error('x'), { name: 42 }))).toBe('object')
+		expect(failureName(new RangeError('x'))).toBe('RangeError')
 	})
 })

@@ -54,6 +54,17 @@ describe('HTTP errors', () => {
 			message: 'run me first',
 		})
 	})
+
+	it('hides a 5xx message unless told, and sends a challenge only when given one', () => {
+		// A bare 500 made by a user must not show its message: only 4xx are exposed by default.
+		expect(new HttpError(500, 'table tenants-prod not found').expose).toBe(false)
+		expect(new HttpError(499).expose).toBe(true)
+		// A 403 without a challenge has no WWW-Authenticate header at all, not an "undefined" one.
+		expect(forbidden().headers).toEqual({})
+		expect(forbidden(undefined, 'Bearer error="insufficient_scope"').headers).toEqual({
+			'WWW-Authenticate': 'Bearer error="insufficient_scope"',
+		})
+	})
 })
 
 describe('header and cookie lookup', () => {
@@ -242,6 +253,9 @@ describe('violation reporting', () => {
 
 	it('clips attacker-chosen values before they reach a log', () => {
 		expect(clip('x'.repeat(500))).toHaveLength(129)
+		// Exactly the limit passes whole, with no ellipsis; a boolean reads as its text.
+		expect(clip('x'.repeat(128))).toBe('x'.repeat(128))
+		expect(clip(false)).toBe('false')
 		expect(clip({ evil: true })).toBe('[object]')
 		expect(clip(['a'])).toBe('[array]')
 		expect(clip(7)).toBe('7')
