@@ -61,17 +61,16 @@ interface ClaimInput {
 	ExpressionAttributeValues: Record<string, { S?: string; N?: string }>
 }
 
+/** This test's body as acme signs it at `clock`'s time. */
+const signedByAcme = (clock: ReturnType<typeof fakeClock>) =>
+	signedEvent({ secret: 'acme-secret', body, tenantId: 'acme', timestamp: clock.date() })
+
 /** A delivery acme signs now, accepted by `h`, and the key of the replay record it wrote. */
 const acceptedDelivery = async (
 	h: ReturnType<typeof container>,
 	clock: ReturnType<typeof fakeClock>,
 ) => {
-	const event = signedEvent({
-		secret: 'acme-secret',
-		body,
-		tenantId: 'acme',
-		timestamp: clock.date(),
-	})
+	const event = signedByAcme(clock)
 	expect((await h.handler(event)).statusCode).toBe(200)
 	const input = claims()[0]?.input as unknown as ClaimInput
 	return { event, key: { pk: input.Key.pk as { S: string }, sk: input.Key.sk as { S: string } } }
@@ -81,12 +80,7 @@ describe('dynamoReplayStore', () => {
 	it('rejects the second delivery of a request in another container', async () => {
 		const clock = fakeClock()
 		const [first, second] = [container(clock), container(clock)]
-		const event = signedEvent({
-			secret: 'acme-secret',
-			body,
-			tenantId: 'acme',
-			timestamp: clock.date(),
-		})
+		const event = signedByAcme(clock)
 		expect((await first.handler(event)).statusCode).toBe(200)
 		expect(await second.handler(structuredClone(event))).toEqual(unauthorizedResponse())
 		expect(lastReason(second)).toBe('hmac_replayed_request')
@@ -133,12 +127,7 @@ describe('dynamoReplayStore', () => {
 	it('lets exactly one of concurrent deliveries through', async () => {
 		const clock = fakeClock()
 		const containers = Array.from({ length: 5 }, () => container(clock))
-		const event = signedEvent({
-			secret: 'acme-secret',
-			body,
-			tenantId: 'acme',
-			timestamp: clock.date(),
-		})
+		const event = signedByAcme(clock)
 		const responses = await Promise.all(
 			containers.flatMap((c) => [
 				c.handler(structuredClone(event)),
@@ -201,12 +190,7 @@ describe('dynamoReplayStore', () => {
 		const event = signedEvent({ secret: 'wrong', body, tenantId: 'acme', timestamp: clock.date() })
 		expect(await h.handler(event)).toEqual(unauthorizedResponse())
 		expect(claims()).toEqual([])
-		const good = signedEvent({
-			secret: 'acme-secret',
-			body,
-			tenantId: 'acme',
-			timestamp: clock.date(),
-		})
+		const good = signedByAcme(clock)
 		expect((await h.handler(good)).statusCode).toBe(200)
 	})
 
@@ -240,12 +224,7 @@ describe('dynamoReplayStore', () => {
 		const clock = fakeClock()
 		const h = container(clock)
 		dynamodb.faults.inject(fault, { target: 'UpdateItem' })
-		const event = signedEvent({
-			secret: 'acme-secret',
-			body,
-			tenantId: 'acme',
-			timestamp: clock.date(),
-		})
+		const event = signedByAcme(clock)
 		expect(await h.handler(event)).toEqual(unavailableResponse())
 		expect(lastReason(h)).toBe('hmac_replay_store_unavailable')
 		expect(h.seen).toEqual([])
@@ -261,12 +240,7 @@ describe('dynamoReplayStore', () => {
 			ttlAttribute: 'ttl',
 		})
 		const h = harness({ secrets, now: clock.now, replayStore: store })
-		const event = signedEvent({
-			secret: 'acme-secret',
-			body,
-			tenantId: 'acme',
-			timestamp: clock.date(),
-		})
+		const event = signedByAcme(clock)
 		expect((await h.handler(event)).statusCode).toBe(200)
 		expect(await h.handler(structuredClone(event))).toEqual(unauthorizedResponse())
 		const input = claims()[0]?.input as unknown as ClaimInput
@@ -346,12 +320,7 @@ describe('a request that fails after its claim', () => {
 		handler: ReturnType<typeof failingContainer>,
 		clock: ReturnType<typeof fakeClock>,
 	) => {
-		const event = signedEvent({
-			secret: 'acme-secret',
-			body,
-			tenantId: 'acme',
-			timestamp: clock.date(),
-		})
+		const event = signedByAcme(clock)
 		return async () =>
 			((await handler(structuredClone(event), lambdaContext())) as { statusCode: number })
 				.statusCode
