@@ -26,3 +26,17 @@ it('starts the JWKS fetch at cold start without making module evaluation wait fo
 	expect(stack.dynamodb.requests).toEqual([])
 	expect(stack.sts.assumeRoleCalls).toEqual([])
 })
+
+it('fails its cold start naming a required variable that is not set, rather than later', async () => {
+	vi.resetModules()
+	const { DYNAMODB_TABLE_NAME: _, ...rest } = process.env
+	const saved = process.env
+	process.env = rest
+	try {
+		await expect(import('../handler.js')).rejects.toThrow(
+			'environment variable DYNAMODB_TABLE_NAME is not set',
+		)
+	} finally {
+		process.env = saved
+	}
+})

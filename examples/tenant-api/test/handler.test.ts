@@ -108,6 +108,14 @@ describe('tenant-api', () => {
 		expect((await call('PUT', '/tenants/acme/items/1', { token, body: [1, 2] })).statusCode).toBe(
 			422,
 		)
+		// Invoked past API Gateway's routing (a test event, a direct invoke): no itemId at all.
+		const noItem = httpApiEvent({
+			method: 'GET',
+			path: '/tenants/acme/items',
+			pathParameters: { tenantId: 'acme' },
+			headers: { authorization: `Bearer ${token}` },
+		})
+		expect(await handler(noItem, lambdaContext())).toMatchObject({ statusCode: 400 })
 	})
 
 	it.each([

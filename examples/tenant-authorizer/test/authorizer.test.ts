@@ -123,6 +123,20 @@ describe('tenant-authorizer', () => {
 		}
 	})
 
+	it('fails its cold start naming a required variable that is not set, rather than later', async () => {
+		vi.resetModules()
+		const { AUDIENCE: _, ...rest } = process.env
+		const saved = process.env
+		process.env = rest
+		try {
+			await expect(import('../authorizer.js')).rejects.toThrow(
+				'environment variable AUDIENCE is not set',
+			)
+		} finally {
+			process.env = saved
+		}
+	})
+
 	it('fails (API Gateway answers 500, caches nothing) when the identity provider is down and no keys are cached', async () => {
 		stack.identityProvider.faults.inject({ type: 'down' })
 		// A new container: fresh module state, so no keys cached from earlier tests.

@@ -31,3 +31,17 @@ it('fetches no secret as the module loads; the first delivery fetches the app-wi
 		await stack.stop()
 	}
 })
+
+it('fails its cold start naming a required variable that is not set, rather than later', async () => {
+	vi.resetModules()
+	const { SECRET_PREFIX: _, ...rest } = process.env
+	const saved = process.env
+	process.env = rest
+	try {
+		await expect(import('../handler.js')).rejects.toThrow(
+			'environment variable SECRET_PREFIX is not set',
+		)
+	} finally {
+		process.env = saved
+	}
+})

@@ -167,4 +167,11 @@ describe('webhook-ingest', () => {
 	it('answers 422 for a verified body that is not a webhook', async () => {
 		expect((await deliver('acme', JSON.stringify({ hello: 'world' }))).statusCode).toBe(422)
 	})
+
+	it.each(['null', '"invoice.paid"', '42'])(
+		'answers 422 for a verified body of JSON %s, no object at all',
+		async (body) => {
+			expect((await deliver('acme', body)).statusCode).toBe(422)
+		},
+	)
 })

@@ -160,6 +160,20 @@ describe('getClient: the same per-container cache outside middy', () => {
 		).not.toBe(c)
 	})
 
+	it('tells undefined, null and symbols apart in config data', () => {
+		// `extra` is no SDK option: the client ignores it, the cache key reads it.
+		const client = (extra: unknown) =>
+			getClient(DynamoDBClient, { region: 'us-east-1', extra } as never)
+		const [absent, empty] = [client([undefined]), client([null])]
+		expect(client([undefined])).toBe(absent)
+		expect(client([null])).toBe(empty)
+		expect(empty).not.toBe(absent)
+		const tag = Symbol('a')
+		const a = client(tag)
+		expect(client(tag)).toBe(a)
+		expect(client(Symbol('b'))).not.toBe(a)
+	})
+
 	it('keys classes by identity, not by name (bundlers rename classes)', () => {
 		const { CountedDynamoDBClient } = countingDynamoDb()
 		const Renamed = countingDynamoDb().CountedDynamoDBClient

@@ -152,6 +152,11 @@ describe('refusalFor', () => {
 			check('TransactGetItems', { TransactItems: [{ Put: { Item: { pk: mine } } }] }),
 		).toBeDefined()
 		expect(check('TransactGetItems', { TransactItems: 'all' })).toBeDefined()
+		// Entries and tables that are not objects name no key: refused, never read through.
+		expect(check('TransactWriteItems', transact(null))).toBe('dynamodb_cross_tenant_key')
+		expect(check('BatchWriteItem', writes(null))).toBe('dynamodb_cross_tenant_key')
+		expect(check('BatchGetItem', { RequestItems: null })).toBe('dynamodb_cross_tenant_key')
+		expect(check('BatchWriteItem', { RequestItems: 'all' })).toBe('dynamodb_cross_tenant_key')
 	})
 
 	it('uses the configured partition key and index keys', () => {
@@ -315,6 +320,10 @@ describe('refusalFor', () => {
 		expect(
 			check('UpdateItem', update('SET gsi1pk = :g = :h', { ':g': own, ':h': own }), guard),
 		).toBe('dynamodb_cross_tenant_key')
+		// A SET action whose target is no attribute path (a value placeholder) names nothing.
+		expect(check('UpdateItem', update('SET :g = gsi1pk', { ':g': own }), guard)).toBe(
+			'dynamodb_cross_tenant_key',
+		)
 		// An attribute the guard cannot name may be the index key: refused, whatever the value.
 		expect(check('UpdateItem', update('SET #unknown = :g', { ':g': { S: 'open' } }), guard)).toBe(
 			'dynamodb_cross_tenant_key',

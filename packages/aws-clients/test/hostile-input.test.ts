@@ -9,6 +9,7 @@ import {
 import middy from '@middy/core'
 import httpErrorHandler from '@middy/http-error-handler'
 import { httpApiEvent, lambdaContext } from '@tenantry/testing'
+import { createTenantContext } from '@tenantry/util'
 import type { APIGatewayProxyResult, Context } from 'aws-lambda'
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest'
 import { awsClients, getClientCacheSize } from '../src/index.js'
@@ -245,6 +246,29 @@ describe('hostile input: keys the guard must refuse, with nothing sent', () => {
 		await nothingChanged()
 	})
 
+	it('a command that names no operation: refused, reported as dynamodb:unknown', async () => {
+		const command = get({ pk: { S: 'TENANT#acme#a' }, sk: { S: '1' } })
+		command.middlewareStack.add(
+			(next, context) => {
+				delete (context as { commandName?: string }).commandName
+				return next
+			},
+			{ step: 'initialize', priority: 'high' },
+		)
+		const { invoke, violations } = pipeline(
+			{
+				clients: { dynamodb: DynamoDBClient },
+				perClient: { dynamodb: { endpoint: stack.dynamodb.endpoint, maxAttempts: 1 } },
+			},
+			async (context) => context.clients.dynamodb.send(command),
+		)
+		await expect(invoke('acme')).resolves.toMatchObject({ statusCode: 403 })
+		expect(violations).toEqual([
+			expect.objectContaining({ code: 'dynamodb_command_refused', source: 'dynamodb:unknown' }),
+		])
+		await nothingChanged()
+	})
+
 	it('a throwing onViolation changes nothing', async () => {
 		const error = vi.spyOn(console, 'error').mockImplementation(() => undefined)
 		const { invoke } = pipeline(
@@ -281,6 +305,25 @@ describe('hostile input: tenant ids at the edge of STS limits', () => {
 		)
 		await expect(invoke(tenant)).resolves.toMatchObject({ statusCode: 200 })
 		expect(stack.sts.assumeRoleCalls[0]?.roleSessionName).toBe(tenant)
+	})
+
+	it('a request with no id at all (an event that is not an object, a context without awsRequestId): the session says unknown', async () => {
+		const handler = middy(async (_event: unknown, context: Context) => {
+			const { dynamodb } = (context as unknown as { clients: { dynamodb: DynamoDBClient } }).clients
+			await dynamodb.send(get({ pk: { S: 'TENANT#acme#a' }, sk: { S: '1' } }))
+			return { statusCode: 200 }
+		})
+			.use(handSetTenant(() => createTenantContext('acme')))
+			.use(
+				awsClients({
+					clients: { dynamodb: DynamoDBClient },
+					perClient: { dynamodb: { endpoint: stack.dynamodb.endpoint } },
+					tenantCredentials: { roleArn, sts: stack.sts.client() },
+				}),
+			)
+		const { awsRequestId: _, ...context } = lambdaContext()
+		await expect(handler(null, context as never)).resolves.toEqual({ statusCode: 200 })
+		expect(stack.sts.assumeRoleCalls.map((call) => call.roleSessionName)).toEqual(['acme@unknown'])
 	})
 
 	it('session tags STS rejects: 503, nothing sent', async () => {

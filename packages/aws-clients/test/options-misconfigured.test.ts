@@ -1,6 +1,12 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb'
+import middy from '@middy/core'
+import httpErrorHandler from '@middy/http-error-handler'
+import { httpApiEvent, lambdaContext } from '@tenantry/testing'
+import { createTenantContext } from '@tenantry/util'
+import type { Context } from 'aws-lambda'
 import { afterEach, describe, expect, it } from 'vitest'
 import { type AwsClientsOptions, awsClients } from '../src/index.js'
+import { handSetTenant } from './harness.js'
 
 type Options = AwsClientsOptions<{ dynamodb: typeof DynamoDBClient }>
 const base = { clients: { dynamodb: DynamoDBClient } }
@@ -131,5 +137,31 @@ describe('tenantCredentials.sts of another service', () => {
 		expect(build(options)).toThrow(
 			"option 'tenantCredentials.sts' must be an STSClient, not a client of DynamoDB",
 		)
+	})
+})
+
+describe('a client class whose instances have no middlewareStack', () => {
+	it("answers a plain 500 naming what a tenant's client needs, when the handler reads it", async () => {
+		// It sends, so it passes the factory's check; only an AWS SDK v3 client can be bound to a
+		// tenant's requests, and one that is not must never serve a tenant unbound.
+		class NotAnSdkClient {
+			send() {
+				return Promise.resolve({})
+			}
+		}
+		const errors: unknown[] = []
+		const handler = middy(async (_event: unknown, context: Context) => {
+			;(context as unknown as { clients: { custom: NotAnSdkClient } }).clients.custom
+			return { statusCode: 200 }
+		})
+			.use(httpErrorHandler({ logger: (error: unknown) => errors.push(error) }))
+			.use(handSetTenant(() => createTenantContext('acme')))
+			.use(awsClients({ clients: { custom: NotAnSdkClient } }))
+		await expect(handler(httpApiEvent(), lambdaContext())).resolves.toMatchObject({
+			statusCode: 500,
+		})
+		expect(errors).toEqual([
+			expect.objectContaining({ message: expect.stringContaining('needs a middlewareStack') }),
+		])
 	})
 })

@@ -85,3 +85,20 @@ it("refuses globex's kept client in acme's request while a globex request overla
 		'TENANT#globex#secret',
 	])
 })
+
+it('reads the storage Node keeps async contexts in from its flags, else from its version', () => {
+	// What the refusal above depends on: Node 24 may run without AsyncContextFrame, Node 22 with it.
+	const saved = process.env.NODE_OPTIONS
+	const byVersion = Number(process.versions.node.split('.')[0]) >= 24
+	try {
+		process.env.NODE_OPTIONS = '--max-old-space-size=512 --no-async-context-frame'
+		expect(usesAsyncContextFrame()).toBe(false)
+		process.env.NODE_OPTIONS = '--experimental-async-context-frame'
+		expect(usesAsyncContextFrame()).toBe(true)
+		process.env.NODE_OPTIONS = '--max-old-space-size=512'
+		expect(usesAsyncContextFrame()).toBe(byVersion)
+	} finally {
+		if (saved === undefined) delete process.env.NODE_OPTIONS
+		else process.env.NODE_OPTIONS = saved
+	}
+})

@@ -1,5 +1,6 @@
 import { DynamoDBClient, GetItemCommand } from '@aws-sdk/client-dynamodb'
 import { afterAll, beforeAll, beforeEach, expect, it } from 'vitest'
+import { TenantCredentialsUnavailableError } from '../src/index.js'
 import { pipeline, roleArn, type Stack, startStack, table } from './harness.js'
 
 let stack: Stack
@@ -46,3 +47,13 @@ it.each([
 		expect(String(cause?.message)).toContain("'acme'")
 	},
 )
+
+it('an error built without a tenant, as code outside the middleware may build it, names none', () => {
+	const cause = new Error('ExpiredToken')
+	const error = new TenantCredentialsUnavailableError(cause)
+	expect(error.message).toBe('AssumeRole for the tenant failed')
+	expect(error).toMatchObject({ tenantId: undefined, roleArn: undefined, cause })
+	expect(new TenantCredentialsUnavailableError(cause, 'acme', roleArn).message).toBe(
+		"AssumeRole for tenant 'acme' failed",
+	)
+})

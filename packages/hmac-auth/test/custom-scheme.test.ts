@@ -151,6 +151,49 @@ describe('a custom scheme', () => {
 		expect(lastReason(h2)).toBe('hmac_canonicalize_failed')
 	})
 
+	it.each<[string, Record<string, unknown>, string]>([
+		['no signatures', { signatures: [] }, 'hmac_missing_credentials'],
+		['signatures that are not a list', { signatures: 'abc' }, 'hmac_missing_credentials'],
+		[
+			'only signatures that are not strings',
+			{ signatures: [42, null] },
+			'hmac_malformed_signature',
+		],
+		['a timestamp that is not a string', { timestamp: 1_795_428_000 }, 'hmac_malformed_timestamp'],
+	])('answers 401 to canonicalize returning %s', async (_, returned, reason) => {
+		// A timestamp equal to the clock's, in Unix seconds: only its type is wrong.
+		const clock = fakeClock()
+		expect(clock.now()).toBe(1_795_428_000_000)
+		const scheme: CustomScheme = {
+			canonicalize: ({ body }) => ({
+				signatures: [createHmac('sha256', 's').update(body).digest('hex')],
+				content: body,
+				timestamp: '1795428000',
+				...returned,
+			}),
+			encoding: 'hex',
+		}
+		const h = harness({ scheme, secrets: async () => 's', now: clock.now })
+		const e = httpApiEvent({ method: 'POST', body: 'b', headers: { 'x-tenant-id': 'acme' } })
+		expect(await h.handler(e)).toEqual(unauthorizedResponse())
+		expect(lastReason(h)).toBe(reason)
+	})
+
+	it('passes over signatures that are not strings and verifies the others', async () => {
+		const scheme: CustomScheme = {
+			canonicalize: ({ body }) => ({
+				signatures: [42, createHmac('sha256', 's').update(body).digest('hex')] as string[],
+				content: body,
+			}),
+			encoding: 'hex',
+			requireTimestamp: false,
+		}
+		const h = harness({ scheme, secrets: async () => 's' })
+		const e = httpApiEvent({ method: 'POST', body: 'b', headers: { 'x-tenant-id': 'acme' } })
+		expect((await h.handler(e)).statusCode).toBe(200)
+		expect(h.seen).toEqual([{ method: 'hmac', tenantId: 'acme' }])
+	})
+
 	it('answers 500, not 401 to everyone, when canonicalize returns a promise, and keeps its failure handled', async () => {
 		const returnsPromise: CustomScheme = {
 			canonicalize: () => Promise.reject(new Error('canonicalize must not be async')) as never,

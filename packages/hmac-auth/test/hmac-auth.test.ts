@@ -130,6 +130,19 @@ describe('a correctly signed request', () => {
 		expect(h.seen).toEqual([{ method: 'hmac', tenantId: 'acme' }])
 	})
 
+	it('answers 401 when tenantIdFrom throws, keeping its error for the logs', async () => {
+		const failure = new TypeError('no path parameters')
+		const { h, sign, calls } = setup({
+			tenantIdFrom: () => {
+				throw failure
+			},
+		})
+		expect(await h.handler(signedEvent(sign()))).toEqual(unauthorizedResponse())
+		expect(lastReason(h)).toBe('hmac_missing_credentials')
+		expect((h.logged[0] as { cause: { cause: unknown } }).cause.cause).toBe(failure)
+		expect(calls()).toBe(0)
+	})
+
 	it('answers 500, not 401 to everyone, when tenantIdFrom returns a promise', async () => {
 		const { h, sign } = setup({ tenantIdFrom: () => Promise.resolve('acme') as never })
 		const response = await h.handler(signedEvent(sign()))
@@ -434,6 +447,21 @@ describe('a secrets function', () => {
 		expect(reason.cause).toBeUndefined()
 		expect(JSON.stringify(h.logged, Object.getOwnPropertyNames(reason))).not.toContain(
 			'vault sealed',
+		)
+	})
+
+	it('throwing a value that is not an Error is a 503 naming only its type', async () => {
+		const clock = fakeClock()
+		const h = harness({
+			secrets: async () => {
+				throw 'vault sealed'
+			},
+			now: clock.now,
+		})
+		const event = signedEvent({ secret: 's', body, tenantId: 'acme', timestamp: clock.date() })
+		expect(await h.handler(event)).toEqual(unavailableResponse())
+		expect((h.logged[0] as { cause: Error }).cause.message).toMatch(
+			/secrets function failed: string$/,
 		)
 	})
 

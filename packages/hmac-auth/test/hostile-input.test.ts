@@ -285,6 +285,21 @@ describe('bodies', () => {
 		expectUntouched(h)
 	})
 
+	it('base64 text too long to be within maxBodyBytes: 413 whatever it decodes to', async () => {
+		// Characters outside the alphabet decode to nothing: only the text's length is checked.
+		const { h, clock } = setup(1024)
+		const event = signedEvent({
+			secret: 'acme-secret',
+			body: '',
+			tenantId: 'acme',
+			timestamp: clock.date(),
+		})
+		Object.assign(event, { body: '!'.repeat(1_376), isBase64Encoded: true })
+		expect(await h.handler(event)).toEqual(payloadTooLarge)
+		expect(lastReason(h)).toBe('hmac_body_too_large')
+		expectUntouched(h)
+	})
+
 	it('answers 413 even without credentials: the size is checked first', async () => {
 		const { h } = setup(1024)
 		const event = withHeaders({ 'x-signature': undefined })

@@ -51,6 +51,7 @@ describe('parseTimestamp', () => {
 		'2026-11-23T10-00:00Z',
 		'2026-11-23T10:00-00Z',
 		'2026-11-23T10:00:00,500Z',
+		'2026-11-23T10:00:00.5a0Z',
 	])('rejects %j', (text) => {
 		expect(parseTimestamp(text)).toBeUndefined()
 	})

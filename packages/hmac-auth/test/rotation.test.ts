@@ -1,3 +1,4 @@
+import { CreateSecretCommand, type SecretsManagerClient } from '@aws-sdk/client-secrets-manager'
 import { describe, expect, it } from 'vitest'
 import type { HmacAuthOptions } from '../src/index.js'
 import {
@@ -19,13 +20,14 @@ const setup = (
 	initial: string | Record<string, unknown>,
 	extra: HmacAuthOptions = {},
 	previousVersionGraceMs?: number,
+	client: SecretsManagerClient = local.client,
 ) => {
 	const prefix = freshPrefix()
 	const secretId = `${prefix}/acme`
 	local.secretsManager.putSecret(secretId, initial)
 	const clock = fakeClock()
 	const h = harness({
-		secrets: { prefix, client: local.client, previousVersionGraceMs },
+		secrets: { prefix, client, previousVersionGraceMs },
 		now: clock.now,
 		...extra,
 	})
@@ -233,6 +235,24 @@ describe('a malformed stored secret', () => {
 		expect((h.logged[0] as Error).message).toMatch(/tenant 'acme'/)
 	})
 
+	it('a binary secret (no SecretString): a plain 500 whose logged message says so', async () => {
+		const prefix = freshPrefix()
+		await local.client.send(
+			new CreateSecretCommand({ Name: `${prefix}/acme`, SecretBinary: Buffer.from('acme-secret') }),
+		)
+		const clock = fakeClock()
+		const h = harness({ secrets: { prefix, client: local.client }, now: clock.now })
+		const event = signedEvent({
+			secret: 'acme-secret',
+			body,
+			tenantId: 'acme',
+			timestamp: clock.date(),
+		})
+		expect(await h.handler(event)).toEqual({ statusCode: 500, headers: {} })
+		expect(lastReason(h)).toBe('hmac_secret_malformed')
+		expect((h.logged[0] as Error).message).toMatch(/has no SecretString/)
+	})
+
 	it('is cached like a good one and the fix is picked up after the grace', async () => {
 		const { send, calls, clock, secretId } = setup('oops')
 		expect((await send('fixed')).statusCode).toBe(500)
@@ -242,6 +262,15 @@ describe('a malformed stored secret', () => {
 		clock.advance(5_000)
 		expect((await send('fixed')).statusCode).toBe(200)
 		expect(calls()).toBe(2)
+	})
+
+	it('read again for a mismatch and found malformed: a plain 500, not a 401 for a secret no one can check', async () => {
+		const { send, h, clock, secretId } = setup({ shared_secret: 'one' })
+		expect((await send('one')).statusCode).toBe(200)
+		local.secretsManager.putSecret(secretId, 'oops')
+		clock.advance(5_000)
+		expect(await send('two')).toEqual({ statusCode: 500, headers: {} })
+		expect(lastReason(h)).toBe('hmac_secret_malformed')
 	})
 
 	it('an unusable AWSPREVIOUS version is skipped', async () => {
@@ -278,5 +307,62 @@ describe('a secrets function', () => {
 		current = ['one', 'two']
 		clock.advance(5_000)
 		expect((await send('two')).statusCode).toBe(200)
+	})
+})
+
+/**
+ * A client of the local Secrets Manager whose answers `change` rewrites once the SDK has parsed
+ * them: what a proxy, a wrapper or a mock could hand back, never the service itself.
+ */
+const rewritingClient = (
+	change: (output: Record<string, unknown>, input: { VersionStage?: string }) => unknown,
+): SecretsManagerClient => {
+	const client = local.secretsManager.client({ maxAttempts: 1 })
+	client.middlewareStack.add(
+		(next) => async (args) => {
+			const result = await next(args)
+			return { ...result, output: change(result.output as never, args.input as never) as never }
+		},
+		{ step: 'initialize', priority: 'high' },
+	)
+	return client
+}
+
+const unreadable = (failure: Error) => ({
+	get SecretString(): never {
+		throw failure
+	},
+})
+
+describe('a Secrets Manager answer the service would not give', () => {
+	it("without CreatedDate: the version's age is unknown, so AWSPREVIOUS is never tried", async () => {
+		const client = rewritingClient(({ CreatedDate: _, ...output }) => output)
+		const { h, send, secretId, calls } = setup({ shared_secret: 'one' }, {}, undefined, client)
+		local.secretsManager.putSecret(secretId, { shared_secret: 'two' })
+		expect((await send('two')).statusCode).toBe(200)
+		expect(await send('one')).toEqual(unauthorizedResponse())
+		expect(lastReason(h)).toBe('hmac_signature_mismatch')
+		expect(calls()).toBe(1)
+	})
+
+	it('that throws when read: a plain 500 logging that very error', async () => {
+		const failure = new TypeError('answer unreadable')
+		const client = rewritingClient(() => unreadable(failure))
+		const { h, send } = setup({ shared_secret: 'one' }, {}, undefined, client)
+		expect(await send('one')).toEqual({ statusCode: 500, headers: {} })
+		expect(h.logged).toEqual([failure])
+		expect(h.seen).toEqual([])
+	})
+
+	it('for AWSPREVIOUS, that throws when read: a plain 500 logging that very error', async () => {
+		const failure = new TypeError('answer unreadable')
+		const client = rewritingClient((output, input) =>
+			input.VersionStage === 'AWSPREVIOUS' ? unreadable(failure) : output,
+		)
+		const { h, send, secretId } = setup({ shared_secret: 'one' }, {}, undefined, client)
+		local.secretsManager.putSecret(secretId, { shared_secret: 'two' })
+		expect((await send('two')).statusCode).toBe(200)
+		expect(await send('one')).toEqual({ statusCode: 500, headers: {} })
+		expect(h.logged).toEqual([failure])
 	})
 })

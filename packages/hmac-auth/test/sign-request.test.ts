@@ -62,6 +62,14 @@ describe('signRequest', () => {
 		[{ secret: 'whsec_', body: '', scheme: 'standard-webhooks' }, 'signRequest.secret'],
 		[
 			{
+				secret: Buffer.from(`whsec_${Buffer.alloc(24).toString('base64')}`),
+				body: '',
+				scheme: 'standard-webhooks',
+			},
+			'signRequest.secret',
+		],
+		[
+			{
 				secret: 'whsec_AAAA',
 				body: '',
 				scheme: 'standard-webhooks',

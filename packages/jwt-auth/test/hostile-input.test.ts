@@ -615,6 +615,19 @@ describe('malformed tokens', () => {
 			reason: 'jwt_malformed',
 		},
 		{
+			// The alphabet's last character: a signature ending in w has a twin ending in _ that
+			// decodes to the same bytes, so only the canonical check keeps it from verifying.
+			name: 'non-canonical last character _ (the twin of w)',
+			token: () => {
+				for (let attempt = 0; attempt < 1_000; attempt++) {
+					const token = signed(rsa, claims({ jti: `twin-${attempt}` }))
+					if (token.endsWith('w')) return `${token.slice(0, -1)}_`
+				}
+				throw new Error('no RS256 signature ended in w')
+			},
+			reason: 'jwt_malformed',
+		},
+		{
 			name: 'header not JSON',
 			token: () => assembleJwt('{"alg":', claims(), 'AAAA'),
 			reason: 'jwt_malformed',

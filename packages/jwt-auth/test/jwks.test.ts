@@ -1,9 +1,18 @@
+import { generateKeyPairSync, type KeyObject } from 'node:crypto'
 import { createServer } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { type LocalIdentityProvider, startIdentityProvider } from '@tenantry/testing'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import type { JwtAuthOptions } from '../src/index.js'
-import { expectRejected, fakeClock, pipeline } from './helpers.js'
+import {
+	expectRejected,
+	fakeClock,
+	invalidToken,
+	pipeline,
+	privateKeyOf,
+	serveJwks,
+	signWith,
+} from './helpers.js'
 
 let idp: LocalIdentityProvider
 let clock: ReturnType<typeof fakeClock>
@@ -279,6 +288,60 @@ describe('JWKS unavailable', () => {
 	})
 })
 
+describe('JWKS entries', () => {
+	const signedBy = (key: KeyObject, alg: string, kid: string) => {
+		const now = Math.floor(clock.now() / 1000)
+		return signWith({ alg, kid }, { ...claims, iss: idp.issuer, iat: now, exp: now + 600 }, key)
+	}
+	const okp = (type: 'ed448' | 'x25519', kid: string) => {
+		const { privateKey, publicKey } = generateKeyPairSync(type as 'ed448')
+		return { privateKey, jwk: { ...publicKey.export({ format: 'jwk' }), kid, use: 'sig' } }
+	}
+
+	it('skips entries that are not JSON objects and verifies with the keys beside them', async () => {
+		const [rsa] = idp.jwks().keys
+		serveJwks(idp, { keys: [null, 42, 'key', [rsa], rsa] })
+		const run = setup()
+		expect((await run.withToken(await token())).statusCode).toBe(200)
+	})
+
+	it('verifies EdDSA under an Ed448 key, and refuses an X25519 key, which cannot sign', async () => {
+		const ed448 = okp('ed448', 'ed448')
+		const x25519 = okp('x25519', 'x25519')
+		serveJwks(idp, { keys: [ed448.jwk, { ...x25519.jwk, alg: 'EdDSA' }] })
+		const run = setup()
+		expect((await run.withToken(signedBy(ed448.privateKey, 'EdDSA', 'ed448'))).statusCode).toBe(200)
+		// Signed by an Ed25519 key: only the X25519 key's refusal says why it never verifies.
+		const ed25519 = generateKeyPairSync('ed25519').privateKey
+		const outcome = await run.withToken(signedBy(ed25519, 'EdDSA', 'x25519'))
+		expectRejected(outcome, 401, invalidToken)
+		expect(run.lastReason()).toBe('jwt_key_rejected')
+		expect((run.logged.at(-1) as Error).cause).toMatchObject({
+			message: expect.stringContaining('OKP curve is not a signature curve'),
+		})
+		expect(run.seen.map((auth) => auth.tenantId)).toEqual(['acme'])
+	})
+
+	it("tries every key a kid lists for the token's alg, passing over its keys for other algs", async () => {
+		const [rsa, ec] = await Promise.all([idp.createKey('RS256'), idp.createKey('ES256')])
+		const other = await idp.createKey('RS256', { publish: false })
+		serveJwks(idp, {
+			keys: [ec.publicJwk, rsa.publicJwk, other.publicJwk].map((jwk) => ({
+				...jwk,
+				kid: 'shared',
+			})),
+		})
+		const run = setup()
+		for (const key of [other, rsa])
+			expect((await run.withToken(signedBy(privateKeyOf(key), 'RS256', 'shared'))).statusCode).toBe(
+				200,
+			)
+		expect((await run.withToken(signedBy(privateKeyOf(ec), 'ES256', 'shared'))).statusCode).toBe(
+			200,
+		)
+	})
+})
+
 describe('JWKS transport limits', () => {
 	const serve = async (handler: Parameters<typeof createServer>[1]) => {
 		const server = createServer(handler)
@@ -315,6 +378,14 @@ describe('JWKS transport limits', () => {
 		expect(run.lastReason()).toBe('jwks_too_large')
 		expect(written).toBeLessThan(4_000_000)
 		await server.close()
+	})
+
+	it('speaks TLS to an https: JWKS URI', async () => {
+		// The issuer's own port, over https: a TLS handshake with a plain HTTP server fails.
+		const jwksUri = idp.jwksUri.replace(/^http:/, 'https:')
+		const run = setup({ issuers: { issuer: idp.issuer, audience: 'api', jwksUri } })
+		expectRejected(await run.withToken(await token()), 503)
+		expect(run.lastReason()).toBe('jwks_unreachable')
 	})
 
 	it('does not follow redirects', async () => {

@@ -320,6 +320,29 @@ describe('where the token comes from', () => {
 		}
 	})
 
+	it('answers a bare challenge, as for no token at all, when the function finds none', async () => {
+		for (const tokenSource of [() => undefined, () => '']) {
+			const run = pipeline(options({ tokenSource }))
+			expectRejected(await run.invoke(httpApiEvent()), 401, 'Bearer realm="api"')
+			expect(run.lastReason()).toBe('jwt_missing')
+		}
+	})
+
+	it('refuses a token over 16 KiB from the function, even one validly signed', async () => {
+		// The Authorization header's own cap lets through no token this long; a function has none.
+		const token = await idp.sign(claims({ padding: 'x'.repeat(11_840) }))
+		expect(token.length).toBeGreaterThan(16_384)
+		expect(token.length).toBeLessThan(16_448)
+		const run = pipeline(options({ tokenSource: () => token }))
+		expectRejected(await run.invoke(httpApiEvent()), 401, invalidToken)
+		expect(run.lastReason()).toBe('jwt_too_large')
+		expect(run.seen).toEqual([])
+		// The same token in an Authorization header: under the header's cap, refused all the same.
+		const header = pipeline(options())
+		expectRejected(await header.withToken(token), 401, invalidToken)
+		expect(header.lastReason()).toBe('jwt_too_large')
+	})
+
 	it('answers 500, not 401 to everyone, when the function returns a promise', async () => {
 		const token = await idp.sign(claims())
 		const run = pipeline(options({ tokenSource: () => Promise.resolve(token) as never }))

@@ -202,6 +202,16 @@ describe('resolved options', () => {
 		expect(jwks).toMatchObject({ timeoutMs: defaults.jwks.timeoutMs, cooldownMs: 5_000 })
 	})
 
+	it('takes the default maxEntries for a verifiedTokenCache given without one', () => {
+		for (const verifiedTokenCache of [{}, { maxEntries: undefined }])
+			expect(resolveOptions(valid({ verifiedTokenCache })).verifiedTokenCacheEntries).toBe(
+				defaults.verifiedTokenCache.maxEntries,
+			)
+		expect(
+			resolveOptions(valid({ verifiedTokenCache: { maxEntries: 5 } })).verifiedTokenCacheEntries,
+		).toBe(5)
+	})
+
 	it('derives the JWKS URI from the issuer, without doubling a trailing slash', () => {
 		const { issuers } = resolveOptions(
 			valid({ issuers: [{ issuer: 'https://tenant.auth0.com/', audience: 'api' }] }),

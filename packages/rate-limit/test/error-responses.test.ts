@@ -1,7 +1,9 @@
 import { types } from 'node:util'
 import vm from 'node:vm'
-import type { MiddlewareObj } from '@middy/core'
-import { HttpError } from '@tenantry/util'
+import middy, { type MiddlewareObj } from '@middy/core'
+import { httpApiEvent, lambdaContext } from '@tenantry/testing'
+import { createTenantContext, HttpError, type WithTenant } from '@tenantry/util'
+import type { Context } from 'aws-lambda'
 import { describe, expect, it } from 'vitest'
 import { memoryRateLimitStore, tenantRateLimit } from '../src/index.js'
 import { pipeline } from './setup.js'
@@ -276,4 +278,37 @@ describe('a counted request that then fails', () => {
 		expect(limited.headers).toMatchObject({ 'RateLimit-Limit': '1', 'RateLimit-Remaining': '0' })
 		expect(limited.headers['Retry-After']).toBe(limited.headers['RateLimit-Reset'])
 	})
+})
+
+describe('a counted request whose handler throws a value that is not an object', () => {
+	// No error handler: what the limiter leaves is exactly what reaches the caller.
+	const counted = (thrown: unknown, inner: MiddlewareObj[] = []) =>
+		middy(async () => {
+			throw thrown
+		})
+			.use({
+				before: (request) => {
+					;(request.context as Context & WithTenant).tenant = createTenantContext('acme')
+				},
+			})
+			.use([limit(5), ...inner])(httpApiEvent(), lambdaContext() as Context & WithTenant)
+
+	it.each([undefined, null, 'failed', 42])('passes %j on as thrown', async (thrown) => {
+		await expect(counted(thrown)).rejects.toBe(thrown)
+	})
+
+	it.each([undefined, null, 'failed'])(
+		'reports its quota on the answer an inner onError made of %j',
+		async (thrown) => {
+			const queued: MiddlewareObj = {
+				onError: (request) => {
+					request.response = { statusCode: 202, body: 'queued' }
+				},
+			}
+			expect(await counted(thrown, [queued])).toMatchObject({
+				statusCode: 202,
+				headers: { 'RateLimit-Limit': '5', 'RateLimit-Remaining': '4' },
+			})
+		},
+	)
 })

@@ -53,6 +53,14 @@ describe('tenantRateLimit: a limit with a key it does not read', () => {
 		expect(() => tenantRateLimit({ store, limits } as never)).toThrow(optionError(`limits.${key}`))
 	})
 
+	it.each([
+		['null', null],
+		['a number', 100],
+		['an array', [10, 60]],
+	])('refuses limits given as %s, naming the option', (_, limits) => {
+		expect(() => tenantRateLimit({ store, limits } as never)).toThrow(optionError('limits'))
+	})
+
 	it('still accepts exactly { requests, windowSec }', () => {
 		expect(() => tenantRateLimit({ store, limits: { requests: 10, windowSec: 60 } })).not.toThrow()
 	})

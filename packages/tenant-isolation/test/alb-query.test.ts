@@ -48,6 +48,21 @@ describe('ALB query parameters, URL-encoded names and values included', () => {
 		expect(seen).toEqual([])
 	})
 
+	it('multi-value target group: null entries are absent values, and a value that is no string matches no tenant', async () => {
+		// An event rebuilt by a proxy or a test tool may hold them.
+		const event = albEvent({ method: 'GET', path: '/orders?tenant=acme', multiValue: true })
+		event.multiValueQueryStringParameters = { tenant: [null, 'acme', null] as never }
+		const { response, seen, violations } = await run(event, true)
+		expect(response.statusCode).toBe(200)
+		expect(seen).toHaveLength(1)
+		expect(violations).toEqual([])
+		// A value that is no string is not decoded into one: it names no tenant it could match.
+		event.multiValueQueryStringParameters = { tenant: [new String('acme')] as never }
+		const other = await run(event, true)
+		expect(other.response.statusCode).not.toBe(200)
+		expect(other.seen).toEqual([])
+	})
+
 	it('multi-value target group: a repeated name, acme then globex, is a 403 (every value is read)', async () => {
 		const event = albEvent({
 			method: 'GET',

@@ -95,6 +95,21 @@ describe('quietClientErrors', () => {
 		expect(await thrownBy(() => middleware.before?.({}))).toMatchObject({ expose: shown })
 	})
 
+	it.each([
+		['a number', { package: 42 }],
+		['an error without one', new SyntaxError('Unexpected end of JSON input')],
+		['no cause', undefined],
+	])('names no package when the cause holds %s', async (_, cause) => {
+		const middleware = quietClientErrors({
+			before: (_request: object) => {
+				throw Object.assign(parserError(), { cause })
+			},
+		})
+		const thrown = await thrownBy(() => middleware.before?.({}))
+		expect(thrown).toBeInstanceOf(HttpError)
+		expect((thrown as Error).cause).toEqual({ package: undefined })
+	})
+
 	it('answers what a synchronous before answers, synchronously', () => {
 		const answer = { statusCode: 204 }
 		const middleware = quietClientErrors({ before: (_request: object) => answer, after: () => {} })

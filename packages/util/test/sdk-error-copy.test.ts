@@ -29,6 +29,16 @@ describe('withoutRawExchange', () => {
 		expect(Object.hasOwn(error, '$response')).toBe(true)
 	})
 
+	it('gives a copy of a raw exchange on an object without a stack no stack of its own', () => {
+		// A foreign error-like object: the copy must not gain a `stack` it never had.
+		const error = { name: 'ThrottlingException', $metadata: { httpStatusCode: 400 } }
+		Object.defineProperty(error, '$responseBodyText', { value: '<Credentials>' })
+		const copy = withoutRawExchange(error) as typeof error
+		expect(Object.hasOwn(copy, '$responseBodyText')).toBe(false)
+		expect(Object.hasOwn(copy, 'stack')).toBe(false)
+		expect(copy).toEqual({ name: 'ThrottlingException', $metadata: { httpStatusCode: 400 } })
+	})
+
 	it.each([new Error('plain'), 'a string', undefined, null, { code: 'x' }])(
 		'gives anything without a raw exchange back as it is: %s',
 		(value) => {

@@ -118,6 +118,21 @@ describe('traced', () => {
 		expect(current()).toBe('parent')
 	})
 
+	it('runs the work untraced when the tracer throws before a subsegment is opened', async () => {
+		const { tracer, calls, current } = recordingTracer()
+		const failing: TracerLike = {
+			...tracer,
+			getSegment: () => ({
+				addNewSubsegment: () => {
+					throw new Error('no segment to add to')
+				},
+			}),
+		}
+		expect(await traced(failing, 'jwks', async () => 'answered')).toBe('answered')
+		expect(calls).toEqual([])
+		expect(current()).toBe('parent')
+	})
+
 	it('restores the parent and keeps the answer when closing the subsegment throws', async () => {
 		const { tracer, calls, current } = recordingTracer({ failClose: true })
 		expect(await traced(tracer, 'jwks', async () => 'answered')).toBe('answered')
