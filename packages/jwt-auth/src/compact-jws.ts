@@ -16,9 +16,10 @@ const base64url = /^[A-Za-z0-9_-]*$/
 /** The 6-bit value of a base64url character already known to be in the alphabet. */
 const sextet = (code: number): number => {
 	if (code >= 97) return code - 71 // a-z
+	if (code === 95) return 63 // _ (between Z and a)
 	if (code >= 65) return code - 65 // A-Z
 	if (code >= 48) return code + 4 // 0-9
-	return code === 45 ? 62 : 63 // - or _
+	return 62 // -
 }
 
 /**

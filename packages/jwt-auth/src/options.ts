@@ -229,12 +229,11 @@ const listOf = (value: unknown, option: string, allowSingle: boolean): readonly 
 	return value
 }
 
-const stringList = (value: unknown, option: string, item: RegExp | undefined): string[] => {
+const stringList = (value: unknown, option: string): string[] => {
 	const list = listOf(value, option, true)
 	check(list.length > 0, option, 'must not be empty')
 	return list.map((entry, index) => {
 		check(isNonEmptyString(entry), `${option}[${index}]`, 'must be a non-empty string')
-		if (item !== undefined) check(item.test(entry), `${option}[${index}]`, 'has invalid characters')
 		return entry
 	})
 }
@@ -279,8 +278,7 @@ const resolveIssuer = (
 		`${option}.audience`,
 		'must be given (a string, an array of strings, or null to disable the audience check)',
 	)
-	const audiences =
-		audience === null ? null : new Set(stringList(audience, `${option}.audience`, undefined))
+	const audiences = audience === null ? null : new Set(stringList(audience, `${option}.audience`))
 	let uri: string
 	if (jwksUri === undefined) {
 		uri = jwksUriOf(`${issuer.replace(/\/+$/, '')}/.well-known/jwks.json`, `${option}.issuer`)
@@ -344,9 +342,8 @@ const resolveCognito = (
 		typ: value.typ === undefined ? typ : typOf(value.typ, `${option}.typ`),
 		cognito: {
 			tokenUse,
-			clientIds:
-				clientId === null ? null : new Set(stringList(clientId, `${option}.clientId`, undefined)),
-			groups: groups === undefined ? null : stringList(groups, `${option}.groups`, undefined),
+			clientIds: clientId === null ? null : new Set(stringList(clientId, `${option}.clientId`)),
+			groups: groups === undefined ? null : stringList(groups, `${option}.groups`),
 		},
 	}
 	// Whichever issuer configuration the pool has, its keys are one JWKS, fetched from the
@@ -539,7 +536,7 @@ export const resolveOptions = (options: JwtAuthOptions): ResolvedOptions => {
 		tenantClaims:
 			raw.tenantClaim === undefined
 				? defaults.tenantClaim
-				: stringList(raw.tenantClaim, 'tenantClaim', undefined),
+				: stringList(raw.tenantClaim, 'tenantClaim'),
 		tenantRequired: optionalBoolean(raw.tenantRequired, 'tenantRequired', defaults.tenantRequired),
 		tenantIdPattern: anchorPattern(pattern),
 		tokenSource: resolveTokenSource(raw.tokenSource),
