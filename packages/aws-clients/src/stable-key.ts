@@ -1,10 +1,10 @@
 const { createHash } = process.getBuiltinModule('node:crypto')
 
-const identities = new WeakMap<object, number>()
+const identities = new WeakMap<WeakKey, number>()
 let nextIdentity = 1
 
-/** A number that stands for one object or function for as long as it lives. */
-export const identityOf = (value: object): number => {
+/** A number that stands for one object, function or unregistered symbol for as long as it lives. */
+export const identityOf = (value: WeakKey): number => {
 	let id = identities.get(value)
 	if (id === undefined) {
 		id = nextIdentity++
@@ -33,8 +33,11 @@ const canonical = (value: unknown, seen: Set<object>): string => {
 		case 'boolean':
 		case 'bigint':
 			return `${(typeof value).charAt(0)}${String(value)}`
-		case 'symbol':
-			return `y${String(value.description)}`
+		case 'symbol': {
+			// Symbols of one description are still distinct, unless `Symbol.for` registered them.
+			const registered = Symbol.keyFor(value)
+			return registered === undefined ? `@${identityOf(value)}` : `y${JSON.stringify(registered)}`
+		}
 		default:
 			break
 	}

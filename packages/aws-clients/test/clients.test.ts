@@ -172,6 +172,11 @@ describe('getClient: the same per-container cache outside middy', () => {
 		const a = client(tag)
 		expect(client(tag)).toBe(a)
 		expect(client(Symbol('b'))).not.toBe(a)
+		// Two symbols of one description are two values; `Symbol.for` gives the same one again.
+		expect(client(Symbol('a'))).not.toBe(a)
+		const registered = client(Symbol.for('a'))
+		expect(registered).not.toBe(a)
+		expect(client(Symbol.for('a'))).toBe(registered)
 	})
 
 	it('keys classes by identity, not by name (bundlers rename classes)', () => {
