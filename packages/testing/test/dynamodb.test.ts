@@ -1,3 +1,4 @@
+import { request } from 'node:http'
 import {
 	ConditionalCheckFailedException,
 	DescribeTableCommand,
@@ -6,6 +7,7 @@ import {
 	ProvisionedThroughputExceededException,
 	PutItemCommand,
 	QueryCommand,
+	UpdateTimeToLiveCommand,
 } from '@aws-sdk/client-dynamodb'
 import { DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb'
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
@@ -128,6 +130,66 @@ describe('local DynamoDB (dynalite) through the real DynamoDBClient', () => {
 	})
 })
 
+describe('tables, TTL and faults beyond the common path', () => {
+	it('creates a table without a sort key when sortKey is null', async () => {
+		await dynamodb.createTable('by-pk', { partitionKey: 'id', sortKey: null })
+		const { Table } = await dynamodb.client().send(new DescribeTableCommand({ TableName: 'by-pk' }))
+		expect(Table?.KeySchema).toEqual([{ AttributeName: 'id', KeyType: 'HASH' }])
+		expect(Table?.AttributeDefinitions).toEqual([{ AttributeName: 'id', AttributeType: 'S' }])
+		expect(dynamodb.timeToLive('by-pk')).toBeUndefined()
+	})
+
+	it('forgets the TTL attribute when UpdateTimeToLive disables it, echoing the specification', async () => {
+		await dynamodb.createTable('expiring', { ttlAttribute: 'expiresAt' })
+		const TimeToLiveSpecification = { AttributeName: 'expiresAt', Enabled: false }
+		await expect(
+			dynamodb
+				.client()
+				.send(new UpdateTimeToLiveCommand({ TableName: 'expiring', TimeToLiveSpecification })),
+		).resolves.toMatchObject({ TimeToLiveSpecification, $metadata: { httpStatusCode: 200 } })
+		expect(dynamodb.timeToLive('expiring')).toBeUndefined()
+	})
+
+	it('injects access denied as DynamoDB answers it (a 400 AccessDeniedException)', async () => {
+		dynamodb.faults.inject({ type: 'access-denied' }, { times: 1, target: 'GetItem' })
+		await expect(
+			dynamodb
+				.client({ maxAttempts: 1 })
+				.send(new GetItemCommand({ TableName: 'items', Key: { pk: { S: 'p' }, sk: { S: 's' } } })),
+		).rejects.toMatchObject({
+			name: 'AccessDeniedException',
+			$fault: 'client',
+			$metadata: { httpStatusCode: 400 },
+		})
+	})
+
+	it('answers a delayed fault once the delay ends', async () => {
+		dynamodb.faults.inject(
+			{ type: 'delay', ms: 5, answer: { type: 'not-found' } },
+			{ times: 1, target: 'GetItem' },
+		)
+		await expect(
+			dynamodb
+				.client({ maxAttempts: 1 })
+				.send(new GetItemCommand({ TableName: 'items', Key: { pk: { S: 'p' }, sk: { S: 's' } } })),
+		).rejects.toMatchObject({ name: 'ResourceNotFoundException' })
+	})
+
+	it('injects an oversized item of 1 MiB unless told the size', async () => {
+		dynamodb.faults.inject({ type: 'oversized' }, { times: 1, target: 'GetItem' })
+		const { Item } = await dynamodb
+			.client({ maxAttempts: 1 })
+			.send(new GetItemCommand({ TableName: 'items', Key: { pk: { S: 'p' }, sk: { S: 's' } } }))
+		expect(Item?.padding?.S).toHaveLength(1_048_576)
+	})
+
+	it('records a request without X-Amz-Target or body, which dynalite refuses', async () => {
+		const response = await fetch(dynamodb.endpoint, { method: 'POST' })
+		expect(response.status).toBe(400)
+		expect(dynamodb.requests).toEqual([{ operation: '', accessKeyId: undefined, input: {} }])
+	})
+})
+
 describe('stopping', () => {
 	it('cuts off a delayed request of a client it did not make, rather than wait for it', async () => {
 		const own = await startDynamoDb()
@@ -146,5 +208,42 @@ describe('stopping', () => {
 		await own.stop()
 		expect(await pending).toBeInstanceOf(Error)
 		client.destroy()
+	})
+
+	it('cuts off requests arriving while it waits for one in flight, and a delay that request meets', async () => {
+		const own = await startDynamoDb()
+		own.faults.inject({ type: 'delay', ms: 60_000 }, { target: 'GetItem' })
+		const port = Number(new URL(own.endpoint).port)
+		const body = JSON.stringify({ TableName: 'items', Key: { pk: { S: 'a' }, sk: { S: 'b' } } })
+		const post = (headers: Record<string, string> = {}) =>
+			request({
+				host: '127.0.0.1',
+				port,
+				method: 'POST',
+				headers: {
+					'Content-Type': 'application/x-amz-json-1.0',
+					'X-Amz-Target': 'DynamoDB_20120810.GetItem',
+					'Content-Length': Buffer.byteLength(body),
+					...headers,
+				},
+			})
+		const answered = (req: ReturnType<typeof post>) =>
+			new Promise((resolve) => {
+				req.on('response', (response) => resolve(response.statusCode))
+				req.on('error', (error) => resolve(error))
+			})
+		// The server has this request once it asks for the body (100 Continue): stop() waits for it.
+		const inFlight = post({ Expect: '100-continue' })
+		const inFlightAnswer = answered(inFlight)
+		await new Promise((resolve) => inFlight.on('continue', resolve))
+		const stopped = own.stop()
+		const late = post()
+		const lateAnswer = answered(late)
+		late.end(body)
+		expect(await lateAnswer).toBeInstanceOf(Error)
+		inFlight.end(body)
+		expect(await inFlightAnswer).toBeInstanceOf(Error)
+		await stopped
+		expect(own.requests).toEqual([expect.objectContaining({ operation: 'GetItem' })])
 	})
 })

@@ -96,6 +96,22 @@ describe('HTTP API (v2) events', () => {
 		)
 	})
 
+	it('gives a Lambda authorizer event no identity source without Authorization, and its query and path parameters', () => {
+		const event = httpApiAuthorizerEvent({
+			path: '/tenants/acme?view=full',
+			pathParameters: { tenantId: 'acme' },
+		})
+		expect(event.identitySource).toEqual([])
+		expect(event.queryStringParameters).toEqual({ view: 'full' })
+		expect(event.pathParameters).toEqual({ tenantId: 'acme' })
+	})
+
+	it('base64-encodes a string body marked isBase64Encoded', () => {
+		const event = httpApiEvent({ body: 'héllo', isBase64Encoded: true })
+		expect(event.isBase64Encoded).toBe(true)
+		expect(Buffer.from(event.body ?? '', 'base64').toString()).toBe('héllo')
+	})
+
 	it('builds Function URL events with the $default route', () => {
 		expect(functionUrlEvent({ path: '/x' })).toMatchObject({
 			routeKey: '$default',
@@ -156,6 +172,13 @@ describe('ALB events and the Lambda context', () => {
 		const multi = albEvent({ headers: { 'X-A': '1' }, multiValue: true })
 		expect(multi.multiValueHeaders).toEqual({ 'x-a': ['1'] })
 		expect(multi.headers).toBeUndefined()
+	})
+
+	it('gives the context the legacy done, fail and succeed callbacks, doing nothing', () => {
+		const context = lambdaContext()
+		expect(context.done()).toBeUndefined()
+		expect(context.fail('x')).toBeUndefined()
+		expect(context.succeed('x')).toBeUndefined()
 	})
 
 	it('builds a context whose remaining time counts down', () => {
@@ -236,5 +259,17 @@ describe('repeated and encoded parameters, as each event source passes them', ()
 		})
 		expect(multi.multiValueHeaders).toEqual({ 'x-a': ['1', '2'] })
 		expect(albEvent({ headers: { 'X-A': '1', 'x-a': '2' } }).headers).toEqual({ 'x-a': '2' })
+	})
+
+	it('lets spec.query replace a parameter of the path, in the raw query string too', () => {
+		const event = httpApiEvent({ path: '/items?limit=1&tenant=acme', query: { limit: '5' } })
+		expect(event.rawQueryString).toBe('tenant=acme&limit=5')
+		expect(event.queryStringParameters).toEqual({ tenant: 'acme', limit: '5' })
+	})
+
+	it('keeps a malformed percent-escape as sent, and reads a path of only a query as /', () => {
+		const event = httpApiEvent({ path: '?q=100%&tenant=a%zz' })
+		expect(event.rawPath).toBe('/')
+		expect(event.queryStringParameters).toEqual({ q: '100%', tenant: 'a%zz' })
 	})
 })

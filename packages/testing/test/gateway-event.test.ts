@@ -26,4 +26,12 @@ describe('gatewayEvent', () => {
 		else expect(event.headers?.[name]).toBe('acme')
 		expect(event.body).toBe('hello')
 	})
+
+	it.each(gateways)('builds a request without headers on %s', (gateway) => {
+		const event = gatewayEvent(gateway, { path: '/health' }, 'upper') as {
+			headers?: Record<string, string>
+			multiValueHeaders?: Record<string, string[]>
+		}
+		expect(event.headers ?? event.multiValueHeaders).toEqual({})
+	})
 })

@@ -1,4 +1,5 @@
-import { createRemoteJWKSet, decodeProtectedHeader, jwtVerify } from 'jose'
+import { createPublicKey, type JsonWebKey, verify } from 'node:crypto'
+import { createRemoteJWKSet, decodeProtectedHeader, importJWK, jwtVerify } from 'jose'
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import { assembleJwt, type LocalIdentityProvider, startIdentityProvider } from '../src/index.js'
 
@@ -107,5 +108,79 @@ describe('local identity provider', () => {
 		expect((await fetchJson(idp.jwksUri)).body).toBe('{"not":"a jwks"}')
 		expect((await fetchJson(idp.jwksUri)).status).toBe(200)
 		expect(idp.jwksCalls()).toBe(7)
+	})
+
+	it('answers 429 for throttle, 404 for not-found, 403 for access-denied, and a delayed fault late', async () => {
+		for (const [type, status] of [
+			['throttle', 429],
+			['not-found', 404],
+			['access-denied', 403],
+		] as const) {
+			idp.faults.inject({ type }, { times: 1, target: '/.well-known/jwks.json' })
+			expect((await fetchJson(idp.jwksUri)).status).toBe(status)
+		}
+		idp.faults.inject({ type: 'delay', ms: 5, answer: { type: 'not-found' } }, { times: 1 })
+		expect((await fetchJson(idp.discoveryUri)).status).toBe(404)
+		expect((await fetchJson(idp.jwksUri)).status).toBe(200)
+	})
+
+	it('pads an oversized JWKS to 1 MiB unless told the size', async () => {
+		idp.faults.inject({ type: 'oversized' }, { times: 1 })
+		const { keys, padding } = JSON.parse((await fetchJson(idp.jwksUri)).body)
+		expect(padding).toHaveLength(1_048_576)
+		expect(keys).toEqual(idp.jwks().keys)
+	})
+})
+
+describe('requests the identity provider does not serve', () => {
+	it('answers 405 to a method other than GET, and 404 to another path', async () => {
+		const posted = await fetch(idp.jwksUri, { method: 'POST', body: '{}' })
+		expect(posted.status).toBe(405)
+		expect((await fetchJson(`${idp.issuer}/.well-known/jwks`)).status).toBe(404)
+		expect(idp.jwksCalls()).toBe(1)
+	})
+})
+
+describe('signing', () => {
+	it('signs with an RSA key under 2048 bits, which jose refuses to verify and node:crypto accepts', async () => {
+		const weak = await idp.createKey('RS256', { modulusLength: 1024, publish: false })
+		const token = await idp.sign({ sub: 'user-1' }, { key: weak })
+		expect(decodeProtectedHeader(token)).toEqual({ alg: 'RS256', kid: weak.kid })
+		const [header = '', payload = '', signature = ''] = token.split('.')
+		const publicKey = createPublicKey({ key: weak.publicJwk as JsonWebKey, format: 'jwk' })
+		expect(
+			verify(
+				'sha256',
+				Buffer.from(`${header}.${payload}`),
+				publicKey,
+				Buffer.from(signature, 'base64url'),
+			),
+		).toBe(true)
+		expect(JSON.parse(Buffer.from(payload, 'base64url').toString())).toMatchObject({
+			sub: 'user-1',
+			iss: idp.issuer,
+		})
+		await expect(jwtVerify(token, await importJWK(weak.publicJwk, 'RS256'))).rejects.toThrow(/2048/)
+	})
+
+	it('makes weak keys for RS* only', async () => {
+		await expect(idp.createKey('ES256', { modulusLength: 1024 })).rejects.toThrow(TypeError)
+	})
+
+	it('creates and publishes a key for an algorithm it has none for', async () => {
+		const own = await startIdentityProvider({ algorithms: ['ES256'] })
+		try {
+			const token = await own.sign({ sub: 'user-1' })
+			const { protectedHeader } = await jwtVerify(token, createRemoteJWKSet(new URL(own.jwksUri)))
+			expect(protectedHeader.alg).toBe('RS256')
+			expect(own.jwks().keys.map((key) => key.alg)).toEqual(['ES256', 'RS256'])
+		} finally {
+			await own.stop()
+		}
+	})
+
+	it('assembles a JWT from a header given as text, as it is', () => {
+		const token = assembleJwt('{"alg":', { sub: 'x' }, 'sig')
+		expect(token).toBe(`${Buffer.from('{"alg":').toString('base64url')}.eyJzdWIiOiJ4In0.sig`)
 	})
 })

@@ -6,6 +6,7 @@ import {
 	PutSecretValueCommand,
 	ResourceNotFoundException,
 	type SecretsManagerClient,
+	UpdateSecretVersionStageCommand,
 } from '@aws-sdk/client-secrets-manager'
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import { type LocalSecretsManager, startSecretsManager } from '../src/index.js'
@@ -305,5 +306,246 @@ describe('SecretBinary through the real SecretsManagerClient', () => {
 		)
 		expect(previous.SecretString).toBe('text')
 		expect(previous.SecretBinary).toBeUndefined()
+	})
+})
+
+// A rotation's finishSecret: the label moves only when the request names the version holding it.
+describe('UpdateSecretVersionStage through the real SecretsManagerClient', () => {
+	const moveStage = (input: ConstructorParameters<typeof UpdateSecretVersionStageCommand>[0]) =>
+		client.send(new UpdateSecretVersionStageCommand(input))
+
+	const withPending = async (SecretId: string) => {
+		secretsManager.putSecret(SecretId, 'current')
+		const { VersionId: current } = await getSecret(SecretId)
+		const { VersionId: pending } = await client.send(
+			new PutSecretValueCommand({
+				SecretId,
+				SecretString: 'pending',
+				VersionStages: ['AWSPENDING'],
+			}),
+		)
+		return { current: current ?? '', pending: pending ?? '' }
+	}
+
+	it('moves AWSCURRENT from the version named in RemoveFromVersionId, which becomes AWSPREVIOUS', async () => {
+		const { current, pending } = await withPending('stages/finish')
+		await moveStage({
+			SecretId: 'stages/finish',
+			VersionStage: 'AWSCURRENT',
+			MoveToVersionId: pending,
+			RemoveFromVersionId: current,
+		})
+		expect(await getSecret('stages/finish')).toMatchObject({
+			VersionId: pending,
+			SecretString: 'pending',
+			VersionStages: ['AWSPENDING', 'AWSCURRENT'],
+		})
+		expect(await getSecret('stages/finish', 'AWSPREVIOUS')).toMatchObject({
+			VersionId: current,
+			VersionStages: ['AWSPREVIOUS'],
+		})
+		await moveStage({
+			SecretId: 'stages/finish',
+			VersionStage: 'AWSPENDING',
+			RemoveFromVersionId: pending,
+		})
+		await expect(getSecret('stages/finish', 'AWSPENDING')).rejects.toBeInstanceOf(
+			ResourceNotFoundException,
+		)
+		expect((await getSecret('stages/finish')).VersionStages).toEqual(['AWSCURRENT'])
+	})
+
+	it('refuses to move a label held by a version the request does not name in RemoveFromVersionId', async () => {
+		const { current, pending } = await withPending('stages/conflict')
+		for (const RemoveFromVersionId of [undefined, pending])
+			await expect(
+				moveStage({
+					SecretId: 'stages/conflict',
+					VersionStage: 'AWSCURRENT',
+					MoveToVersionId: pending,
+					RemoveFromVersionId,
+				}),
+			).rejects.toMatchObject({
+				name: 'InvalidParameterException',
+				$fault: 'client',
+				$metadata: { httpStatusCode: 400 },
+				message: expect.stringContaining(`attached to version ${current}`),
+			})
+		expect((await getSecret('stages/conflict')).VersionId).toBe(current)
+	})
+
+	it('moves a label no version holds without RemoveFromVersionId, and any label but AWSCURRENT without AWSPREVIOUS', async () => {
+		const { current, pending } = await withPending('stages/new-label')
+		await moveStage({
+			SecretId: 'stages/new-label',
+			VersionStage: 'CANARY',
+			MoveToVersionId: pending,
+		})
+		expect(await getSecret('stages/new-label', 'CANARY')).toMatchObject({
+			VersionId: pending,
+			VersionStages: ['AWSPENDING', 'CANARY'],
+		})
+		expect((await getSecret('stages/new-label')).VersionId).toBe(current)
+		// Only moving AWSCURRENT labels the version it left AWSPREVIOUS.
+		await moveStage({
+			SecretId: 'stages/new-label',
+			VersionStage: 'CANARY',
+			MoveToVersionId: current,
+			RemoveFromVersionId: pending,
+		})
+		expect((await getSecret('stages/new-label', 'CANARY')).VersionId).toBe(current)
+		await expect(getSecret('stages/new-label', 'AWSPREVIOUS')).rejects.toBeInstanceOf(
+			ResourceNotFoundException,
+		)
+	})
+
+	it('answers ResourceNotFoundException for an unknown secret or MoveToVersionId', async () => {
+		await withPending('stages/unknown-version')
+		await expect(
+			moveStage({ SecretId: 'stages/ghost', VersionStage: 'AWSCURRENT' }),
+		).rejects.toBeInstanceOf(ResourceNotFoundException)
+		await expect(
+			moveStage({
+				SecretId: 'stages/unknown-version',
+				VersionStage: 'CANARY',
+				MoveToVersionId: 'no-such-version-0123456789abcdef0123',
+			}),
+		).rejects.toBeInstanceOf(ResourceNotFoundException)
+	})
+})
+
+describe('writes to a missing or deleted secret through the real SecretsManagerClient', () => {
+	it('answers ResourceNotFoundException for PutSecretValue and DeleteSecret of an unknown secret', async () => {
+		await expect(
+			client.send(new PutSecretValueCommand({ SecretId: 'writes/ghost', SecretString: 'x' })),
+		).rejects.toMatchObject({
+			name: 'ResourceNotFoundException',
+			$metadata: { httpStatusCode: 400 },
+		})
+		await expect(
+			client.send(new DeleteSecretCommand({ SecretId: 'writes/ghost' })),
+		).rejects.toBeInstanceOf(ResourceNotFoundException)
+	})
+
+	it('refuses PutSecretValue and UpdateSecretVersionStage on a secret scheduled for deletion', async () => {
+		secretsManager.putSecret('writes/scheduled', 'x')
+		secretsManager.deleteSecret('writes/scheduled', { recoveryWindow: true })
+		const refused = {
+			name: 'InvalidRequestException',
+			$metadata: { httpStatusCode: 400 },
+			message: expect.stringContaining('marked for deletion'),
+		}
+		await expect(
+			client.send(new PutSecretValueCommand({ SecretId: 'writes/scheduled', SecretString: 'y' })),
+		).rejects.toMatchObject(refused)
+		await expect(
+			client.send(
+				new UpdateSecretVersionStageCommand({
+					SecretId: 'writes/scheduled',
+					VersionStage: 'CANARY',
+				}),
+			),
+		).rejects.toMatchObject(refused)
+	})
+
+	it('answers ResourceNotFoundException for a VersionStage no version holds', async () => {
+		secretsManager.putSecret('writes/no-pending', 'x')
+		await expect(getSecret('writes/no-pending', 'AWSPENDING')).rejects.toMatchObject({
+			name: 'ResourceNotFoundException',
+			$metadata: { httpStatusCode: 400 },
+		})
+	})
+
+	it('deletes nothing when the helper names an unknown secret', async () => {
+		secretsManager.putSecret('writes/kept', 'kept')
+		secretsManager.deleteSecret('writes/never-created')
+		expect((await getSecret('writes/kept')).SecretString).toBe('kept')
+	})
+})
+
+describe('SecretBinary retries and raw JSON 1.1 requests', () => {
+	it('ignores a CreateSecret retry with the same SecretBinary, refuses other bytes or a string', async () => {
+		const create = (value: { SecretBinary: Uint8Array } | { SecretString: string }) =>
+			client.send(
+				new CreateSecretCommand({
+					Name: 'binary/retry',
+					ClientRequestToken: 'binary-retry-token-0123456789abcdef',
+					...value,
+				}),
+			)
+		await create({ SecretBinary: new Uint8Array([1, 2, 3]) })
+		await expect(create({ SecretBinary: new Uint8Array([1, 2, 3]) })).resolves.toMatchObject({
+			VersionId: 'binary-retry-token-0123456789abcdef',
+		})
+		for (const other of [{ SecretBinary: new Uint8Array([1, 2, 4]) }, { SecretString: 'AQID' }])
+			await expect(create(other)).rejects.toMatchObject({ name: 'ResourceExistsException' })
+	})
+
+	const post = async (target: string | undefined, body: string, method = 'POST') => {
+		const response = await fetch(secretsManager.endpoint, {
+			method,
+			headers: {
+				'Content-Type': 'application/x-amz-json-1.1',
+				...(target === undefined ? {} : { 'X-Amz-Target': target }),
+			},
+			...(method === 'POST' ? { body } : {}),
+		})
+		return { status: response.status, body: (await response.json()) as Record<string, unknown> }
+	}
+
+	it('names a version itself when a request carries no ClientRequestToken (the SDK always sends one)', async () => {
+		const created = await post(
+			'secretsmanager.CreateSecret',
+			JSON.stringify({ Name: 'raw/no-token', SecretString: 'v1' }),
+		)
+		expect(created.status).toBe(200)
+		expect(created.body.VersionId).toMatch(/^[\da-f-]{36}$/)
+		expect((await getSecret('raw/no-token')).VersionId).toBe(created.body.VersionId)
+		// Without a token a second create cannot be a retry.
+		expect(
+			await post('secretsmanager.CreateSecret', JSON.stringify({ Name: 'raw/no-token' })),
+		).toMatchObject({ status: 400, body: { __type: 'ResourceExistsException' } })
+	})
+
+	it('answers UnknownOperationException for an unknown or missing X-Amz-Target, or a GET', async () => {
+		for (const [target, method] of [
+			['secretsmanager.ListSecretsEverywhere', 'POST'],
+			[undefined, 'POST'],
+			['secretsmanager.GetSecretValue', 'GET'],
+		] as const)
+			expect(await post(target, '{}', method)).toMatchObject({
+				status: 400,
+				body: { __type: 'UnknownOperationException' },
+			})
+	})
+
+	it('answers SerializationException for a body that is not JSON, and reads an empty one as {}', async () => {
+		expect(await post('secretsmanager.GetSecretValue', '{"SecretId":')).toMatchObject({
+			status: 400,
+			body: { __type: 'SerializationException' },
+		})
+		expect(await post('secretsmanager.GetSecretValue', '')).toMatchObject({
+			status: 400,
+			body: { __type: 'ResourceNotFoundException' },
+		})
+		expect(secretsManager.calls('')).toBe(1)
+	})
+
+	it('records every request that reaches it, until cleared', async () => {
+		secretsManager.clearRequests()
+		await getSecret('raw/recorded').catch(() => undefined)
+		expect(secretsManager.requests).toEqual([
+			expect.objectContaining({ operation: 'GetSecretValue', input: { SecretId: 'raw/recorded' } }),
+		])
+		secretsManager.clearRequests()
+		expect(secretsManager.requests).toEqual([])
+	})
+
+	it('injects an oversized answer: a 200 whose SecretString is that large (1 MiB unless set)', async () => {
+		secretsManager.putSecret('raw/oversized', 'small')
+		secretsManager.faults.inject({ type: 'oversized' }, { times: 1 })
+		expect((await getSecret('raw/oversized')).SecretString).toHaveLength(1_048_576)
+		secretsManager.faults.inject({ type: 'oversized', bytes: 70_000 }, { times: 1 })
+		expect((await getSecret('raw/oversized')).SecretString).toHaveLength(70_000)
 	})
 })

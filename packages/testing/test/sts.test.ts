@@ -156,6 +156,96 @@ describe('local STS through the real STSClient (awsQuery protocol)', () => {
 	})
 })
 
+describe('local STS answers it rarely gives', () => {
+	it('limits role chaining to an hour even when the role allows longer sessions', async () => {
+		const longSessions = await startSts({ maxSessionDuration: 43_200 })
+		try {
+			const request = (DurationSeconds: number) =>
+				new AssumeRoleCommand({ RoleArn: roleArn, RoleSessionName: 'chain', DurationSeconds })
+			const first = await longSessions.client({ maxAttempts: 1 }).send(request(7_200))
+			const { AccessKeyId, SecretAccessKey, SessionToken } = first.Credentials ?? {}
+			const chained = longSessions.client({
+				maxAttempts: 1,
+				credentials: {
+					accessKeyId: AccessKeyId ?? '',
+					secretAccessKey: SecretAccessKey ?? '',
+					sessionToken: SessionToken ?? '',
+				},
+			})
+			await expect(chained.send(request(7_200))).rejects.toMatchObject({
+				name: 'ValidationError',
+				$fault: 'client',
+				$metadata: { httpStatusCode: 400 },
+				message: expect.stringContaining('role chaining'),
+			})
+		} finally {
+			await longSessions.stop()
+		}
+	})
+
+	it('answers ValidationError for a missing RoleArn', async () => {
+		await expect(assumeRole('x', { RoleArn: undefined })).rejects.toMatchObject({
+			name: 'ValidationError',
+			$metadata: { httpStatusCode: 400 },
+		})
+	})
+
+	it('accepts a policy whose Statement is one object rather than a list, as IAM does', async () => {
+		const Policy = JSON.stringify({
+			Version: '2012-10-17',
+			Statement: { Effect: 'Allow', Action: 'dynamodb:GetItem', Resource: '*' },
+		})
+		await expect(assumeRole('acme', { Policy })).resolves.toMatchObject({
+			Credentials: expect.any(Object),
+		})
+		expect(sts.assumeRoleCalls[0]?.policy).toBe(Policy)
+	})
+
+	it('answers InvalidAction for an action it does not know, or another API version', async () => {
+		const send = async (body: string, method = 'POST') => {
+			const response = await fetch(sts.endpoint, {
+				method,
+				headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
+				...(method === 'POST' ? { body } : {}),
+			})
+			return { status: response.status, xml: await response.text() }
+		}
+		for (const [body, method] of [
+			['Action=GetSessionTokenSomewhere&Version=2011-06-15', 'POST'],
+			['Action=AssumeRole&Version=2010-01-01', 'POST'],
+		])
+			expect(await send(body ?? '', method)).toMatchObject({
+				status: 400,
+				xml: expect.stringContaining('<Code>InvalidAction</Code>'),
+			})
+		expect(sts.assumeRoleCalls).toHaveLength(0)
+	})
+
+	it('answers a delayed fault once the delay ends, and drops the connection for down', async () => {
+		sts.faults.inject(
+			{ type: 'delay', ms: 5, answer: { type: 'access-denied' } },
+			{ times: 1, target: roleArn },
+		)
+		await expect(assumeRole('acme')).rejects.toMatchObject({
+			name: 'AccessDenied',
+			$metadata: { httpStatusCode: 403 },
+		})
+		sts.faults.inject({ type: 'down' }, { times: 1 })
+		await expect(assumeRole('acme')).rejects.toThrow()
+		expect(sts.assumeRoleCalls).toHaveLength(0)
+	})
+
+	it('injects an oversized answer: a 200 the SDK reads as a response without credentials', async () => {
+		for (const fault of [{ type: 'oversized' }, { type: 'oversized', bytes: 10 }] as const) {
+			sts.faults.inject(fault, { times: 1 })
+			const answer = await assumeRole('acme')
+			expect(answer.$metadata.httpStatusCode).toBe(200)
+			expect(answer.Credentials).toBeUndefined()
+		}
+		expect(sts.assumeRoleCalls).toHaveLength(0)
+	})
+})
+
 describe('credentials from STS attribute DynamoDB requests to a tenant', () => {
 	let dynamodb: LocalDynamoDb
 	beforeAll(async () => {

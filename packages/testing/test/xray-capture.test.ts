@@ -1,3 +1,4 @@
+import { createSocket } from 'node:dgram'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { lambdaContext, startXrayCapture, type XrayCapture } from '../src/index.js'
 
@@ -39,5 +40,24 @@ describe('X-Ray capture', () => {
 
 	it('times out clearly when nothing matching arrives', async () => {
 		await expect(capture.waitFor(() => false, 50)).rejects.toThrow(/not met within 50 ms/)
+	})
+
+	it('keeps each document as sent, flattens subsegments, and skips a datagram that is not JSON', async () => {
+		capture.clear()
+		const [host, port] = capture.address.split(':')
+		const socket = createSocket('udp4')
+		const send = (text: string) =>
+			new Promise((resolve) => socket.send(text, Number(port), host, resolve))
+		const header = '{"format":"json","version":1}\n'
+		await send(`${header}{"name":"broken"`)
+		const document = {
+			name: 'parent',
+			subsegments: [{ name: 'child', subsegments: [{ name: 'leaf' }] }],
+		}
+		await send(`${header}${JSON.stringify(document)}`)
+		const segments = await capture.waitFor((all) => all.length > 0)
+		socket.close()
+		expect(segments.map((segment) => segment.name)).toEqual(['parent', 'child', 'leaf'])
+		expect(capture.documents()).toEqual([document])
 	})
 })
