@@ -202,7 +202,13 @@ export const startIdentityProvider = async (
 		return key
 	}
 
-	for (const alg of options.algorithms ?? ['RS256', 'ES256']) await createKey(alg)
+	try {
+		for (const alg of options.algorithms ?? ['RS256', 'ES256']) await createKey(alg)
+	} catch (error) {
+		// A key that cannot be made (an algorithm jose does not know) must not leave the port open.
+		await server.close()
+		throw error
+	}
 
 	const newestFor = (alg: SigningAlgorithm): SigningKey | undefined =>
 		published.findLast((key) => key.alg === alg)

@@ -45,16 +45,17 @@ export const startHttpServer = (
 		createServer((request, response) => {
 			const chunks: Buffer[] = []
 			let size = 0
+			// A body past the limit is read to its end and dropped, then answered 413: cutting the
+			// connection while the client still writes gets it a reset rather than the answer.
 			request.on('data', (chunk: Buffer) => {
 				size += chunk.length
-				if (size > maxBodyBytes) {
-					response.writeHead(413).end()
-					request.destroy()
-					return
-				}
-				chunks.push(chunk)
+				if (size <= maxBodyBytes) chunks.push(chunk)
 			})
 			request.on('end', () => {
+				if (size > maxBodyBytes) {
+					response.writeHead(413).end()
+					return
+				}
 				Promise.resolve(handler(request, Buffer.concat(chunks), response)).catch(
 					(error: unknown) => {
 						if (!response.headersSent) response.writeHead(500)

@@ -2,7 +2,7 @@ import { DynamoDBClient, ListTablesCommand } from '@aws-sdk/client-dynamodb'
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager'
 import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts'
 import { describe, expect, it } from 'vitest'
-import { startLocalStack } from '../src/index.js'
+import { type SigningAlgorithm, startLocalStack } from '../src/index.js'
 
 describe('startLocalStack', () => {
 	it('starts every peer and points endpoint-less SDK clients at them through env', async () => {
@@ -42,5 +42,18 @@ describe('startLocalStack', () => {
 		]
 		await stack.stop()
 		for (const endpoint of endpoints) await expect(fetch(endpoint)).rejects.toThrow()
+	})
+
+	it('stops the peers that started when another fails, and rethrows its error', async () => {
+		const listening = () =>
+			process
+				.getActiveResourcesInfo()
+				.filter((kind) => kind === 'TCPServerWrap' || kind === 'UDPWrap').length
+		const before = listening()
+		await expect(
+			startLocalStack({ identityProvider: { algorithms: ['HS256' as SigningAlgorithm] } }),
+		).rejects.toThrow()
+		await new Promise((resolve) => setImmediate(resolve))
+		expect(listening()).toBe(before)
 	})
 })

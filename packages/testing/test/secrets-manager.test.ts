@@ -549,3 +549,22 @@ describe('SecretBinary retries and raw JSON 1.1 requests', () => {
 		expect((await getSecret('raw/oversized')).SecretString).toHaveLength(70_000)
 	})
 })
+
+describe('a request body over 1 MiB', () => {
+	it('is answered 413, every time, which the SDK reports as a client fault', async () => {
+		secretsManager.putSecret('limits/huge', 'small')
+		secretsManager.clearRequests()
+		// Cutting the connection mid-upload raced the answer: some tries saw ECONNRESET or EPIPE.
+		for (let attempt = 0; attempt < 5; attempt++)
+			await expect(
+				client.send(
+					new PutSecretValueCommand({
+						SecretId: 'limits/huge',
+						SecretString: 'x'.repeat(1_100_000),
+					}),
+				),
+			).rejects.toMatchObject({ $fault: 'client', $metadata: { httpStatusCode: 413 } })
+		expect(secretsManager.requests).toEqual([])
+		expect((await getSecret('limits/huge')).SecretString).toBe('small')
+	})
+})
