@@ -27,16 +27,54 @@ it('starts the JWKS fetch at cold start without making module evaluation wait fo
 	expect(stack.sts.assumeRoleCalls).toEqual([])
 })
 
-it('fails its cold start naming a required variable that is not set, rather than later', async () => {
+/** Imports the handler afresh, as a new container does, with `variables` changed meanwhile. */
+const coldStartWith = async (variables: Record<string, string | undefined>) => {
+	const saved = Object.fromEntries(Object.keys(variables).map((name) => [name, process.env[name]]))
+	const set = (values: Record<string, string | undefined>) => {
+		for (const [name, value] of Object.entries(values)) {
+			if (value === undefined) delete process.env[name]
+			else process.env[name] = value
+		}
+	}
+	set(variables)
 	vi.resetModules()
-	const { DYNAMODB_TABLE_NAME: _, ...rest } = process.env
-	const saved = process.env
-	process.env = rest
 	try {
-		await expect(import('../handler.js')).rejects.toThrow(
-			'environment variable DYNAMODB_TABLE_NAME is not set',
-		)
+		return await import('../handler.js')
 	} finally {
-		process.env = saved
+		set(saved)
+	}
+}
+
+it('fails its cold start naming a required variable that is not set, rather than later', async () => {
+	await expect(coldStartWith({ DYNAMODB_TABLE_NAME: undefined })).rejects.toThrow(
+		'environment variable DYNAMODB_TABLE_NAME is not set',
+	)
+})
+
+it('fails the cold start when a required variable is set but empty', async () => {
+	// A template parameter left blank deploys an empty string, not a missing variable.
+	await expect(coldStartWith({ DYNAMODB_TABLE_NAME: '' })).rejects.toThrow(
+		'environment variable DYNAMODB_TABLE_NAME is not set',
+	)
+})
+
+it('with a Cognito user pool configured, needs its app client and no ISSUER or AUDIENCE', async () => {
+	const cognito = {
+		COGNITO_USER_POOL_ID: 'us-east-1_Example01',
+		ISSUER: undefined,
+		AUDIENCE: undefined,
+	}
+	await expect(coldStartWith({ ...cognito, COGNITO_CLIENT_ID: undefined })).rejects.toThrow(
+		'environment variable COGNITO_CLIENT_ID is not set',
+	)
+	// The cold start's JWKS prefetch (scheduled with setImmediate) would ask AWS for the pool's
+	// keys: it is held back, so that no test reaches the internet.
+	vi.useFakeTimers({ toFake: ['setImmediate'] })
+	try {
+		const { handler } = await coldStartWith({ ...cognito, COGNITO_CLIENT_ID: 'example-client' })
+		expect(typeof handler).toBe('function')
+	} finally {
+		vi.clearAllTimers()
+		vi.useRealTimers()
 	}
 })

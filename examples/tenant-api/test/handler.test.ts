@@ -118,6 +118,34 @@ describe('tenant-api', () => {
 		expect(await handler(noItem, lambdaContext())).toMatchObject({ statusCode: 400 })
 	})
 
+	it.each([['null'], ['7'], ['"widget"']])(
+		'refuses a PUT whose JSON body is %s, not an object (422), and stores nothing',
+		async (body) => {
+			const token = await tokenFor('soylent')
+			stack.dynamodb.clearRequests()
+			const event = httpApiEvent({
+				method: 'PUT',
+				path: '/tenants/soylent/items/scalar',
+				pathParameters: { tenantId: 'soylent', itemId: 'scalar' },
+				headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+				body,
+			})
+			const response = (await handler(event, lambdaContext())) as APIGatewayProxyStructuredResultV2
+			expect(response.statusCode).toBe(422)
+			expect(stack.dynamodb.requests.map((request) => request.operation)).not.toContain('PutItem')
+		},
+	)
+
+	it('answers items as application/json', async () => {
+		const token = await tokenFor('umbrella')
+		const put = await call('PUT', '/tenants/umbrella/items/typed', { token, body: { a: 1 } })
+		const get = await call('GET', '/tenants/umbrella/items/typed', { token })
+		expect([put.headers?.['Content-Type'], get.headers?.['Content-Type']]).toEqual([
+			'application/json',
+			'application/json',
+		])
+	})
+
 	it.each([
 		['JSON sent as text/plain', 'text/plain', '{"name":"widget"}'],
 		['a form', 'application/x-www-form-urlencoded', 'name=widget'],
@@ -190,6 +218,16 @@ describe('tenant-api', () => {
 			expect(response.statusCode).toBe(400)
 		},
 	)
+
+	it('keys item ids of up to 1,024 bytes, counted in UTF-8, and answers longer ones 400', async () => {
+		const token = await tokenFor('wayne')
+		const status = async (itemId: string) =>
+			(await call('GET', `/tenants/wayne/items/${itemId}`, { token })).statusCode
+		expect(await status('x'.repeat(1_024))).toBe(404)
+		expect(await status('x'.repeat(1_025))).toBe(400)
+		// 342 characters, 1,026 bytes: DynamoDB's key limit counts bytes.
+		expect(await status('€'.repeat(342))).toBe(400)
+	})
 
 	it('limits each tenant separately (429 with Retry-After)', async () => {
 		// The stack counts in one-day windows: on the real clock, a run crossing midnight UTC

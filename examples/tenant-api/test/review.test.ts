@@ -52,6 +52,18 @@ describe('review: tenant-api PUT bodies that end in a 500', () => {
 	})
 })
 
+describe('the item size limit', () => {
+	it('stores an item whose JSON text is exactly 350,000 bytes, and refuses one byte more (413)', async () => {
+		// `{"notes":"…"}` is 12 bytes around the notes.
+		expect((await putItem(JSON.stringify({ notes: 'x'.repeat(349_988) }))).statusCode).toBe(201)
+		expect((await putItem(JSON.stringify({ notes: 'x'.repeat(349_989) }))).statusCode).toBe(413)
+	})
+
+	it('counts the limit in UTF-8 bytes: 120,000 three-byte characters are a 413', async () => {
+		expect((await putItem(JSON.stringify({ notes: '€'.repeat(120_000) }))).statusCode).toBe(413)
+	})
+})
+
 describe('deeply nested bodies', () => {
 	it('checks a body nested 100,000 deep without overflowing the stack', async () => {
 		const deep = `{"a":${'['.repeat(100_000)}1${']'.repeat(100_000)}}`

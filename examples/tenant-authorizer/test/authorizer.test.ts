@@ -186,6 +186,13 @@ describe('tenant-authorizer', () => {
 		expect((await requestAs(withOthers, 'acme')).statusCode).toBe(200)
 	})
 
+	it('downstream: reads the scope claim as space-separated names only: profile:read after a comma or a tab is another scope', async () => {
+		for (const scope of ['openid,profile:read', 'openid\tprofile:read']) {
+			const decision = await authorizeRequest(await tokenFor('acme', { scope }))
+			expect((await requestAs(decision, 'acme')).statusCode).toBe(403)
+		}
+	})
+
 	it('downstream: logs its 403 for a missing scope as one JSON line naming the reason', async () => {
 		const decision = await authorizeRequest(await tokenFor('acme', { scope: 'profile:write' }))
 		const logged = vi.mocked(console.error)

@@ -1,7 +1,9 @@
 import { GetItemCommand, ScanCommand } from '@aws-sdk/client-dynamodb'
+import middy from '@middy/core'
+import secretsManager, { secret } from '@middy/secrets-manager'
 import { lambdaContext } from '@tenantry/testing'
 import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda'
-import { beforeEach, describe, expect, it } from 'vitest'
+import { beforeEach, describe, expect, it, vi } from 'vitest'
 import {
 	eventsTable,
 	pseudonymKeySecretId,
@@ -67,6 +69,30 @@ describe('webhook-ingest', () => {
 		expect(await senderOf('globex', 'Jane@Example.com')).not.toBe(acme)
 	})
 
+	it("keeps the tenant and the e-mail apart in the pseudonym: acme's co1@… and acmeco's 1@… differ", async () => {
+		// Without a separator both would be the keyed hash of "acmeco1@example.com".
+		local.stack.secretsManager.putSecret('tenants/acmeco', { shared_secret: 'acmeco-secret' })
+		const senderOf = async (tenant: string, email: string, secret?: string) => {
+			const event = webhook({ data: { email } })
+			const delivered = await deliver(tenant, JSON.stringify(event), secret ? { secret } : {})
+			expect(delivered.statusCode).toBe(202)
+			return (await storedEvent(tenant, event.id)).Item?.sender?.S
+		}
+		const acme = await senderOf('acme', 'co1@example.com')
+		expect(await senderOf('acmeco', '1@example.com', 'acmeco-secret')).not.toBe(acme)
+	})
+
+	it.each([[null], [42], [['jane@example.com']]])(
+		'stores an event whose e-mail is %j, not text, without it and without a sender',
+		async (email) => {
+			const event = webhook({ data: { amount: 1, email } })
+			expect((await deliver('acme', JSON.stringify(event))).statusCode).toBe(202)
+			const { Item } = await storedEvent('acme', event.id)
+			expect(JSON.parse(Item?.data?.S ?? '')).toEqual({ amount: 1 })
+			expect(Item?.sender).toBeUndefined()
+		},
+	)
+
 	it('refuses a replayed delivery (401), and stores a re-signed retry only once', async () => {
 		const event = webhook()
 		const body = JSON.stringify(event)
@@ -83,6 +109,16 @@ describe('webhook-ingest', () => {
 			.client()
 			.send(new ScanCommand({ TableName: eventsTable }))
 		expect(Items?.filter((item) => item.pk?.S === `TENANT#acme#EVENT#${event.id}`)).toHaveLength(1)
+	})
+
+	it('keeps the first delivery of an event id: a re-signed one with other data is answered 202 and changes nothing', async () => {
+		const first = webhook({ data: { amount: 1 } })
+		expect((await deliver('acme', JSON.stringify(first))).statusCode).toBe(202)
+		const resent = { ...first, data: { amount: 2 } }
+		const later = { timestamp: new Date(Date.now() + 1_000) }
+		expect((await deliver('acme', JSON.stringify(resent), later)).statusCode).toBe(202)
+		const { Item } = await storedEvent('acme', first.id)
+		expect(JSON.parse(Item?.data?.S ?? '')).toEqual({ amount: 1 })
 	})
 
 	it('answers every credential failure with the same 401', async () => {
@@ -124,6 +160,46 @@ describe('webhook-ingest', () => {
 		for (let i = 0; i < 5; i++)
 			expect((await deliver('acme', JSON.stringify(webhook()))).statusCode).toBe(202)
 		expect(local.stack.secretsManager.calls()).toBe(0)
+	})
+
+	it('keeps the app-wide secret for the life of the container: an hour on, a delivery fetches it not again', async () => {
+		expect((await deliver('acme', JSON.stringify(webhook()))).statusCode).toBe(202)
+		local.stack.secretsManager.resetCalls()
+		vi.useFakeTimers({ toFake: ['Date'], now: Date.now() + 3_600_000 })
+		try {
+			expect((await deliver('acme', JSON.stringify(webhook()))).statusCode).toBe(202)
+		} finally {
+			vi.useRealTimers()
+		}
+		expect(local.stack.secretsManager.calls(pseudonymKeySecretId)).toBe(0)
+	})
+
+	it('keeps the app-wide secret out of another secretsManager() of the bundle left on the default cache key', async () => {
+		expect((await deliver('acme', JSON.stringify(webhook()))).statusCode).toBe(202)
+		local.stack.secretsManager.putSecret('other-app-secret', 'other-value')
+		const other = middy(async (_event: unknown, context: Record<string, unknown>) => ({
+			other: context.otherValue,
+			pseudonymKey: context.pseudonymKey,
+		})).use(
+			secretsManager({
+				fetchData: { otherValue: secret<string>('other-app-secret') },
+				setToContext: true,
+				disablePrefetch: true,
+			}),
+		)
+		expect(await other({}, lambdaContext())).toEqual({
+			other: 'other-value',
+			pseudonymKey: undefined,
+		})
+	})
+
+	it('stores when the event was received', async () => {
+		const before = Date.now()
+		const event = webhook()
+		expect((await deliver('acme', JSON.stringify(event))).statusCode).toBe(202)
+		const receivedAt = Date.parse((await storedEvent('acme', event.id)).Item?.receivedAt?.S ?? '')
+		expect(receivedAt).toBeGreaterThanOrEqual(before)
+		expect(receivedAt).toBeLessThanOrEqual(Date.now())
 	})
 
 	it('answers 503 with Retry-After, not 500, while DynamoDB fails, storing nothing; the retry is stored', async () => {
@@ -174,4 +250,26 @@ describe('webhook-ingest', () => {
 			expect((await deliver('acme', body)).statusCode).toBe(422)
 		},
 	)
+
+	it.each([
+		['an id with a character outside [A-Za-z0-9_-]', { id: 'evt/1' }],
+		['an id of 129 characters', { id: 'e'.repeat(129) }],
+		['a type of 129 characters', { type: 't'.repeat(129) }],
+		['data that is an array', { data: [{ email: 'jane@example.com' }] }],
+		['data that is null', { data: null }],
+		['data that is text', { data: 'jane@example.com' }],
+	])('answers 422 for a webhook with %s, storing nothing', async (_name, overrides) => {
+		const event = webhook(overrides)
+		expect((await deliver('acme', JSON.stringify(event))).statusCode).toBe(422)
+		const { Items } = await local.stack.dynamodb
+			.client()
+			.send(new ScanCommand({ TableName: eventsTable }))
+		expect(Items?.filter((item) => item.pk?.S?.endsWith(`#EVENT#${event.id}`))).toEqual([])
+	})
+
+	it('stores a webhook whose id and type are 128 characters, the most it takes', async () => {
+		const event = webhook({ id: `evt-${'e'.repeat(124)}`, type: 't'.repeat(128) })
+		expect((await deliver('acme', JSON.stringify(event))).statusCode).toBe(202)
+		expect((await storedEvent('acme', event.id)).Item?.type).toEqual({ S: event.type })
+	})
 })

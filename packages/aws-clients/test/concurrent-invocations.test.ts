@@ -274,6 +274,18 @@ describe('concurrent invocations in one process, tracked per async context', () 
 		])
 	})
 
+	it('keeps the request in flight when another awsClients with concurrentInvocations is built during it (a route imported lazily)', async () => {
+		const run = pipeline(
+			tenantDynamoDbOptions(stack, { concurrentInvocations: true }),
+			async (context) => {
+				awsClients(tenantDynamoDbOptions(stack, { concurrentInvocations: true }))
+				return readSecret(context.clients.dynamodb)
+			},
+		)
+		const acme = await run.invoke('acme')
+		expect([acme.statusCode, JSON.parse(acme.body)]).toEqual([200, 'TENANT#acme#secret'])
+	})
+
 	it('with awsClientsPlugin(), ends the request that called a handler and left it running: a client kept in it is refused afterwards', async () => {
 		expect(await routeLeftRunning(stack, true)).toEqual({ statusCode: 200, afterwards: 403 })
 	})

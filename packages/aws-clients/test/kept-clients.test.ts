@@ -10,6 +10,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import { awsClients, awsClientsPlugin, type GuardViolation } from '../src/index.js'
 import { requestBindingName } from '../src/request-binding.js'
 import {
+	contextWithoutRequestId,
 	handSetTenant,
 	keptClientAt,
 	pipeline,
@@ -247,6 +248,14 @@ describe('a kept client in code that runs outside the handler', () => {
 
 		it("treats a middy handler called inside a request with its context (a router's route) as part of that request", async () => {
 			const acme = await routedRequest(stack).invoke('acme')
+			expect([acme.statusCode, JSON.parse(acme.body)]).toEqual([
+				200,
+				{ routed: 'TENANT#acme#secret', after: 'TENANT#acme#secret' },
+			])
+		})
+
+		it("treats a route given the request's own context object as part of that request when the context has no awsRequestId", async () => {
+			const acme = await routedRequest(stack).invoke('acme', {}, contextWithoutRequestId())
 			expect([acme.statusCode, JSON.parse(acme.body)]).toEqual([
 				200,
 				{ routed: 'TENANT#acme#secret', after: 'TENANT#acme#secret' },

@@ -1,8 +1,9 @@
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb'
-import { afterAll, beforeAll, beforeEach, expect, it } from 'vitest'
+import { afterAll, beforeAll, beforeEach, expect, it, vi } from 'vitest'
 import { awsClientsPlugin } from '../src/index.js'
 import { usesAsyncContextFrame } from '../src/request-facts.js'
 import {
+	contextWithoutRequestId,
 	gate,
 	pipeline,
 	readSecret,
@@ -101,4 +102,81 @@ it('reads the storage Node keeps async contexts in from its flags, else from its
 		if (saved === undefined) delete process.env.NODE_OPTIONS
 		else process.env.NODE_OPTIONS = saved
 	}
+})
+
+/**
+ * The package and harness as a process that never saw invocations overlap loads them: the test
+ * above switched this one to tracking per async context for good.
+ */
+const freshProcess = async () => {
+	vi.resetModules()
+	const [harness, { awsClientsPlugin }, { usesAsyncContextFrame }] = await Promise.all([
+		import('./harness.js'),
+		import('../src/index.js'),
+		import('../src/request-facts.js'),
+	])
+	return { ...harness, awsClientsPlugin, usesAsyncContextFrame }
+}
+
+it("refuses globex's kept client in acme's request while a globex request overlaps it, when neither context has an awsRequestId", async () => {
+	// Two context objects without an id are two invocations, not one invocation's route.
+	const fresh = await freshProcess()
+	let kept: DynamoDBClient | undefined
+	const globexRunning = fresh.gate()
+	const acmeRead = fresh.gate()
+	const run = fresh.pipeline(
+		fresh.tenantDynamoDbOptions(stack, { concurrentInvocations: false }),
+		async (context) => {
+			if (context.tenant.id === 'globex') {
+				if (kept === undefined) {
+					kept = context.clients.dynamodb
+					return 'kept'
+				}
+				globexRunning.open()
+				await acmeRead.opened
+				return 'globex'
+			}
+			await globexRunning.opened
+			try {
+				return { kept: await fresh.readSecret(kept, 'globex') }
+			} finally {
+				acmeRead.open()
+			}
+		},
+		{ plugin: fresh.awsClientsPlugin() },
+	)
+	await run.invoke('globex', {}, contextWithoutRequestId())
+	const [acme] = await Promise.all([
+		run.invoke('acme', {}, contextWithoutRequestId()),
+		run.invoke('globex', {}, contextWithoutRequestId()),
+	])
+	expect(JSON.parse(acme.body)).toEqual({ kept: 403 })
+})
+
+it('ends the record of the request that switched tracking when it ends: a read it left running is refused', async () => {
+	const fresh = await freshProcess()
+	const globexStarted = fresh.gate()
+	const answered = fresh.gate()
+	let leftRunning: Promise<unknown> = Promise.resolve()
+	const run = fresh.pipeline(
+		fresh.tenantDynamoDbOptions(stack, { concurrentInvocations: false }),
+		async (context) => {
+			// acme's request is in flight when globex's starts: globex's switches tracking.
+			if (context.tenant.id === 'acme') {
+				await globexStarted.opened
+				return 'acme'
+			}
+			globexStarted.open()
+			const client = context.clients.dynamodb
+			leftRunning = answered.opened.then(() => fresh.readSecret(client, 'globex'))
+			return fresh.readSecret(client, 'globex')
+		},
+		{ plugin: fresh.awsClientsPlugin() },
+	)
+	const [, globex] = await Promise.all([run.invoke('acme'), run.invoke('globex')])
+	answered.open()
+	// As in the test above, globex's own read is served where AsyncContextFrame tells the
+	// requests apart (Node 24), and refused with async_hooks storage (Node 22).
+	expect(JSON.parse(globex.body)).toBe(fresh.usesAsyncContextFrame() ? 'TENANT#globex#secret' : 403)
+	expect(await leftRunning).toBe(403)
 })

@@ -1,4 +1,8 @@
-import { CreateSecretCommand, type SecretsManagerClient } from '@aws-sdk/client-secrets-manager'
+import {
+	CreateSecretCommand,
+	GetSecretValueCommand,
+	type SecretsManagerClient,
+} from '@aws-sdk/client-secrets-manager'
 import { describe, expect, it } from 'vitest'
 import type { HmacAuthOptions } from '../src/index.js'
 import {
@@ -73,6 +77,21 @@ describe('during a rotation', () => {
 		expect((await send('fresh')).statusCode).toBe(200)
 		expect(await send('leaked')).toEqual(unauthorizedResponse())
 		expect(lastReason(h)).toBe('hmac_signature_mismatch')
+	})
+
+	it('verifies the AWSPREVIOUS version until the last millisecond before CreatedDate plus previousVersionGraceMs, and not at it', async () => {
+		const { send, clock, secretId } = setup({ shared_secret: 'leaked' }, {}, 60_000)
+		local.secretsManager.putSecret(secretId, { shared_secret: 'fresh' })
+		// The CreatedDate the middleware reads, as the SDK parses it from the endpoint's answer.
+		const { CreatedDate } = await local.client.send(
+			new GetSecretValueCommand({ SecretId: secretId }),
+		)
+		const graceEnd = (CreatedDate as Date).getTime() + 60_000
+		clock.advance(graceEnd - 1 - clock.now())
+		expect((await send('leaked')).statusCode).toBe(200)
+		clock.advance(1)
+		expect((await send('fresh')).statusCode).toBe(200)
+		expect((await send('leaked')).statusCode).toBe(401)
 	})
 
 	it('never tries AWSPREVIOUS with previousVersionGraceMs 0, or when the JSON names no previous secret', async () => {

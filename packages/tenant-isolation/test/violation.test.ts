@@ -194,6 +194,24 @@ describe('assertTenantAccess', () => {
 		},
 	)
 
+	it('clips the path, method and owner of a refused resource like every other report', async () => {
+		// The path and method are the client's text, the owner may be a resource's: the report stays bounded.
+		const owner = 'o'.repeat(300)
+		const { handler, violations } = ownerCheck(owner)
+		const long = `/${'a'.repeat(300)}`
+		await expect(
+			handler(httpApiEvent({ method: 'X'.repeat(300), path: long }), lambdaContext()),
+		).resolves.toMatchObject({ statusCode: 403 })
+		expect(violations).toMatchObject([
+			{
+				code: 'tenant_access_denied',
+				claimedTenant: `${owner.slice(0, 128)}…`,
+				path: `${long.slice(0, 128)}…`,
+				method: `${'X'.repeat(128)}…`,
+			},
+		])
+	})
+
 	it('throws a 403 for a tenant context built elsewhere, and a misconfigured 500 without one', async () => {
 		const { createTenantContext } = await import('@tenantry/util')
 		expect(() => assertTenantAccess({ tenant: createTenantContext('acme') }, 'globex')).toThrow(

@@ -78,6 +78,19 @@ describe('albMultiValueHeaders', () => {
 		})
 	})
 
+	it('moves a header named __proto__ as a field like any other, never as the prototype', () => {
+		// A handler may echo header names it was sent; JSON.parse gives such a name as an own key.
+		const headers = JSON.parse('{"__proto__": "x", "Content-Type": "text/plain"}') as object
+		const moved = after(multiValueAlbEvent, { statusCode: 200, headers }) as {
+			multiValueHeaders: object
+		}
+		expect(Object.getPrototypeOf(moved.multiValueHeaders)).toBe(Object.prototype)
+		expect(Object.entries(moved.multiValueHeaders)).toEqual([
+			['__proto__', ['x']],
+			['Content-Type', ['text/plain']],
+		])
+	})
+
 	it("copies the response, never changes the handler's object", () => {
 		const shared = Object.freeze({
 			statusCode: 200,

@@ -97,6 +97,9 @@ describe('quietClientErrors', () => {
 
 	it.each([
 		['a number', { package: 42 }],
+		// A non-string there could carry the request's data.
+		['an object', { package: { data: '{"email":"a@example.com"' } }],
+		['an array', { package: ['a@example.com'] }],
 		['an error without one', new SyntaxError('Unexpected end of JSON input')],
 		['no cause', undefined],
 	])('names no package when the cause holds %s', async (_, cause) => {
@@ -107,7 +110,7 @@ describe('quietClientErrors', () => {
 		})
 		const thrown = await thrownBy(() => middleware.before?.({}))
 		expect(thrown).toBeInstanceOf(HttpError)
-		expect((thrown as Error).cause).toEqual({ package: undefined })
+		expect((thrown as Error).cause).toStrictEqual({ package: undefined })
 	})
 
 	it('answers what a synchronous before answers, synchronously', () => {
