@@ -123,14 +123,11 @@ describe('tenant-api', () => {
 		async (body) => {
 			const token = await tokenFor('soylent')
 			stack.dynamodb.clearRequests()
-			const event = httpApiEvent({
-				method: 'PUT',
-				path: '/tenants/soylent/items/scalar',
-				pathParameters: { tenantId: 'soylent', itemId: 'scalar' },
-				headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+			const response = await call('PUT', '/tenants/soylent/items/scalar', {
+				token,
+				headers: { 'content-type': 'application/json' },
 				body,
 			})
-			const response = (await handler(event, lambdaContext())) as APIGatewayProxyStructuredResultV2
 			expect(response.statusCode).toBe(422)
 			expect(stack.dynamodb.requests.map((request) => request.operation)).not.toContain('PutItem')
 		},
@@ -153,17 +150,11 @@ describe('tenant-api', () => {
 	])('answers a PUT of %s 415 and stores nothing', async (_name, contentType, body) => {
 		const token = await tokenFor('acme')
 		stack.dynamodb.clearRequests()
-		const event = httpApiEvent({
-			method: 'PUT',
-			path: '/tenants/acme/items/plain',
-			pathParameters: { tenantId: 'acme', itemId: 'plain' },
-			headers: {
-				authorization: `Bearer ${token}`,
-				...(contentType === undefined ? {} : { 'content-type': contentType }),
-			},
+		const response = await call('PUT', '/tenants/acme/items/plain', {
+			token,
+			headers: contentType === undefined ? {} : { 'content-type': contentType },
 			body,
 		})
-		const response = (await handler(event, lambdaContext())) as APIGatewayProxyStructuredResultV2
 		expect(response.statusCode).toBe(415)
 		expect(stack.dynamodb.requests.map((request) => request.operation)).not.toContain('PutItem')
 	})
