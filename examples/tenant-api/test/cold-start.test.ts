@@ -59,7 +59,10 @@ it('fails the cold start when a required variable is set but empty', async () =>
 })
 
 it('with a Cognito user pool configured, needs its app client and no ISSUER or AUDIENCE', async () => {
+	// Every variable it reads is set here: the first test's would not be there when run alone.
 	const cognito = {
+		DYNAMODB_TABLE_NAME: 'tenant-items',
+		TENANT_ROLE_ARN: 'arn:aws:iam::000000000000:role/tenant-data',
 		COGNITO_USER_POOL_ID: 'us-east-1_Example01',
 		ISSUER: undefined,
 		AUDIENCE: undefined,

@@ -79,6 +79,7 @@ describe('webhook-ingest', () => {
 			return (await storedEvent(tenant, event.id)).Item?.sender?.S
 		}
 		const acme = await senderOf('acme', 'co1@example.com')
+		expect(acme).toEqual(expect.any(String))
 		expect(await senderOf('acmeco', '1@example.com', 'acmeco-secret')).not.toBe(acme)
 	})
 

@@ -59,8 +59,11 @@ describe('ALB query parameters, URL-encoded names and values included', () => {
 		// A value that is no string is not decoded into one: it names no tenant it could match.
 		event.multiValueQueryStringParameters = { tenant: [new String('acme')] as never }
 		const other = await run(event, true)
-		expect(other.response.statusCode).not.toBe(200)
+		expect(other.response.statusCode).toBe(403)
 		expect(other.seen).toEqual([])
+		expect(other.violations).toEqual([
+			expect.objectContaining({ code: 'tenant_mismatch', tenant: 'acme', source: 'query' }),
+		])
 	})
 
 	it('multi-value target group: a repeated name, acme then globex, is a 403 (every value is read)', async () => {

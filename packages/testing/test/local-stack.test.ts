@@ -52,7 +52,7 @@ describe('startLocalStack', () => {
 		const before = listening()
 		await expect(
 			startLocalStack({ identityProvider: { algorithms: ['HS256' as SigningAlgorithm] } }),
-		).rejects.toThrow()
+		).rejects.toThrow('Invalid or unsupported "alg" (Algorithm) value')
 		await new Promise((resolve) => setImmediate(resolve))
 		expect(listening()).toBe(before)
 	})

@@ -202,19 +202,19 @@ describe('local STS answers it rarely gives', () => {
 	})
 
 	it('answers InvalidAction for an action it does not know, or another API version', async () => {
-		const send = async (body: string, method = 'POST') => {
+		const send = async (body: string) => {
 			const response = await fetch(sts.endpoint, {
-				method,
+				method: 'POST',
 				headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
-				...(method === 'POST' ? { body } : {}),
+				body,
 			})
 			return { status: response.status, xml: await response.text() }
 		}
-		for (const [body, method] of [
-			['Action=GetSessionTokenSomewhere&Version=2011-06-15', 'POST'],
-			['Action=AssumeRole&Version=2010-01-01', 'POST'],
+		for (const body of [
+			'Action=GetSessionTokenSomewhere&Version=2011-06-15',
+			'Action=AssumeRole&Version=2010-01-01',
 		])
-			expect(await send(body ?? '', method)).toMatchObject({
+			expect(await send(body)).toMatchObject({
 				status: 400,
 				xml: expect.stringContaining('<Code>InvalidAction</Code>'),
 			})
