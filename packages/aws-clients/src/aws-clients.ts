@@ -156,6 +156,7 @@ export const awsClients = <const C extends ClientClasses>(
 		)
 	}
 	const scopesByTenant = credentials !== undefined || guard !== undefined
+	const answerErrors = answerServiceErrors(outages?.retryAfterSec)
 
 	const entries: Entry[] = Object.entries(resolved.clients).map(([name, ClientClass]) => {
 		const config = { ...resolved.config, ...resolved.perClient[name] }
@@ -179,8 +180,7 @@ export const awsClients = <const C extends ClientClasses>(
 			entry.scoped,
 			credentials === undefined ? {} : { credentials: credentials.providerFor(tenant) },
 		)
-		bindToTenantRequests(client, tenant, requestFacts, onViolation)
-		answerServiceErrors(client, outages?.retryAfterSec)
+		bindToTenantRequests(client, tenant, requestFacts, onViolation, answerErrors)
 		if (guard !== undefined && serviceIdOf(client) === 'DynamoDB')
 			attachGuard(client, tenant, guard, requestFacts, onViolation)
 		return client

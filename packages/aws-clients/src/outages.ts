@@ -1,8 +1,6 @@
 import { isHttpError, serviceUnavailable, withoutRawExchange } from '@tenantry/util'
 import { AwsServiceUnavailableError } from './errors.js'
-import { addToStack, operationOf } from './middleware-stack.js'
-
-const outagesMiddlewareName = 'tenantryOutages'
+import { operationOf } from './middleware-stack.js'
 
 /** How the SDK marks what went wrong with a call (`@smithy/types` `SdkError`). */
 interface SdkErrorFields {
@@ -119,27 +117,25 @@ export const isServiceOutage = (error: unknown): boolean => {
 	)
 }
 
+/** What a tenant client's `send()` rejects with instead of `error`, the SDK's for `commandName`. */
+export type ServiceErrorAnswer = (error: unknown, commandName: unknown) => never
+
 /**
  * How a client's `send()` rejects. With a 503 (`Retry-After`) when the service is unavailable,
  * after the SDK's own retries: `@middy/http-error-handler` answers it as such, where the SDK's
- * error would be a 500. In the `initialize` step, so it sees what the retries leave. Any other
- * error (and every one with `outages: false`, no `retryAfterSec`) rejects as a copy without its
- * raw HTTP exchange: the error handler logs it as a 500, and through `$response`'s socket a
- * logger printing hidden properties would print the signed request, the tenant session's token
- * included. The copy keeps class, name, message and `$metadata` for the handler's own checks.
+ * error would be a 500. Applied in the `initialize` step (by the request binding's entry), so it
+ * sees what the retries leave. Any other error (and every one with `outages: false`, no
+ * `retryAfterSec`) rejects as a copy without its raw HTTP exchange: the error handler logs it as
+ * a 500, and through `$response`'s socket a logger printing hidden properties would print the
+ * signed request, the tenant session's token included. The copy keeps class, name, message and
+ * `$metadata` for the handler's own checks.
  */
-export const answerServiceErrors = (client: object, retryAfterSec: number | undefined): void => {
-	addToStack(
-		client,
-		'initialize',
-		outagesMiddlewareName,
-		(next, context) => (args) =>
-			next(args).catch((error: unknown) => {
-				if (retryAfterSec === undefined || !isServiceOutage(error)) throw withoutRawExchange(error)
-				throw serviceUnavailable(
-					retryAfterSec,
-					new AwsServiceUnavailableError(operationOf(context.commandName) || 'unknown', error),
-				)
-			}),
-	)
-}
+export const answerServiceErrors =
+	(retryAfterSec: number | undefined): ServiceErrorAnswer =>
+	(error, commandName) => {
+		if (retryAfterSec === undefined || !isServiceOutage(error)) throw withoutRawExchange(error)
+		throw serviceUnavailable(
+			retryAfterSec,
+			new AwsServiceUnavailableError(operationOf(commandName) || 'unknown', error),
+		)
+	}

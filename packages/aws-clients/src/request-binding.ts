@@ -7,6 +7,7 @@ import {
 } from '@tenantry/util'
 import { ClientOfAnotherTenantError, packageName } from './errors.js'
 import { addToStack, operationOf } from './middleware-stack.js'
+import type { ServiceErrorAnswer } from './outages.js'
 import type { RequestFactsSlot } from './request-facts.js'
 import type { GuardViolationReporter } from './violation.js'
 
@@ -24,12 +25,17 @@ type CredentialProvider = (options?: unknown) => Promise<unknown>
  * provider and signing, so a refused request calls nothing and sends nothing. The credentials
  * are checked too: presigners such as `createPresignedPost` read `config.credentials()` directly,
  * and so can any code holding the client. Binding again replaces the check.
+ *
+ * The same entry answers the errors of the sends it lets through (`answerServiceErrors`): the SDK
+ * sorts and rebuilds the stack on every send, at a cost per entry. A refusal is not the SDK's
+ * error and is not answered as one.
  */
 export const bindToTenantRequests = (
 	client: object,
 	tenant: TenantContext,
 	facts: RequestFactsSlot,
 	reporter: GuardViolationReporter,
+	answer: ServiceErrorAnswer,
 ): void => {
 	const service = (serviceIdOf(client) ?? 'aws').replace(/\s+/g, '').toLowerCase()
 	const serves = (): boolean => facts.current().tenantId === tenant.id
@@ -56,7 +62,9 @@ export const bindToTenantRequests = (
 		'initialize',
 		requestBindingName,
 		(next, context) => (args) =>
-			serves() ? next(args) : refuse(operationOf(context.commandName) || 'unknown'),
+			serves()
+				? next(args).catch((error: unknown) => answer(error, context.commandName))
+				: refuse(operationOf(context.commandName) || 'unknown'),
 	)
 	const config = (client as { config?: { credentials?: unknown } }).config
 	const provider = config?.credentials

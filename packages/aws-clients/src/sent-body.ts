@@ -22,28 +22,24 @@ const membersWritten = (text: string): number => {
 }
 
 /**
- * Members a parsed JSON value holds, nested ones included. Own keys only: an enumerable property
- * on `Object.prototype` must not make up for a member a duplicate took away. A stack, not
- * recursion: a body may nest deeper than the call stack goes.
+ * Members a parsed JSON value holds, nested ones included. Own keys only (`Object.values`): an
+ * enumerable property on `Object.prototype` must not make up for a member a duplicate took away.
+ * A stack, not recursion: a body may nest deeper than the call stack goes. No closure: this runs
+ * on every guarded send.
  */
 const membersParsed = (value: unknown): number => {
 	let members = 0
-	const pending: object[] = []
-	const visit = (next: unknown) => {
-		if (typeof next === 'object' && next !== null) pending.push(next)
-	}
-	visit(value)
+	const pending: unknown[] = [value]
 	while (pending.length > 0) {
-		const next = pending.pop() as object
+		const next = pending.pop()
+		if (typeof next !== 'object' || next === null) continue
 		if (Array.isArray(next)) {
-			for (const element of next) visit(element)
+			for (const element of next) pending.push(element)
 			continue
 		}
-		for (const key in next) {
-			if (!Object.hasOwn(next, key)) continue
-			members++
-			visit((next as Record<string, unknown>)[key])
-		}
+		const values = Object.values(next)
+		members += values.length
+		for (const nested of values) pending.push(nested)
 	}
 	return members
 }
