@@ -3,6 +3,7 @@ import { type Template, templateOf } from '../examples.js'
 import {
 	type AssumeRoleRequest,
 	allows,
+	type Call,
 	mayAssume,
 	type Principal,
 	type Statement,
@@ -151,6 +152,77 @@ describe('iam-policy: trust policies', () => {
 		expect(mayAssume(open, everything, ask(functionRole, { tenant_id: '*' }))).toBe(false)
 	})
 
+	it('only its own name spares an IAM user its own policy: not its account, not everyone', () => {
+		const alice: Principal = { type: 'user', arn: `arn:aws:iam::${account}:user/alice` }
+		// Named among others, the user is still named.
+		const named = trust({ Principal: { AWS: [`arn:aws:iam::${account}:root`, alice.arn] } })
+		expect(mayAssume(named, [], ask(alice))).toBe(true)
+		// "IAM JSON policy elements: Principal": the account as principal delegates to the account,
+		// whose identity policies must then allow the user.
+		const byAccount = trust({ Principal: { AWS: account } })
+		expect(mayAssume(byAccount, [], ask(alice))).toBe(false)
+		expect(mayAssume(byAccount, mayAssumeTenantRole, ask(alice))).toBe(true)
+		// "Cross-account policy evaluation logic": another account's user needs its own Allow too.
+		const bob: Principal = { type: 'user', arn: 'arn:aws:iam::111111111111:user/bob' }
+		for (const principal of ['*', { AWS: '*' }]) {
+			const open = trust({ Principal: principal })
+			expect(mayAssume(open, [], ask(bob)), JSON.stringify(principal)).toBe(false)
+			expect(mayAssume(open, everything, ask(bob)), JSON.stringify(principal)).toBe(true)
+		}
+	})
+
+	it('a statement naming the user spares it its own policy only when that statement applies', () => {
+		const alice: Principal = { type: 'user', arn: `arn:aws:iam::${account}:user/alice` }
+		const policy: Statement[] = [
+			...trust({
+				Principal: { AWS: alice.arn },
+				Condition: { StringEquals: { 'aws:RequestTag/tenant_id': 'globex' } },
+			}),
+			...trust({ Principal: { AWS: account } }),
+		]
+		// The account statement lets alice's own policies decide; the one naming her does not apply.
+		expect(mayAssume(policy, [], ask(alice, { tenant_id: 'acme' }))).toBe(false)
+		expect(mayAssume(policy, mayAssumeTenantRole, ask(alice, { tenant_id: 'acme' }))).toBe(true)
+		expect(mayAssume(policy, [], ask(alice, { tenant_id: 'globex' }))).toBe(true)
+	})
+
+	it('a service principal trusts that service and no other', () => {
+		const service = (name: string): Principal => ({ type: 'service', service: name })
+		const policy = trust({
+			Principal: { Service: 'lambda.amazonaws.com' },
+			Action: 'sts:AssumeRole',
+		})
+		expect(trusts(policy, ask(service('lambda.amazonaws.com'), {}))).toBe(true)
+		expect(trusts(policy, ask(service('ec2.amazonaws.com'), {}))).toBe(false)
+	})
+
+	it("the calling role's own tags are aws:PrincipalTag keys, its session name sts:RoleSessionName", () => {
+		const policy = trust({
+			Principal: { AWS: functionRoleArn },
+			Condition: {
+				StringEquals: { 'aws:PrincipalTag/team': 'ops', 'sts:RoleSessionName': 'items' },
+			},
+		})
+		const caller = (team: string): Principal => ({ ...functionRole, tags: { team } })
+		const session = (name: string) => ({ roleSessionName: name })
+		expect(trusts(policy, ask(caller('ops'), undefined, session('items')))).toBe(true)
+		expect(trusts(policy, ask(caller('dev'), undefined, session('items')))).toBe(false)
+		expect(trusts(policy, ask(caller('ops'), undefined, session('other')))).toBe(false)
+		expect(trusts(policy, ask(functionRole, undefined, session('items')))).toBe(false)
+	})
+
+	it('STS refuses past its limits: 50 tags, keys of 1-128 characters, session names of 2-64', () => {
+		const tags = (count: number) =>
+			Object.fromEntries(Array.from({ length: count }, (_, index) => [`key${index}`, 'v']))
+		expect(stsRefusal(ask(functionRole, tags(50)))).toBeUndefined()
+		expect(stsRefusal(ask(functionRole, tags(51)))).toBeDefined()
+		for (const key of ['', '*', 'a?', 'a#', 'k'.repeat(129)])
+			expect(stsRefusal(ask(functionRole, { [key]: 'v' })), key).toBeDefined()
+		expect(stsRefusal(ask(functionRole, { ['k'.repeat(128)]: 'v' }))).toBeUndefined()
+		expect(stsRefusal(ask(functionRole, {}, { roleSessionName: 'a' }))).toBeDefined()
+		expect(stsRefusal(ask(functionRole, {}, { roleSessionName: 'ab' }))).toBeUndefined()
+	})
+
 	it('throws on what it does not model rather than guess', () => {
 		for (const principal of [
 			{ Federated: 'cognito-identity.amazonaws.com' },
@@ -223,5 +295,117 @@ describe("iam-policy: what tenant-api's trust tests would catch", () => {
 				context: { 'dynamodb:LeadingKeys': ['TENANT#acme#ITEM#1'] },
 			}),
 		).toBe(false)
+	})
+})
+
+describe('iam-policy: identity policies and their conditions', () => {
+	const table = `arn:aws:dynamodb:us-east-1:${account}:table/tenant-items`
+	const call = (action: string, context: Call['context'] = {}, resource = table): Call => ({
+		action,
+		resource,
+		context,
+	})
+	const allowWhen = (Condition: Statement['Condition'], Resource: unknown = table): Statement[] => [
+		{ Effect: 'Allow', Action: 'dynamodb:GetItem', Resource, Condition },
+	]
+	const getItem = (context: Call['context']) => call('dynamodb:GetItem', context)
+	/** A policy variable, spelled out: `${aws:PrincipalTag/<key>}` is IAM's syntax, not JavaScript's. */
+	const tagVariable = (key: string) => ['$', `{aws:PrincipalTag/${key}}`].join('')
+
+	it('an explicit Deny wins over any Allow ("Policy evaluation logic")', () => {
+		const policy: Statement[] = [
+			{ Effect: 'Allow', Action: 'dynamodb:*', Resource: '*' },
+			{ Effect: 'Deny', Action: 'dynamodb:DeleteItem', Resource: table },
+		]
+		expect(allows(policy, call('dynamodb:DeleteItem'))).toBe(false)
+		expect(allows(policy, call('dynamodb:GetItem'))).toBe(true)
+	})
+
+	it('action names are case-insensitive, resource ARNs case-sensitive', () => {
+		expect(
+			allows([{ Effect: 'Allow', Action: 'DynamoDB:getitem', Resource: table }], getItem({})),
+		).toBe(true)
+		const other = table.replace('tenant-items', 'Tenant-Items')
+		expect(
+			allows([{ Effect: 'Allow', Action: 'dynamodb:GetItem', Resource: other }], getItem({})),
+		).toBe(false)
+	})
+
+	it('StringLike matches the whole value; StringEquals takes * and ? as themselves', () => {
+		const like = allowWhen({
+			'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': 'TENANT#acme#*' },
+		})
+		expect(allows(like, getItem({ 'dynamodb:LeadingKeys': ['TENANT#acme#ITEM#1'] }))).toBe(true)
+		expect(allows(like, getItem({ 'dynamodb:LeadingKeys': ['X#TENANT#acme#ITEM#1'] }))).toBe(false)
+		const equals = allowWhen({ StringEquals: { 'aws:PrincipalTag/tenant_id': 'acme*' } })
+		expect(allows(equals, getItem({ 'aws:PrincipalTag/tenant_id': 'acme-corp' }))).toBe(false)
+		expect(allows(equals, getItem({ 'aws:PrincipalTag/tenant_id': 'acme*' }))).toBe(true)
+	})
+
+	it('a policy variable whose tag the session lacks matches nothing, in a Resource or a Condition', () => {
+		// Neither an empty string nor the variable's own text: an attacker picks the partition key.
+		const resource = allowWhen(undefined, `${table}-${tagVariable('team')}*`)
+		expect(allows(resource, call('dynamodb:GetItem', {}, `${table}-x`))).toBe(false)
+		expect(
+			allows(resource, call('dynamodb:GetItem', { 'aws:PrincipalTag/team': 'x' }, `${table}-x`)),
+		).toBe(true)
+		const condition = allowWhen({
+			'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': `TENANT#${tagVariable('tenant_id')}#*` },
+		})
+		for (const key of ['TENANT##ITEM#1', `TENANT#${tagVariable('tenant_id')}#ITEM#1`])
+			expect(allows(condition, getItem({ 'dynamodb:LeadingKeys': [key] })), key).toBe(false)
+		const acme = { 'aws:PrincipalTag/tenant_id': 'acme' }
+		expect(allows(condition, getItem({ ...acme, 'dynamodb:LeadingKeys': ['TENANT#acme#1'] }))).toBe(
+			true,
+		)
+	})
+
+	it('context key names are case-insensitive ("IAM JSON policy elements: Condition")', () => {
+		const policy = allowWhen({ StringEquals: { 'AWS:PRINCIPALTAG/tenant_id': 'acme' } })
+		expect(allows(policy, getItem({ 'aws:PrincipalTag/tenant_id': 'acme' }))).toBe(true)
+	})
+
+	it('keys under one operator must all match', () => {
+		const policy = allowWhen({
+			StringEquals: { 'aws:PrincipalTag/tenant_id': 'acme', 'aws:PrincipalTag/team': 'ops' },
+		})
+		const tags = (team: string) => ({
+			'aws:PrincipalTag/tenant_id': 'acme',
+			'aws:PrincipalTag/team': team,
+		})
+		expect(allows(policy, getItem(tags('ops')))).toBe(true)
+		expect(allows(policy, getItem(tags('dev')))).toBe(false)
+	})
+
+	it('ForAllValues holds without the key or with no values; ForAnyValue needs a matching value', () => {
+		// "Multivalued context keys": ForAllValues is also true when the request lacks the key.
+		const all = allowWhen({ 'ForAllValues:StringEquals': { 'aws:TagKeys': 'tenant_id' } })
+		const any = allowWhen({ 'ForAnyValue:StringEquals': { 'aws:TagKeys': 'tenant_id' } })
+		const cases: [Call['context'], boolean, boolean][] = [
+			[{}, true, false],
+			[{ 'aws:TagKeys': [] }, true, false],
+			[{ 'aws:TagKeys': ['tenant_id'] }, true, true],
+			[{ 'aws:TagKeys': ['tenant_id', 'team'] }, false, true],
+			[{ 'aws:TagKeys': ['team'] }, false, false],
+		]
+		for (const [context, forAll, forAny] of cases) {
+			expect(allows(all, getItem(context)), `ForAllValues ${JSON.stringify(context)}`).toBe(forAll)
+			expect(allows(any, getItem(context)), `ForAnyValue ${JSON.stringify(context)}`).toBe(forAny)
+		}
+	})
+
+	it('Null: true for an absent key or an empty list, and every key it names must agree', () => {
+		const absent = allowWhen({ Null: { 'aws:TagKeys': 'true', 'sts:TransitiveTagKeys': 'true' } })
+		expect(allows(absent, getItem({ 'aws:TagKeys': [] }))).toBe(true)
+		expect(allows(absent, getItem({ 'aws:TagKeys': ['tenant_id'] }))).toBe(false)
+	})
+
+	it('throws rather than guess: a wildcard before the resource segment, a multivalued key without a set operator', () => {
+		const anyAccount = 'arn:aws:dynamodb:us-east-1:*:table/tenant-items'
+		expect(() => allows(allowWhen(undefined, anyAccount), getItem({}))).toThrow(/wildcards/)
+		const single = allowWhen({ StringLike: { 'dynamodb:LeadingKeys': 'TENANT#*' } })
+		expect(() => allows(single, getItem({ 'dynamodb:LeadingKeys': ['TENANT#acme'] }))).toThrow(
+			/not supported/,
+		)
 	})
 })
