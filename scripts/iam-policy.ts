@@ -39,9 +39,9 @@ import type { Template } from './examples.js'
  *   `[\p{L}\p{Z}\p{N}_.:/=+\-@]` (no `*`, `?` or `#`); at most 50 tags, keys distinct whatever
  *   their case; `AssumeRole`: a session name is 2-64 of `[\w+=,.@-]`. STS refuses such a
  *   request before any policy is read.
- * - "Condition operators": `ArnLike` and `ArnEquals` as `StringLike` and `StringEquals` here
- *   (the ARNs compared have no wildcard before their resource segment); `Null` true when the key
- *   is absent (or an empty list).
+ * - "Condition operators": `ArnEquals` is `ArnLike` (both take `*` and `?`), and `ArnLike` is
+ *   `StringLike` here (the ARNs compared have no wildcard before their resource segment); `Null`
+ *   true when the key is absent (or an empty list).
  */
 
 export type ConditionBlock = Record<string, Record<string, string | string[]>>
@@ -310,9 +310,9 @@ const conditionHolds = (condition: ConditionBlock | undefined, context: Call['co
 			})
 		}
 		const compare =
-			test === 'StringLike' || test === 'ArnLike'
+			test === 'StringLike' || test === 'ArnLike' || test === 'ArnEquals'
 				? stringLike
-				: test === 'StringEquals' || test === 'ArnEquals'
+				: test === 'StringEquals'
 					? (pattern: string, value: string) => pattern === value
 					: unsupported(`condition operator ${operator}`)
 		return Object.entries(keys).every(([key, policyValues]) => {

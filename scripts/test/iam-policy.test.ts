@@ -360,6 +360,17 @@ describe('iam-policy: identity policies and their conditions', () => {
 		)
 	})
 
+	it('ArnEquals takes * and ? as wildcards, as ArnLike does ("Condition operators": ARN)', () => {
+		// Unlike StringEquals: IAM documents ArnEquals and ArnLike as the same operator.
+		const function_ = (name: string) => `arn:aws:lambda:us-east-1:${account}:function:${name}`
+		const policy = allowWhen({
+			ArnEquals: { 'aws:SourceArn': [function_('items-*'), function_('report-?')] },
+		})
+		expect(allows(policy, getItem({ 'aws:SourceArn': function_('items-api') }))).toBe(true)
+		expect(allows(policy, getItem({ 'aws:SourceArn': function_('report-1') }))).toBe(true)
+		expect(allows(policy, getItem({ 'aws:SourceArn': function_('other') }))).toBe(false)
+	})
+
 	it('context key names are case-insensitive ("IAM JSON policy elements: Condition")', () => {
 		const policy = allowWhen({ StringEquals: { 'AWS:PRINCIPALTAG/tenant_id': 'acme' } })
 		expect(allows(policy, getItem({ 'aws:PrincipalTag/tenant_id': 'acme' }))).toBe(true)
